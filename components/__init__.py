@@ -1,0 +1,1 @@
+"""promshield components: one ComponentResource per module plus the pure renderers they use."""

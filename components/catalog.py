@@ -1,0 +1,109 @@
+"""The single source of truth for the stack's fixed facts.
+
+Ports, container paths, uids, network names and pinned images are defined here once and
+imported everywhere else (components, renderers, tests, policies, the acceptance harness).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROJECT = "promshield"
+
+# --- Published (host) ports: defaults for settings -----------------------------------------
+DEFAULT_PROMETHEUS_PUBLISHED_PORT = 9090
+DEFAULT_ALERTMANAGER_PUBLISHED_PORT = 9093
+
+
+@dataclass(frozen=True)
+class Service:
+    """One container's fixed identity: its name on the networks, uid/gid, port and paths."""
+
+    name: str
+    uid: int
+    gid: int
+    port: int
+    config_dir: str
+    data_dir: str
+
+    @property
+    def user(self) -> str:
+        return f"{self.uid}:{self.gid}"
+
+    @property
+    def tls_dir(self) -> str:
+        return f"{self.config_dir}/tls"
+
+
+# The official images run as these users: keep them so volume ownership matches the image.
+PROMETHEUS = Service("prometheus", 65534, 65534, 9090, "/etc/prometheus", "/prometheus")
+ALERTMANAGER = Service("alertmanager", 65534, 65534, 9093, "/etc/alertmanager", "/alertmanager")
+# nginx-unprivileged runs as uid 101 and cannot bind ports below 1024.
+PROXY = Service("proxy", 101, 101, 8443, "/etc/nginx", "/var/log/nginx-audit")
+REDIS_EXPORTER = Service("redis-exporter", 59000, 59000, 9121, "/etc/redis-exporter", "/nonexistent")
+DUCKDB_EXPORTER = Service("duckdb-exporter", 10001, 10001, 9188, "/etc/duckdb-exporter", "/data")
+DEMO_REDIS = Service("demo-redis", 999, 999, 6379, "/etc/redis", "/data")
+
+# The proxy's listeners inside its container (each published on a host port by settings).
+PROXY_PROMETHEUS_PORT = 8443
+PROXY_ALERTMANAGER_PORT = 8444
+# Loopback-only listeners inside the proxy container.
+PROXY_AUTH_PORT = 8081  # the bcrypt check behind auth_request
+PROXY_DENY_PORT = 8082  # answers 403 for requests the role table refuses
+PROXY_HEALTH_PORT = 8080  # container healthcheck
+
+# --- Files inside containers ---------------------------------------------------------------
+PROMETHEUS_CONFIG_FILE = f"{PROMETHEUS.config_dir}/prometheus.yml"
+PROMETHEUS_WEB_CONFIG_FILE = f"{PROMETHEUS.config_dir}/web.yml"
+PROMETHEUS_RULES_DIR = f"{PROMETHEUS.config_dir}/rules"
+PROMETHEUS_SECRETS_DIR = f"{PROMETHEUS.config_dir}/secrets"
+PROMETHEUS_QUERY_LOG_FILE = f"{PROMETHEUS.data_dir}/query.log"
+
+ALERTMANAGER_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/alertmanager.yml"
+ALERTMANAGER_WEB_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/web.yml"
+ALERTMANAGER_SECRETS_DIR = f"{ALERTMANAGER.config_dir}/secrets"
+
+PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
+PROXY_HTPASSWD_FILE = f"{PROXY.config_dir}/secrets/htpasswd"
+PROXY_NJS_FILE = f"{PROXY.config_dir}/njs/promshield.js"
+PROXY_AUDIT_LOG_FILE = f"{PROXY.data_dir}/audit.log"
+PROXY_RUNTIME_DIR = "/tmp"  # tmpfs: pid file, temp files, auth cache  # nosec B108
+
+# TLS material: every service keeps the same file names under its tls_dir.
+TLS_CA_FILE = "ca.crt"
+TLS_CERT_FILE = "server.crt"
+TLS_KEY_FILE = "server.key"
+TLS_CLIENT_CERT_FILE = "client.crt"
+TLS_CLIENT_KEY_FILE = "client.key"
+
+# Upload modes (octal): secrets are owner-read-only, the rest owner-read-write at most.
+MODE_SECRET = 0o400
+MODE_CONFIG = 0o600
+MODE_PUBLIC = 0o444
+
+# --- Networks ------------------------------------------------------------------------------
+BACKEND_NETWORK = "backend"
+EDGE_NETWORK = "edge"
+BACKEND_SUBNET = "172.30.10.0/24"
+EDGE_SUBNET = "172.30.20.0/24"
+
+# --- Pinned images (never `latest`): defaults for settings ---------------------------------
+DEFAULT_IMAGES: dict[str, str] = {
+    "prometheus": "prom/prometheus:v3.5.0",
+    "alertmanager": "prom/alertmanager:v0.28.1",
+    "proxy": "nginxinc/nginx-unprivileged:1.28.0-bookworm",
+    "redis_exporter": "oliver006/redis_exporter:v1.74.0",
+    "duckdb_exporter_base": "python:3.11.13-slim-bookworm",
+    "demo_redis": "redis:7.4.5-bookworm",
+}
+
+# Labels on every resource we create: who owns it, for `docker ps --filter`.
+LABEL_PREFIX = "io.promshield"
+
+# --- Scrape job names (rules, dashboards and the metric contract refer to these) ----------
+JOB_PROMETHEUS = "prometheus"
+JOB_ALERTMANAGER = "alertmanager"
+JOB_REDIS = "redis"
+JOB_DUCKDB = "duckdb"
+JOB_INSTANCE_MANAGER = "instance-manager"
+JOB_TRADE_ENGINE = "trade-engine"
