@@ -239,6 +239,11 @@ def _secs(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+def _during(duration: str) -> str:
+    """` for 5m` for a description, or nothing when the alert has no `for`."""
+    return f" for {duration}" if duration_seconds(duration) > 0 else ""
+
+
 def runbook_anchor(alertname: str) -> str:
     """The README anchor of an alert's runbook section: ``runbook-<alertname lowercased>``."""
     return f"runbook-{alertname.lower()}"
@@ -371,7 +376,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "warning",
             "Trade execution p99 latency is high on venue {{ $labels.venue }}",
             f"The p99 trade execution latency on venue {{{{ $labels.venue }}}} is {{{{ $value | humanizeDuration }}}} "
-            f"over the last {w}, above the {_secs(t.trade_latency_p99_seconds)} threshold for {t.trade_latency_for}.",
+            f"over the last {w}, above the {_secs(t.trade_latency_p99_seconds)} threshold{_during(t.trade_latency_for)}.",
             "Check the venue's connectivity and order gateway, Trade Engine CPU and GC pauses, and whether one "
             "venue or all are slow (`job_venue:trade_execution_latency_seconds:p99_rate5m`).",
         ),
@@ -382,7 +387,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "warning",
             "Trade slippage is high on venue {{ $labels.venue }}",
             f'Mean slippage on venue {{{{ $labels.venue }}}} is {{{{ printf "%.2f" $value }}}} bps over the last {w}, '
-            f"above the {_num(t.slippage_bps)} bps threshold for {t.slippage_for}.",
+            f"above the {_num(t.slippage_bps)} bps threshold{_during(t.slippage_for)}.",
             "Compare with execution latency (stale quotes), market volatility and order sizes; consider pausing "
             "the strategy on that venue.",
         ),
@@ -393,7 +398,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "critical",
             "Trades are failing on venue {{ $labels.venue }}",
             f"{{{{ $value | humanizePercentage }}}} of trade attempts on venue {{{{ $labels.venue }}}} failed over the "
-            f"last {w} (threshold {_pct(t.trade_failure_ratio)}) for {t.trade_failure_for}.",
+            f"last {w} (threshold {_pct(t.trade_failure_ratio)}){_during(t.trade_failure_for)}.",
             "Read the Trade Engine logs for the rejection reasons (`trades_failed_total` by `reason`), check venue "
             "status, credentials and risk limits.",
         ),
@@ -405,8 +410,8 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.instance_manager_down_for,
             "critical",
             "Instance Manager {{ $labels.instance }} is down",
-            f"Prometheus has not been able to scrape the Instance Manager at {{{{ $labels.instance }}}} for "
-            f"{t.instance_manager_down_for}: the state and resource use of managed instances are unknown.",
+            f"Prometheus has not been able to scrape the Instance Manager at {{{{ $labels.instance }}}}"
+            f"{_during(t.instance_manager_down_for)}: the state and resource use of managed instances are unknown.",
             "Check the process/container, its logs and the scrape error on the Prometheus targets page.",
         ),
         _Alert(
@@ -426,7 +431,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "0s",
             "warning",
             "Instances managed by {{ $labels.instance }} keep restarting",
-            f"Instances managed by {{{{ $labels.instance }}}} restarted {{{{ $value | humanize }}}} times in the last "
+            f'Instances managed by {{{{ $labels.instance }}}} restarted {{{{ printf "%.3g" $value }}}} times in the last '
             f"{rw} (threshold {t.managed_instance_restarts}).",
             "Find the restarting instances in the Instance Manager's logs/UI and why their health checks fail.",
         ),
@@ -436,8 +441,8 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.instance_manager_failed_instances_for,
             "warning",
             "Instances managed by {{ $labels.instance }} have failed",
-            f"{{{{ $value }}}} instance(s) managed by {{{{ $labels.instance }}}} have been in state failed for "
-            f"{t.instance_manager_failed_instances_for}.",
+            f"{{{{ $value }}}} instance(s) managed by {{{{ $labels.instance }}}} have been in state failed"
+            f"{_during(t.instance_manager_failed_instances_for)}.",
             "List failed instances in the Instance Manager, read their last logs, restart or replace them.",
         ),
         _Alert(
@@ -447,7 +452,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "warning",
             "Instance Manager {{ $labels.instance }} CPU use is near its limit",
             f"The Instance Manager at {{{{ $labels.instance }}}} uses {{{{ $value | humanizePercentage }}}} of its CPU "
-            f"limit (threshold {_pct(t.instance_manager_cpu_ratio)}) for {t.instance_manager_resource_for}.",
+            f"limit (threshold {_pct(t.instance_manager_cpu_ratio)}){_during(t.instance_manager_resource_for)}.",
             "Check for busy loops or load growth; raise `instance_manager_cpu_limit_cores` only with capacity.",
         ),
         _Alert(
@@ -457,7 +462,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "warning",
             "Instance Manager {{ $labels.instance }} memory is near its limit",
             f"The Instance Manager at {{{{ $labels.instance }}}} uses {{{{ $value | humanizePercentage }}}} of its "
-            f"memory limit (threshold {_pct(t.instance_manager_memory_ratio)}) for {t.instance_manager_resource_for}; "
+            f"memory limit (threshold {_pct(t.instance_manager_memory_ratio)}){_during(t.instance_manager_resource_for)}; "
             "it may be OOM-killed.",
             "Look for leaks (RSS growing steadily) and the number of managed instances; plan a restart before an OOM kill.",
         ),
@@ -469,8 +474,8 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.duckdb_down_for,
             "critical",
             "DuckDB exporter {{ $labels.instance }} is down or cannot read the database",
-            f"For {t.duckdb_down_for} the DuckDB exporter at {{{{ $labels.instance }}}} was unreachable (up == 0) or "
-            "could not open the database read-only (duckdb_up == 0), e.g. while a writer holds the file lock.",
+            f"The DuckDB exporter at {{{{ $labels.instance }}}} has been unreachable (up == 0) or unable to open the "
+            f"database read-only (duckdb_up == 0){_during(t.duckdb_down_for)}, e.g. while a writer holds the file lock.",
             "Check the exporter container and its logs (\"Could not set lock\" means a writer holds the file), the "
             "read-only mount and file permissions.",
         ),
@@ -481,7 +486,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "warning",
             "DuckDB probe {{ $labels.probe }} is slow on {{ $labels.instance }}",
             f"The p99 duration of DuckDB probe {{{{ $labels.probe }}}} on {{{{ $labels.instance }}}} is "
-            f"{{{{ $value | humanizeDuration }}}} (threshold {_secs(t.duckdb_probe_p99_seconds)}) for {t.duckdb_probe_for}.",
+            f"{{{{ $value | humanizeDuration }}}} (threshold {_secs(t.duckdb_probe_p99_seconds)}){_during(t.duckdb_probe_for)}.",
             "Check the database size, concurrent writers, host I/O and the exporter's memory_limit/threads settings.",
         ),
         _Alert(
@@ -491,8 +496,8 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "critical",
             "DuckDB transaction success rate is low",
             f"The transaction success rate in the DuckDB metrics table (read by {{{{ $labels.instance }}}}) is "
-            f"{{{{ $value | humanizePercentage }}}}, below the {_pct(t.duckdb_success_rate_min)} minimum for "
-            f"{t.duckdb_success_rate_for}.",
+            f"{{{{ $value | humanizePercentage }}}}, below the {_pct(t.duckdb_success_rate_min)} minimum"
+            f"{_during(t.duckdb_success_rate_for)}.",
             "Inspect the failing transactions in the application that writes the metrics table.",
         ),
         _Alert(
@@ -515,7 +520,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.redis_down_for,
             "critical",
             "Redis {{ $labels.instance }} is down",
-            f"Redis {_REDIS_NAME} has been unreachable for {t.redis_down_for} (redis_up == 0, or its exporter "
+            f"Redis {_REDIS_NAME} has been unreachable{_during(t.redis_down_for)} (redis_up == 0, or its exporter "
             "cannot be scraped).",
             "Check redis-server, the exporter's logs (authentication errors mean the ACL user or its password "
             "changed) and the network between them.",
@@ -527,7 +532,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "warning",
             "Redis {{ $labels.instance }} memory is near maxmemory",
             f"Redis {_REDIS_NAME} uses {{{{ $value | humanizePercentage }}}} of maxmemory (threshold "
-            f"{_pct(t.redis_memory_ratio)}) for {t.redis_memory_for}: keys will be evicted or writes refused.",
+            f"{_pct(t.redis_memory_ratio)}){_during(t.redis_memory_for)}: keys will be evicted or writes refused.",
             "Check the big keys and key growth, the eviction policy and whether maxmemory must grow.",
         ),
         _Alert(
@@ -536,8 +541,8 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.redis_rejected_connections_for,
             "warning",
             "Redis {{ $labels.instance }} is rejecting connections",
-            f"Redis {_REDIS_NAME} rejected {{{{ $value | humanize }}}} connections per second over the last {w} "
-            f"(maxclients reached) for {t.redis_rejected_connections_for}.",
+            f'Redis {_REDIS_NAME} rejected {{{{ printf "%.3g" $value }}}} connections per second over the last {w} '
+            f"(maxclients reached){_during(t.redis_rejected_connections_for)}.",
             "Compare `redis_connected_clients` with maxclients; look for clients leaking connections.",
         ),
     ]
@@ -548,7 +553,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.target_down_for,
             "warning",
             "Target {{ $labels.instance }} of job {{ $labels.job }} is down",
-            f"Prometheus has failed to scrape {{{{ $labels.job }}}} target {{{{ $labels.instance }}}} for {t.target_down_for}.",
+            f"Prometheus has failed to scrape {{{{ $labels.job }}}} target {{{{ $labels.instance }}}}{_during(t.target_down_for)}.",
             "Open the Prometheus targets page for the scrape error (TLS, authentication, timeout, refused).",
         ),
         _Alert(
@@ -557,7 +562,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.stack_for,
             "critical",
             "Prometheus {{ $labels.instance }} fails to evaluate rules",
-            f"Prometheus {{{{ $labels.instance }}}} failed {{{{ $value | humanize }}}} rule evaluations in group "
+            f'Prometheus {{{{ $labels.instance }}}} failed {{{{ printf "%.3g" $value }}}} rule evaluations in group '
             f"{{{{ $labels.rule_group }}}} over the last {w}: alerts from that group may be missing.",
             "See the rules page and the Prometheus log for the failing expression (often many-to-many matching).",
         ),
@@ -567,8 +572,8 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.stack_for,
             "warning",
             "Prometheus {{ $labels.instance }} configuration reload failed",
-            f"The last configuration reload of Prometheus {{{{ $labels.instance }}}} failed and has not succeeded "
-            f"for {t.stack_for}: it still runs the previous configuration.",
+            f"The last configuration reload of Prometheus {{{{ $labels.instance }}}} failed and has not succeeded"
+            f"{_during(t.stack_for)}: it still runs the previous configuration.",
             "Read the Prometheus log for the reload error and validate the files with `promtool check config`.",
         ),
         _Alert(
@@ -578,7 +583,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "warning",
             "Alertmanager {{ $labels.instance }} configuration reload failed",
             f"The last configuration reload of Alertmanager {{{{ $labels.instance }}}} failed and has not "
-            f"succeeded for {t.stack_for}: it still runs the previous configuration.",
+            f"succeeded{_during(t.stack_for)}: it still runs the previous configuration.",
             "Read the Alertmanager log and validate the file with `amtool check-config`.",
         ),
         _Alert(
@@ -588,7 +593,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "critical",
             "Alertmanager {{ $labels.instance }} fails to send {{ $labels.integration }} notifications",
             f"Alertmanager {{{{ $labels.instance }}}} has been failing to deliver {{{{ $labels.integration }}}} "
-            f"notifications ({{{{ $value | humanize }}}}/s over the last {w}) for {t.stack_for}.",
+            f'notifications ({{{{ printf "%.3g" $value }}}}/s over the last {w}){_during(t.stack_for)}.',
             "Check the receiver endpoint, Alertmanager's egress rules and the error in the Alertmanager log.",
         ),
         _Alert(
@@ -599,7 +604,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "critical",
             "Prometheus {{ $labels.instance }} fails to send alerts to Alertmanager",
             f"Prometheus {{{{ $labels.instance }}}} has had notification errors or dropped alerts "
-            f"({{{{ $value | humanize }}}}/s over the last {w}) for {t.stack_for}: alerts may not reach anyone.",
+            f'({{{{ printf "%.3g" $value }}}}/s over the last {w}){_during(t.stack_for)}: alerts may not reach anyone.',
             "Check that Alertmanager is up and that Prometheus' client certificate is accepted (mTLS).",
         ),
         _Alert(

@@ -39,7 +39,8 @@ class Service:
 PROMETHEUS = Service("prometheus", 65534, 65534, 9090, "/etc/prometheus", "/prometheus")
 ALERTMANAGER = Service("alertmanager", 65534, 65534, 9093, "/etc/alertmanager", "/alertmanager")
 # nginx-unprivileged runs as uid 101 and cannot bind ports below 1024.
-PROXY = Service("proxy", 101, 101, 8443, "/etc/nginx", "/var/log/nginx-audit")
+# /var/cache/nginx is owned by uid 101 in the image, so a fresh volume there is writable by it.
+PROXY = Service("proxy", 101, 101, 8443, "/etc/nginx", "/var/cache/nginx")
 REDIS_EXPORTER = Service("redis-exporter", 59000, 59000, 9121, "/etc/redis-exporter", "/nonexistent")
 DUCKDB_EXPORTER = Service("duckdb-exporter", 10001, 10001, 9188, "/etc/duckdb-exporter", "/data")
 DEMO_REDIS = Service("demo-redis", 999, 999, 6379, "/etc/redis", "/data")
@@ -92,7 +93,7 @@ DEFAULT_IMAGES: dict[str, str] = {
     "prometheus": "prom/prometheus:v3.5.0",
     "alertmanager": "prom/alertmanager:v0.28.1",
     "proxy": "nginxinc/nginx-unprivileged:1.28.0-bookworm",
-    "redis_exporter": "oliver006/redis_exporter:v1.74.0",
+    "redis_exporter": "oliver006/redis_exporter:v1.74.0-alpine",
     "duckdb_exporter_base": "python:3.11.13-slim-bookworm",
     "demo_redis": "redis:7.4.5-bookworm",
 }

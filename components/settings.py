@@ -157,6 +157,7 @@ class Settings:
     redis: RedisSettings | None
     duckdb: DuckDbSettings | None
     demo: bool
+    firewall_sudo: bool
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
 
     @property
@@ -675,6 +676,7 @@ def load_settings(read: ConfigReader, stack: str) -> Settings:
         redis=_read_redis(r, demo),
         duckdb=_read_duckdb(r, demo),
         demo=demo,
+        firewall_sudo=r.boolean("firewallSudo", not docker_host.startswith("ssh://")),
         alert_thresholds=_read_thresholds(r),
     )
     if r.problems:
@@ -687,7 +689,7 @@ KNOWN_KEYS = (
     "trustedCidrs", "tls", "proxyTlsCertificate", "proxyTlsPrivateKey", "users", "userPasswords",
     "scrapeInterval", "scrapeTimeout", "evaluationInterval", "retentionTime", "limits",
     "alertmanagerReceivers", "alertmanagerEgress", "remoteWrite", "remoteWritePassword", "enableAdminApi",
-    "images", "instanceManagerTargets", "instanceManagerTargetsPasswords", "tradeEngineTargets",
+    "images", "firewallSudo", "instanceManagerTargets", "instanceManagerTargetsPasswords", "tradeEngineTargets",
     "tradeEngineTargetsPasswords", "redis", "redisAdminPassword", "duckdb", "demo", "alertThresholds",
 )  # fmt: skip
 SECRET_KEYS = (

@@ -1,0 +1,77 @@
+# promshield: `make up` deploys the dev stack; `make test` installs what it needs and runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+STATE  := $(CURDIR)/.pulumi-state
+PASSPHRASE_FILE := $(CURDIR)/.pulumi-passphrase
+PULUMI_ENV := PULUMI_BACKEND_URL=file://$(STATE) PULUMI_CONFIG_PASSPHRASE_FILE=$(PASSPHRASE_FILE) PULUMI_SKIP_UPDATE_CHECK=true
+
+.PHONY: help venv deps lint unit render-check render acceptance test bench up down preview
+
+help:
+	@echo "make up        deploy the $(STACK) stack to Docker (needs Docker and the Pulumi CLI)"
+	@echo "make test      install dependencies and run lint, unit, render and acceptance tests"
+	@echo "make render    write every file the stack would upload to build/<stack>/"
+	@echo "make acceptance  run the stack on real servers in network namespaces and attack it"
+	@echo "make bench     benchmark the secured path against direct Prometheus"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+deps: venv
+	bash scripts/install-system-deps.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy components tools policy files/duckdb_exporter __main__.py
+
+unit: deps
+	$(PY) -m pytest -q tests --ignore=tests/acceptance
+
+acceptance: deps
+	$(PY) -m pytest -q tests/acceptance
+
+test: deps lint
+	$(PY) -m pytest -q tests
+
+render: venv
+	$(PY) -m tools.render --stack $(STACK) --out build/$(STACK)
+
+bench: deps
+	$(PY) -m tools.bench --out build/bench.json
+
+# --- Deploying (needs Docker and the Pulumi CLI on your machine) ----------------------------
+$(PASSPHRASE_FILE):
+	@umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(32))" > $@
+	@echo "created $@ (keep it: it decrypts this stack's secrets)"
+
+$(STATE):
+	mkdir -p $@
+
+define require_tools
+	@command -v docker >/dev/null || { echo "make up needs Docker: https://docs.docker.com/engine/install/"; exit 1; }
+	@command -v pulumi >/dev/null || { echo "make up needs the Pulumi CLI: curl -fsSL https://get.pulumi.com | sh"; exit 1; }
+endef
+
+preview: venv $(PASSPHRASE_FILE) $(STATE)
+	$(call require_tools)
+	$(PULUMI_ENV) pulumi stack select --create $(STACK) --secrets-provider passphrase
+	$(PULUMI_ENV) pulumi preview --diff --stack $(STACK) --policy-pack policy
+
+up: venv $(PASSPHRASE_FILE) $(STATE)
+	$(call require_tools)
+	$(PULUMI_ENV) pulumi stack select --create $(STACK) --secrets-provider passphrase
+	$(PULUMI_ENV) pulumi up --yes --stack $(STACK) --policy-pack policy
+	@echo "passwords: $(PULUMI_ENV) pulumi stack output passwords --show-secrets --stack $(STACK)"
+
+down: venv $(PASSPHRASE_FILE) $(STATE)
+	$(call require_tools)
+	$(PULUMI_ENV) pulumi destroy --yes --stack $(STACK)

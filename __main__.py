@@ -1,0 +1,74 @@
+"""promshield: a secured Prometheus monitoring stack on one Docker host.
+
+    trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (TLS, auth, roles)
+        -> mTLS -> Prometheus / Alertmanager on the internal backend network -> scrape targets
+"""
+
+import pulumi
+import pulumi_docker as docker
+
+from components import pki as certs
+from components.alert_rules import render_rule_files
+from components.alertmanager import Alertmanager, AlertmanagerArgs
+from components.credentials import Credentials
+from components.firewall import Firewall
+from components.network import Networks
+from components.prometheus import Prometheus, PrometheusArgs
+from components.proxy import Proxy, ProxyArgs
+from components.settings import from_pulumi_config
+
+settings = from_pulumi_config()  # every config problem is reported here, before any resource
+docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
+
+networks = Networks("networks", settings.stack, opts=docker_host)
+pki = certs.Pki("pki", settings, certs.stack_leaves(settings))
+credentials = Credentials("credentials", settings)
+
+alertmanager = Alertmanager(
+    "alertmanager",
+    AlertmanagerArgs(
+        settings=settings,
+        backend_network=networks.backend_name,
+        edge_network=networks.edge_name,
+        ca_cert_pem=pki.ca_cert_pem,
+        server=pki.certificates[certs.ALERTMANAGER_SERVER],
+    ),
+    opts=docker_host,
+)
+prometheus = Prometheus(
+    "prometheus",
+    PrometheusArgs(
+        settings=settings,
+        backend_network=networks.backend_name,
+        ca_cert_pem=pki.ca_cert_pem,
+        server=pki.certificates[certs.PROMETHEUS_SERVER],
+        client=pki.certificates[certs.PROMETHEUS_CLIENT],
+        rule_files=render_rule_files(settings.alert_thresholds),
+        depends_on=[alertmanager.container],
+    ),
+    opts=docker_host,
+)
+proxy = Proxy(
+    "proxy",
+    ProxyArgs(
+        settings=settings,
+        backend_network=networks.backend_name,
+        edge_network=networks.edge_name,
+        ca_cert_pem=pki.ca_cert_pem,
+        server=certs.proxy_server_certificate(settings, pki),
+        client=pki.certificates[certs.PROXY_CLIENT],
+        htpasswd=credentials.htpasswd,
+        digest_key=credentials.digest_key,
+        depends_on=[prometheus.container, alertmanager.container],
+    ),
+    opts=docker_host,
+)
+firewall = Firewall("firewall", settings, opts=pulumi.ResourceOptions(depends_on=[proxy.container]))
+
+host = settings.tls.dns_names[0] if settings.tls.dns_names else settings.bind_address
+pulumi.export("prometheus_url", f"https://{host}:{settings.prometheus_port}/")
+pulumi.export("alertmanager_url", f"https://{host}:{settings.alertmanager_port}/")
+pulumi.export("ca_certificate", pki.ca_cert_pem)
+pulumi.export("users", {user.name: user.role for user in settings.users})
+pulumi.export("passwords", pulumi.Output.secret(credentials.passwords))
+pulumi.export("firewall_chain", firewall.plan.chain)

@@ -1,0 +1,96 @@
+"""Alertmanager: pinned image, mTLS-only web config, receivers from settings, a data volume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components import catalog
+from components.alertmanager_config import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
+from components.hardening import ContainerPlan, Healthcheck, UploadFile, config_file, hardened_container, secret_file
+from components.images import pulled_image
+from components.pki import Certificate
+from components.prometheus_config import TlsClient, render_healthcheck_client, render_web_config
+from components.settings import Settings
+
+SERVICE = catalog.ALERTMANAGER
+MEMORY_MB = 256
+
+
+@dataclass(frozen=True)
+class AlertmanagerArgs:
+    settings: Settings
+    backend_network: pulumi.Input[str]
+    edge_network: pulumi.Input[str]  # joined only when the stack allows notifications to leave
+    ca_cert_pem: pulumi.Input[str]
+    server: Certificate  # also its client identity for its own healthcheck
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
+    tls_dir = SERVICE.tls_dir
+    own_identity = TlsClient(
+        ca_file=f"{tls_dir}/{catalog.TLS_CA_FILE}",
+        server_name=SERVICE.name,
+        cert_file=f"{tls_dir}/{catalog.TLS_CERT_FILE}",
+        key_file=f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+    )
+    return [
+        config_file(catalog.ALERTMANAGER_CONFIG_FILE, render_alertmanager_yml(args.settings)),
+        config_file(catalog.ALERTMANAGER_WEB_CONFIG_FILE, render_web_config(tls_dir)),
+        config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(own_identity)),
+        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
+        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
+        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
+    ]
+
+
+class Alertmanager(pulumi.ComponentResource):
+    container: docker.Container
+    data_volume: docker.Volume
+    files: list[UploadFile]
+
+    def __init__(self, name: str, args: AlertmanagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("promshield:index:Alertmanager", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.data_volume = docker.Volume(
+            f"{name}-data",
+            name=f"{catalog.PROJECT}-{settings.stack}-alertmanager-data",
+            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        image = pulled_image(f"{name}-image", settings.images["alertmanager"], child)
+        self.files = alertmanager_files(args)
+        networks: list[tuple[pulumi.Input[str], Sequence[str]]] = [(args.backend_network, [SERVICE.name])]
+        if settings.alertmanager_egress:
+            networks.append((args.edge_network, []))
+        plan = ContainerPlan(
+            service=SERVICE,
+            image=image,
+            command=alertmanager_command(settings),
+            networks=networks,
+            healthcheck=Healthcheck(
+                [
+                    "amtool",
+                    f"--alertmanager.url=https://localhost:{SERVICE.port}",
+                    f"--http.config.file={HEALTHCHECK_CONFIG_FILE}",
+                    "config",
+                    "show",
+                ]
+            ),
+            uploads=self.files,
+            volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
+            memory_mb=MEMORY_MB,
+            stack=settings.stack,
+        )
+        self.container = hardened_container(
+            f"{name}-container",
+            f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}",
+            plan,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.register_outputs({"container_name": self.container.name})

@@ -1,0 +1,61 @@
+"""Host firewall rules for the published ports (pulumi-command, local or over SSH)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pulumi
+import pulumi_command as command
+
+from components.firewall_rules import FirewallPlan, chain_name, render_apply_script, render_remove_script, with_privilege
+from components.settings import Settings
+
+
+def firewall_plan(settings: Settings) -> FirewallPlan:
+    return FirewallPlan(chain_name(settings.stack), settings.bind_address, settings.published_ports, settings.trusted_cidrs)
+
+
+class Firewall(pulumi.ComponentResource):
+    plan: FirewallPlan
+    apply_script: str
+    remove_script: str
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("promshield:index:Firewall", name, None, opts)
+        self.plan = firewall_plan(settings)
+        self.apply_script = render_apply_script(self.plan)
+        self.remove_script = render_remove_script(self.plan)
+        use_sudo = settings.firewall_sudo
+        create = with_privilege(self.apply_script, use_sudo)
+        delete = with_privilege(self.remove_script, use_sudo)
+        child = pulumi.ResourceOptions(parent=self)
+        if settings.is_remote_docker:
+            assert settings.ssh_private_key is not None  # checked by settings
+            target = urlparse(settings.docker_host)
+            connection = command.remote.ConnectionArgs(
+                host=target.hostname or "",
+                port=target.port or 22,
+                user=target.username or "root",
+                private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
+            )
+            self.rules: pulumi.CustomResource = command.remote.Command(
+                f"{name}-rules",
+                connection=connection,
+                create=create,
+                update=create,
+                delete=delete,
+                triggers=[self.apply_script],
+                logging=command.remote.Logging.STDOUT_AND_STDERR,
+                opts=child,
+            )
+        else:
+            self.rules = command.local.Command(
+                f"{name}-rules",
+                create=create,
+                update=create,
+                delete=delete,
+                triggers=[self.apply_script],
+                logging=command.local.Logging.STDOUT_AND_STDERR,
+                opts=child,
+            )
+        self.register_outputs({})

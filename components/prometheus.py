@@ -1,0 +1,105 @@
+"""Prometheus: pinned image, mTLS-only web config, scrape jobs, rules and a data volume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components import catalog
+from components.hardening import ContainerPlan, Healthcheck, UploadFile, config_file, hardened_container, secret_file
+from components.images import pulled_image
+from components.pki import Certificate
+from components.prometheus_config import (
+    HEALTHCHECK_CONFIG_FILE,
+    REMOTE_WRITE_PASSWORD_FILE,
+    ScrapeJob,
+    core_jobs,
+    prometheus_command,
+    render_healthcheck_client,
+    render_prometheus_yml,
+    render_web_config,
+    stack_mtls,
+)
+from components.settings import Settings
+
+SERVICE = catalog.PROMETHEUS
+MEMORY_MB = 1024
+
+
+@dataclass(frozen=True)
+class PrometheusArgs:
+    settings: Settings
+    backend_network: pulumi.Input[str]
+    ca_cert_pem: pulumi.Input[str]
+    server: Certificate
+    client: Certificate  # Prometheus' identity towards Alertmanager, itself and the exporters
+    rule_files: Mapping[str, str]  # file name -> YAML
+    extra_jobs: Sequence[ScrapeJob] = ()
+    extra_uploads: Sequence[UploadFile] = ()
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
+    """Every file the container gets, at its container path."""
+    settings = args.settings
+    tls_dir = SERVICE.tls_dir
+    jobs = core_jobs() + list(args.extra_jobs)
+    files = [
+        config_file(catalog.PROMETHEUS_CONFIG_FILE, render_prometheus_yml(settings, jobs, sorted(args.rule_files))),
+        config_file(catalog.PROMETHEUS_WEB_CONFIG_FILE, render_web_config(tls_dir)),
+        config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(stack_mtls(SERVICE.name))),
+        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
+        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
+        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
+        config_file(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}", args.client.cert_pem),
+        secret_file(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}", args.client.key_pem),
+    ]
+    files += [config_file(f"{catalog.PROMETHEUS_RULES_DIR}/{name}", text) for name, text in sorted(args.rule_files.items())]
+    if settings.remote_write.enabled and settings.remote_write.password is not None:
+        files.append(secret_file(REMOTE_WRITE_PASSWORD_FILE, pulumi.Output.secret(settings.remote_write.password.reveal())))
+    return files + list(args.extra_uploads)
+
+
+class Prometheus(pulumi.ComponentResource):
+    container: docker.Container
+    data_volume: docker.Volume
+    files: list[UploadFile]
+
+    def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("promshield:index:Prometheus", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.data_volume = docker.Volume(
+            f"{name}-data",
+            name=f"{catalog.PROJECT}-{settings.stack}-prometheus-data",
+            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
+            # Kept when the stack is destroyed or the volume replaced: metrics history is data.
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        image = pulled_image(f"{name}-image", settings.images["prometheus"], child)
+        self.files = prometheus_files(args)
+        plan = ContainerPlan(
+            service=SERVICE,
+            image=image,
+            command=prometheus_command(settings),
+            networks=[(args.backend_network, [SERVICE.name])],
+            healthcheck=Healthcheck(
+                ["promtool", "check", "healthy", f"--url=https://localhost:{SERVICE.port}", f"--http.config.file={HEALTHCHECK_CONFIG_FILE}"]
+            ),
+            uploads=self.files,
+            volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
+            memory_mb=MEMORY_MB,
+            pids_limit=256,
+            stack=settings.stack,
+        )
+        self.container = hardened_container(
+            f"{name}-container",
+            f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}",
+            plan,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.register_outputs({"container_name": self.container.name})
+

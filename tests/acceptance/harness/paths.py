@@ -1,0 +1,36 @@
+"""Where things are: the repository, its venv, the harness's run directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+# `components.catalog` is the single source of fixed facts; make it importable however pytest
+# was started (appending never shadows anything already importable).
+if str(REPO_ROOT) not in sys.path:
+    sys.path.append(str(REPO_ROOT))
+
+RUN_ROOT = REPO_ROOT / "build" / "acceptance"
+LOCK_DIR = Path("/run/lock")
+
+
+def venv_dir() -> Path:
+    """The project's venv (the DuckDB exporter runs on its python and site-packages)."""
+    candidate = REPO_ROOT / ".venv"
+    if (candidate / "pyvenv.cfg").exists():
+        return candidate
+    return Path(sys.prefix)
+
+
+def python_home() -> Path | None:
+    """The base interpreter's install prefix behind the venv (it must be visible, read-only)."""
+    cfg = venv_dir() / "pyvenv.cfg"
+    if not cfg.exists():
+        return None
+    for line in cfg.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home":
+            # home = <prefix>/bin
+            return Path(value.strip()).resolve().parent
+    return None
