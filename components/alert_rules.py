@@ -61,8 +61,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, get_type_hints
+from typing import Any, get_type_hints
 
 import yaml
 
@@ -108,29 +109,49 @@ class AlertThresholds:
     must be > 0, ``ratio`` in (0, 1], ``rate`` >= 0, ``bps`` > 0, ``duration`` a Prometheus duration.
     """
 
-    trade_latency_p99_seconds: float = field(default=0.25, metadata=_describe("p99 trade execution latency above which TradeExecutionLatencyHigh fires (seconds)", "seconds"))
+    trade_latency_p99_seconds: float = field(
+        default=0.25, metadata=_describe("p99 trade execution latency above which TradeExecutionLatencyHigh fires (seconds)", "seconds")
+    )
     trade_latency_for: str = field(default="5m", metadata=_describe("how long the latency must stay high", "duration"))
     slippage_bps: float = field(default=5.0, metadata=_describe("mean absolute slippage per trade above which TradeSlippageHigh fires (basis points)", "bps"))
     slippage_for: str = field(default="10m", metadata=_describe("how long slippage must stay high", "duration"))
     trade_failure_ratio: float = field(default=0.05, metadata=_describe("failed / attempted trades above which TradeFailureRatioHigh fires (0-1)", "ratio"))
     trade_failure_for: str = field(default="5m", metadata=_describe("how long the failure ratio must stay high", "duration"))
     instance_manager_down_for: str = field(default="1m", metadata=_describe("how long the Instance Manager scrape must fail", "duration"))
-    instance_manager_cpu_ratio: float = field(default=0.9, metadata=_describe("Instance Manager CPU use / CPU limit above which InstanceManagerCpuHigh fires (0-1)", "ratio"))
-    instance_manager_memory_ratio: float = field(default=0.9, metadata=_describe("Instance Manager resident memory / memory limit above which InstanceManagerMemoryHigh fires (0-1)", "ratio"))
+    instance_manager_cpu_ratio: float = field(
+        default=0.9, metadata=_describe("Instance Manager CPU use / CPU limit above which InstanceManagerCpuHigh fires (0-1)", "ratio")
+    )
+    instance_manager_memory_ratio: float = field(
+        default=0.9, metadata=_describe("Instance Manager resident memory / memory limit above which InstanceManagerMemoryHigh fires (0-1)", "ratio")
+    )
     instance_manager_resource_for: str = field(default="10m", metadata=_describe("how long CPU or memory must stay high", "duration"))
-    instance_manager_restarts: int = field(default=3, metadata=_describe("Instance Manager process restarts within 15m at which InstanceManagerRestarting fires", "count"))
-    managed_instance_restarts: int = field(default=3, metadata=_describe("restarts of managed instances within 15m at which InstanceManagerInstancesRestarting fires", "count"))
+    instance_manager_restarts: int = field(
+        default=3, metadata=_describe("Instance Manager process restarts within 15m at which InstanceManagerRestarting fires", "count")
+    )
+    managed_instance_restarts: int = field(
+        default=3, metadata=_describe("restarts of managed instances within 15m at which InstanceManagerInstancesRestarting fires", "count")
+    )
     instance_manager_failed_instances_for: str = field(default="5m", metadata=_describe("how long a managed instance may stay failed", "duration"))
     duckdb_down_for: str = field(default="2m", metadata=_describe("how long the DuckDB exporter may be down or unable to read", "duration"))
-    duckdb_probe_p99_seconds: float = field(default=1.0, metadata=_describe("p99 DuckDB probe query duration above which DuckDBProbeLatencyHigh fires (seconds)", "seconds"))
+    duckdb_probe_p99_seconds: float = field(
+        default=1.0, metadata=_describe("p99 DuckDB probe query duration above which DuckDBProbeLatencyHigh fires (seconds)", "seconds")
+    )
     duckdb_probe_for: str = field(default="10m", metadata=_describe("how long probes must stay slow", "duration"))
-    duckdb_success_rate_min: float = field(default=0.99, metadata=_describe("transaction success rate (metrics table) below which DuckDBTransactionSuccessRateLow fires (0-1)", "ratio"))
+    duckdb_success_rate_min: float = field(
+        default=0.99, metadata=_describe("transaction success rate (metrics table) below which DuckDBTransactionSuccessRateLow fires (0-1)", "ratio")
+    )
     duckdb_success_rate_for: str = field(default="10m", metadata=_describe("how long the success rate must stay low", "duration"))
-    duckdb_stale_seconds: int = field(default=300, metadata=_describe("age of the exporter's last successful read above which DuckDBMetricsStale fires (seconds)", "count"))
+    duckdb_stale_seconds: int = field(
+        default=300, metadata=_describe("age of the exporter's last successful read above which DuckDBMetricsStale fires (seconds)", "count")
+    )
     redis_down_for: str = field(default="1m", metadata=_describe("how long Redis may be unreachable", "duration"))
-    redis_memory_ratio: float = field(default=0.9, metadata=_describe("used memory / maxmemory above which RedisMemoryNearMax fires (0-1; only when maxmemory is set)", "ratio"))
+    redis_memory_ratio: float = field(
+        default=0.9, metadata=_describe("used memory / maxmemory above which RedisMemoryNearMax fires (0-1; only when maxmemory is set)", "ratio")
+    )
     redis_memory_for: str = field(default="5m", metadata=_describe("how long memory must stay high", "duration"))
-    redis_rejected_connections_rate: float = field(default=0.0, metadata=_describe("rejected connections per second (5m rate) above which RedisRejectedConnections fires", "rate"))
+    redis_rejected_connections_rate: float = field(
+        default=0.0, metadata=_describe("rejected connections per second (5m rate) above which RedisRejectedConnections fires", "rate")
+    )
     redis_rejected_connections_for: str = field(default="1m", metadata=_describe("how long connections must keep being rejected", "duration"))
     target_down_for: str = field(default="5m", metadata=_describe("how long any scrape target may be down before TargetDown", "duration"))
     stack_for: str = field(default="10m", metadata=_describe("how long Prometheus/Alertmanager rule, reload or notification failures must last", "duration"))
@@ -205,13 +226,14 @@ def thresholds_from_config(raw: Mapping[str, object]) -> AlertThresholds:
     types = threshold_fields()
     problems: list[str] = []
     values: dict[str, Any] = {}
-    for key, value in raw.items():
+    for key, raw_value in raw.items():
         name = by_key.get(key)
         if name is None:
             problems.append(f"{THRESHOLD_CONFIG_PREFIX}.{key}: unknown threshold; expected one of {', '.join(sorted(by_key))}")
             continue
-        if types[name] is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        value = raw_value
+        if types[name] is float and isinstance(raw_value, int) and not isinstance(raw_value, bool):
+            value = float(raw_value)
         problem = threshold_problem(name, value)
         if problem is not None:
             problems.append(problem)
@@ -362,6 +384,20 @@ def _recording_groups() -> list[dict[str, Any]]:
     ]
 
 
+def _duckdb_table_metric(name: str) -> str:
+    """A row of the DuckDB metrics table, as ``duckdb_metric{name="<name>"}``.
+
+    The contract form is one metric with a ``name`` label; the exporter's per-name form
+    ``duckdb_metric_<name>`` is accepted too and gets the same ``name`` label, so the alert's
+    identity does not depend on which form is scraped.
+    """
+    job = _sel(JOB_DUCKDB)
+    return (
+        f"(duckdb_metric{_sel(JOB_DUCKDB, name=name)}"
+        f' or label_replace(duckdb_metric_{name}{job}, "name", "{name}", "", ""))'
+    )
+
+
 _REDIS_NAME = "{{ $labels.instance }}{{ with $labels.redis_instance }} ({{ . }}){{ end }}"
 
 
@@ -388,8 +424,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "Trade slippage is high on venue {{ $labels.venue }}",
             f'Mean slippage on venue {{{{ $labels.venue }}}} is {{{{ printf "%.2f" $value }}}} bps over the last {w}, '
             f"above the {_num(t.slippage_bps)} bps threshold{_during(t.slippage_for)}.",
-            "Compare with execution latency (stale quotes), market volatility and order sizes; consider pausing "
-            "the strategy on that venue.",
+            "Compare with execution latency (stale quotes), market volatility and order sizes; consider pausing the strategy on that venue.",
         ),
         _Alert(
             "TradeFailureRatioHigh",
@@ -399,8 +434,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "Trades are failing on venue {{ $labels.venue }}",
             f"{{{{ $value | humanizePercentage }}}} of trade attempts on venue {{{{ $labels.venue }}}} failed over the "
             f"last {w} (threshold {_pct(t.trade_failure_ratio)}){_during(t.trade_failure_for)}.",
-            "Read the Trade Engine logs for the rejection reasons (`trades_failed_total` by `reason`), check venue "
-            "status, credentials and risk limits.",
+            "Read the Trade Engine logs for the rejection reasons (`trades_failed_total` by `reason`), check venue status, credentials and risk limits.",
         ),
     ]
     instance_manager = [
@@ -422,8 +456,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "Instance Manager {{ $labels.instance }} is restarting",
             f"The Instance Manager process at {{{{ $labels.instance }}}} restarted {{{{ $value }}}} times in the last "
             f"{rw} (threshold {t.instance_manager_restarts}).",
-            "Look for crash loops: exit codes, OOM kills (compare with InstanceManagerMemoryHigh) and the last log "
-            "lines before each restart.",
+            "Look for crash loops: exit codes, OOM kills (compare with InstanceManagerMemoryHigh) and the last log lines before each restart.",
         ),
         _Alert(
             "InstanceManagerInstancesRestarting",
@@ -437,12 +470,11 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
         ),
         _Alert(
             "InstanceManagerInstancesFailed",
-            f'sum by (job, instance) (instance_manager_instances{_sel(im, state="failed")}) > 0',
+            f"sum by (job, instance) (instance_manager_instances{_sel(im, state='failed')}) > 0",
             t.instance_manager_failed_instances_for,
             "warning",
             "Instances managed by {{ $labels.instance }} have failed",
-            f"{{{{ $value }}}} instance(s) managed by {{{{ $labels.instance }}}} have been in state failed"
-            f"{_during(t.instance_manager_failed_instances_for)}.",
+            f"{{{{ $value }}}} instance(s) managed by {{{{ $labels.instance }}}} have been in state failed{_during(t.instance_manager_failed_instances_for)}.",
             "List failed instances in the Instance Manager, read their last logs, restart or replace them.",
         ),
         _Alert(
@@ -476,8 +508,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             "DuckDB exporter {{ $labels.instance }} is down or cannot read the database",
             f"The DuckDB exporter at {{{{ $labels.instance }}}} has been unreachable (up == 0) or unable to open the "
             f"database read-only (duckdb_up == 0){_during(t.duckdb_down_for)}, e.g. while a writer holds the file lock.",
-            "Check the exporter container and its logs (\"Could not set lock\" means a writer holds the file), the "
-            "read-only mount and file permissions.",
+            'Check the exporter container and its logs ("Could not set lock" means a writer holds the file), the read-only mount and file permissions.',
         ),
         _Alert(
             "DuckDBProbeLatencyHigh",
@@ -491,7 +522,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
         ),
         _Alert(
             "DuckDBTransactionSuccessRateLow",
-            f'duckdb_metric{_sel(dd, name="transaction_success_rate")} < {_num(t.duckdb_success_rate_min)}',
+            f"{_duckdb_table_metric('transaction_success_rate')} < {_num(t.duckdb_success_rate_min)}",
             t.duckdb_success_rate_for,
             "critical",
             "DuckDB transaction success rate is low",
@@ -502,15 +533,15 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
         ),
         _Alert(
             "DuckDBMetricsStale",
-            f"time() - duckdb_last_success_timestamp_seconds{_sel(dd)} > {t.duckdb_stale_seconds}",
+            # 0 means "no success since the exporter started": DuckDBExporterDown covers that
+            f"time() - (duckdb_last_success_timestamp_seconds{_sel(dd)} > 0) > {t.duckdb_stale_seconds}",
             "0s",
             "warning",
             "DuckDB metrics from {{ $labels.instance }} are stale",
             f"The DuckDB exporter at {{{{ $labels.instance }}}} last read the database successfully "
             f"{{{{ $value | humanizeDuration }}}} ago (threshold {_secs(t.duckdb_stale_seconds)}): DuckDB values "
             "such as the transaction success rate are out of date.",
-            "Usually lock contention with a writer or a failing probe query: see the exporter logs and "
-            "`duckdb_query_errors_total`.",
+            "Usually lock contention with a writer or a failing probe query: see the exporter logs and `duckdb_query_errors_total`.",
         ),
     ]
     redis = [
@@ -520,10 +551,8 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
             t.redis_down_for,
             "critical",
             "Redis {{ $labels.instance }} is down",
-            f"Redis {_REDIS_NAME} has been unreachable{_during(t.redis_down_for)} (redis_up == 0, or its exporter "
-            "cannot be scraped).",
-            "Check redis-server, the exporter's logs (authentication errors mean the ACL user or its password "
-            "changed) and the network between them.",
+            f"Redis {_REDIS_NAME} has been unreachable{_during(t.redis_down_for)} (redis_up == 0, or its exporter cannot be scraped).",
+            "Check redis-server, the exporter's logs (authentication errors mean the ACL user or its password changed) and the network between them.",
         ),
         _Alert(
             "RedisMemoryNearMax",

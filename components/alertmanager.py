@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from components import catalog
 from components.alertmanager_config import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
-from components.hardening import ContainerPlan, Healthcheck, UploadFile, config_file, hardened_container, secret_file
+from components.hardening import ContainerPlan, NetworkAttachment, Healthcheck, UploadFile, config_file, hardened_container, secret_file
 from components.images import pulled_image
 from components.pki import Certificate
 from components.prometheus_config import TlsClient, render_healthcheck_client, render_web_config
@@ -65,9 +65,9 @@ class Alertmanager(pulumi.ComponentResource):
         )
         image = pulled_image(f"{name}-image", settings.images["alertmanager"], child)
         self.files = alertmanager_files(args)
-        networks: list[tuple[pulumi.Input[str], Sequence[str]]] = [(args.backend_network, [SERVICE.name])]
+        networks = [NetworkAttachment(args.backend_network, [SERVICE.name], catalog.BACKEND_ADDRESSES[SERVICE.name])]
         if settings.alertmanager_egress:
-            networks.append((args.edge_network, []))
+            networks.append(NetworkAttachment(args.edge_network))
         plan = ContainerPlan(
             service=SERVICE,
             image=image,

@@ -87,6 +87,9 @@ BACKEND_NETWORK = "backend"
 EDGE_NETWORK = "edge"
 BACKEND_SUBNET = "172.30.10.0/24"
 EDGE_SUBNET = "172.30.20.0/24"
+# Fixed backend addresses: the proxy resolves its upstreams once, at start, so a recreated
+# Prometheus or Alertmanager must come back at the same address.
+BACKEND_ADDRESSES = {"prometheus": "172.30.10.10", "alertmanager": "172.30.10.11"}
 
 # --- Pinned images (never `latest`): defaults for settings ---------------------------------
 DEFAULT_IMAGES: dict[str, str] = {

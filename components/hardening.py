@@ -56,13 +56,20 @@ class Healthcheck:
 
 
 @dataclass(frozen=True)
+class NetworkAttachment:
+    network: pulumi.Input[str]
+    aliases: Sequence[str] = ()
+    ipv4_address: str | None = None
+
+
+@dataclass(frozen=True)
 class ContainerPlan:
     """What a service needs; the hardening around it is added by `hardened_container`."""
 
     service: Service
     image: pulumi.Input[str]
     command: Sequence[pulumi.Input[str]]
-    networks: Sequence[tuple[pulumi.Input[str], Sequence[str]]]  # (network name, aliases)
+    networks: Sequence[NetworkAttachment]
     healthcheck: Healthcheck | None
     uploads: Sequence[UploadFile] = ()
     volumes: Sequence[tuple[pulumi.Input[str], str, bool]] = ()  # (volume, path, read-only)
@@ -117,8 +124,8 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
         "log_driver": "json-file",
         "log_opts": {"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
         "networks_advanced": [
-            docker.ContainerNetworksAdvancedArgs(name=network, aliases=list(aliases))
-            for network, aliases in plan.networks
+            docker.ContainerNetworksAdvancedArgs(name=n.network, aliases=list(n.aliases), ipv4_address=n.ipv4_address)
+            for n in plan.networks
         ],
         "ports": list(plan.ports),
         "tmpfs": dict(plan.tmpfs),

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components import catalog
-from components.hardening import ContainerPlan, Healthcheck, UploadFile, config_file, hardened_container, secret_file
+from components.hardening import ContainerPlan, NetworkAttachment, Healthcheck, UploadFile, config_file, hardened_container, secret_file
 from components.images import pulled_image
 from components.pki import Certificate
 from components.prometheus_config import (
@@ -85,7 +85,7 @@ class Prometheus(pulumi.ComponentResource):
             service=SERVICE,
             image=image,
             command=prometheus_command(settings),
-            networks=[(args.backend_network, [SERVICE.name])],
+            networks=[NetworkAttachment(args.backend_network, [SERVICE.name], catalog.BACKEND_ADDRESSES[SERVICE.name])],
             healthcheck=Healthcheck(
                 ["promtool", "check", "healthy", f"--url=https://localhost:{SERVICE.port}", f"--http.config.file={HEALTHCHECK_CONFIG_FILE}"]
             ),

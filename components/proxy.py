@@ -13,7 +13,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components import catalog
-from components.hardening import ContainerPlan, Healthcheck, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
+from components.hardening import ContainerPlan, NetworkAttachment, Healthcheck, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
 from components.images import pulled_image
 from components.pki import Certificate
 from components.proxy_config import render_nginx_conf, render_njs
@@ -80,7 +80,7 @@ class Proxy(pulumi.ComponentResource):
             service=SERVICE,
             image=image,
             command=["nginx", "-c", catalog.PROXY_CONFIG_FILE, "-g", "daemon off;"],
-            networks=[(args.edge_network, []), (args.backend_network, [SERVICE.name])],
+            networks=[NetworkAttachment(args.edge_network), NetworkAttachment(args.backend_network, [SERVICE.name])],
             healthcheck=Healthcheck(["curl", "-fsS", f"http://127.0.0.1:{catalog.PROXY_HEALTH_PORT}/healthz"]),
             uploads=self.files,
             volumes=[(self.audit_volume.name, SERVICE.data_dir, False)],

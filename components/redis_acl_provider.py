@@ -53,6 +53,8 @@ import pulumi
 import pulumi.dynamic as dyn
 import redis
 from pulumi.runtime import rpc
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from components.redis_acl import (
     acl_rule_string,
@@ -237,7 +239,8 @@ class _Session:
             "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "decode_responses": True,
             "protocol": 2,
-            "retry_on_timeout": False,
+            # One attempt: a failure is reported at once, with its own message.
+            "retry": Retry(NoBackoff(), 0),
         }
         if target.admin_username:
             kwargs["username"] = target.admin_username

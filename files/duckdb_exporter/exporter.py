@@ -53,14 +53,25 @@ Exposed metrics (besides the ``process_*`` family):
 A probe must be a single SELECT statement (WITH, VALUES, FROM-first, DESCRIBE and
 SUMMARIZE parse as SELECT); anything else is refused before it reaches DuckDB, and the
 read-only, locked-configuration connection refuses writes and file access anyway.
+Probe results are not exported (at most one row is fetched): a probe yields its
+duration, success and error counts. Scrapes are serialized; each query is interrupted
+after query_timeout_seconds, so a scrape holds the shared lock for at most
+(1 + probes) x query_timeout_seconds.
+
 Every scrape with a failure logs one line to stderr: the reason and the exception type,
 plus DuckDB's message only for open errors (a path or a lock holder's PID, never a
 value read from the database).
+
+DuckDB allows one read-write process XOR any number of read-only ones per file: while
+the writer keeps the file open, every scrape reports ``locked``, and while a scrape runs
+the writer cannot open it. The writer should open the file per batch, or publish a
+snapshot file for this exporter to read.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -96,6 +107,9 @@ from prometheus_client.registry import Collector
 LOG = logging.getLogger("duckdb_exporter")
 
 DEFAULT_CONFIG_PATH = "/etc/duckdb-exporter/config.yml"
+# Inside its container the exporter listens on the container's own (private network)
+# interfaces; nothing publishes this port on the host.
+DEFAULT_LISTEN_ADDRESS = "0.0.0.0"  # noqa: S104  # nosec B104
 METRIC_PREFIX = "duckdb_metric_"
 UP_REASONS = (
     "locked",
@@ -170,7 +184,7 @@ class TLSSettings:
 @dataclass(frozen=True)
 class Settings:
     database: str
-    listen_address: str = "0.0.0.0"
+    listen_address: str = DEFAULT_LISTEN_ADDRESS
     port: int = 9188
     metrics_table: str = "metrics"
     max_rows: int = 1000
@@ -205,7 +219,8 @@ def quote_table(name: str) -> str:
 
 def _parse_probes(raw: object, metrics_table: str) -> tuple[Probe, ...]:
     if raw is None:
-        return (Probe("metrics_count", f"SELECT count(*) FROM {quote_table(metrics_table)}"),)
+        table = quote_table(metrics_table)  # validated by _TABLE_RE, then quoted
+        return (Probe("metrics_count", f"SELECT count(*) FROM {table}"),)  # noqa: S608  # nosec B608
     if not isinstance(raw, list):
         raise ConfigError("probe_queries: must be a list of {name, sql}")
     probes: list[Probe] = []
@@ -253,7 +268,7 @@ def parse_settings(raw: object) -> Settings:
         raise ConfigError("query_timeout_seconds: must be a number in (0, 60]")
     return Settings(
         database=database,
-        listen_address=_require_str(raw, "listen_address", "0.0.0.0"),
+        listen_address=_require_str(raw, "listen_address", DEFAULT_LISTEN_ADDRESS),
         port=_require_int(raw, "port", 9188, 0, 65535),
         metrics_table=metrics_table,
         max_rows=_require_int(raw, "max_rows", 1000, 1, 100_000),
@@ -343,10 +358,8 @@ def classify_query_error(exc: BaseException) -> str:
 
 
 def _interrupt(conn: duckdb.DuckDBPyConnection) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):  # the query finished and the connection closed
         conn.interrupt()
-    except duckdb.Error:  # the query finished and the connection closed meanwhile
-        pass
 
 
 def run_query(conn: duckdb.DuckDBPyConnection, sql: str, timeout: float, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -483,10 +496,8 @@ class DuckDBCollector(Collector):
         settings = self._settings
         start = time.monotonic()
         result = ScrapeResult(probe_ok={probe.name: False for probe in settings.probe_queries})
-        try:
+        with contextlib.suppress(OSError):  # absent while the file does not exist
             result.size_bytes = os.stat(settings.database).st_size
-        except OSError:
-            pass
         open_error = ""
         try:
             conn = open_read_only(settings)
@@ -516,8 +527,8 @@ class DuckDBCollector(Collector):
 
     def _read_table(self, conn: duckdb.DuckDBPyConnection, result: ScrapeResult) -> None:
         settings = self._settings
-        table = quote_table(settings.metrics_table)
-        sql = f"SELECT * FROM {table} LIMIT {settings.max_rows + 1}"
+        table = quote_table(settings.metrics_table)  # validated by _TABLE_RE, then quoted
+        sql = f"SELECT * FROM {table} LIMIT {settings.max_rows + 1}"  # noqa: S608  # nosec B608
         try:
             columns, rows = run_query(conn, sql, settings.query_timeout_seconds, settings.max_rows + 1)
             result.table = parse_rows(columns, rows, settings.max_rows)
@@ -693,7 +704,8 @@ def build_server(settings: Settings, registry: CollectorRegistry) -> _Server:
         server_class,
         _Handler,
     )
-    assert isinstance(server, _Server)
+    if not isinstance(server, _Server):
+        raise TypeError("make_server returned an unexpected server class")
     if settings.tls is not None:
         server.ssl_context = server_ssl_context(settings.tls)
     return server

@@ -104,7 +104,8 @@ class Exporter:
         raise AssertionError(f"exporter did not start:\n{self.log()}")
 
     def get(self, context: ssl.SSLContext | None = None, timeout: float = 10.0) -> tuple[int, str]:
-        with urllib.request.urlopen(self.url, timeout=timeout, context=context) as response:
+        # The URL is always http(s)://127.0.0.1:<port>/metrics.
+        with urllib.request.urlopen(self.url, timeout=timeout, context=context) as response:  # noqa: S310
             return int(response.status), response.read().decode("utf-8")
 
     def scrape(self, context: ssl.SSLContext | None = None) -> Samples:

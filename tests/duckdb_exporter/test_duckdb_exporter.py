@@ -224,10 +224,15 @@ def test_yaml_config_and_missing_metrics_table(tmp_path: Path, start_exporter: S
     with duckdb.connect(str(path)) as conn:
         conn.execute("CREATE TABLE other AS SELECT 1 AS x")
     config = tmp_path / "config.yml"
-    config.write_text(
-        f"database: {path}\nlisten_address: 127.0.0.1\nport: 0\nprobe_queries:\n  - name: other\n    sql: SELECT count(*) FROM other\n",
-        encoding="utf-8",
-    )
+    lines = [
+        f"database: {path}",
+        "listen_address: 127.0.0.1",
+        "port: 0",
+        "probe_queries:",
+        "  - name: other",
+        "    sql: SELECT count(*) FROM other",
+    ]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     exporter = start_exporter.with_file(config)  # type: ignore[attr-defined]
     samples = exporter.scrape()
     assert value(samples, "duckdb_up") == 0

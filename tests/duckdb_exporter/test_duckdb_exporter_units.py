@@ -6,6 +6,7 @@ statements even with the exporter's SELECT-only guard out of the way.
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -150,7 +151,7 @@ def test_rows_become_sanitized_gauges(exporter_module: ModuleType) -> None:
 
 def test_defaults_and_table_quoting(exporter_module: ModuleType) -> None:
     settings = exporter_module.parse_settings({"database": "/data/x.duckdb", "metrics_table": "ops.metrics"})
-    assert settings.port == 9188 and settings.listen_address == "0.0.0.0"
+    assert settings.port == 9188 and ipaddress.ip_address(settings.listen_address).is_unspecified
     assert settings.memory_limit == "64MB" and settings.threads == 1 and settings.tls is None
     assert [(p.name, p.sql) for p in settings.probe_queries] == [("metrics_count", 'SELECT count(*) FROM "ops"."metrics"')]
     with pytest.raises(exporter_module.ConfigError, match="metrics_table"):

@@ -250,8 +250,17 @@ class Sandbox:
             mounts.append(_Mount(path, ("--bind", str(mountpoint), path)))
         for upload in spec.uploads:
             mounts.append(_Mount(upload.path, ("--ro-bind", str(self._staged(upload.path)), upload.path)))
+        # bwrap would create missing parents 0700 (not traversable by the service): create
+        # them 0755 first, as Docker does for the parents of uploads.
+        targets = {mount.path for mount in mounts}
+        parents: list[_Mount] = []
+        for mount in mounts:
+            for parent in list(Path(mount.path).parents)[:-1]:
+                if str(parent) not in targets and not self._under_host_bind(str(parent)):
+                    targets.add(str(parent))
+                    parents.append(_Mount(str(parent), ("--dir", str(parent))))
         # Stable sort: parents first, same-depth entries keep their (meaningful) order.
-        return sorted(mounts, key=lambda mount: mount.depth)
+        return sorted(parents + mounts, key=lambda mount: mount.depth)
 
     def bwrap_argv(self) -> list[str]:
         spec = self.spec
@@ -288,6 +297,11 @@ class Sandbox:
                 argv += ["--cap-drop", "ALL"]
             return [*argv, "--", *self.argv]
         return [*argv, "--", *self._setpriv(), *self.argv]
+
+    def _under_host_bind(self, path: str) -> bool:
+        """Inside a read-only host directory (/usr, an allow-listed /etc entry, a host dir)."""
+        binds = ["/usr", *(f"/etc/{name}" for name in ETC_ALLOWLIST), *self.profile.host_dirs]
+        return any(path == bind or path.startswith(bind + "/") for bind in binds)
 
     def _covers(self, path: str) -> bool:
         return path == "/" or any(

@@ -1,0 +1,53 @@
+"""Run a validator with the rendered files at their container paths (bwrap: no host changes)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tools.mock_stack import RecordedStack
+
+BASE_VIEW = [
+    "--ro-bind", "/usr", "/usr",
+    "--symlink", "usr/bin", "/bin",
+    "--symlink", "usr/sbin", "/sbin",
+    "--symlink", "usr/lib", "/lib",
+    "--symlink", "usr/lib64", "/lib64",
+    "--proc", "/proc",
+    "--dev", "/dev",
+    "--tmpfs", "/tmp",
+    "--tmpfs", "/etc",
+    "--ro-bind", "/etc/passwd", "/etc/passwd",
+    "--ro-bind", "/etc/group", "/etc/group",
+    "--ro-bind", "/etc/nsswitch.conf", "/etc/nsswitch.conf",
+    "--ro-bind", "/etc/ssl", "/etc/ssl",
+    "--ro-bind", "/etc/alternatives", "/etc/alternatives",
+    "--unshare-net",
+    "--die-with-parent",
+]  # fmt: skip
+
+
+def materialize(stack: RecordedStack, container: str, root: Path) -> Path:
+    """Write a container's uploads (real content) under `root`, at their container paths."""
+    for path, upload in stack.container_files(container).items():
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(upload["content"])
+        target.chmod(0o600)
+    return root
+
+
+def run_in_view(root: Path, argv: list[str], hosts: str = "127.0.0.1 localhost\n", writable: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run `argv` where every top-level directory under `root` appears at `/<dir>`."""
+    hosts_file = root.parent / f"{root.name}.hosts"
+    hosts_file.write_text(hosts)
+    binds: list[str] = ["--ro-bind", str(hosts_file), "/etc/hosts"]
+    for top in sorted(root.iterdir()):
+        if top.name == "etc":
+            for sub in sorted(top.iterdir()):
+                binds += ["--bind", str(sub), f"/etc/{sub.name}"]
+        else:
+            binds += ["--bind", str(top), f"/{top.name}"]
+    for path in writable:
+        binds += ["--tmpfs", path]
+    return subprocess.run(["bwrap", *BASE_VIEW, *binds, *argv], capture_output=True, text=True, timeout=60, check=False)

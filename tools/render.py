@@ -1,0 +1,65 @@
+"""`make render`: write every file the stack would upload, per container, to build/<stack>/.
+
+The program runs under mocks (the same code path as `pulumi up`); each container's uploads are
+written at their container paths. Files with secret modes (0400: keys, password hashes) are
+written as a placeholder line, never their content. `containers.json` lists each container's
+image, command, user, networks, ports and hardening so a reviewer sees what will run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from components.catalog import MODE_SECRET
+from tools.mock_stack import RecordedStack, run_program
+from tools.stack_config import load_stack_config
+
+
+def container_summary(stack: RecordedStack) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for name, container in sorted(stack.containers().items()):
+        spec = container.inputs
+        summary[name] = {
+            key: spec.get(key)
+            for key in ("image", "command", "user", "readOnly", "capabilities", "securityOpts", "memory", "restart", "tmpfs", "ports", "networksAdvanced", "volumes", "healthcheck")
+        }
+    return summary
+
+
+def write_render(stack: RecordedStack, out: Path) -> list[Path]:
+    if out.exists():
+        shutil.rmtree(out)
+    written: list[Path] = []
+    for name in sorted(stack.containers()):
+        for path, upload in sorted(stack.container_files(name).items()):
+            target = out / name / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if int(upload["permissions"], 8) == MODE_SECRET:
+                target.write_text(f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner {upload['owner']}>\n")
+            else:
+                target.write_text(upload["content"])
+            target.chmod(0o600)
+            written.append(target)
+    summary = out / "containers.json"
+    summary.write_text(json.dumps(container_summary(stack), indent=2, sort_keys=True) + "\n")
+    written.append(summary)
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    out = args.out or Path("build") / args.stack
+    stack = run_program(load_stack_config(args.stack), stack=args.stack)
+    files = write_render(stack, out)
+    print(f"wrote {len(files)} files for stack {args.stack} to {out}/")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Read a stack file (Pulumi.<stack>.yaml) into the config mapping the mocks take."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools.mock_stack import PROJECT_DIR
+
+
+def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """Plain values by key (without the `promshield:` prefix). Encrypted (`secure:`) values are
+    left out: under mocks the program generates what it would otherwise read from them."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        path = project_dir / "examples" / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, Any] = {}
+    for full_key, value in (document.get("config") or {}).items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != "promshield" or (isinstance(value, dict) and "secure" in value):
+            continue
+        config[key] = value
+    return config
