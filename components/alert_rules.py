@@ -392,10 +392,7 @@ def _duckdb_table_metric(name: str) -> str:
     identity does not depend on which form is scraped.
     """
     job = _sel(JOB_DUCKDB)
-    return (
-        f"(duckdb_metric{_sel(JOB_DUCKDB, name=name)}"
-        f' or label_replace(duckdb_metric_{name}{job}, "name", "{name}", "", ""))'
-    )
+    return f'(duckdb_metric{_sel(JOB_DUCKDB, name=name)} or label_replace(duckdb_metric_{name}{job}, "name", "{name}", "", ""))'
 
 
 _REDIS_NAME = "{{ $labels.instance }}{{ with $labels.redis_instance }} ({{ . }}){{ end }}"

@@ -16,30 +16,19 @@ from collections.abc import Iterator
 
 import pytest
 
-try:
-    from tests.acceptance.harness import (
-        HOST_ADDRESS,
-        ExtraNamespace,
-        SpecError,
-        Topology,
-        UnknownImageError,
-        from_recorded,
-        profile_for,
-    )
-    from tests.acceptance.harness import netns as nx
-except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
-    from harness import (  # type: ignore[no-redef]
-        HOST_ADDRESS,
-        ExtraNamespace,
-        SpecError,
-        Topology,
-        UnknownImageError,
-        from_recorded,
-        profile_for,
-    )
-    from harness import netns as nx  # type: ignore[no-redef]
-
 from components.catalog import BACKEND_SUBNET, DEFAULT_IMAGES, EDGE_SUBNET
+from tests.acceptance.harness import (
+    HOST_ADDRESS,
+    ExtraNamespace,
+    SpecError,
+    Topology,
+    UnknownImageError,
+    from_recorded,
+    profile_for,
+)
+from tests.acceptance.harness import netns as nx
+
+pytestmark = pytest.mark.acceptance
 
 PREFIX = "pst"  # distinct from the real suite's "ps": both may run on one machine
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
@@ -87,8 +76,7 @@ def recorded() -> list[tuple[str, str, dict[str, object]]]:
                 "readOnly": True,
                 "tmpfs": {"/tmp": "rw,noexec,nosuid,nodev,size=16m,uid=101,gid=101,mode=0700"},
                 "uploads": [
-                    {"file": "/etc/nginx/nginx.conf", "content": {**SECRET, "value": NGINX_CONF},
-                     "permissions": "0400", "owner": "101", "group": "101"},
+                    {"file": "/etc/nginx/nginx.conf", "content": {**SECRET, "value": NGINX_CONF}, "permissions": "0400", "owner": "101", "group": "101"},
                 ],
                 # Attached by resource name on one network, by Docker name on the other.
                 "networksAdvanced": [{"name": "edge-net", "aliases": ["web-edge"]}, {"name": "st-backend", "aliases": ["web-backend"]}],
@@ -189,9 +177,7 @@ def test_clients_cannot_reach_internal_container(topo: Topology) -> None:
 
 @needs_root
 def test_aliases_resolve_within_shared_networks_only(topo: Topology) -> None:
-    ping = topo.container_exec(
-        "web", ["bash", "-c", 'exec 3<>/dev/tcp/cache-alias/6379; printf "PING\\r\\n" >&3; head -c 7 <&3']
-    )
+    ping = topo.container_exec("web", ["bash", "-c", 'exec 3<>/dev/tcp/cache-alias/6379; printf "PING\\r\\n" >&3; head -c 7 <&3'])
     assert ping.stdout.strip() == "+PONG", ping.stderr
     assert topo.container_exec("cache", ["getent", "hosts", "web-backend"]).stdout.split()[0] == topo.address_of("web", "st-backend")
     assert topo.container_exec("cache", ["getent", "hosts", "webhook"]).returncode == 0

@@ -383,3 +383,9 @@ def test_promtool_case_counts() -> None:
     print(f"promtool alert cases: {totals['firing']} firing, {totals['silent']} silent, in {len(CASE_FILES)} files")
     assert totals["firing"] >= len(alert_names())
     assert totals["silent"] >= len(alert_names()) - len(NEVER_SILENT)
+
+
+def test_metrics_contract_lists_every_rule() -> None:
+    contract = (Path(__file__).parents[2] / "docs" / "metrics-contract.md").read_text(encoding="utf-8")
+    for name in alert_names() + recording_rule_names():
+        assert name in contract, f"docs/metrics-contract.md does not mention {name}"

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .paths import REPO_ROOT, python_home, venv_dir  # first: makes `components` importable
+from components import catalog
 
-from components import catalog  # noqa: I001
+from .paths import REPO_ROOT, python_home, venv_dir
 
 Entrypoint = Callable[[Sequence[str]], list[str]]
 
@@ -112,10 +112,7 @@ def _python_dirs() -> list[str]:
 
 _PYTHON_ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
-_NGINX_FILES = {
-    f"/etc/nginx/{name}": f"/etc/nginx/{name}"
-    for name in ("mime.types", "fastcgi_params", "scgi_params", "uwsgi_params")
-}
+_NGINX_FILES = {f"/etc/nginx/{name}": f"/etc/nginx/{name}" for name in ("mime.types", "fastcgi_params", "scgi_params", "uwsgi_params")}
 
 
 def _profiles() -> dict[str, ImageProfile]:
@@ -189,9 +186,7 @@ def profile_for(image: str) -> ImageProfile:
         return PROFILES[repository]
     except KeyError:
         known = ", ".join(sorted(PROFILES))
-        raise UnknownImageError(
-            f"image {image!r} (repository {repository!r}) has no Debian stand-in; known: {known}"
-        ) from None
+        raise UnknownImageError(f"image {image!r} (repository {repository!r}) has no Debian stand-in; known: {known}") from None
 
 
 def argv_for(image: str, command: Sequence[str]) -> list[str]:

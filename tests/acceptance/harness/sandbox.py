@@ -17,6 +17,7 @@ starts, so they vanish with the container and a restart gets empty ones, as with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -149,20 +150,14 @@ class Sandbox:
                 real = self.host_paths.get(volume.host_path, volume.host_path)
                 if not Path(real).exists():
                     raise SandboxError(
-                        f"{spec.name}: host path {volume.host_path} (-> {real}) does not exist; "
-                        "map it with Topology(host_paths={recorded: real})"
+                        f"{spec.name}: host path {volume.host_path} (-> {real}) does not exist; map it with Topology(host_paths={{recorded: real}})"
                     )
         etc = self.run_dir / "etc"
         users = {0: ("root", 0), 65534: ("nobody", 65534)}
         users.setdefault(spec.uid, (f"u{spec.uid}", spec.gid))
         groups = {0: "root", 65534: "nogroup"}
         groups.setdefault(spec.gid, f"g{spec.gid}")
-        (etc / "passwd").write_text(
-            "".join(
-                f"{name}:x:{uid}:{gid}:{name}:/nonexistent:/usr/sbin/nologin\n"
-                for uid, (name, gid) in sorted(users.items())
-            )
-        )
+        (etc / "passwd").write_text("".join(f"{name}:x:{uid}:{gid}:{name}:/nonexistent:/usr/sbin/nologin\n" for uid, (name, gid) in sorted(users.items())))
         (etc / "group").write_text("".join(f"{name}:x:{gid}:\n" for gid, name in sorted(groups.items())))
         (etc / "hostname").write_text(f"{spec.name}\n")
         (etc / "resolv.conf").write_text(RESOLV_CONF)
@@ -178,17 +173,10 @@ class Sandbox:
 
     def _user_paths(self) -> list[str]:
         spec = self.spec
-        return (
-            [upload.path for upload in spec.uploads]
-            + [volume.container_path for volume in spec.volumes]
-            + list(spec.tmpfs)
-        )
+        return [upload.path for upload in spec.uploads] + [volume.container_path for volume in spec.volumes] + list(spec.tmpfs)
 
     def _tmpfs_mountpoints(self) -> list[tuple[str, Path, str]]:
-        return [
-            (path, self.run_dir / "tmpfs" / str(index), opts or DEFAULT_TMPFS_OPTS)
-            for index, (path, opts) in enumerate(sorted(self.spec.tmpfs.items()))
-        ]
+        return [(path, self.run_dir / "tmpfs" / str(index), opts or DEFAULT_TMPFS_OPTS) for index, (path, opts) in enumerate(sorted(self.spec.tmpfs.items()))]
 
     def _mounts(self) -> list[_Mount]:
         spec = self.spec
@@ -225,13 +213,11 @@ class Sandbox:
             mounts.append(_Mount("/tmp", ("--perms", "1777", "--dir", "/tmp")))
 
         # What the image itself ships.
-        for target, host in self.profile.image_files.items():
-            if Path(host).exists() and not shadowed(target):
-                mounts.append(_Mount(target, ("--ro-bind", host, target)))
+        for target, host_file in self.profile.image_files.items():
+            if Path(host_file).exists() and not shadowed(target):
+                mounts.append(_Mount(target, ("--ro-bind", host_file, target)))
         for target, link in self.profile.image_symlinks.items():
             if not shadowed(target):
-                parent = str(Path(target).parent)
-                mounts.append(_Mount(parent, ("--dir", parent)))
                 mounts.append(_Mount(target, ("--symlink", link, target)))
         for directory in self.profile.host_dirs:
             if Path(directory).exists():
@@ -255,10 +241,10 @@ class Sandbox:
         targets = {mount.path for mount in mounts}
         parents: list[_Mount] = []
         for mount in mounts:
-            for parent in list(Path(mount.path).parents)[:-1]:
-                if str(parent) not in targets and not self._under_host_bind(str(parent)):
-                    targets.add(str(parent))
-                    parents.append(_Mount(str(parent), ("--dir", str(parent))))
+            for ancestor in map(str, list(Path(mount.path).parents)[:-1]):
+                if ancestor not in targets and not self._under_host_bind(ancestor):
+                    targets.add(ancestor)
+                    parents.append(_Mount(ancestor, ("--dir", ancestor)))
         # Stable sort: parents first, same-depth entries keep their (meaningful) order.
         return sorted(parents + mounts, key=lambda mount: mount.depth)
 
@@ -305,8 +291,7 @@ class Sandbox:
 
     def _covers(self, path: str) -> bool:
         return path == "/" or any(
-            path == mounted or path.startswith(mounted.rstrip("/") + "/")
-            for mounted in [v.container_path for v in self.spec.volumes] + list(self.spec.tmpfs)
+            path == mounted or path.startswith(mounted.rstrip("/") + "/") for mounted in [v.container_path for v in self.spec.volumes] + list(self.spec.tmpfs)
         )
 
     def _env(self) -> dict[str, str]:
@@ -372,7 +357,7 @@ class Sandbox:
         read_fd, write_fd = os.pipe()
         # runc hands the container's stdio to its user: /dev/stdout must be re-openable by it.
         os.fchown(write_fd, self.spec.uid, self.spec.gid)
-        log: IO[bytes] = open(self.log_path, "ab")
+        log: IO[bytes] = open(self.log_path, "ab")  # noqa: SIM115 - closed by the log thread
         log.write(f"=== {time.strftime('%H:%M:%S')} start: {shlex.join(self.argv)}\n".encode())
         log.flush()
         try:
@@ -414,8 +399,7 @@ class Sandbox:
                     return
             time.sleep(0.05)
         raise SandboxError(
-            f"{self.spec.name} not listening on {self.ready_port} after {timeout or self.ready_timeout}s; "
-            f"log {self.log_path}:\n{_log_tail(self.log_path)}"
+            f"{self.spec.name} not listening on {self.ready_port} after {timeout or self.ready_timeout}s; log {self.log_path}:\n{_log_tail(self.log_path)}"
         )
 
     def stop(self, timeout: float = 10.0) -> int | None:
@@ -425,10 +409,8 @@ class Sandbox:
         if self.running:
             main = self.main_pid()
             if main is not None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(main, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
             try:
                 self._process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -444,14 +426,10 @@ class Sandbox:
             main = self.main_pid()
             for pid in (main, self._process.pid):
                 if pid is not None:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
         self._join_pump()
         return self._process.returncode
 

@@ -56,7 +56,7 @@ class NetworkAttachment:
 class Port:
     internal: int
     external: int
-    ip: str = "0.0.0.0"  # nosec B104 - Docker's default, the harness maps it to "every host address"
+    ip: str = "0.0.0.0"  # noqa: S104  # nosec B104 - Docker's default, the harness maps it to "every host address"
     protocol: str = "tcp"
 
 
@@ -221,15 +221,12 @@ def _container(name: str, inputs: Mapping[str, Any]) -> ContainerSpec:
             Port(
                 internal=_as_int(raw.get("internal"), pwhere),
                 external=_as_int(raw.get("external"), pwhere),
-                ip=str(raw.get("ip") or "0.0.0.0"),  # nosec B104
+                ip=str(raw.get("ip") or "0.0.0.0"),  # noqa: S104  # nosec B104
                 protocol=str(raw.get("protocol") or "tcp"),
             )
         )
 
-    networks = [
-        NetworkAttachment(str(raw["name"]), tuple(str(alias) for alias in raw.get("aliases") or ()))
-        for raw in inputs.get("networksAdvanced") or []
-    ]
+    networks = [NetworkAttachment(str(raw["name"]), tuple(str(alias) for alias in raw.get("aliases") or ())) for raw in inputs.get("networksAdvanced") or []]
 
     drops = [str(cap).upper() for cap in (inputs.get("capabilities") or {}).get("drops") or []]
     security_opts = [str(opt) for opt in inputs.get("securityOpts") or []]
@@ -309,10 +306,7 @@ def from_recorded(resources: Iterable[Any]) -> tuple[list[NetworkSpec], list[Con
         for attachment in container.networks:
             if attachment.network_name not in by_name:
                 known = ", ".join(sorted(network.name for network in networks)) or "none"
-                raise SpecError(
-                    f"container {container.name}: network {attachment.network_name!r} "
-                    f"is not a recorded network (known: {known})"
-                )
+                raise SpecError(f"container {container.name}: network {attachment.network_name!r} is not a recorded network (known: {known})")
             resolved.append(NetworkAttachment(by_name[attachment.network_name], attachment.aliases))
         container.networks = resolved
     return networks, containers

@@ -18,6 +18,7 @@ per member listing the members of the networks it shares (not the others').
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import ipaddress
 import os
@@ -52,9 +53,7 @@ class HarnessBusy(HarnessError):
 class AddressPlan:
     lan_subnet: str = "198.19.0.0/24"
     host_address: str = "198.19.0.1"
-    clients: Mapping[str, str] = field(
-        default_factory=lambda: {"trusted": "198.19.0.10", "untrusted": "198.19.0.20"}
-    )
+    clients: Mapping[str, str] = field(default_factory=lambda: {"trusted": "198.19.0.10", "untrusted": "198.19.0.20"})
     network_pool: str = "198.18.0.0/16"
 
     def network_subnet(self, index: int) -> ipaddress.IPv4Network:
@@ -94,9 +93,7 @@ class Client:
         self.netns = netns
         self.address = address
 
-    def run(
-        self, argv: Sequence[str], *, timeout: float = 30, input: str | None = None, check: bool = False
-    ) -> subprocess.CompletedProcess[str]:
+    def run(self, argv: Sequence[str], *, timeout: float = 30, input: str | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
         return self.topology.exec_in(self.netns, argv, timeout=timeout, input=input, check=check)
 
     def curl(self, *args: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
@@ -139,10 +136,8 @@ def _cleanup(prefix: str) -> list[str]:
         if not name.startswith(stem):
             continue
         for pid in nx.netns_pids(name):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         nx.netns_delete(name)
         removed.append(f"netns {name}")
     if nx.ETC_NETNS_DIR.is_dir():
@@ -168,7 +163,7 @@ class _PrefixLock:
 
     def acquire(self) -> None:
         LOCK_DIR.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "w")
+        handle = open(self.path, "w")  # noqa: SIM115 - held open: the lock lives as long as the run
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -231,12 +226,8 @@ class Topology:
         self.client_addresses = dict(plan.clients)
 
         self._check_names()
-        self.subnets: dict[str, ipaddress.IPv4Network] = {
-            network.name: plan.network_subnet(index) for index, network in enumerate(self.networks)
-        }
-        self.subnet_map: dict[str, str] = {
-            network.subnet: str(self.subnets[network.name]) for network in self.networks if network.subnet
-        }
+        self.subnets: dict[str, ipaddress.IPv4Network] = {network.name: plan.network_subnet(index) for index, network in enumerate(self.networks)}
+        self.subnet_map: dict[str, str] = {network.subnet: str(self.subnets[network.name]) for network in self.networks if network.subnet}
         self.bridges: dict[str, str] = self._bridge_names()
         self.members: dict[str, _Member] = {}
         self._assign_addresses()
@@ -284,8 +275,7 @@ class Topology:
     def _assign_addresses(self) -> None:
         next_host: dict[str, int] = {network.name: 2 for network in self.networks}
         entries: list[tuple[str, str, bool, list[tuple[str, tuple[str, ...]]]]] = [
-            (c.name, f"{self.prefix}-c-{c.name}", True, [(a.network_name, a.aliases) for a in c.networks])
-            for c in self.containers
+            (c.name, f"{self.prefix}-c-{c.name}", True, [(a.network_name, a.aliases) for a in c.networks]) for c in self.containers
         ] + [(e.name, f"{self.prefix}-x-{e.name}", False, [(e.network, e.aliases)]) for e in self.extras]
         for name, ns, is_container, attachments in entries:
             member = _Member(name, ns, {}, {}, is_container)
@@ -354,9 +344,7 @@ class Topology:
         self.up()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def up(self) -> Topology:
@@ -454,9 +442,9 @@ class Topology:
                     default_via = self.gateway(network)
             if default_via is not None:
                 nx.ip("route", "add", "default", "via", default_via, ns=member.netns)
-            if not member.is_container:
-                nx.write_netns_etc(member.netns, "hosts", self.hosts_text(member.name))
-                nx.write_netns_etc(member.netns, "resolv.conf", RESOLV_CONF)
+            # For `exec_in(member, ...)` (host tools in the member's network): same names.
+            nx.write_netns_etc(member.netns, "hosts", self.hosts_text(member.name))
+            nx.write_netns_etc(member.netns, "resolv.conf", RESOLV_CONF)
 
     def _docker_firewall(self) -> None:
         """The rules dockerd installs (iptables backend), in the host namespace."""
@@ -508,11 +496,10 @@ class Topology:
         address = self.address_of(container.name, network)
         for port in container.ports:
             proto = port.protocol
-            destination = [] if port.ip in ("", "0.0.0.0") else ["-d", f"{port.ip}/32"]  # nosec B104
+            destination = [] if port.ip in ("", "0.0.0.0") else ["-d", f"{port.ip}/32"]  # noqa: S104  # nosec B104
             if destination and port.ip != self.host_address:
                 print(
-                    f"[harness] warning: {container.name} publishes on {port.ip}, not the host "
-                    f"address {self.host_address}: nothing on the LAN reaches it",
+                    f"[harness] warning: {container.name} publishes on {port.ip}, not the host address {self.host_address}: nothing on the LAN reaches it",
                     file=sys.stderr,
                 )
             nx.iptables(
@@ -552,10 +539,7 @@ class Topology:
             out.append(f"[harness]   client {self.prefix}-{client}: {address}")
         for network in self.networks:
             kind = "internal" if network.internal else "bridge"
-            out.append(
-                f"[harness]   network {network.name} ({kind}) {network.subnet} -> {self.subnets[network.name]}"
-                f" on {self.bridges[network.name]}"
-            )
+            out.append(f"[harness]   network {network.name} ({kind}) {network.subnet} -> {self.subnets[network.name]} on {self.bridges[network.name]}")
         for member in self.members.values():
             where = ", ".join(f"{net}={addr}" for net, addr in member.addresses.items())
             log = f" log {self.sandboxes[member.name].log_path}" if member.name in self.sandboxes else ""
@@ -582,10 +566,8 @@ class Topology:
             except Exception as exc:  # keep tearing down
                 errors.append(f"{sandbox.spec.name}: {exc}")
         for process in self._spawned:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -662,7 +644,7 @@ class Topology:
 
     def spawn(self, ns: str, argv: Sequence[str], name: str) -> subprocess.Popen[bytes]:
         """A background process in a namespace (e.g. a webhook receiver); killed at teardown."""
-        log = open(self.run_dir / "logs" / f"{_sanitize(name)}.log", "ab")
+        log = open(self.run_dir / "logs" / f"{_sanitize(name)}.log", "ab")  # noqa: SIM115 - closed right after Popen
         process = subprocess.Popen(  # nosec B603
             nx.exec_argv(self.netns_of(ns), argv),
             stdin=subprocess.DEVNULL,
@@ -743,6 +725,8 @@ class Topology:
         nx.write_netns_etc(member.netns, "hosts", self.hosts_text(extra.name))
         nx.write_netns_etc(member.netns, "resolv.conf", RESOLV_CONF)
         for other in self.members.values():
-            if other.is_container and extra.network in other.addresses:
-                self.sandboxes[other.name].update_hosts(self.hosts_text(other.name))
+            if other.name != extra.name and extra.network in other.addresses:
+                nx.write_netns_etc(other.netns, "hosts", self.hosts_text(other.name))
+                if other.is_container:
+                    self.sandboxes[other.name].update_hosts(self.hosts_text(other.name))
         return self.client(extra.name)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Debian packages the acceptance harness (tests/acceptance/harness) needs, then a quick check
+# that the kernel features it uses work here. Idempotent: installs only what is missing, never
+# lets the packages' services start, stops any that an earlier install started (they must not
+# hold the ports the harness's processes use). Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  bubblewrap util-linux iproute2 iptables procps  # sandboxes, setpriv/nsenter/unshare, netns, firewall, sysctl
+  curl openssl wrk testssl.sh                     # clients and attack tools
+  prometheus prometheus-alertmanager prometheus-redis-exporter
+  nginx libnginx-mod-http-js                      # the proxy, with njs as in the pinned image
+  redis-server
+)
+SERVICES=(prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter nginx redis-server)
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "acceptance-deps: installing ${missing[*]}"
+  if [ ! -e /usr/sbin/policy-rc.d ]; then  # keep the packages' services from starting
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Stop and disable the packaged services if something started them (only those: their init
+# scripts act on their own pid files, never on servers other tests started themselves).
+for service in "${SERVICES[@]}"; do
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    if systemctl is-active --quiet "$service" 2>/dev/null || systemctl is-enabled --quiet "$service" 2>/dev/null; then
+      $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+    fi
+  elif [ -x "/etc/init.d/$service" ] && "/etc/init.d/$service" status >/dev/null 2>&1; then
+    $SUDO "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+  fi
+done
+
+# What the harness relies on: say plainly what is missing.
+probe="psdeps-$$"
+cleanup() { $SUDO ip netns delete "$probe" 2>/dev/null || true; }
+trap 'cleanup; [ -e /usr/sbin/policy-rc.d.harness ] || true' EXIT
+problems=()
+$SUDO ip netns add "$probe" || problems+=("ip netns add (network namespaces)")
+if $SUDO ip netns exec "$probe" true 2>/dev/null; then
+  $SUDO ip -n "$probe" link add probe0 type bridge 2>/dev/null || problems+=("bridge devices")
+  $SUDO ip -n "$probe" link add probe1 type veth peer name probe2 2>/dev/null || problems+=("veth pairs")
+  $SUDO ip netns exec "$probe" iptables -w 5 -t nat -A PREROUTING -p tcp --dport 1 -j DNAT --to-destination 198.18.0.2:1 \
+    2>/dev/null || problems+=("iptables nat/DNAT in a namespace")
+  $SUDO ip netns exec "$probe" iptables -w 5 -A FORWARD -m conntrack --ctorigdstport 1 -j DROP \
+    2>/dev/null || problems+=("iptables conntrack --ctorigdstport")
+  $SUDO ip netns exec "$probe" bwrap --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib \
+    --symlink usr/lib64 /lib64 --proc /proc --dev /dev --unshare-pid --die-with-parent \
+    setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-all --no-new-privs true \
+    2>/dev/null || problems+=("bwrap + setpriv sandbox")
+fi
+cleanup
+if [ ${#problems[@]} -gt 0 ]; then
+  printf 'acceptance-deps: NOT usable here: %s\n' "${problems[@]}" >&2
+  exit 1
+fi
+echo "acceptance-deps: ready"

@@ -1,0 +1,348 @@
+"""The whole program under Pulumi mocks: every component's resources and their inputs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import bcrypt
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from components import catalog
+from tests.conftest import prod_config
+from tools.mock_stack import CONTAINER, LOCAL_COMMAND, NETWORK, REMOTE_COMMAND, REMOTE_IMAGE, VOLUME, RecordedStack, contains_secret, is_secret, run_program
+from tools.stack_config import load_stack_config
+
+COMPONENT_TYPES = {"Networks", "Pki", "Credentials", "Prometheus", "Alertmanager", "Proxy", "Firewall"}
+
+
+def service_container(stack: RecordedStack, service: catalog.Service) -> dict[str, Any]:
+    return stack.containers()[f"{catalog.PROJECT}-{stack.stack}-{service.name}"].inputs
+
+
+def file_text(stack: RecordedStack, service: catalog.Service, path: str) -> str:
+    return str(stack.container_files(f"{catalog.PROJECT}-{stack.stack}-{service.name}")[path]["content"])
+
+
+# --- Inventory and structure ---------------------------------------------------------------
+
+
+def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
+    counts: dict[str, int] = {}
+    for resource in dev_stack.resources:
+        counts[resource.type] = counts.get(resource.type, 0) + 1
+    assert {t.split(":")[-1] for t in counts if t.startswith("promshield:index:")} >= COMPONENT_TYPES
+    assert counts[NETWORK] == 2
+    assert counts[VOLUME] == 3  # Prometheus data, Alertmanager data, proxy audit log
+    assert counts[REMOTE_IMAGE] == 3
+    assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
+    assert counts[LOCAL_COMMAND] == 1
+    assert {"promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy"} <= set(dev_stack.containers())
+
+
+def test_every_resource_is_parented_to_a_component(any_stack: RecordedStack) -> None:
+    for resource in any_stack.resources:
+        if resource.type.startswith(("promshield:index:", "pulumi:providers:")):
+            assert resource.parent_types[0] == "pulumi:pulumi:Stack"
+            continue
+        assert resource.parent_types[-2].startswith("promshield:index:"), (resource.type, resource.name, resource.urn)
+
+
+# --- Containers ----------------------------------------------------------------------------
+
+
+def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
+    for name, container in any_stack.containers().items():
+        spec = container.inputs
+        uid = int(spec["user"].split(":")[0])
+        assert uid != 0, name
+        assert spec["readOnly"] is True, name
+        assert spec["privileged"] is False, name
+        assert spec["capabilities"]["drops"] == ["ALL"], name
+        assert "adds" not in spec["capabilities"], name
+        assert "no-new-privileges:true" in spec["securityOpts"], name
+        assert spec["memory"] > 0 and spec["memorySwap"] == spec["memory"], name
+        assert spec["ulimits"] == [{"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}], name
+        assert spec["restart"] == "unless-stopped", name
+        assert spec["healthcheck"]["tests"][0] == "CMD", name
+        assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
+        labels = {label["label"]: label["value"] for label in spec["labels"]}
+        assert labels["io.promshield.project"] == "promshield" and labels["io.promshield.stack"] == any_stack.stack
+        assert "envs" not in spec or not spec["envs"], name
+
+
+def test_images_are_pinned(any_stack: RecordedStack) -> None:
+    for image in any_stack.of_type(REMOTE_IMAGE):
+        reference = image.inputs["name"]
+        assert re.search(r":[\w.-]+$|@sha256:[0-9a-f]{64}$", reference) and not reference.endswith(":latest"), reference
+        assert image.inputs["keepLocally"] is True
+
+
+def test_only_the_proxy_publishes_and_never_on_every_interface(any_stack: RecordedStack) -> None:
+    settings_bind = "127.0.0.1" if any_stack.stack == "dev" else "10.0.0.5"
+    for name, container in any_stack.containers().items():
+        ports = container.inputs.get("ports", [])
+        if name.endswith("-proxy"):
+            assert sorted((p["ip"], p["external"], p["internal"]) for p in ports) == [
+                (settings_bind, 9090, catalog.PROXY_PROMETHEUS_PORT),
+                (settings_bind, 9093, catalog.PROXY_ALERTMANAGER_PORT),
+            ]
+        else:
+            assert ports == [], name
+
+
+def test_backend_network_is_internal_and_backends_live_only_there(any_stack: RecordedStack) -> None:
+    networks = {n.inputs["name"]: n.inputs for n in any_stack.of_type(NETWORK)}
+    backend = networks[f"promshield-{any_stack.stack}-backend"]
+    edge = networks[f"promshield-{any_stack.stack}-edge"]
+    assert backend["internal"] is True and edge["internal"] is False
+    assert backend["ipamConfigs"] == [{"subnet": catalog.BACKEND_SUBNET}]
+    prometheus = service_container(any_stack, catalog.PROMETHEUS)
+    assert [n["name"] for n in prometheus["networksAdvanced"]] == [backend["name"]]
+    assert prometheus["networksAdvanced"][0]["ipv4Address"] == catalog.BACKEND_ADDRESSES["prometheus"]
+    proxy = service_container(any_stack, catalog.PROXY)
+    assert sorted(n["name"] for n in proxy["networksAdvanced"]) == sorted([backend["name"], edge["name"]])
+
+
+def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(dev_stack: RecordedStack, prod_stack: RecordedStack) -> None:
+    assert len(service_container(dev_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 1
+    assert len(service_container(prod_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 2
+
+
+def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStack) -> None:
+    owners = {f"promshield-{any_stack.stack}-{s.name}": s for s in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.PROXY)}
+    for name, service in owners.items():
+        for path, upload in any_stack.container_files(name).items():
+            assert upload["owner"] == str(service.uid) and upload["group"] == str(service.gid), path
+            holds_secret = path.endswith((".key", "htpasswd", ".js")) or "/secrets/" in path
+            assert upload["permissions"] == ("0400" if holds_secret else "0600"), path
+            assert upload["secret"], path  # one secret file makes the whole upload list secret
+
+
+def test_volumes_survive_stack_destroy(any_stack: RecordedStack) -> None:
+    volumes = {v.inputs["name"] for v in any_stack.of_type(VOLUME)}
+    assert volumes == {f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")}
+
+
+# --- Prometheus ----------------------------------------------------------------------------
+
+
+def test_prometheus_command(any_stack: RecordedStack) -> None:
+    command = service_container(any_stack, catalog.PROMETHEUS)["command"]
+    assert f"--config.file={catalog.PROMETHEUS_CONFIG_FILE}" in command
+    assert f"--web.config.file={catalog.PROMETHEUS_WEB_CONFIG_FILE}" in command
+    assert ":9090" in next(c for c in command if c.startswith("--web.listen-address="))
+    assert "--web.max-connections=64" in command
+    assert "--log.format=json" in command and "--web.enable-lifecycle" in command
+    assert any(c.startswith("--storage.tsdb.retention.time=") for c in command)
+    assert "--web.enable-admin-api" not in command
+    assert not any("remote-write-receiver" in c or "otlp" in c for c in command)
+
+
+def test_prometheus_yml(dev_stack: RecordedStack) -> None:
+    config = yaml.safe_load(file_text(dev_stack, catalog.PROMETHEUS, catalog.PROMETHEUS_CONFIG_FILE))
+    assert config["global"]["scrape_interval"] == "5s"
+    assert config["global"]["evaluation_interval"] == "5s"
+    assert config["global"]["scrape_timeout"] == "3s"
+    assert config["global"]["query_log_file"] == catalog.PROMETHEUS_QUERY_LOG_FILE
+    assert "remote_write" not in config
+    alerting = config["alerting"]["alertmanagers"][0]
+    assert alerting["scheme"] == "https" and alerting["tls_config"]["cert_file"].endswith("client.crt")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for job in ("prometheus", "alertmanager"):
+        assert jobs[job]["scheme"] == "https" and jobs[job]["tls_config"]["key_file"].endswith("client.key")
+    assert config["rule_files"] and all(f.startswith(catalog.PROMETHEUS_RULES_DIR) for f in config["rule_files"])
+
+
+def test_web_configs_require_client_certificates(any_stack: RecordedStack) -> None:
+    for service, path in ((catalog.PROMETHEUS, catalog.PROMETHEUS_WEB_CONFIG_FILE), (catalog.ALERTMANAGER, catalog.ALERTMANAGER_WEB_CONFIG_FILE)):
+        tls = yaml.safe_load(file_text(any_stack, service, path))["tls_server_config"]
+        assert tls["client_auth_type"] == "RequireAndVerifyClientCert"
+        assert tls["min_version"] == "TLS12"
+        assert tls["client_ca_file"] == f"{service.tls_dir}/ca.crt"
+
+
+def test_remote_write_and_admin_api_only_when_enabled() -> None:
+    stack = run_program(
+        {
+            "remoteWrite": {"enabled": True, "url": "https://lts.example/api/v1/write", "username": "prom"},
+            "remoteWritePassword": "a-long-remote-write-password",
+            "enableAdminApi": True,
+        },
+        stack="remotewrite",
+        secret_keys=("remoteWritePassword",),
+    )
+    config = yaml.safe_load(file_text(stack, catalog.PROMETHEUS, catalog.PROMETHEUS_CONFIG_FILE))
+    (remote,) = config["remote_write"]
+    assert remote["url"].startswith("https://") and remote["basic_auth"]["password_file"].startswith(catalog.PROMETHEUS_SECRETS_DIR)
+    assert "password" not in remote["basic_auth"]
+    files = stack.container_files("promshield-remotewrite-prometheus")
+    assert files[remote["basic_auth"]["password_file"]]["permissions"] == "0400"
+    assert "a-long-remote-write-password" not in file_text(stack, catalog.PROMETHEUS, catalog.PROMETHEUS_CONFIG_FILE)
+    assert "--web.enable-admin-api" in service_container(stack, catalog.PROMETHEUS)["command"]
+    nginx = file_text(stack, catalog.PROXY, catalog.PROXY_CONFIG_FILE)
+    assert "/api/v1/admin/tsdb/" in nginx
+
+
+# --- Alertmanager --------------------------------------------------------------------------
+
+
+def test_alertmanager_config_and_command(any_stack: RecordedStack) -> None:
+    config = yaml.safe_load(file_text(any_stack, catalog.ALERTMANAGER, catalog.ALERTMANAGER_CONFIG_FILE))
+    assert config["global"]["resolve_timeout"] == "5m"
+    assert config["route"]["group_by"] == ["alertname", "job"]
+    receivers = {r["name"]: r for r in config["receivers"]}
+    assert config["route"]["receiver"] in receivers
+    assert receivers[config["route"]["receiver"]]["webhook_configs"][0]["url"].startswith(("http://", "https://"))
+    command = service_container(any_stack, catalog.ALERTMANAGER)["command"]
+    assert "--cluster.listen-address=" in command
+    assert f"--web.config.file={catalog.ALERTMANAGER_WEB_CONFIG_FILE}" in command
+
+
+# --- Proxy ---------------------------------------------------------------------------------
+
+
+def test_nginx_config_essentials(dev_stack: RecordedStack) -> None:
+    nginx = file_text(dev_stack, catalog.PROXY, catalog.PROXY_CONFIG_FILE)
+    for line in (
+        "server_tokens off;",
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        "limit_conn per_client 10;",
+        "client_max_body_size 1048576;",
+        "limit_req_status 429;",
+        "auth_request /_authn;",
+        "proxy_ssl_verify on;",
+        "Strict-Transport-Security",
+        f"auth_basic_user_file {catalog.PROXY_HTPASSWD_FILE};",
+        f"access_log {catalog.PROXY_AUDIT_LOG_FILE} audit;",
+    ):
+        assert line in nginx, line
+    assert "TLSv1 " not in nginx and "TLSv1.1" not in nginx
+    assert nginx.count(" granted;") >= 15
+    assert '"guest" "no-access";' in nginx
+
+
+def test_proxy_secrets_are_secret_and_absent_from_plain_files(dev_stack: RecordedStack) -> None:
+    files = dev_stack.container_files("promshield-dev-proxy")
+    htpasswd = files[catalog.PROXY_HTPASSWD_FILE]["content"]
+    assert all(re.fullmatch(r"[a-z0-9._-]+:\$2b\$1[0-9]\$[./A-Za-z0-9]{53}", line) for line in htpasswd.splitlines())
+    passwords = dev_stack.exports["passwords"]
+    for path, upload in files.items():
+        for password in passwords.values():
+            assert password not in upload["content"], path
+
+
+# --- Credentials ---------------------------------------------------------------------------
+
+
+def test_passwords_are_secret_outputs_and_hashes_verify(dev_stack: RecordedStack) -> None:
+    assert "passwords" in dev_stack.secret_exports
+    assert "users" not in dev_stack.secret_exports
+    passwords: dict[str, str] = dev_stack.exports["passwords"]
+    assert set(passwords) == {"admin", "ops", "read-only", "guest"}
+    htpasswd = dev_stack.container_files("promshield-dev-proxy")[catalog.PROXY_HTPASSWD_FILE]["content"]
+    hashes = dict(line.split(":", 1) for line in htpasswd.splitlines())
+    for user, password in passwords.items():
+        assert len(password) >= 32
+        assert int(hashes[user].split("$")[2]) >= 10
+        assert bcrypt.checkpw(password.encode(), hashes[user].encode())
+        assert not bcrypt.checkpw(b"wrong" + password.encode(), hashes[user].encode())
+
+
+def test_configured_password_is_used_not_generated(prod_stack: RecordedStack) -> None:
+    assert prod_stack.exports["passwords"]["alice"] == "alice-chose-this-passphrase"
+    random_passwords = {r.name for r in prod_stack.of_type("random:index/randomPassword:RandomPassword")}
+    assert "credentials-alice-password" not in random_passwords and "credentials-grafana-password" in random_passwords
+
+
+def test_provider_secrets_stay_secret(dev_stack: RecordedStack) -> None:
+    for key in dev_stack.of_type("tls:index/privateKey:PrivateKey"):
+        assert is_secret(key.outputs["privateKeyPem"])
+    for container in dev_stack.of_type(CONTAINER):
+        assert is_secret(container.raw_inputs["uploads"])
+
+
+def test_two_runs_register_identical_inputs() -> None:
+    config = load_stack_config("dev")
+    first = run_program(config, stack="dev")
+    second = run_program(config, stack="dev")
+    before = {(r.type, r.name): r.inputs for r in first.resources}
+    after = {(r.type, r.name): r.inputs for r in second.resources}
+    assert before.keys() == after.keys()
+    changed = [key for key in before if before[key] != after[key]]
+    assert changed == [], f"inputs changed between runs: {changed}"
+
+
+# --- PKI -----------------------------------------------------------------------------------
+
+
+def test_pki_issues_p256_certificates_that_chain_to_the_ca(dev_stack: RecordedStack) -> None:
+    for key in dev_stack.of_type("tls:index/privateKey:PrivateKey"):
+        assert key.inputs["algorithm"] == "ECDSA" and key.inputs["ecdsaCurve"] == "P256"
+    ca = x509.load_pem_x509_certificate(dev_stack.named("pki-ca").outputs["certPem"].encode())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    for cert in dev_stack.of_type("tls:index/locallySignedCert:LocallySignedCert"):
+        assert 0 < cert.inputs["earlyRenewalHours"] < cert.inputs["validityPeriodHours"]
+        leaf = x509.load_pem_x509_certificate(cert.outputs["certPem"].encode())
+        leaf.verify_directly_issued_by(ca)
+        assert isinstance(leaf.public_key(), ec.EllipticCurvePublicKey) and leaf.public_key().curve.name == "secp256r1"
+    proxy = x509.load_pem_x509_certificate(dev_stack.named("pki-proxy-server-cert").outputs["certPem"].encode())
+    sans = proxy.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["localhost"]
+    usages = {cert.name: set(cert.inputs["allowedUses"]) for cert in dev_stack.of_type("tls:index/locallySignedCert:LocallySignedCert")}
+    assert "client_auth" in usages["pki-proxy-client-cert"] and "server_auth" not in usages["pki-proxy-client-cert"]
+    assert "server_auth" in usages["pki-prometheus-server-cert"] and "client_auth" not in usages["pki-prometheus-server-cert"]
+
+
+def test_bring_your_own_proxy_certificate() -> None:
+    cert = "-----BEGIN CERTIFICATE-----\nMIIBbyo=\n-----END CERTIFICATE-----\n"
+    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgE=\n-----END PRIVATE KEY-----\n"
+    stack = run_program({"proxyTlsCertificate": cert, "proxyTlsPrivateKey": key}, stack="byo", secret_keys=("proxyTlsCertificate", "proxyTlsPrivateKey"))
+    assert not [r for r in stack.resources if r.name.startswith("pki-proxy-server")]
+    files = stack.container_files("promshield-byo-proxy")
+    assert files[f"{catalog.PROXY.tls_dir}/server.crt"]["content"] == cert
+    assert files[f"{catalog.PROXY.tls_dir}/server.key"]["content"] == key
+
+
+# --- Firewall ------------------------------------------------------------------------------
+
+
+def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
+    (rules,) = dev_stack.of_type(LOCAL_COMMAND)
+    create, delete = rules.inputs["create"], rules.inputs["delete"]
+    assert create.startswith("sudo -n sh -c ")
+    assert "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j RETURN" in create
+    assert "-A PROMSHIELD-DEV -p tcp -m conntrack --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP" in create
+    assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create and "INPUT" not in create
+    assert "iptables -w -D DOCKER-USER -j PROMSHIELD-DEV" in delete and "-X PROMSHIELD-DEV" in delete
+    assert rules.inputs["update"] == create
+
+
+def test_remote_firewall_runs_over_ssh_with_a_secret_key(prod_stack: RecordedStack) -> None:
+    assert not prod_stack.of_type(LOCAL_COMMAND)
+    (rules,) = prod_stack.of_type(REMOTE_COMMAND)
+    connection = rules.raw_inputs["connection"]
+    assert contains_secret(connection)
+    plain = rules.inputs["connection"]
+    assert (plain["host"], plain["user"]) == ("10.0.0.5", "deploy")
+    assert "-A PROMSHIELD-PROD -s 10.0.0.0/24 -p tcp -m conntrack --ctorigdstport 9090 --ctorigdst 10.0.0.5 -j RETURN" in rules.inputs["create"]
+    assert not rules.inputs["create"].startswith("sudo")
+    assert "PRIVATE KEY" not in rules.inputs["create"]
+
+
+def test_production_like_stack_loads_the_example_file() -> None:
+    config = prod_config()
+    assert config["trustedCidrs"] == ["10.0.0.0/24"]
+    assert config["dockerHost"].startswith("ssh://")
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_exports(stack_name: str, dev_stack: RecordedStack, prod_stack: RecordedStack) -> None:
+    stack = dev_stack if stack_name == "dev" else prod_stack
+    assert stack.exports["prometheus_url"].endswith(":9090/")
+    assert stack.exports["alertmanager_url"].endswith(":9093/")
+    assert "BEGIN CERTIFICATE" in stack.exports["ca_certificate"]
+    assert stack.exports["firewall_chain"] == f"PROMSHIELD-{stack_name.upper()}"
