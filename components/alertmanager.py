@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 import pulumi_docker as docker
 
 from components import catalog
 from components.alertmanager_config import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
-from components.hardening import ContainerPlan, NetworkAttachment, Healthcheck, UploadFile, config_file, hardened_container, secret_file
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file
 from components.images import pulled_image
 from components.pki import Certificate
 from components.prometheus_config import TlsClient, render_healthcheck_client, render_web_config

@@ -68,7 +68,7 @@ PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
 PROXY_HTPASSWD_FILE = f"{PROXY.config_dir}/secrets/htpasswd"
 PROXY_NJS_FILE = f"{PROXY.config_dir}/njs/promshield.js"
 PROXY_AUDIT_LOG_FILE = f"{PROXY.data_dir}/audit.log"
-PROXY_RUNTIME_DIR = "/tmp"  # tmpfs: pid file, temp files, auth cache  # nosec B108
+PROXY_RUNTIME_DIR = "/tmp"  # noqa: S108  # nosec B108 - a private tmpfs inside the proxy container
 
 # TLS material: every service keeps the same file names under its tls_dir.
 TLS_CA_FILE = "ca.crt"

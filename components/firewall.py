@@ -30,7 +30,8 @@ class Firewall(pulumi.ComponentResource):
         delete = with_privilege(self.remove_script, use_sudo)
         child = pulumi.ResourceOptions(parent=self)
         if settings.is_remote_docker:
-            assert settings.ssh_private_key is not None  # checked by settings
+            if settings.ssh_private_key is None:  # settings reject this; kept for the type checker
+                raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
             target = urlparse(settings.docker_host)
             connection = command.remote.ConnectionArgs(
                 host=target.hostname or "",

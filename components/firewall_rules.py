@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 DOCKER_USER_CHAIN = "DOCKER-USER"
 

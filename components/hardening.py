@@ -8,8 +8,8 @@ files are uploaded with explicit modes and owned by the service's uid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 import pulumi_docker as docker
@@ -151,4 +151,4 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
 def hardened_container(
     resource_name: str, container_name: str, plan: ContainerPlan, opts: pulumi.ResourceOptions
 ) -> docker.Container:
-    return docker.Container(resource_name, name=container_name, opts=opts, **container_args(plan))  # type: ignore[arg-type]
+    return docker.Container(resource_name, name=container_name, opts=opts, **container_args(plan))  # type: ignore[call-overload]

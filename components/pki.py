@@ -6,8 +6,8 @@ replaces them before they expire.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_tls as tls

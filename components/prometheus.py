@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_docker as docker
 
 from components import catalog
-from components.hardening import ContainerPlan, NetworkAttachment, Healthcheck, UploadFile, config_file, hardened_container, secret_file
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file
 from components.images import pulled_image
 from components.pki import Certificate
 from components.prometheus_config import (

@@ -6,14 +6,14 @@ table, rate/connection/body limits, a JSON audit log, mTLS to the backends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 import pulumi_docker as docker
 
 from components import catalog
-from components.hardening import ContainerPlan, NetworkAttachment, Healthcheck, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
 from components.images import pulled_image
 from components.pki import Certificate
 from components.proxy_config import render_nginx_conf, render_njs
@@ -38,7 +38,7 @@ class ProxyArgs:
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     tls_dir = SERVICE.tls_dir
-    njs = pulumi.Output.secret(pulumi.Output.from_input(args.digest_key).apply(render_njs))
+    njs: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.from_input(args.digest_key).apply(render_njs))  # type: ignore[arg-type]
     return [
         config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
         secret_file(catalog.PROXY_NJS_FILE, njs),

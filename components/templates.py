@@ -12,7 +12,7 @@ _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(FILES_DIR)),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
-    autoescape=False,  # nosec B701: renders config files, not HTML
+    autoescape=False,  # noqa: S701  # nosec B701 - renders config files, not HTML
 )
 
 

@@ -16,6 +16,13 @@ SERVICES=(prometheus prometheus-alertmanager prometheus-redis-exporter prometheu
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+probe="psdeps-$$"
+remove_policy=""
+on_exit() {
+  $SUDO ip netns delete "$probe" 2>/dev/null || true
+  [ -z "$remove_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+}
+trap on_exit EXIT
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -27,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ ! -e /usr/sbin/policy-rc.d ]; then  # keep the packages' services from starting
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
-    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+    remove_policy=1
   fi
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -46,9 +53,6 @@ for service in "${SERVICES[@]}"; do
 done
 
 # What the harness relies on: say plainly what is missing.
-probe="psdeps-$$"
-cleanup() { $SUDO ip netns delete "$probe" 2>/dev/null || true; }
-trap 'cleanup; [ -e /usr/sbin/policy-rc.d.harness ] || true' EXIT
 problems=()
 $SUDO ip netns add "$probe" || problems+=("ip netns add (network namespaces)")
 if $SUDO ip netns exec "$probe" true 2>/dev/null; then
@@ -63,7 +67,7 @@ if $SUDO ip netns exec "$probe" true 2>/dev/null; then
     setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-all --no-new-privs true \
     2>/dev/null || problems+=("bwrap + setpriv sandbox")
 fi
-cleanup
+$SUDO ip netns delete "$probe" 2>/dev/null || true
 if [ ${#problems[@]} -gt 0 ]; then
   printf 'acceptance-deps: NOT usable here: %s\n' "${problems[@]}" >&2
   exit 1

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-_EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-_CURVES = {"P224": ec.SECP224R1, "P256": ec.SECP256R1, "P384": ec.SECP384R1, "P521": ec.SECP521R1}
+_EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+_CURVES: dict[str, type[ec.EllipticCurve]] = {"P224": ec.SECP224R1, "P256": ec.SECP256R1, "P384": ec.SECP384R1, "P521": ec.SECP521R1}
 _EKU = {"server_auth": ExtendedKeyUsageOID.SERVER_AUTH, "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH}
 
 
@@ -46,8 +47,8 @@ def _sans(dns_names: Any, ip_addresses: Any) -> list[x509.GeneralName]:
     return names
 
 
-def _build(subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, inputs: Mapping[str, Any], sans: list[x509.GeneralName], is_ca: bool) -> str:
-    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+def _build(subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, *, inputs: Mapping[str, Any], sans: list[x509.GeneralName], is_ca: bool) -> str:
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     hours = int(inputs.get("validityPeriodHours", 24))
     uses = set(inputs.get("allowedUses") or [])
     builder = (
@@ -86,7 +87,7 @@ def _build(subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, 
 def self_signed_cert(inputs: Mapping[str, Any]) -> str:
     key = serialization.load_pem_private_key(inputs["privateKeyPem"].encode(), None)
     name = _name(inputs.get("subject"))
-    return _build(name, name, key.public_key(), key, inputs, _sans(inputs.get("dnsNames"), inputs.get("ipAddresses")), bool(inputs.get("isCaCertificate")))
+    return _build(name, name, key.public_key(), key, inputs=inputs, sans=_sans(inputs.get("dnsNames"), inputs.get("ipAddresses")), is_ca=bool(inputs.get("isCaCertificate")))
 
 
 def cert_request(inputs: Mapping[str, Any]) -> str:
@@ -106,4 +107,4 @@ def locally_signed_cert(inputs: Mapping[str, Any]) -> str:
         sans = list(request.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     except x509.ExtensionNotFound:
         sans = []
-    return _build(request.subject, ca_cert.subject, request.public_key(), ca_key, inputs, sans, bool(inputs.get("isCaCertificate")))
+    return _build(request.subject, ca_cert.subject, request.public_key(), ca_key, inputs=inputs, sans=sans, is_ca=bool(inputs.get("isCaCertificate")))

@@ -18,9 +18,10 @@ import os
 import runpy
 import secrets
 import string
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pulumi
 import pulumi.runtime
@@ -221,7 +222,7 @@ def run_program(
     execute()
     urns = {registration.urn: registration for registration in monitor.resources.values()}
     resources = []
-    for (typ, name, custom, inputs, state), urn in zip(mocks.registered, _urns_in_order(urns, mocks.registered)):
+    for (typ, name, custom, inputs, state), urn in zip(mocks.registered, _urns_in_order(urns, mocks.registered), strict=True):
         resources.append(Registered(typ, name, urn, custom, inputs, state))
     return RecordedStack(stack, resources, unwrap(result["values"]), {k for k, s in result["secrets"].items() if s})
 

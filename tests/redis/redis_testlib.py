@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from components.demo_redis_render import render_users_acl
 from components.redis_acl import password_sha256
@@ -76,6 +78,7 @@ def client(port: int, username: str | None, password: str | None, **kwargs: Any)
         decode_responses=True,
         protocol=2,
         socket_timeout=10,
+        retry=Retry(NoBackoff(), 0),  # a refused login must fail at once, not after backoff
         **kwargs,
     )
 

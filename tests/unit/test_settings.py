@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.settings import SettingsError, Settings, load_settings
+from components.settings import Settings, SettingsError, load_settings
 
 
 def load(config: dict[str, Any], stack: str = "test") -> Settings:

@@ -149,9 +149,7 @@ class Sandbox:
                 assert volume.host_path is not None  # nosec B101 - Volume guarantees it
                 real = self.host_paths.get(volume.host_path, volume.host_path)
                 if not Path(real).exists():
-                    raise SandboxError(
-                        f"{spec.name}: host path {volume.host_path} (-> {real}) does not exist; map it with Topology(host_paths={{recorded: real}})"
-                    )
+                    raise SandboxError(f"{spec.name}: host path {volume.host_path} (-> {real}) does not exist; map it with Topology(host_paths={{recorded: real}})")
         etc = self.run_dir / "etc"
         users = {0: ("root", 0), 65534: ("nobody", 65534)}
         users.setdefault(spec.uid, (f"u{spec.uid}", spec.gid))
@@ -290,9 +288,7 @@ class Sandbox:
         return any(path == bind or path.startswith(bind + "/") for bind in binds)
 
     def _covers(self, path: str) -> bool:
-        return path == "/" or any(
-            path == mounted or path.startswith(mounted.rstrip("/") + "/") for mounted in [v.container_path for v in self.spec.volumes] + list(self.spec.tmpfs)
-        )
+        return path == "/" or any(path == mounted or path.startswith(mounted.rstrip("/") + "/") for mounted in [v.container_path for v in self.spec.volumes] + list(self.spec.tmpfs))
 
     def _env(self) -> dict[str, str]:
         env = {"PATH": PATH_ENV, "HOME": "/nonexistent" if self.spec.uid else "/root", "HOSTNAME": self.spec.name}
@@ -386,10 +382,7 @@ class Sandbox:
         while time.monotonic() < deadline:
             if not self.running:
                 self._join_pump()
-                raise SandboxError(
-                    f"{self.spec.name} exited ({self._process.returncode if self._process else '?'}) "
-                    f"while starting; log {self.log_path}:\n{_log_tail(self.log_path)}"
-                )
+                raise SandboxError(f"{self.spec.name} exited ({self._process.returncode if self._process else '?'}) while starting; log {self.log_path}:\n{_log_tail(self.log_path)}")
             main = self.main_pid()
             if main is not None:
                 if self.ready_port is None:
@@ -398,9 +391,7 @@ class Sandbox:
                 elif self.ready_port in listening_ports(main):
                     return
             time.sleep(0.05)
-        raise SandboxError(
-            f"{self.spec.name} not listening on {self.ready_port} after {timeout or self.ready_timeout}s; log {self.log_path}:\n{_log_tail(self.log_path)}"
-        )
+        raise SandboxError(f"{self.spec.name} not listening on {self.ready_port} after {timeout or self.ready_timeout}s; log {self.log_path}:\n{_log_tail(self.log_path)}")
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """`docker stop`: SIGTERM to the service, SIGKILL after `timeout`."""

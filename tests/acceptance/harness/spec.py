@@ -50,13 +50,14 @@ class Volume:
 class NetworkAttachment:
     network_name: str
     aliases: tuple[str, ...] = ()
+    ipv4_address: str | None = None  # a static address in the Docker subnet (mapped by the topology)
 
 
 @dataclass(frozen=True)
 class Port:
     internal: int
     external: int
-    ip: str = "0.0.0.0"  # noqa: S104  # nosec B104 - Docker's default, the harness maps it to "every host address"
+    ip: str = "0.0.0.0"  # nosec B104 - Docker's default, the harness maps it to "every host address"
     protocol: str = "tcp"
 
 
@@ -221,12 +222,19 @@ def _container(name: str, inputs: Mapping[str, Any]) -> ContainerSpec:
             Port(
                 internal=_as_int(raw.get("internal"), pwhere),
                 external=_as_int(raw.get("external"), pwhere),
-                ip=str(raw.get("ip") or "0.0.0.0"),  # noqa: S104  # nosec B104
+                ip=str(raw.get("ip") or "0.0.0.0"),  # nosec B104
                 protocol=str(raw.get("protocol") or "tcp"),
             )
         )
 
-    networks = [NetworkAttachment(str(raw["name"]), tuple(str(alias) for alias in raw.get("aliases") or ())) for raw in inputs.get("networksAdvanced") or []]
+    networks = [
+        NetworkAttachment(
+            str(raw["name"]),
+            tuple(str(alias) for alias in raw.get("aliases") or ()),
+            str(raw["ipv4Address"]) if raw.get("ipv4Address") else None,
+        )
+        for raw in inputs.get("networksAdvanced") or []
+    ]
 
     drops = [str(cap).upper() for cap in (inputs.get("capabilities") or {}).get("drops") or []]
     security_opts = [str(opt) for opt in inputs.get("securityOpts") or []]
@@ -307,6 +315,6 @@ def from_recorded(resources: Iterable[Any]) -> tuple[list[NetworkSpec], list[Con
             if attachment.network_name not in by_name:
                 known = ", ".join(sorted(network.name for network in networks)) or "none"
                 raise SpecError(f"container {container.name}: network {attachment.network_name!r} is not a recorded network (known: {known})")
-            resolved.append(NetworkAttachment(by_name[attachment.network_name], attachment.aliases))
+            resolved.append(NetworkAttachment(by_name[attachment.network_name], attachment.aliases, attachment.ipv4_address))
         container.networks = resolved
     return networks, containers

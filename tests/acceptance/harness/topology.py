@@ -273,21 +273,46 @@ class Topology:
         return bridges
 
     def _assign_addresses(self) -> None:
-        next_host: dict[str, int] = {network.name: 2 for network in self.networks}
+        """Static addresses (Docker `ipv4_address`) keep their host number in the mapped subnet;
+        the others get the next free one from .2 on, in the order given, as Docker does."""
+        static: dict[tuple[str, str], str] = {}
+        used: dict[str, set[str]] = {network.name: set() for network in self.networks}
+        for container in self.containers:
+            for attachment in container.networks:
+                if attachment.ipv4_address:
+                    address = self._map_static(container.name, attachment.network_name, attachment.ipv4_address)
+                    if address in used[attachment.network_name]:
+                        raise HarnessError(f"static address {attachment.ipv4_address} used twice on {attachment.network_name}")
+                    used[attachment.network_name].add(address)
+                    static[(container.name, attachment.network_name)] = address
         entries: list[tuple[str, str, bool, list[tuple[str, tuple[str, ...]]]]] = [
             (c.name, f"{self.prefix}-c-{c.name}", True, [(a.network_name, a.aliases) for a in c.networks]) for c in self.containers
         ] + [(e.name, f"{self.prefix}-x-{e.name}", False, [(e.network, e.aliases)]) for e in self.extras]
         for name, ns, is_container, attachments in entries:
             member = _Member(name, ns, {}, {}, is_container)
             for network, aliases in attachments:
-                subnet = self.subnets[network]
-                number = next_host[network]
-                if number >= subnet.num_addresses - 1:
-                    raise HarnessError(f"network {network} is full")
-                next_host[network] = number + 1
-                member.addresses[network] = str(subnet.network_address + number)
+                address = static.get((name, network)) or self._next_free(network, used[network])
+                used[network].add(address)
+                member.addresses[network] = address
                 member.aliases[network] = tuple(aliases)
             self.members[name] = member
+
+    def _map_static(self, container: str, network: str, docker_address: str) -> str:
+        spec = next(n for n in self.networks if n.name == network)
+        if not spec.subnet or ipaddress.IPv4Address(docker_address) not in ipaddress.IPv4Network(spec.subnet):
+            raise HarnessError(f"{container}: static address {docker_address} is not in {network}'s subnet {spec.subnet}")
+        address = self.map_address(docker_address)
+        if address == self.gateway(network):
+            raise HarnessError(f"{container}: static address {docker_address} is the gateway")
+        return address
+
+    def _next_free(self, network: str, used: set[str]) -> str:
+        subnet = self.subnets[network]
+        for number in range(2, subnet.num_addresses - 1):
+            candidate = str(subnet.network_address + number)
+            if candidate not in used:
+                return candidate
+        raise HarnessError(f"network {network} is full")
 
     def gateway(self, network: str) -> str:
         return str(self.subnets[network].network_address + 1)
@@ -496,7 +521,7 @@ class Topology:
         address = self.address_of(container.name, network)
         for port in container.ports:
             proto = port.protocol
-            destination = [] if port.ip in ("", "0.0.0.0") else ["-d", f"{port.ip}/32"]  # noqa: S104  # nosec B104
+            destination = [] if port.ip in ("", "0.0.0.0") else ["-d", f"{port.ip}/32"]  # nosec B104
             if destination and port.ip != self.host_address:
                 print(
                     f"[harness] warning: {container.name} publishes on {port.ip}, not the host address {self.host_address}: nothing on the LAN reaches it",
@@ -687,9 +712,7 @@ class Topology:
     def restart(self, name: str, wait: bool = True) -> None:
         self.sandbox(name).restart(wait=wait)
 
-    def container_exec(
-        self, name: str, argv: Sequence[str], *, as_root: bool = False, timeout: float = 30, input: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
+    def container_exec(self, name: str, argv: Sequence[str], *, as_root: bool = False, timeout: float = 30, input: str | None = None) -> subprocess.CompletedProcess[str]:
         return self.sandbox(name).exec(argv, as_root=as_root, timeout=timeout, input=input)
 
     def log_path(self, name: str) -> Path:
@@ -710,8 +733,7 @@ class Topology:
             raise HarnessError(f"unknown network {extra.network!r}")
         self.extras.append(extra)
         subnet = self.subnets[extra.network]
-        used = {m.addresses[extra.network] for m in self.members.values() if extra.network in m.addresses}
-        address = next(str(subnet.network_address + n) for n in range(2, 255) if str(subnet.network_address + n) not in used)
+        address = self._next_free(extra.network, {m.addresses[extra.network] for m in self.members.values() if extra.network in m.addresses})
         member = _Member(extra.name, f"{self.prefix}-x-{extra.name}", {extra.network: address}, {extra.network: extra.aliases}, False)
         self.members[extra.name] = member
         self._add_ns(member.netns)

@@ -1,0 +1,72 @@
+"""The firewall scripts, run for real in a throwaway network namespace with iptables."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from components.firewall_rules import FirewallPlan, chain_name, render_apply_script, render_remove_script, rule_lines
+
+PLAN = FirewallPlan("PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24", "fd00::/64"))
+
+
+def test_chain_name_is_short_and_clean() -> None:
+    assert chain_name("prod") == "PROMSHIELD-PROD"
+    assert len(chain_name("a-very-long-stack-name-for-a-team")) <= 28
+    assert chain_name("dev;rm -rf") == "PROMSHIELD-DEVRM-RF"
+
+
+def test_rules_allow_trusted_then_drop_per_port_and_skip_other_families() -> None:
+    assert rule_lines(PLAN) == [
+        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctorigdstport 9090 --ctorigdst 198.18.0.1 -j RETURN",
+        "-A PROMSHIELD-TEST -p tcp -m conntrack --ctorigdstport 9090 --ctorigdst 198.18.0.1 -j DROP",
+        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctorigdstport 9093 --ctorigdst 198.18.0.1 -j RETURN",
+        "-A PROMSHIELD-TEST -p tcp -m conntrack --ctorigdstport 9093 --ctorigdst 198.18.0.1 -j DROP",
+    ]
+
+
+def test_public_bind_matches_the_port_on_any_address() -> None:
+    plan = FirewallPlan("C", "0.0.0.0", (9090,), ("10.0.0.0/24",))
+    assert "--ctorigdst " not in "\n".join(rule_lines(plan))
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    name = f"ps-fwtest-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)
+
+
+def in_ns(namespace: str, script: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", "netns", "exec", namespace, "sh", "-c", script], capture_output=True, text=True, timeout=30, check=False)
+
+
+def filter_table(namespace: str) -> str:
+    return in_ns(namespace, "iptables -S").stdout
+
+
+def test_apply_is_idempotent_and_remove_restores_the_table(namespace: str) -> None:
+    in_ns(namespace, "iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && iptables -A FORWARD -j DOCKER-USER")
+    before = filter_table(namespace)
+    for _ in range(2):
+        result = in_ns(namespace, render_apply_script(PLAN))
+        assert result.returncode == 0, result.stderr
+    table = filter_table(namespace)
+    assert table.count("-A DOCKER-USER -j PROMSHIELD-TEST") == 1  # the jump is added once
+    assert table.count("--ctorigdstport 9090") == 2  # rules replaced, not appended
+    assert table.index("-A DOCKER-USER -j PROMSHIELD-TEST") < table.index("-A DOCKER-USER -j RETURN")
+    assert in_ns(namespace, render_remove_script(PLAN)).returncode == 0
+    assert filter_table(namespace) == before
+    assert in_ns(namespace, render_remove_script(PLAN)).returncode == 0  # removing twice is fine
+
+
+def test_apply_creates_docker_user_when_docker_has_not_yet(namespace: str) -> None:
+    result = in_ns(namespace, render_apply_script(PLAN))
+    assert result.returncode == 0, result.stderr
+    assert "-A DOCKER-USER -j PROMSHIELD-TEST" in filter_table(namespace)
