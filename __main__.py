@@ -11,11 +11,14 @@ from components import pki as certs
 from components.alert_rules import render_rule_files
 from components.alertmanager import Alertmanager, AlertmanagerArgs
 from components.credentials import Credentials
+from components.duckdb_access import DuckDbAccess, DuckDbAccessArgs
+from components.duckdb_access import scrape_job as duckdb_scrape_job
 from components.firewall import Firewall
 from components.network import Networks
 from components.prometheus import Prometheus, PrometheusArgs
 from components.proxy import Proxy, ProxyArgs
 from components.settings import from_pulumi_config
+from components.targets import trading_scrape_plan
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
@@ -35,6 +38,20 @@ alertmanager = Alertmanager(
     ),
     opts=docker_host,
 )
+# Monitored services, each read with the least privilege it needs.
+scrape_jobs, scrape_files, scraped = [], [], []
+if settings.duckdb is not None:
+    duckdb = DuckDbAccess(
+        "duckdb",
+        DuckDbAccessArgs(settings, networks.backend_name, pki.ca_cert_pem, pki.certificates[certs.DUCKDB_EXPORTER_SERVER]),
+        opts=docker_host,
+    )
+    scrape_jobs.append(duckdb_scrape_job())
+    scraped.append(duckdb.container)
+trading = trading_scrape_plan(settings)
+scrape_jobs += trading.jobs
+scrape_files += trading.uploads
+
 prometheus = Prometheus(
     "prometheus",
     PrometheusArgs(
@@ -44,7 +61,9 @@ prometheus = Prometheus(
         server=pki.certificates[certs.PROMETHEUS_SERVER],
         client=pki.certificates[certs.PROMETHEUS_CLIENT],
         rule_files=render_rule_files(settings.alert_thresholds),
-        depends_on=[alertmanager.container],
+        extra_jobs=scrape_jobs,
+        extra_uploads=scrape_files,
+        depends_on=[alertmanager.container, *scraped],
     ),
     opts=docker_host,
 )

@@ -79,6 +79,12 @@ class ContainerPlan:
     memory_mb: int = DEFAULT_MEMORY_MB
     pids_limit: int = DEFAULT_PIDS_LIMIT
     stack: str = ""
+    entrypoint: Sequence[str] | None = None
+    one_shot: bool = False  # runs to completion once (e.g. seeding a volume): no restart, no network
+
+    @property
+    def kind(self) -> str:
+        return "job" if self.one_shot else "service"
 
 
 def tmpfs_for(service: Service, path: str, size_mb: int = 16) -> dict[str, str]:
@@ -108,7 +114,7 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
             retries=plan.healthcheck.retries,
             start_period=plan.healthcheck.start_period,
         )
-    return {
+    args: dict[str, object] = {
         "image": plan.image,
         "command": list(plan.command),
         "user": service.user,
@@ -119,7 +125,7 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
         "memory": plan.memory_mb,
         "memory_swap": plan.memory_mb,
         "ulimits": [docker.ContainerUlimitArgs(name="nproc", soft=plan.pids_limit, hard=plan.pids_limit)],
-        "restart": RESTART_POLICY,
+        "restart": "no" if plan.one_shot else RESTART_POLICY,
         "healthcheck": healthcheck,
         "log_driver": "json-file",
         "log_opts": {"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
@@ -142,10 +148,17 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.project", value=PROJECT),
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.service", value=service.name),
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.stack", value=plan.stack),
+            docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.kind", value=plan.kind),
         ],
-        "must_run": True,
+        "must_run": not plan.one_shot,
         "wait": False,
     }
+    if plan.entrypoint is not None:
+        args["entrypoints"] = list(plan.entrypoint)
+    if plan.one_shot:
+        args["attach"] = True  # `pulumi up` waits for it to finish and fails if it fails
+        args["network_mode"] = "none"
+    return args
 
 
 def hardened_container(

@@ -15,13 +15,13 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
 from components import catalog
-from components.alert_rules import AlertThresholds
+from components.alert_rules import AlertThresholds, threshold_config_keys, threshold_fields, threshold_problem
 from components.rbac import ROLES
 
 NAMESPACE = catalog.PROJECT
@@ -604,31 +604,19 @@ def _read_duckdb(r: _Reader, demo: bool) -> DuckDbSettings | None:
 
 def _read_thresholds(r: _Reader) -> AlertThresholds:
     raw = r.structured("alertThresholds", {}, dict)
-    defaults = AlertThresholds()
-    by_key = {_camel(f.name): f for f in fields(AlertThresholds)}
+    by_key = threshold_config_keys()
+    types = threshold_fields()
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        spec = by_key.get(key)
-        if spec is None:
-            r.problem(f"alertThresholds.{key}", value, f"unknown threshold; expected one of {', '.join(sorted(by_key))}")
+        name = by_key.get(key)
+        if name is not None and types[name] is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        problem = threshold_problem(name or key, value)
+        if problem is not None:
+            r.problems.append(f"{NAMESPACE}:{problem}")
             continue
-        default = getattr(defaults, spec.name)
-        if isinstance(default, str):
-            ok = isinstance(value, str) and bool(DURATION.match(value)) and duration_ms(value) > 0
-            expected = "expected a duration such as 5m"
-        else:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-            expected = "expected a non-negative number"
-        if not ok:
-            r.problem(f"alertThresholds.{key}", value, expected)
-            continue
-        values[spec.name] = type(default)(value)
+        values[str(name)] = value
     return AlertThresholds(**values)
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def load_settings(read: ConfigReader, stack: str) -> Settings:

@@ -34,6 +34,7 @@ PREFIX = "pst"  # distinct from the real suite's "ps": both may run on one machi
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 PUBLISHED = 9090
 WEB_PORT = 8080
+CACHE_STATIC = BACKEND_SUBNET.rsplit(".", 1)[0] + ".50"  # a static Docker address (ipv4_address)
 
 NGINX_CONF = f"""\
 worker_processes 1;
@@ -97,7 +98,7 @@ def recorded() -> list[tuple[str, str, dict[str, object]]]:
                 "readOnly": True,
                 "volumes": [{"volumeName": "st-cache-data", "containerPath": "/data", "readOnly": False}],
                 "tmpfs": {"/run/cache": "rw,noexec,nosuid,nodev,size=1m,uid=999,gid=999,mode=0700"},
-                "networksAdvanced": [{"name": "st-backend", "aliases": ["cache-alias"]}],
+                "networksAdvanced": [{"name": "st-backend", "aliases": ["cache-alias"], "ipv4Address": CACHE_STATIC}],
                 "capabilities": {"drops": ["ALL"]},
                 "securityOpts": ["no-new-privileges:true"],
             },
@@ -129,7 +130,8 @@ def test_from_recorded_rejects_unknown_network_and_image() -> None:
     with pytest.raises(UnknownImageError, match="busybox"):
         profile_for("busybox:1.36")
     assert profile_for("docker.io/library/redis:7.4.5@sha256:abc").repository == "redis"
-    assert profile_for("promshield/duckdb-exporter:0.1.0").entrypoint(["--port", "9188"])[-2:] == ["--port", "9188"]
+    exporter = profile_for("promshield/duckdb-exporter:0.1.0").entrypoint(["--config", "/etc/x.yml"])
+    assert exporter[1:] == ["/app/exporter.py", "--config", "/etc/x.yml"] and exporter[0].endswith("/bin/python")
 
 
 # --- the real thing ------------------------------------------------------------------------------
@@ -169,7 +171,9 @@ def test_internal_network_has_no_route_out(topo: Topology) -> None:
 @needs_root
 def test_clients_cannot_reach_internal_container(topo: Topology) -> None:
     cache = topo.address_of("cache")
-    assert cache.startswith("198.18.") and topo.subnet_map[BACKEND_SUBNET].startswith("198.18.")
+    backend = topo.subnet_map[BACKEND_SUBNET]
+    assert backend.startswith("198.18.") and cache == backend.replace(".0/24", ".50") == topo.map_address(CACHE_STATIC)
+    assert topo.translate(f"-d {BACKEND_SUBNET} -d {CACHE_STATIC}") == f"-d {backend} -d {cache}"
     assert topo.client("web").can_connect(cache, 6379)  # a peer on the backend can
     for client in ("trusted", "untrusted"):
         assert not topo.client(client).can_connect(cache, 6379, timeout=1)

@@ -190,9 +190,7 @@ class RedisServer:
         return props
 
     def start(self) -> RedisServer:
-        self.proc = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=self.directory
-        )
+        self.proc = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=self.directory)
         wait_until(lambda: bool(self.admin().ping()), f"redis-server on {self.address}", self.proc, self.log)
         return self
 
@@ -282,9 +280,7 @@ class Exporter:
             return body.decode()
 
 
-def start_exporter(
-    directory: Path, redis_port: int, user: str, password: str, extra: Sequence[str] = ()
-) -> Exporter:
+def start_exporter(directory: Path, redis_port: int, user: str, password: str, extra: Sequence[str] = ()) -> Exporter:
     directory.mkdir(parents=True, exist_ok=True)
     redis_uri = f"redis://{LOOPBACK}:{redis_port}"
     password_file = directory / "redis-password.json"
@@ -382,11 +378,7 @@ def dryrun_all(admin: redis.Redis, username: str, key: str) -> tuple[set[str], s
 
 def write_commands(admin: redis.Redis) -> set[str]:
     """Commands Redis flags `write` or files under @write."""
-    return {
-        name
-        for name, entry in command_table(admin).items()
-        if "write" in [str(f) for f in entry[2]] or "@write" in [str(c) for c in entry[6]]
-    }
+    return {name for name, entry in command_table(admin).items() if "write" in [str(f) for f in entry[2]] or "@write" in [str(c) for c in entry[6]]}
 
 
 def bwrap_available() -> bool:
@@ -399,9 +391,7 @@ def as_user(uid: int, gid: int, command: Sequence[str]) -> list[str]:
     return [SETPRIV, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all", *command]
 
 
-def bwrap_command(
-    files: dict[str, Path], data_dir: Path, inner: Sequence[str], *, unshare_net: bool
-) -> list[str]:
+def bwrap_command(files: dict[str, Path], data_dir: Path, inner: Sequence[str], *, unshare_net: bool) -> list[str]:
     """bwrap argv of a container view: read-only root (/usr from the host), the given files
     read-only at their container paths, `data_dir` writable at /data, own pid namespace."""
     assert BWRAP is not None

@@ -22,10 +22,7 @@ from components.redis_acl import (
     password_sha256,
 )
 
-BASE = (
-    "on resetkeys resetchannels -@all +ping +info +select +config|get +client|setname "
-    "+slowlog|get +slowlog|len +latency|latest +latency|histogram"
-)
+BASE = "on resetkeys resetchannels -@all +ping +info +select +config|get +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram"
 KEY_RULES = "+scan +type +strlen +llen +scard +zcard +hlen +xlen +get"
 
 
@@ -86,7 +83,7 @@ def test_acl_file_line_carries_the_hash_not_the_password() -> None:
 def test_demo_files_paths_follow_the_catalog() -> None:
     files = render_demo_redis_files("admin", password_sha256("x" * 32))
     assert set(files) == {CONF_PATH, ACL_PATH}
-    assert CONF_PATH == f"{catalog.DEMO_REDIS.config_dir}/redis.conf"
+    assert f"{catalog.DEMO_REDIS.config_dir}/redis.conf" == CONF_PATH
     assert ACL_PATH.startswith(catalog.DEMO_REDIS.data_dir + "/")  # the writable volume
     conf = dict((name, values) for name, values in conf_directives(files[CONF_PATH]))
     assert conf["aclfile"] == [ACL_PATH]

@@ -36,7 +36,7 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
         counts[resource.type] = counts.get(resource.type, 0) + 1
     assert {t.split(":")[-1] for t in counts if t.startswith("promshield:index:")} >= COMPONENT_TYPES
     assert counts[NETWORK] == 2
-    assert counts[VOLUME] == 3  # Prometheus data, Alertmanager data, proxy audit log
+    assert counts[VOLUME] == 4  # Prometheus data, Alertmanager data, proxy audit log, demo DuckDB
     assert counts[REMOTE_IMAGE] == 3
     assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
     assert counts[LOCAL_COMMAND] == 1
@@ -66,10 +66,13 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         assert "no-new-privileges:true" in spec["securityOpts"], name
         assert spec["memory"] > 0 and spec["memorySwap"] == spec["memory"], name
         assert spec["ulimits"] == [{"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}], name
-        assert spec["restart"] == "unless-stopped", name
-        assert spec["healthcheck"]["tests"][0] == "CMD", name
-        assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
         labels = {label["label"]: label["value"] for label in spec["labels"]}
+        if labels["io.promshield.kind"] == "job":  # one-shot (seeding a volume): no network, runs once
+            assert spec["networkMode"] == "none" and spec["restart"] == "no" and spec["attach"] is True, name
+        else:
+            assert spec["restart"] == "unless-stopped", name
+            assert spec["healthcheck"]["tests"][0] == "CMD", name
+        assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
         assert labels["io.promshield.project"] == "promshield" and labels["io.promshield.stack"] == any_stack.stack
         assert "envs" not in spec or not spec["envs"], name
 
@@ -122,9 +125,9 @@ def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStac
             assert upload["secret"], path  # one secret file makes the whole upload list secret
 
 
-def test_volumes_survive_stack_destroy(any_stack: RecordedStack) -> None:
-    volumes = {v.inputs["name"] for v in any_stack.of_type(VOLUME)}
-    assert volumes == {f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")}
+def test_stack_volumes_are_named_per_stack(any_stack: RecordedStack) -> None:
+    retained = {v.inputs["name"] for v in any_stack.of_type(VOLUME) if not v.name.endswith("-demo-data")}
+    assert retained == {f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")}
 
 
 # --- Prometheus ----------------------------------------------------------------------------
@@ -261,8 +264,8 @@ def test_configured_password_is_used_not_generated(prod_stack: RecordedStack) ->
 def test_provider_secrets_stay_secret(dev_stack: RecordedStack) -> None:
     for key in dev_stack.of_type("tls:index/privateKey:PrivateKey"):
         assert is_secret(key.outputs["privateKeyPem"])
-    for container in dev_stack.of_type(CONTAINER):
-        assert is_secret(container.raw_inputs["uploads"])
+    for name in ("promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy", "promshield-dev-duckdb-exporter"):
+        assert is_secret(dev_stack.containers()[name].raw_inputs["uploads"]), name
 
 
 def test_two_runs_register_identical_inputs() -> None:

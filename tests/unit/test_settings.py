@@ -95,8 +95,10 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ("early renewal beyond validity", {"tls": {"validityHours": 48, "earlyRenewalHours": 48}}, "promshield:tls.earlyRenewalHours = 48: expected hours between 1 and validityHours (48) - 1"),
     ("not JSON", {"trustedCidrs": "10.0.0.0/24"}, 'promshield:trustedCidrs = "10.0.0.0/24": expected a JSON list'),
     ("not a boolean", {"enableAdminApi": "yes"}, 'promshield:enableAdminApi = "yes": expected true or false'),
-    ("unknown threshold", {"alertThresholds": {"latencyP99": 1}}, "promshield:alertThresholds.latencyP99 = 1: unknown threshold; expected one of "),
-    ("negative threshold", {"alertThresholds": {"tradeLatencyP99Seconds": -1}}, "promshield:alertThresholds.tradeLatencyP99Seconds = -1: expected a non-negative number"),
+    ("unknown threshold", {"alertThresholds": {"latencyP99": 1}}, "promshield:alertThresholds.latencyP99: unknown threshold; expected one of "),
+    ("negative threshold", {"alertThresholds": {"tradeLatencyP99Seconds": -1}}, "promshield:alertThresholds.tradeLatencyP99Seconds = -1.0: expected a number greater than 0"),
+    ("ratio above one", {"alertThresholds": {"redisMemoryRatio": 1.5}}, "promshield:alertThresholds.redisMemoryRatio = 1.5: expected a ratio greater than 0 and at most 1 (e.g. 0.9 for 90%)"),
+    ("fractional count", {"alertThresholds": {"instanceManagerRestarts": 2.5}}, "promshield:alertThresholds.instanceManagerRestarts = 2.5: expected a whole number >= 1"),
 ]
 
 

@@ -85,25 +85,44 @@ def _redis(command: Sequence[str]) -> list[str]:
     return argv
 
 
-def exporter_script() -> str:
-    return str(REPO_ROOT / "files" / "duckdb_exporter" / "exporter.py")
+EXPORTER_SOURCE_DIR = REPO_ROOT / "files" / "duckdb_exporter"
+EXPORTER_APP_DIR = "/app"  # where the image's Dockerfile COPYs the exporter
+EXPORTER_DEFAULT_CMD = ("--config", "/etc/duckdb-exporter/config.yml")
 
 
-def _python(command: Sequence[str]) -> list[str]:
-    """Our DuckDB exporter: the venv's python runs the repository's exporter.
+def _python_argv(command: Sequence[str], default_script: str | None) -> list[str]:
+    """The venv's python stands in for the image's `python`.
 
-    `command` is either the exporter's flags (the built image's ENTRYPOINT runs the exporter)
-    or starts with `python`/`python3` (a python base image running an uploaded script).
+    A command starting with `python`/`python3` runs as given (a script path in it must be in
+    the container: an upload, or the exporter image's /app files); any other command is the
+    flags of `default_script` (the exporter image's ENTRYPOINT ["python", "/app/exporter.py"]).
     """
     python = str(venv_dir() / "bin" / "python")
     argv = list(command)
     if argv and argv[0].rsplit("/", 1)[-1] in ("python", "python3", "python3.11"):
         return [python, *argv[1:]]
-    return [python, exporter_script(), *argv]
+    if default_script is None:
+        raise UnknownImageError(f"a python base image needs a `python ...` command, got {argv!r}")
+    return [python, default_script, *argv]
+
+
+def _duckdb_exporter(command: Sequence[str]) -> list[str]:
+    return _python_argv(list(command) or list(EXPORTER_DEFAULT_CMD), f"{EXPORTER_APP_DIR}/exporter.py")
+
+
+def _python_base(command: Sequence[str]) -> list[str]:
+    return _python_argv(command, None)
+
+
+def _exporter_image_files() -> dict[str, str]:
+    """The image's COPY of the exporter sources: the repository's files, read-only at /app."""
+    names = ("exporter.py", "make_demo_db.py", "demo_seed.sql")
+    return {f"{EXPORTER_APP_DIR}/{name}": str(EXPORTER_SOURCE_DIR / name) for name in names}
 
 
 def _python_dirs() -> list[str]:
-    dirs = [str(venv_dir()), str(REPO_ROOT / "files" / "duckdb_exporter")]
+    """The venv (python + site-packages) and the base interpreter behind it, read-only."""
+    dirs = [str(venv_dir())]
     home = python_home()
     if home is not None and not str(home).startswith("/usr/"):
         dirs.append(str(home))
@@ -161,14 +180,15 @@ def _profiles() -> dict[str, ImageProfile]:
         ),
         ImageProfile(
             "promshield/duckdb-exporter",
-            _python,
+            _duckdb_exporter,
             ready_port=catalog.DUCKDB_EXPORTER.port,
+            image_files=_exporter_image_files(),
             host_dirs=_python_dirs(),
             env=_PYTHON_ENV,
         ),
         ImageProfile(
             repository_of(images["duckdb_exporter_base"]),
-            _python,
+            _python_base,
             ready_port=catalog.DUCKDB_EXPORTER.port,
             host_dirs=_python_dirs(),
             env=_PYTHON_ENV,

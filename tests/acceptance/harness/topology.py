@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess  # nosec B404
 import sys
 import threading
@@ -100,7 +101,7 @@ class Client:
         """`curl -sS --max-time <timeout> <args>` from this namespace."""
         return self.run(["curl", "-sS", "--max-time", str(timeout), *args], timeout=timeout + 5)
 
-    def connect(self, host: str, port: int, timeout: float = 5.0) -> Any:
+    def connect(self, host: str, port: int, timeout: float = 5.0) -> socket.socket:
         """A connected TCP socket from this namespace (OSError when refused/unreachable/timeout)."""
         return nx.connect(self.netns, host, port, timeout)
 
@@ -689,6 +690,15 @@ class Topology:
         path.write_text(text)
         shell = "bash" if text.startswith("#!") and "bash" in text.splitlines()[0] else "sh"
         return self.exec_in("host", [shell, "-e", str(path)], check=check)
+
+    def write_file(self, name: str, content: str, mode: int = 0o600) -> Path:
+        """A file for the tests' own use (a CA bundle, a client key...) under the run dir."""
+        path = self.run_dir / "files" / _sanitize(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=mode)
+        path.chmod(mode)
+        path.write_text(content)
+        return path
 
     def iptables_save(self) -> str:
         return self.exec_in("host", ["iptables-save"], check=True).stdout

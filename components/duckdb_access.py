@@ -1,0 +1,127 @@
+"""Read-only DuckDB monitoring: our exporter image, the database directory mounted read-only.
+
+DuckDB has no users or GRANTs: least privilege is a process that opens the file read-only
+with hardened settings (files/duckdb_exporter), as a non-root uid, through a `:ro` mount,
+and serves its metrics only over mTLS on the internal backend network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import pulumi
+import pulumi_docker as docker
+
+from components import catalog
+from components.duckdb_exporter_config import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, container_database_path, image_tag, render_exporter_config
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
+from components.pki import Certificate
+from components.prometheus_config import ScrapeJob, stack_mtls
+from components.settings import Settings
+
+SERVICE = catalog.DUCKDB_EXPORTER
+MEMORY_MB = 256
+
+
+@dataclass(frozen=True)
+class DuckDbAccessArgs:
+    settings: Settings
+    backend_network: pulumi.Input[str]
+    ca_cert_pem: pulumi.Input[str]
+    server: Certificate
+
+
+def exporter_files(args: DuckDbAccessArgs) -> list[UploadFile]:
+    assert args.settings.duckdb is not None  # noqa: S101 - the component exists only with duckdb settings
+    tls_dir = SERVICE.tls_dir
+    return [
+        config_file(CONFIG_FILE, render_exporter_config(args.settings.duckdb, args.settings.demo)),
+        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
+        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
+        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
+    ]
+
+
+def scrape_job() -> ScrapeJob:
+    return ScrapeJob(catalog.JOB_DUCKDB, [f"{SERVICE.name}:{SERVICE.port}"], tls=stack_mtls(SERVICE.name))
+
+
+class DuckDbAccess(pulumi.ComponentResource):
+    image: docker.Image
+    container: docker.Container
+    files: list[UploadFile]
+    demo_volume: docker.Volume | None
+
+    def __init__(self, name: str, args: DuckDbAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("promshield:index:DuckDbAccess", name, None, opts)
+        settings = args.settings
+        duckdb = settings.duckdb
+        if duckdb is None:
+            raise ValueError("DuckDbAccess needs promshield:duckdb settings (or demo: true)")
+        child = pulumi.ResourceOptions(parent=self)
+        self.image = docker.Image(
+            f"{name}-image",
+            image_name=image_tag(),
+            build=docker.DockerBuildArgs(
+                context=str(EXPORTER_DIR),
+                dockerfile=str(EXPORTER_DIR / "Dockerfile"),
+                args={"BASE_IMAGE": settings.images["duckdb_exporter_base"]},
+                platform="linux/amd64",
+            ),
+            skip_push=True,
+            build_on_preview=False,
+            opts=child,
+        )
+        self.demo_volume = None
+        if settings.demo:
+            self.demo_volume = self._demo_database(name, settings)
+            mounts: dict[str, object] = {"volumes": [(self.demo_volume.name, SERVICE.data_dir, True)]}
+        else:
+            mounts = {"host_mounts": [(str(PurePosixPath(duckdb.database_path).parent), SERVICE.data_dir)]}
+        self.files = exporter_files(args)
+        plan = ContainerPlan(
+            service=SERVICE,
+            image=self.image.repo_digest.apply(lambda digest: digest or image_tag()),
+            command=["--config", CONFIG_FILE],
+            networks=[NetworkAttachment(args.backend_network, [SERVICE.name])],
+            healthcheck=Healthcheck(["python", "-c", f"import socket; socket.create_connection(('127.0.0.1', {SERVICE.port}), 3).close()"]),
+            uploads=self.files,
+            tmpfs=tmpfs_for(SERVICE, "/tmp"),  # noqa: S108 - private tmpfs
+            memory_mb=MEMORY_MB,
+            stack=settings.stack,
+            **mounts,  # type: ignore[arg-type]
+        )
+        depends = [self._seeder] if settings.demo else []
+        self.container = hardened_container(
+            f"{name}-container", f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}", plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
+        )
+        self.register_outputs({"container_name": self.container.name})
+
+    def _demo_database(self, name: str, settings: Settings) -> docker.Volume:
+        """The dev stack's demo database: a volume seeded once by a one-shot run of the image."""
+        volume = docker.Volume(
+            f"{name}-demo-data",
+            name=f"{catalog.PROJECT}-{settings.stack}-demo-duckdb",
+            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        seed = ContainerPlan(
+            service=SERVICE,
+            image=self.image.repo_digest.apply(lambda digest: digest or image_tag()),
+            entrypoint=["python", "/app/make_demo_db.py"],
+            command=[f"{SERVICE.data_dir}/{DEMO_DATABASE_FILE}", "--if-missing"],
+            networks=[],
+            healthcheck=None,
+            volumes=[(volume.name, SERVICE.data_dir, False)],
+            memory_mb=MEMORY_MB,
+            stack=settings.stack,
+            one_shot=True,
+        )
+        self._seeder = hardened_container(f"{name}-demo-seed", f"{catalog.PROJECT}-{settings.stack}-demo-duckdb-seed", seed, pulumi.ResourceOptions(parent=self))
+        return volume
+
+
+def database_path_in_container(settings: Settings) -> str:
+    assert settings.duckdb is not None  # noqa: S101
+    return container_database_path(settings.duckdb, settings.demo)
