@@ -607,10 +607,11 @@ def _read_thresholds(r: _Reader) -> AlertThresholds:
     by_key = threshold_config_keys()
     types = threshold_fields()
     values: dict[str, Any] = {}
-    for key, value in raw.items():
+    for key, raw_value in raw.items():
         name = by_key.get(key)
-        if name is not None and types[name] is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        value = raw_value
+        if name is not None and types[name] is float and isinstance(raw_value, int) and not isinstance(raw_value, bool):
+            value = float(raw_value)
         problem = threshold_problem(name or key, value)
         if problem is not None:
             r.problems.append(f"{NAMESPACE}:{problem}")
