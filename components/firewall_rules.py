@@ -49,7 +49,9 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
     destination = "" if bind.is_unspecified else f" --ctorigdst {bind}"
     lines: list[str] = []
     for port in plan.ports:
-        match = f"-p tcp -m conntrack --ctorigdstport {port}{destination}"
+        # --ctdir ORIGINAL: judge the client's packets only; the replies of an allowed
+        # connection (source: the container) must not meet the DROP.
+        match = f"-p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport {port}{destination}"
         for cidr in plan.trusted_cidrs:
             if ipaddress.ip_network(cidr).version == version:
                 lines.append(f"-A {plan.chain} -s {cidr} {match} -j RETURN")

@@ -1,0 +1,74 @@
+"""Regenerate README.md's generated sections from their single sources of truth.
+
+    python -m tools.readme          # rewrite the sections in place
+    python -m tools.readme --check  # exit 1 when README.md is out of date (a unit test runs this)
+
+Sections are delimited by `<!-- BEGIN name -->` / `<!-- END name -->` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from components import rbac
+from components.alert_rules import render_runbook_markdown
+from tools.mock_stack import PROJECT_DIR
+
+README = PROJECT_DIR / "README.md"
+
+
+def config_reference() -> str:
+    schema = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    lines = ["| key | type | default | secret | description |", "|---|---|---|---|---|"]
+    for key, spec in schema.items():
+        default = spec.get("default", "")
+        shown = f"`{yaml.safe_dump(default, default_flow_style=True).strip()}`" if default != "" else ""
+        description = str(spec.get("description", "")).replace("|", "\\|")
+        lines.append(f"| `{key}` | {spec.get('type', '')} | {shown} | {'yes' if spec.get('secret') else ''} | {description} |")
+    return "\n".join(lines)
+
+
+def runbooks() -> str:
+    text = render_runbook_markdown()
+    return text.split("\n", 1)[1].strip() if text.startswith("## ") else text.strip()
+
+
+SECTIONS: dict[str, Callable[[], str]] = {
+    "roles": rbac.roles_table_markdown,
+    "config": config_reference,
+    "runbooks": runbooks,
+}
+
+
+def render(text: str) -> str:
+    for name, build in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            raise ValueError(f"README.md has no <!-- BEGIN {name} --> section")
+        text = pattern.sub(lambda m, body=build(): m.group(1) + body + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    current = README.read_text()
+    fresh = render(current)
+    if args.check:
+        if fresh != current:
+            print("README.md is out of date: run `python -m tools.readme`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
