@@ -4,12 +4,20 @@ Every container gets: a pinned image, a non-root user, a read-only root filesyst
 where the service must write), all capabilities dropped, no-new-privileges, memory and pids
 limits, a healthcheck, a restart policy, json-file log rotation and ownership labels. Config
 files are uploaded with explicit modes and owned by the service's uid.
+
+Docker refuses to copy files into a container whose root filesystem is read-only, unless the
+target is a writable volume. So a service's files travel through a *config carrier*: a
+container that is created but never started, mounts the service's config volume read-write
+and receives the uploads into it. The service mounts that volume read-only at its config
+directory, and carries a digest of the files as a label, so changed files replace it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import hashlib
 
 import pulumi
 import pulumi_docker as docker
@@ -81,9 +89,13 @@ class ContainerPlan:
     stack: str = ""
     entrypoint: Sequence[str] | None = None
     one_shot: bool = False  # runs to completion once (e.g. seeding a volume): no restart, no network
+    config_carrier: bool = False  # created, never started: receives uploads into a config volume
+    extra_labels: Sequence[tuple[str, pulumi.Input[str]]] = ()
 
     @property
     def kind(self) -> str:
+        if self.config_carrier:
+            return "config"
         return "job" if self.one_shot else "service"
 
 
@@ -125,7 +137,7 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
         "memory": plan.memory_mb,
         "memory_swap": plan.memory_mb,
         "ulimits": [docker.ContainerUlimitArgs(name="nproc", soft=plan.pids_limit, hard=plan.pids_limit)],
-        "restart": "no" if plan.one_shot else RESTART_POLICY,
+        "restart": RESTART_POLICY if plan.kind == "service" else "no",
         "healthcheck": healthcheck,
         "log_driver": "json-file",
         "log_opts": {"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
@@ -149,19 +161,81 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.service", value=service.name),
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.stack", value=plan.stack),
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.kind", value=plan.kind),
+            *(docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.{key}", value=value) for key, value in plan.extra_labels),
         ],
-        "must_run": not plan.one_shot,
+        "must_run": plan.kind == "service",
         "wait": False,
     }
     if plan.entrypoint is not None:
         args["entrypoints"] = list(plan.entrypoint)
     if plan.one_shot:
         args["attach"] = True  # `pulumi up` waits for it to finish and fails if it fails
+    if plan.kind != "service":
         args["network_mode"] = "none"
+    if plan.config_carrier:
+        args["start"] = False
     return args
+
+
+def files_digest(uploads: Sequence[UploadFile]) -> pulumi.Output[str]:
+    """SHA-256 over every file's path, mode and content. Not secret: every service's files
+    include a freshly generated private key, so the digest cannot be inverted or guessed."""
+    contents = pulumi.Output.all(*[upload.content for upload in uploads])
+
+    def digest(texts: list[str]) -> str:
+        hasher = hashlib.sha256()
+        for upload, text in zip(uploads, texts, strict=True):
+            hasher.update(f"{upload.path}\0{upload.mode:o}\0".encode() + str(text).encode() + b"\0")
+        return hasher.hexdigest()
+
+    return pulumi.Output.unsecret(contents.apply(digest))
+
+
+def carrier_plan(plan: ContainerPlan, volume: pulumi.Input[str]) -> ContainerPlan:
+    """The never-started container that receives `plan`'s uploads into its config volume."""
+    return ContainerPlan(
+        service=plan.service,
+        image=plan.image,
+        command=[],
+        networks=[],
+        healthcheck=None,
+        uploads=plan.uploads,
+        volumes=[(volume, plan.service.config_dir, False)],
+        memory_mb=16,
+        stack=plan.stack,
+        config_carrier=True,
+    )
 
 
 def hardened_container(
     resource_name: str, container_name: str, plan: ContainerPlan, opts: pulumi.ResourceOptions
 ) -> docker.Container:
+    """The service's container (and, when it has files, its config volume and carrier)."""
+    # Fixed container names: the old container must go before its replacement can start.
+    opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
+    if plan.uploads:
+        outside = [u.path for u in plan.uploads if not u.path.startswith(plan.service.config_dir + "/")]
+        if outside:
+            raise ValueError(f"{container_name}: uploads must live under {plan.service.config_dir}: {outside}")
+        volume = docker.Volume(
+            f"{resource_name}-config",
+            name=f"{container_name}-config",
+            labels=[docker.VolumeLabelArgs(label=f"{LABEL_PREFIX}.stack", value=plan.stack)],
+            opts=pulumi.ResourceOptions(parent=opts.parent),
+        )
+        carrier = docker.Container(  # type: ignore[call-overload]
+            f"{resource_name}-config",
+            name=f"{container_name}-config",
+            opts=pulumi.ResourceOptions(parent=opts.parent, delete_before_replace=True),
+            **container_args(carrier_plan(plan, volume.name)),  # type: ignore[arg-type,call-overload]
+        )
+        plan = ContainerPlan(
+            **{
+                **plan.__dict__,
+                "uploads": (),
+                "volumes": [*plan.volumes, (volume.name, plan.service.config_dir, True)],
+                "extra_labels": [*plan.extra_labels, ("config-sha256", files_digest(plan.uploads))],
+            }
+        )
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[carrier]))
     return docker.Container(resource_name, name=container_name, opts=opts, **container_args(plan))  # type: ignore[call-overload]

@@ -46,7 +46,7 @@ Base rules (always; ``acl_rules()``)::
     values written by applications (``AUTH`` and ``ACL SETUSER`` arguments are redacted by
     Redis).
 ``+latency|latest``, ``+latency|histogram``
-    ``redis_latency_spike_*`` and, from exporter 1.48 on, ``redis_commands_latencies_usec``
+    ``redis_latency_spike_*`` and, in newer exporters, ``redis_commands_latencies_usec``
     (the pinned 1.74 image sends ``LATENCY HISTOGRAM`` every scrape). Not ``LATENCY RESET``.
 
 Redis itself always lets any user run ``AUTH``, ``HELLO``, ``QUIT`` and the connection-level

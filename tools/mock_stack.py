@@ -107,18 +107,39 @@ class RecordedStack:
             raise KeyError(f"{len(matches)} resources named {name!r}")
         return matches[0]
 
-    def containers(self) -> dict[str, Registered]:
-        return {r.inputs["name"]: r for r in self.of_type(CONTAINER)}
+    def containers(self, kind: str | None = "service") -> dict[str, Registered]:
+        """Containers by Docker name; by default only running services (label io.promshield.kind),
+        not config carriers (created, never started) or one-shot jobs. `kind=None`: all."""
+        return {r.inputs["name"]: r for r in self.of_type(CONTAINER) if kind is None or container_kind(r) == kind}
+
+    def carriers_of(self, container_name: str) -> list[Registered]:
+        """The config carriers whose volume the container mounts (at the same path)."""
+        container = self.containers(kind=None)[container_name]
+        mounted = {(v.get("volumeName"), v.get("containerPath")) for v in container.inputs.get("volumes", []) if v.get("volumeName")}
+        carriers = []
+        for candidate in self.containers(kind="config").values():
+            volumes = {(v.get("volumeName"), v.get("containerPath")) for v in candidate.inputs.get("volumes", [])}
+            if volumes & mounted:
+                carriers.append(candidate)
+        return carriers
 
     def container_files(self, container_name: str) -> dict[str, dict[str, Any]]:
-        """Container path -> {content, permissions, owner, group, secret} of its uploads."""
+        """Container path -> {content, permissions, owner, group, secret} of the files the
+        container sees: its own uploads plus those its config carriers put in its volumes."""
         files: dict[str, dict[str, Any]] = {}
-        uploads = self.containers()[container_name].raw_inputs.get("uploads", [])
-        all_secret = is_secret(uploads)  # one secret file makes Pulumi keep the whole list secret
-        for upload in unwrap(uploads) if all_secret else uploads:
-            plain = unwrap(upload)
-            files[plain["file"]] = {**plain, "secret": all_secret or contains_secret(upload.get("content"))}
+        own = self.containers(kind=None)[container_name]
+        for source in [own, *self.carriers_of(container_name)]:
+            uploads = source.raw_inputs.get("uploads", [])
+            all_secret = is_secret(uploads)  # one secret file makes Pulumi keep the whole list secret
+            for upload in unwrap(uploads) if all_secret else uploads:
+                plain = unwrap(upload)
+                files[plain["file"]] = {**plain, "secret": all_secret or contains_secret(upload.get("content"))}
         return files
+
+
+def container_kind(container: Registered) -> str:
+    labels = {label["label"]: label["value"] for label in container.inputs.get("labels", [])}
+    return str(labels.get("io.promshield.kind", "service"))
 
 
 _STATE: dict[str, dict[str, Any]] = {}

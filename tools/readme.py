@@ -48,10 +48,10 @@ SECTIONS: dict[str, Callable[[], str]] = {
 
 def render(text: str) -> str:
     for name, build in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.DOTALL)
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README.md has no <!-- BEGIN {name} --> section")
-        text = pattern.sub(lambda m, body=build(): m.group(1) + body + m.group(2), text)
+        text = pattern.sub(lambda m, body=build(): m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 

@@ -36,7 +36,8 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
         counts[resource.type] = counts.get(resource.type, 0) + 1
     assert {t.split(":")[-1] for t in counts if t.startswith("promshield:index:")} >= COMPONENT_TYPES
     assert counts[NETWORK] == 2
-    assert counts[VOLUME] == 4  # Prometheus data, Alertmanager data, proxy audit log, demo DuckDB
+    # data: Prometheus, Alertmanager, proxy audit log, demo DuckDB; config: one per service with files
+    assert counts[VOLUME] == 8
     assert counts[REMOTE_IMAGE] == 3
     assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
     assert counts[LOCAL_COMMAND] == 1
@@ -55,7 +56,7 @@ def test_every_resource_is_parented_to_a_component(any_stack: RecordedStack) -> 
 
 
 def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
-    for name, container in any_stack.containers().items():
+    for name, container in any_stack.containers(kind=None).items():
         spec = container.inputs
         uid = int(spec["user"].split(":")[0])
         assert uid != 0, name
@@ -69,6 +70,8 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         labels = {label["label"]: label["value"] for label in spec["labels"]}
         if labels["io.promshield.kind"] == "job":  # one-shot (seeding a volume): no network, runs once
             assert spec["networkMode"] == "none" and spec["restart"] == "no" and spec["attach"] is True, name
+        elif labels["io.promshield.kind"] == "config":  # created, never started: carries the files
+            assert spec["start"] is False and spec["networkMode"] == "none" and spec["restart"] == "no", name
         else:
             assert spec["restart"] == "unless-stopped", name
             assert spec["healthcheck"]["tests"][0] == "CMD", name
@@ -115,6 +118,38 @@ def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(dev_stack: Reco
     assert len(service_container(prod_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 2
 
 
+def test_files_reach_read_only_services_through_config_carriers(any_stack: RecordedStack) -> None:
+    """Docker refuses uploads into a read-only root fs: a never-started carrier writes them into
+    the service's config volume, which the service mounts read-only at its config directory."""
+    services = any_stack.containers()
+    assert services
+    for name, service in services.items():
+        assert not service.inputs.get("uploads"), name
+        carriers = any_stack.carriers_of(name)
+        if not carriers:
+            continue
+        (carrier,) = carriers
+        assert carrier.inputs["name"] == f"{name}-config"
+        (carried,) = carrier.inputs["volumes"]
+        assert carried["readOnly"] is False and carrier.inputs["start"] is False and not carrier.inputs.get("ports")
+        mount = next(v for v in service.inputs["volumes"] if v.get("volumeName") == carried["volumeName"])
+        assert mount["readOnly"] is True and mount["containerPath"] == carried["containerPath"]
+        assert all(u["file"].startswith(carried["containerPath"] + "/") for u in carrier.inputs["uploads"])
+        labels = {label["label"]: label["value"] for label in service.inputs["labels"]}
+        assert re.fullmatch(r"[0-9a-f]{64}", labels["io.promshield.config-sha256"]), name
+
+
+def test_changed_files_change_the_service_digest() -> None:
+    base = run_program({}, stack="digest")
+    changed = run_program({"limits": {"burst": 7}}, stack="digest")
+
+    def digest(stack: RecordedStack) -> str:
+        labels = stack.containers()["promshield-digest-proxy"].inputs["labels"]
+        return next(label["value"] for label in labels if label["label"] == "io.promshield.config-sha256")
+
+    assert digest(base) != digest(changed)
+
+
 def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStack) -> None:
     owners = {f"promshield-{any_stack.stack}-{s.name}": s for s in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.PROXY)}
     for name, service in owners.items():
@@ -126,7 +161,7 @@ def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStac
 
 
 def test_stack_volumes_are_named_per_stack(any_stack: RecordedStack) -> None:
-    retained = {v.inputs["name"] for v in any_stack.of_type(VOLUME) if not v.name.endswith("-demo-data")}
+    retained = {v.inputs["name"] for v in any_stack.of_type(VOLUME) if not v.name.endswith(("-demo-data", "-config"))}
     assert retained == {f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")}
 
 
@@ -265,7 +300,8 @@ def test_provider_secrets_stay_secret(dev_stack: RecordedStack) -> None:
     for key in dev_stack.of_type("tls:index/privateKey:PrivateKey"):
         assert is_secret(key.outputs["privateKeyPem"])
     for name in ("promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy", "promshield-dev-duckdb-exporter"):
-        assert is_secret(dev_stack.containers()[name].raw_inputs["uploads"]), name
+        (carrier,) = dev_stack.carriers_of(name)
+        assert is_secret(carrier.raw_inputs["uploads"]), name
 
 
 def test_two_runs_register_identical_inputs() -> None:

@@ -307,6 +307,7 @@ def from_recorded(resources: Iterable[Any]) -> tuple[list[NetworkSpec], list[Con
         else:
             containers.append(_container(name, inputs))
 
+    containers = _merge_config_carriers(containers)
     by_name = {network.name: network.name for network in networks}
     by_name.update({network.resource_name: network.name for network in networks if network.resource_name})
     for container in containers:
@@ -318,3 +319,24 @@ def from_recorded(resources: Iterable[Any]) -> tuple[list[NetworkSpec], list[Con
             resolved.append(NetworkAttachment(by_name[attachment.network_name], attachment.aliases, attachment.ipv4_address))
         container.networks = resolved
     return networks, containers
+
+
+CONFIG_KIND_LABEL = "io.promshield.kind"
+
+
+def _merge_config_carriers(containers: list[ContainerSpec]) -> list[ContainerSpec]:
+    """Docker cannot copy files into a read-only container, so the program gives each service a
+    config carrier: a never-started container that receives the uploads into a config volume
+    the service mounts read-only at the same path. Here the carrier's uploads become the
+    service's files at those paths (with their modes and owners) and the carrier is not run."""
+    carriers = [c for c in containers if c.labels.get(CONFIG_KIND_LABEL) == "config"]
+    services = [c for c in containers if c.labels.get(CONFIG_KIND_LABEL) != "config"]
+    for carrier in carriers:
+        carried = {(v.name, v.container_path) for v in carrier.volumes}
+        receivers = [s for s in services if any((v.name, v.container_path) in carried for v in s.volumes)]
+        if not receivers:
+            raise SpecError(f"config carrier {carrier.name}: no container mounts its volume")
+        for service in receivers:
+            service.uploads = [*service.uploads, *carrier.uploads]
+            service.volumes = [v for v in service.volumes if (v.name, v.container_path) not in carried]
+    return services

@@ -1,0 +1,40 @@
+"""The README's generated sections (roles, configuration, runbooks) match their sources."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tools import readme
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_generated_sections_are_current() -> None:
+    current = readme.README.read_text()
+    assert readme.render(current) == current, "run `python -m tools.readme`"
+
+
+def test_every_config_key_is_in_the_schema_and_documented() -> None:
+    import yaml
+
+    from components.settings import KNOWN_KEYS, SECRET_KEYS
+
+    schema = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    assert set(schema) == set(KNOWN_KEYS)
+    assert {k for k, spec in schema.items() if spec.get("secret")} == set(SECRET_KEYS)
+    assert all(spec.get("type") and spec.get("description") for spec in schema.values())
+
+
+def test_readme_names_the_two_commands_and_ci_runs_make_test() -> None:
+    text = readme.README.read_text()
+    assert "make up" in text and "make test" in text
+    assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
+
+
+def test_every_alert_has_a_runbook_anchor_in_the_readme() -> None:
+    from components.alert_rules import alert_names
+
+    text = readme.README.read_text()
+    for name in alert_names():
+        assert f"### Runbook: {name}" in text, name
