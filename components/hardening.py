@@ -14,10 +14,9 @@ directory, and carries a digest of the files as a label, so changed files replac
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import hashlib
 
 import pulumi
 import pulumi_docker as docker

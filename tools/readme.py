@@ -12,7 +12,6 @@ import argparse
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import yaml
 
@@ -51,7 +50,8 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README.md has no <!-- BEGIN {name} --> section")
-        text = pattern.sub(lambda m, body=build(): m.group(1) + body + "\n" + m.group(2), text)
+        body = build()
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
