@@ -50,8 +50,9 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README.md has no <!-- BEGIN {name} --> section")
-        body = build()
-        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+        match = pattern.search(text)
+        assert match is not None  # noqa: S101 - checked just above
+        text = text[: match.start()] + match.group(1) + build() + "\n" + match.group(2) + text[match.end() :]
     return text
 
 
