@@ -16,6 +16,8 @@ from components.duckdb_access import scrape_job as duckdb_scrape_job
 from components.firewall import Firewall
 from components.network import Networks
 from components.prometheus import Prometheus, PrometheusArgs
+from components.redis_access import RedisAccess, RedisAccessArgs
+from components.redis_access import scrape_job as redis_scrape_job
 from components.proxy import Proxy, ProxyArgs
 from components.settings import from_pulumi_config
 from components.targets import trading_scrape_plan
@@ -48,6 +50,14 @@ if settings.duckdb is not None:
     )
     scrape_jobs.append(duckdb_scrape_job())
     scraped.append(duckdb.container)
+if settings.redis is not None:
+    redis = RedisAccess(
+        "redis",
+        RedisAccessArgs(settings, networks.backend_name, networks.edge_name, pki.ca_cert_pem, pki.certificates[certs.REDIS_EXPORTER_SERVER]),
+        opts=docker_host,
+    )
+    scrape_jobs.append(redis_scrape_job(settings.redis))
+    scraped.append(redis.exporter)
 trading = trading_scrape_plan(settings)
 scrape_jobs += trading.jobs
 scrape_files += trading.uploads

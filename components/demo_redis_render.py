@@ -4,36 +4,25 @@ Design
 ------
 * ``files/redis/demo-redis.conf`` holds every directive and no secret. It goes to
   ``/etc/redis/redis.conf`` (``CONF_PATH``) and Redis runs ``redis-server /etc/redis/redis.conf``.
-* Users live in an ACL file, ``/data/users.acl`` (``ACL_PATH``), because Redis cannot read a
-  password from a file named in ``redis.conf`` and ``requirepass`` would be readable through
-  ``CONFIG GET``. The ACL file carries each password only as ``#<sha256 hex>``, which Redis
-  ACL files support: the program hashes the stack's secret password and renders the file;
-  the hash is unsalted, hence stable across runs (no diff on every preview), and safe because
-  the passwords are long random strings. Upload it mode 0600 (``MODE_CONFIG``) owned by the
-  redis uid (``DEMO_REDIS``). The file content derives from a secret Output, so it stays
-  secret in Pulumi's state.
-* The ACL file is in ``/data``, the container's writable volume, not next to ``redis.conf``:
-  ``ACL SAVE`` writes a temporary file in the same directory and renames it over the ACL file,
-  which needs a writable directory; the root filesystem is read-only. After an ``ACL SAVE``
-  the file is whatever Redis wrote (mode 0644 under the default umask; it contains only
-  hashes, in a volume no other container mounts).
+* Users live in an ACL file, ``/etc/redis/users.acl`` (``ACL_PATH``), because Redis cannot
+  read a password from a file named in ``redis.conf`` and ``requirepass`` would be readable
+  through ``CONFIG GET``. The ACL file carries each password only as ``#<sha256 hex>``, which
+  Redis ACL files support: the program hashes the stack's secret passwords and renders the
+  file; the hash is unsalted, hence stable across runs (no diff on every preview), and safe
+  because the passwords are long random strings. It is uploaded 0400, owned by the redis uid
+  (``DEMO_REDIS``), and stays secret in Pulumi's state.
+* Both files arrive through the service's config carrier into its read-only config volume
+  (components/hardening.py). So ``ACL SAVE`` fails and no user added at runtime outlives a
+  restart: the rendered users are the whole truth.
 * Users: ``default`` is ``off`` with no password (not ``nopass``: with ``nopass`` protected
   mode would refuse every non-loopback client), an admin user (``+@all`` on all keys and
-  channels; it is the one allowed to manage ACLs) and, when given, the redis_exporter user
-  with the least-privilege rules of ``components.redis_acl``.
-* Put the exporter user in this file for the demo Redis. The Pulumi dynamic provider
+  channels) and the redis_exporter user with the least-privilege rules of
+  ``components.redis_acl``.
+* The exporter user is rendered into this file for the demo Redis: the Pulumi dynamic provider
   (``components.redis_acl_provider``) runs on the machine that runs ``pulumi up`` and needs a
-  route to Redis; the demo Redis sits on the internal backend network with no published
-  port, so only a file rendered here reaches it. The provider is for a Redis the deploying
-  machine can reach (the trading system's own Redis). Both use the same rules.
-* Every upload happens when the container is created, so a re-created container starts from
-  the rendered file again: users added at runtime (``ACL SETUSER`` + ``ACL SAVE``) survive a
-  restart of the same container but not its replacement. Users rendered here survive both.
-
-Docker refuses to copy files into a container whose root filesystem is read-only unless the
-target is inside a volume ("container rootfs is marked read-only"). The ACL file is in the
-``/data`` volume; if ``CONF_PATH`` cannot be uploaded, run ``demo_redis_command(inline=True)``
-instead: the same directives as ``redis-server`` arguments, no config file at all.
+  route to Redis, and the demo Redis sits on the internal backend network with no published
+  port. The provider is for a Redis the deploying machine can reach (the trading system's
+  own Redis). Both use the same rules.
 """
 
 from __future__ import annotations
@@ -47,7 +36,9 @@ from components.redis_acl import acl_file_line, validate_sha256, validate_userna
 
 CONF_TEMPLATE = Path(__file__).resolve().parent.parent / "files" / "redis" / "demo-redis.conf"
 CONF_PATH = f"{DEMO_REDIS.config_dir}/redis.conf"
-ACL_PATH = f"{DEMO_REDIS.data_dir}/users.acl"
+# In the read-only config directory: the rendered users are the whole truth (ACL SAVE fails
+# on purpose, so no runtime change outlives a restart).
+ACL_PATH = f"{DEMO_REDIS.config_dir}/users.acl"
 SERVER_BINARY = "redis-server"
 
 

@@ -21,8 +21,8 @@ persistence
     configured (``aclfile``), and the output ``persisted`` is True. Without an ``aclfile``,
     Redis refuses ``ACL SAVE``; the change is then in memory only (``persisted`` False) and is
     LOST when Redis restarts. ``CONFIG REWRITE`` is not used: it needs admin rights on the
-    whole config. For such a server, configure an ``aclfile`` in a writable directory (the
-    demo Redis does: ``/data/users.acl``), or add the user to its startup config yourself,
+    whole config. For such a server, configure an ``aclfile`` in a writable directory,
+    or add the user to its startup config yourself,
     or run ``pulumi up --refresh`` after each Redis restart.
 secrets
     ``password`` and ``admin_password`` are secret outputs (``additional_secret_outputs``).

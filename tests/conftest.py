@@ -7,13 +7,12 @@ from typing import Any
 import pytest
 
 from tools.mock_stack import RecordedStack, run_program
-from tools.stack_config import load_stack_config
+from tools.stack_config import load_stack_config, placeholder_secrets
 
-# A production-like stack: the example prod stack file plus the secrets it would hold.
+# A production-like stack: the example prod stack file plus the secrets it names, and one
+# user who chose her own password.
 PROD_SECRETS: dict[str, Any] = {
-    "sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n",
-    "redisAdminPassword": "redis-admin-password-for-tests",
-    "tradeEngineTargetsPasswords": {"te-1.internal:9400": "trade-engine-scrape-password"},
+    **placeholder_secrets(load_stack_config("prod")),
     "userPasswords": {"alice": "alice-chose-this-passphrase"},
 }
 

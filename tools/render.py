@@ -16,7 +16,7 @@ from typing import Any
 
 from components.catalog import MODE_SECRET
 from tools.mock_stack import RecordedStack, run_program
-from tools.stack_config import load_stack_config
+from tools.stack_config import load_stack_config, placeholder_secrets
 
 
 def container_summary(stack: RecordedStack) -> dict[str, Any]:
@@ -56,7 +56,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     out = args.out or Path("build") / args.stack
-    stack = run_program(load_stack_config(args.stack), stack=args.stack)
+    config = load_stack_config(args.stack)
+    secrets = placeholder_secrets(config)  # the stack file only names its secrets
+    stack = run_program({**secrets, **config}, stack=args.stack, secret_keys=tuple(secrets))
     files = write_render(stack, out)
     print(f"wrote {len(files)} files for stack {args.stack} to {out}/")
 

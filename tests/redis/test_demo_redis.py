@@ -30,7 +30,7 @@ from redis_testlib import (
 from components.catalog import DEMO_REDIS
 from components.demo_redis_render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
 from components.redis_acl import password_sha256
-from components.redis_acl_provider import RedisAclProvider
+from components.redis_acl_provider import RedisAclError, RedisAclProvider
 
 pytestmark = pytest.mark.skipif(not bwrap_available(), reason="needs root, bwrap and setpriv (container view)")
 
@@ -42,6 +42,7 @@ PRIVATE_IP = "198.18.0.10"  # the demo network address inside the sandbox's own 
 @dataclass
 class DemoFiles:
     conf: Path
+    acl: Path
     data: Path
     admin_password: str
     exporter_password: str
@@ -58,12 +59,13 @@ def _render(tmp_path: Path, acl_override: str | None = None) -> DemoFiles:
     conf, data = tmp_path / "etc" / "redis.conf", tmp_path / "data"
     conf.parent.mkdir(parents=True)
     data.mkdir()
+    acl = conf.parent / Path(ACL_PATH).name
     conf.write_text(files[CONF_PATH])
-    (data / Path(ACL_PATH).name).write_text(acl_override or files[ACL_PATH])
+    acl.write_text(acl_override or files[ACL_PATH])
     _own(conf, 0o600)
-    _own(data / Path(ACL_PATH).name, 0o600)
+    _own(acl, 0o600)
     _own(data, 0o700)
-    return DemoFiles(conf, data, admin_pw, exporter_pw)
+    return DemoFiles(conf, acl, data, admin_pw, exporter_pw)
 
 
 @dataclass
@@ -96,7 +98,7 @@ def demo(tmp_path: Path) -> Iterator[Sandboxed]:
         DEMO_REDIS.gid,
         [*demo_redis_command(), "--port", str(port), "--bind", LOOPBACK, "--logfile", "/data/redis.log"],
     )
-    sandbox = Sandboxed(files, port, bwrap_command({CONF_PATH: files.conf}, files.data, inner, unshare_net=False))
+    sandbox = Sandboxed(files, port, bwrap_command({CONF_PATH: files.conf, ACL_PATH: files.acl}, files.data, inner, unshare_net=False))
     try:
         yield sandbox.start()
     finally:
@@ -124,7 +126,8 @@ def test_demo_redis_users_acl_save_and_restart(demo: Sandboxed, tmp_path: Path) 
         stop(exporter.proc)
     assert raw(admin, "ACL", "LOG") == []
 
-    # A user added at runtime by the provider is saved to /data/users.acl (read-only root fs).
+    # The ACL file sits in the read-only config directory: a user added at runtime works until
+    # the next restart but cannot be saved, so the rendered users stay the whole truth.
     other_pw = new_password()
     props = {
         "host": LOOPBACK,
@@ -135,16 +138,17 @@ def test_demo_redis_users_acl_save_and_restart(demo: Sandboxed, tmp_path: Path) 
         "password": other_pw,
         "check_keys": [],
     }
-    assert (RedisAclProvider().create(props).outs or {})["persisted"] is True
-    acl_file = demo.files.data / "users.acl"
-    assert acl_file.stat().st_uid == DEMO_REDIS.uid
-    assert password_sha256(other_pw) in acl_file.read_text()
+    with pytest.raises(RedisAclError, match="ACL SAVE failed"):
+        RedisAclProvider().create(props)
+    assert client(demo.port, "metrics_reader", other_pw).ping()
+    assert password_sha256(other_pw) not in demo.files.acl.read_text()
     # CONFIG REWRITE cannot work here (and is not needed): the config file is read-only.
     assert isinstance(raw(admin, "CONFIG", "REWRITE"), redis.ResponseError)
 
     demo.stop()
     demo.start()
-    assert client(demo.port, "metrics_reader", other_pw).ping()
+    with pytest.raises(redis.AuthenticationError):
+        client(demo.port, "metrics_reader", other_pw).ping()
     assert client(demo.port, EXPORTER_USER, demo.files.exporter_password).ping()
 
 
@@ -156,13 +160,13 @@ def test_inline_command_needs_no_config_file(tmp_path: Path) -> None:
         DEMO_REDIS.gid,
         [*demo_redis_command(inline=True), "--port", str(port), "--bind", LOOPBACK, "--logfile", "/data/redis.log"],
     )
-    sandbox = Sandboxed(files, port, bwrap_command({}, files.data, inner, unshare_net=False))
+    sandbox = Sandboxed(files, port, bwrap_command({ACL_PATH: files.acl}, files.data, inner, unshare_net=False))
     try:
         admin = sandbox.start().admin()
         assert admin.config_get("aclfile") == {"aclfile": ACL_PATH}
         assert admin.config_get("bind") == {"bind": LOOPBACK}
         assert admin.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
-        assert raw(admin, "ACL", "SAVE") == "OK"
+        assert isinstance(raw(admin, "ACL", "SAVE"), redis.ResponseError)  # read-only config dir
     finally:
         sandbox.stop()
 
@@ -191,7 +195,7 @@ echo "protected: $(REDISCLI_AUTH="$ADMIN_PW" {cli} --user {ADMIN} config get pro
         "ADMIN_PW": files.admin_password,
         "EXPORTER_PW": files.exporter_password,
     }
-    command = bwrap_command({CONF_PATH: files.conf}, files.data, ["sh", "-c", script], unshare_net=True)
+    command = bwrap_command({CONF_PATH: files.conf, ACL_PATH: files.acl}, files.data, ["sh", "-c", script], unshare_net=True)
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=False)
     results = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
     assert set(results) >= {"anonymous", "admin", "exporter", "protected"}, (done.stdout, done.stderr)

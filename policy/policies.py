@@ -1,0 +1,829 @@
+"""promshield's CrossGuard policies: the security rules every stack must keep.
+
+Importable on purpose: constructing `PolicyPack` starts a gRPC server and blocks, so the pack is
+built only in `policy/__main__.py` and the tests call these policies' `validate` directly.
+
+What the policies see (pulumi-policy 1.21, checked against its source):
+- Resource policies get a resource's *inputs*; the stack policy gets every resource's state.
+  Secret values arrive unwrapped (the engine sends them with `KeepSecrets` and the SDK drops
+  the secret marker), so a key or a password hash in an upload is visible to the policies.
+- Values that depend on resources not created yet are *unknown* during `pulumi preview` (on a
+  fresh stack: every private key from pulumi-tls, every image id). Reading one raises
+  `UnknownValueError`; the SDK then reports "can't run policy ... during preview" as an
+  advisory and skips the rest of that policy. At `pulumi up` every input is known before the
+  resource is created, so each policy runs in full before anything changes.
+  How each policy treats a value it cannot see:
+  * files: an upload whose content is not visible is judged by its path alone (htpasswd, a
+    `secrets` directory, `.key`, `*password*`, ...); its content is checked at `pulumi up`.
+  * Prometheus/Alertmanager web config and remote write: every check that needs no content
+    (the `--web.config.file` flag, an upload at that path, the admin flags) runs first; then
+    the unknown is re-raised so the preview shows the content check as deferred, not passed.
+  * a container's `image` is the pulled image's id (`RemoteImage.image_id`): unknown in a
+    fresh preview, an immutable `sha256:` id at `up`. The tag is pinned where it is chosen:
+    on the `RemoteImage` name and the built `Image`'s name (and its `*IMAGE` build args).
+- `args.get_config()` is the *policy pack's* config (`--policy-pack-config`), not the stack's.
+  The stack's config reaches a Python policy pack as the `PULUMI_CONFIG` environment variable
+  (JSON, `"promshield:key": "value"`), exactly as it reaches a Python program: `stack_config()`
+  reads it. `allowPublicBind` and `enableAdminApi` come from there; the remote-write and OTLP
+  receivers have no stack key and are allowed only by the pack's config
+  (`{"prometheus-admin-endpoints-off": {"allowRemoteWriteReceiver": true}}`).
+
+Fixed facts (service names, label keys, file paths, network names) come from
+`components/catalog.py`, the one place the program defines them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from components import catalog
+
+# --- Resource types (Pulumi type tokens) -----------------------------------------------------
+CONTAINER = "docker:index/container:Container"
+NETWORK = "docker:index/network:Network"
+REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+BUILT_IMAGE = "docker:index/image:Image"
+FIREWALL_COMPONENT = f"{catalog.PROJECT}:index:Firewall"
+FIREWALL_COMMANDS = ("command:local:Command", "command:remote:Command")
+
+# --- Labels every promshield container carries ------------------------------------------------
+SERVICE_LABEL = f"{catalog.LABEL_PREFIX}.service"
+KIND_LABEL = f"{catalog.LABEL_PREFIX}.kind"
+
+# --- Stack config keys the policies honour (declared in Pulumi.yaml) ------------------------
+ALLOW_PUBLIC_BIND = "allowPublicBind"
+ENABLE_ADMIN_API = "enableAdminApi"
+# Pack config (no stack key exists): `pulumi preview --policy-pack-config <file>`.
+ALLOW_REMOTE_WRITE_RECEIVER = "allowRemoteWriteReceiver"
+
+MANDATORY = EnforcementLevel.MANDATORY
+TLS_MIN_VERSIONS = ("TLS12", "TLS13")
+REQUIRED_CLIENT_AUTH = "RequireAndVerifyClientCert"
+PUBLIC_ADDRESSES = ("", "0.0.0.0", "::", "[::]")  # noqa: S104  # nosec B104 - the addresses we reject, not a bind
+DOCKER_DEFAULT_UPLOAD_MODE = 0o644  # what Docker gives an upload without `permissions`
+SECRET_MODE_BITS = 0o600  # an upload holding key material may use these bits and no others
+
+# Capabilities and security options that hand a container (part of) the host.
+HOST_LEVEL_CAPABILITIES = frozenset(
+    {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "DAC_READ_SEARCH", "BPF", "SYS_BOOT", "MAC_ADMIN", "MAC_OVERRIDE"}
+)
+UNCONFINED_OPTIONS = re.compile(r"^(?:seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable|systempaths[=:]unconfined)$", re.IGNORECASE)
+
+# A tag that names a release: at least major.minor (`v3.5.0`, `1.28.0-bookworm`), never `latest`,
+# a distro name or a bare major that moves (`7`).
+VERSION_TAG = re.compile(r"^v?\d+\.\d+")
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+# Secret material recognised by content.
+PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----|PuTTY-User-Key-File-")
+PASSWORD_HASH = re.compile(
+    r"\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}"  # bcrypt (htpasswd -B, Prometheus/Alertmanager basic_auth_users)
+    r"|\$apr1\$[./A-Za-z0-9]{1,8}\$"  # Apache MD5
+    r"|\$[56]\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$"  # SHA-crypt
+    r"|\$argon2(?:id|i|d)\$"
+    r"|\{SHA\}[A-Za-z0-9+/]{27}="
+)
+# Secret material recognised by path (used alone when the content is not visible).
+SECRET_DIRECTORIES = frozenset({"secrets", "private"})
+SECRET_SUFFIXES = (".key", ".p12", ".pfx", ".jks", ".keystore")
+SECRET_NAME_PARTS = ("htpasswd", "password", "passwd", "token", "credentials", "private_key", "private-key")
+# Environment variables: names that announce a secret (a `_FILE`/`_PATH` pointer is the fix).
+SECRET_ENV_NAME = re.compile(r"(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)", re.IGNORECASE)
+SECRET_ENV_POINTER = re.compile(r"_(?:FILE|PATH|DIR|FILENAME)$", re.IGNORECASE)
+URL_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+HOST_NAMESPACE_FIELDS = ("networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode", "utsMode")
+RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "podman.sock")
+
+ADMIN_API_FLAG = "--web.enable-admin-api"
+RECEIVER_FLAGS = ("--web.enable-remote-write-receiver", "--web.enable-otlp-receiver")
+RECEIVER_FEATURES = ("remote-write-receiver", "otlp-write-receiver")
+
+
+# --- Reading props -------------------------------------------------------------------------------
+def stack_config() -> Mapping[str, Any]:
+    """The stack's config as the Pulumi CLI hands it to a Python policy pack (`PULUMI_CONFIG`)."""
+    raw = os.environ.get("PULUMI_CONFIG", "")
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def stack_flag(key: str) -> bool:
+    """True only when the stack's config explicitly sets `promshield:<key>` to true."""
+    value = stack_config().get(f"{catalog.PROJECT}:{key}")
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def pack_flag(args: ResourceValidationArgs | StackValidationArgs, key: str) -> bool:
+    return args.get_config().get(key) is True
+
+
+def visible(read: Callable[[], Any]) -> tuple[bool, Any]:
+    """(True, value), or (False, None) when the value is unknown during preview."""
+    try:
+        return True, read()
+    except UnknownValueError:
+        return False, None
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None or isinstance(value, str | bytes):
+        return []
+    if isinstance(value, Sequence):
+        return [value[i] for i in range(len(value))]
+    return []
+
+
+def labels_of(props: Mapping[str, Any]) -> dict[str, str]:
+    """Docker labels as a dict (pulumi-docker takes them as a list of {label, value})."""
+    found: dict[str, str] = {}
+    for entry in as_list(props.get("labels")):
+        ok, pair = visible(lambda entry=entry: (entry.get("label"), entry.get("value")))
+        if ok and isinstance(pair[0], str):
+            found[pair[0]] = str(pair[1])
+    return found
+
+
+def service_of(props: Mapping[str, Any]) -> str | None:
+    return labels_of(props).get(SERVICE_LABEL)
+
+
+def describe(args: ResourceValidationArgs) -> str:
+    """`container "proxy-container" (promshield-dev-proxy)`: the Pulumi name and Docker's name."""
+    kind = {CONTAINER: "container", NETWORK: "network", REMOTE_IMAGE: "image", BUILT_IMAGE: "built image"}.get(args.resource_type, args.resource_type)
+    ok, docker_name = visible(lambda: args.props.get("name"))
+    suffix = f" ({docker_name})" if ok and isinstance(docker_name, str) and docker_name != args.name else ""
+    return f'{kind} "{args.name}"{suffix}'
+
+
+def container_policy(check: Callable[[ResourceValidationArgs, ReportViolation], None]) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """Run `check` on Docker containers only."""
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type == CONTAINER:
+            check(args, report)
+
+    validate.__doc__ = check.__doc__
+    return validate
+
+
+def command_line(props: Mapping[str, Any]) -> list[str]:
+    """Entrypoint and command as one argv (flags may be in either)."""
+    argv: list[str] = []
+    for key in ("entrypoints", "command"):
+        argv += [str(token) for token in as_list(props.get(key))]
+    return argv
+
+
+def flag_value(argv: Sequence[str], flag: str) -> str | None:
+    """The value of `--flag=value` or `--flag value`; "" for a bare boolean flag; None if absent."""
+    for index, token in enumerate(argv):
+        if token.startswith(f"{flag}="):
+            return token.split("=", 1)[1]
+        if token == flag:
+            following = argv[index + 1] if index + 1 < len(argv) else ""
+            return "" if following.startswith("-") else following
+    return None
+
+
+def flag_enabled(argv: Sequence[str], flag: str) -> bool:
+    """A kingpin boolean flag: `--flag` or `--flag=true` (`--flag=false` / `--no-flag` is off)."""
+    return any(token == flag or token.lower() == f"{flag}=true" for token in argv)
+
+
+def mode_of(upload: Mapping[str, Any]) -> int | None:
+    """The upload's octal mode; Docker's default when unset; None when unparseable."""
+    permissions = upload.get("permissions")
+    if permissions in (None, ""):
+        return 0o755 if upload.get("executable") is True else DOCKER_DEFAULT_UPLOAD_MODE
+    text = str(permissions).strip().lower().removeprefix("0o")
+    try:
+        return int(text, 8)
+    except ValueError:
+        return None
+
+
+def upload_text(upload: Mapping[str, Any]) -> str | None:
+    """An upload's text: `content` or decoded `contentBase64`; None for a local `source` file.
+
+    Raises `UnknownValueError` when the content is unknown (preview of values not created yet).
+    """
+    content = upload.get("content")
+    if isinstance(content, str):
+        return content
+    encoded = upload.get("contentBase64")
+    if isinstance(encoded, str):
+        try:
+            return base64.b64decode(encoded, validate=False).decode("utf-8", errors="replace")
+        except (binascii.Error, ValueError):
+            return encoded
+    return None
+
+
+def secret_path_reason(path: str) -> str | None:
+    """Why a path alone marks an upload as holding a secret, or None."""
+    pure = PurePosixPath(path)
+    name = pure.name.lower()
+    if any(part.lower() in SECRET_DIRECTORIES for part in pure.parts[:-1]):
+        return f"it is in a {'/'.join(p for p in pure.parts[:-1] if p.lower() in SECRET_DIRECTORIES)} directory"
+    if name.endswith(SECRET_SUFFIXES):
+        return f"its name ends with {PurePosixPath(name).suffix}"
+    for part in SECRET_NAME_PARTS:
+        if part in name:
+            return f"its name contains {part!r}"
+    return None
+
+
+def secret_content_reason(text: str) -> str | None:
+    if PRIVATE_KEY.search(text):
+        return "it holds a private key"
+    if PASSWORD_HASH.search(text):
+        return "it holds a password hash"
+    return None
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: str
+    props: Mapping[str, Any]
+
+    def text(self) -> str | None:
+        """The content (None for a `source` upload); raises `UnknownValueError` when unknown."""
+        return upload_text(self.props)
+
+
+def uploads_of(props: Mapping[str, Any]) -> list[Upload]:
+    """The container's uploads by container path (unknown entries are skipped)."""
+    found: list[Upload] = []
+    for entry in as_list(props.get("uploads")):
+        ok, path = visible(lambda entry=entry: entry.get("file"))
+        if ok and isinstance(path, str):
+            found.append(Upload(path, entry))
+    return found
+
+
+def image_problem(reference: str) -> str | None:
+    """Why an image reference is not pinned, or None when it is."""
+    if IMAGE_ID.match(reference) or DIGEST.search(reference):
+        return None
+    last = reference.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return "has no tag, so Docker pulls `latest`, which moves"
+    tag = last.rsplit(":", 1)[1]
+    if tag == "latest":
+        return "uses the moving `latest` tag"
+    if not VERSION_TAG.match(tag):
+        return f"uses the tag {tag!r}, which names no release (expected a version such as v3.5.0 or 1.28.0-bookworm)"
+    return None
+
+
+# --- Container hardening ---------------------------------------------------------------------------
+@container_policy
+def _not_privileged(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Not privileged: no `privileged`, no host-level capability, no unconfined security profile."""
+    who = describe(args)
+    if args.props.get("privileged") is True:
+        report(f"{who} runs privileged (every capability and every host device). Fix: remove `privileged=True`; add the one capability the service needs, if any.", None)
+    capabilities = args.props.get("capabilities") or {}
+    added = {str(c).upper().removeprefix("CAP_") for c in as_list(capabilities.get("adds"))}
+    if dangerous := sorted(added & HOST_LEVEL_CAPABILITIES):
+        report(f"{who} adds host-level capabilities {dangerous}. Fix: remove them from `capabilities.adds`.", None)
+    for option in as_list(args.props.get("securityOpts")):
+        if UNCONFINED_OPTIONS.match(str(option)):
+            report(f"{who} disables a kernel confinement with security option {option!r}. Fix: remove it from `security_opts`.", None)
+    if as_list(args.props.get("devices")):
+        report(f"{who} maps host devices into the container. Fix: remove `devices`.", None)
+
+
+@container_policy
+def _non_root_user(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A non-root user: `user` is set to a uid (or name) that is not root, with a group that is not root."""
+    who = describe(args)
+    user = args.props.get("user")
+    if not isinstance(user, str) or not user.strip():
+        report(f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to the service's uid:gid (components/catalog.py).", None)
+        return
+    uid, _, gid = user.strip().partition(":")
+    if uid in ("0", "root"):
+        report(f"{who} runs as root ({user!r}). Fix: set `user` to the service's non-root uid:gid.", None)
+    if gid in ("0", "root"):
+        report(f"{who} runs with the root group ({user!r}), which can read root-group files. Fix: use the service's own gid.", None)
+
+
+@container_policy
+def _read_only_root(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A read-only root filesystem (`read_only=True`; tmpfs or volumes where the service writes)."""
+    if args.props.get("readOnly") is not True:
+        report(f"{describe(args)} has a writable root filesystem. Fix: set `read_only=True` and give the service a tmpfs or a volume where it must write.", None)
+
+
+@container_policy
+def _drop_all_capabilities(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Every Linux capability dropped (`capabilities.drops` contains ALL)."""
+    capabilities = args.props.get("capabilities") or {}
+    drops = {str(c).upper().removeprefix("CAP_") for c in as_list(capabilities.get("drops"))}
+    if "ALL" not in drops:
+        report(f"{describe(args)} keeps Docker's default capabilities. Fix: set `capabilities=ContainerCapabilitiesArgs(drops=[\"ALL\"])`.", None)
+
+
+@container_policy
+def _no_new_privileges(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """`no-new-privileges` set, so setuid binaries cannot raise privileges."""
+    options = [str(o).strip().lower().replace("=", ":") for o in as_list(args.props.get("securityOpts"))]
+    if not any(o in ("no-new-privileges", "no-new-privileges:true") for o in options) or "no-new-privileges:false" in options:
+        report(f"{describe(args)} lets processes gain privileges (setuid). Fix: add \"no-new-privileges:true\" to `security_opts`.", None)
+
+
+@container_policy
+def _memory_limit(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A memory limit (`memory` in MB, > 0)."""
+    memory = args.props.get("memory")
+    if not isinstance(memory, int | float) or memory <= 0:
+        report(f"{describe(args)} has no memory limit, so one runaway process can starve the host. Fix: set `memory` (MB).", None)
+
+
+@container_policy
+def _no_host_access(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """No host namespaces, no container-runtime socket, host paths mounted read-only."""
+    who = describe(args)
+    for field in HOST_NAMESPACE_FIELDS:
+        if str(args.props.get(field) or "").lower() == "host":
+            report(f"{who} shares the host's {field.removesuffix('Mode')} namespace. Fix: remove `{field}` (Docker's private default).", None)
+    mounts: list[tuple[str, bool]] = []
+    for volume in as_list(args.props.get("volumes")):
+        if volume.get("hostPath"):
+            mounts.append((str(volume.get("hostPath")), volume.get("readOnly") is True))
+    for mount in as_list(args.props.get("mounts")):
+        if str(mount.get("type") or "").lower() == "bind":
+            mounts.append((str(mount.get("source") or ""), mount.get("readOnly") is True))
+    for source, read_only in mounts:
+        if source.rstrip("/").endswith(RUNTIME_SOCKETS):
+            report(f"{who} mounts the container runtime socket {source}: that is root on the host. Fix: remove the mount.", None)
+        elif not read_only:
+            report(f"{who} mounts host path {source} writable. Fix: mount it read-only (`read_only=True`) or use a named volume.", None)
+
+
+@container_policy
+def _no_secrets_in_env(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """No secret-looking value in `envs` (they show in `docker inspect`): pass secrets as files."""
+    who = describe(args)
+    for entry in as_list(args.props.get("envs")):
+        ok, text = visible(lambda entry=entry: str(entry))
+        if not ok:
+            continue  # computed from a resource not created yet: checked at `pulumi up`
+        name, _, value = text.partition("=")
+        if not value:
+            continue
+        if SECRET_ENV_NAME.search(name) and not SECRET_ENV_POINTER.search(name):
+            report(f"{who} passes {name} in its environment, visible to anyone who can `docker inspect`. Fix: upload it as a 0400 file and pass {name}_FILE (or the service's file option).", None)
+        elif secret_content_reason(value) or URL_WITH_PASSWORD.search(value):
+            report(f"{who} has secret material in environment variable {name}. Fix: upload it as a 0400 file instead.", None)
+
+
+# --- Images ---------------------------------------------------------------------------------------
+def _image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Images pinned to a release tag or a digest: RemoteImage names, built Image names (and *IMAGE build args), container images."""
+    who = describe(args)
+    references: list[tuple[str, str]] = []
+    if args.resource_type == REMOTE_IMAGE:
+        references.append(("name", args.props.get("name")))
+    elif args.resource_type == BUILT_IMAGE:
+        references.append(("imageName", args.props.get("imageName")))
+        build = args.props.get("build") or {}
+        build_args = build.get("args") or {}
+        references += [(f"build.args.{key}", build_args.get(key)) for key in build_args if key.upper().endswith("IMAGE")]
+    elif args.resource_type == CONTAINER:
+        ok, image = visible(lambda: args.props.get("image"))
+        if ok:  # unknown in a fresh preview: the RemoteImage/Image it comes from is checked instead
+            references.append(("image", image))
+    else:
+        return
+    for field, reference in references:
+        if not isinstance(reference, str) or not reference:
+            report(f"{who} has no image reference in `{field}`. Fix: name a pinned image such as prom/prometheus:v3.5.0.", None)
+        elif problem := image_problem(reference):
+            report(f"{who} `{field}` = {reference!r} {problem}. Fix: pin a release tag or an @sha256 digest.", None)
+
+
+# --- Ports -------------------------------------------------------------------------------------------
+def published_ports(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [port for port in as_list(props.get("ports")) if port is not None]
+
+
+@container_policy
+def _ports_on_one_address(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Published ports bind one host address: never 0.0.0.0, `::` or unset, unless the stack sets allowPublicBind."""
+    if stack_flag(ALLOW_PUBLIC_BIND):
+        return
+    who = describe(args)
+    if args.props.get("publishAllPorts") is True:
+        report(f"{who} publishes every exposed port on every interface (`publish_all_ports`). Fix: remove it and publish through the proxy on one address.", None)
+    for port in published_ports(args.props):
+        ip = str(port.get("ip") or "").strip()
+        if ip in PUBLIC_ADDRESSES:
+            shown = ip or "unset (Docker's default 0.0.0.0)"
+            report(
+                f"{who} publishes port {_int(port.get('external'))}->{_int(port.get('internal'))} on {shown}: every interface of the host. "
+                f"Fix: set the port's `ip` to one host address (promshield:bindAddress), or set promshield:{ALLOW_PUBLIC_BIND} true to accept it.",
+                None,
+            )
+
+
+@container_policy
+def _only_proxy_publishes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Only the proxy publishes ports: every other service is reached through it."""
+    service = service_of(args.props)
+    if service == catalog.PROXY.name:
+        return
+    if published_ports(args.props) or args.props.get("publishAllPorts") is True:
+        report(
+            f"{describe(args)} (service {service or 'unlabelled'}) publishes ports; only the proxy ({catalog.PROXY.name}) may. "
+            "Fix: remove `ports` and route clients through the proxy (TLS, auth, roles, audit log).",
+            None,
+        )
+
+
+def _int(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# --- Networks ---------------------------------------------------------------------------------------
+def _backend_network_internal(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """The backend network is internal (no route out of the host)."""
+    if args.resource_type != NETWORK:
+        return
+    suffix = f"-{catalog.BACKEND_NETWORK}"
+    names = [args.name]
+    ok, docker_name = visible(lambda: args.props.get("name"))
+    if ok and isinstance(docker_name, str):
+        names.append(docker_name)
+    if not any(name == catalog.BACKEND_NETWORK or name.endswith(suffix) for name in names):
+        return
+    if args.props.get("internal") is not True:
+        report(
+            f"{describe(args)} is the backend network but not internal: Prometheus, Alertmanager and the exporters could reach (and be reached from) outside. "
+            "Fix: set `internal=True`.",
+            None,
+        )
+
+
+# --- Files ------------------------------------------------------------------------------------------
+@container_policy
+def _secret_file_modes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Uploads holding a private key or password hash (by content, or by path when the content is not visible) are 0600/0400 or stricter."""
+    who = describe(args)
+    for upload in uploads_of(args.props):
+        shown, text = visible(upload.text)  # not visible: judged by its path alone (see the module doc)
+        reason = secret_content_reason(text) if shown and text is not None else None
+        reason = reason or secret_path_reason(upload.path)
+        if reason is None:
+            continue
+        mode = mode_of(upload.props)
+        if mode is None:
+            report(f"{who} uploads {upload.path} ({reason}) with unreadable permissions {upload.props.get('permissions')!r}. Fix: permissions=\"0{catalog.MODE_SECRET:o}\".", None)
+        elif mode & ~SECRET_MODE_BITS:
+            report(
+                f"{who} uploads {upload.path} with mode 0{mode:o}, but {reason}: group, others or execute bits are set. "
+                f"Fix: permissions=\"0{catalog.MODE_SECRET:o}\" (or 0{catalog.MODE_CONFIG:o}) and the service's uid as owner.",
+                None,
+            )
+
+
+# --- Prometheus and Alertmanager ----------------------------------------------------------------------
+MONITORING_SERVICES = {catalog.PROMETHEUS.name: catalog.PROMETHEUS_WEB_CONFIG_FILE, catalog.ALERTMANAGER.name: catalog.ALERTMANAGER_WEB_CONFIG_FILE}
+MONITORING_CONFIG_FILES = {catalog.PROMETHEUS.name: catalog.PROMETHEUS_CONFIG_FILE, catalog.ALERTMANAGER.name: catalog.ALERTMANAGER_CONFIG_FILE}
+
+
+def monitoring_service(props: Mapping[str, Any]) -> str | None:
+    """"prometheus" / "alertmanager" for those containers (by label, else by a visible image name)."""
+    service = service_of(props)
+    if service in MONITORING_SERVICES:
+        return service
+    ok, image = visible(lambda: props.get("image"))
+    if ok and isinstance(image, str) and not IMAGE_ID.match(image):
+        repository = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+        if repository in MONITORING_SERVICES:
+            return repository
+    return None
+
+
+def _uploaded_yaml(who: str, uploads: Mapping[str, Upload], path: str, what: str, report: ReportViolation) -> Any:
+    """The parsed YAML of an uploaded file, or None after reporting why it cannot be checked.
+
+    Raises `UnknownValueError` when the content is not known yet (a fresh preview): the SDK
+    then reports the check as deferred, after the checks that ran before it.
+    """
+    upload = uploads.get(path)
+    if upload is None:
+        report(f"{who} points {what} at {path}, but uploads no file there. Fix: upload the {what} at that path.", None)
+        return None
+    text = upload.text()
+    if text is None:
+        report(f"{who} uploads its {what} {path} from a local file, which no policy can read. Fix: upload it with `content`.", None)
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        report(f"{who} uploads a {what} at {path} that is not valid YAML ({error.__class__.__name__}). Fix: render it with a YAML library.", None)
+        return None
+
+
+@container_policy
+def _web_config_mtls(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Prometheus and Alertmanager serve only TLS >= 1.2 with a verified client certificate (`--web.config.file`)."""
+    service = monitoring_service(args.props)
+    if service is None:
+        return
+    who = describe(args)
+    argv = command_line(args.props)
+    path = flag_value(argv, "--web.config.file")
+    if not path:
+        report(
+            f"{who} runs {service} without --web.config.file: it serves plain HTTP to anyone on its network. "
+            f"Fix: upload a web config (TLS >= 1.2, client_auth_type {REQUIRED_CLIENT_AUTH}) and pass --web.config.file={MONITORING_SERVICES[service]}.",
+            None,
+        )
+        return
+    config = _uploaded_yaml(who, {u.path: u for u in uploads_of(args.props)}, path, "web config", report)
+    if config is None:
+        return
+    tls = config.get("tls_server_config") if isinstance(config, dict) else None
+    if not isinstance(tls, dict):
+        report(f"{who}'s web config {path} has no tls_server_config: {service} serves plain HTTP. Fix: add tls_server_config with cert_file, key_file, client_ca_file.", None)
+        return
+    if str(tls.get("min_version", "")) not in TLS_MIN_VERSIONS:
+        report(f"{who}'s web config {path} allows TLS below 1.2 (min_version {tls.get('min_version', 'unset: TLS10')!r}). Fix: min_version: TLS12.", None)
+    if tls.get("client_auth_type") != REQUIRED_CLIENT_AUTH:
+        report(
+            f"{who}'s web config {path} has client_auth_type {tls.get('client_auth_type', 'unset: NoClientCert')!r}, so anyone on the network can go around the proxy. "
+            f"Fix: client_auth_type: {REQUIRED_CLIENT_AUTH} with client_ca_file set to the stack CA.",
+            None,
+        )
+    for key in ("cert_file", "key_file", "client_ca_file"):
+        if not tls.get(key):
+            report(f"{who}'s web config {path} sets no {key}. Fix: point {key} at the uploaded TLS file.", None)
+
+
+@container_policy
+def _admin_endpoints_off(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """The TSDB admin API only when the stack sets enableAdminApi; the remote-write/OTLP receivers only when the pack's config allows them."""
+    service = monitoring_service(args.props)
+    if service is None:
+        return
+    who = describe(args)
+    argv = command_line(args.props)
+    if flag_enabled(argv, ADMIN_API_FLAG) and not stack_flag(ENABLE_ADMIN_API):
+        report(
+            f"{who} runs with {ADMIN_API_FLAG} (delete series, snapshots) but the stack does not set promshield:{ENABLE_ADMIN_API}. "
+            f"Fix: remove the flag, or `pulumi config set {ENABLE_ADMIN_API} true` to accept it (admin role only, through the proxy).",
+            None,
+        )
+    if pack_flag(args, ALLOW_REMOTE_WRITE_RECEIVER):
+        return
+    receivers = [flag for flag in RECEIVER_FLAGS if flag_enabled(argv, flag)]
+    features = ",".join(v for token in argv if (v := _feature_value(token)) is not None)
+    receivers += [f"--enable-feature={feature}" for feature in RECEIVER_FEATURES if feature in features.split(",")]
+    if receivers:
+        report(
+            f"{who} accepts pushed samples ({', '.join(receivers)}): anyone who reaches it can write series. "
+            f"Fix: remove the flag, or allow it in the policy pack config ({ALLOW_REMOTE_WRITE_RECEIVER}: true).",
+            None,
+        )
+
+
+def _feature_value(token: str) -> str | None:
+    return token.split("=", 1)[1] if token.startswith("--enable-feature=") else None
+
+
+@container_policy
+def _remote_write_secure(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Prometheus remote_write only to https URLs, with credentials read from a file, certificates verified."""
+    if monitoring_service(args.props) != catalog.PROMETHEUS.name:
+        return
+    who = describe(args)
+    path = flag_value(command_line(args.props), "--config.file") or catalog.PROMETHEUS_CONFIG_FILE
+    uploads = {u.path: u for u in uploads_of(args.props)}
+    if path not in uploads:
+        return  # a config baked into the image or a volume is not visible to any policy
+    config = _uploaded_yaml(who, uploads, path, "Prometheus config", report)
+    if not isinstance(config, dict):
+        return
+    for index, remote in enumerate(as_list(config.get("remote_write"))):
+        if not isinstance(remote, dict):
+            continue
+        url = str(remote.get("url", ""))
+        where = f"{who}'s {path} remote_write[{index}] ({url or 'no url'})"
+        if not url.lower().startswith("https://"):
+            report(f"{where} sends samples unencrypted. Fix: use an https:// URL.", None)
+        if URL_WITH_PASSWORD.search(url):
+            report(f"{where} has a password in its URL. Fix: basic_auth with password_file.", None)
+        basic = remote.get("basic_auth")
+        authorization = remote.get("authorization")
+        if isinstance(basic, dict):
+            if basic.get("password"):
+                report(f"{where} has its basic_auth password inline in the config. Fix: upload it as a 0400 file and use password_file.", None)
+            elif not basic.get("username") or not basic.get("password_file"):
+                report(f"{where} has incomplete basic_auth. Fix: username and password_file.", None)
+        elif isinstance(authorization, dict) and authorization.get("credentials_file"):
+            pass
+        elif isinstance(authorization, dict) and authorization.get("credentials"):
+            report(f"{where} has its authorization credentials inline. Fix: upload them as a 0400 file and use credentials_file.", None)
+        else:
+            report(f"{where} sends samples without credentials. Fix: basic_auth with username and password_file.", None)
+        tls = remote.get("tls_config")
+        if isinstance(tls, dict) and tls.get("insecure_skip_verify") is True:
+            report(f"{where} skips certificate verification. Fix: remove insecure_skip_verify (set ca_file if the CA is private).", None)
+
+
+# --- Stack: the host firewall ---------------------------------------------------------------------------
+def type_chain(resource: PolicyResource) -> list[str]:
+    """[..., parent type, own type] from the URN (urn:pulumi:stack::project::A$B$C::name)."""
+    parts = resource.urn.split("::")
+    return parts[2].split("$") if len(parts) > 3 else [resource.resource_type]
+
+
+def _firewall_guards_published_ports(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Whenever a container publishes a port, the Firewall component applies host rules (DOCKER-USER) that name every published port."""
+    publishers: list[tuple[PolicyResource, set[int]]] = []
+    for resource in args.resources:
+        if resource.resource_type != CONTAINER:
+            continue
+        ok, ports = visible(lambda resource=resource: published_ports(resource.props))
+        publish_all = visible(lambda resource=resource: resource.props.get("publishAllPorts") is True)[1]
+        if ok and (ports or publish_all):
+            externals = {int(p.get("external")) for p in ports if isinstance(p.get("external"), int | float)}
+            publishers.append((resource, externals))
+    if not publishers:
+        return
+    components = [r for r in args.resources if r.resource_type == FIREWALL_COMPONENT]
+    commands = [r for r in args.resources if r.resource_type in FIREWALL_COMMANDS and FIREWALL_COMPONENT in type_chain(r)[:-1]]
+    if not components or not commands:
+        missing = "component" if not components else "rule command (command:local/remote:Command child)"
+        for resource, _ in publishers:
+            report(
+                f'container "{resource.name}" publishes ports but the stack has no {FIREWALL_COMPONENT} {missing}: '
+                "Docker's published ports bypass the host's INPUT rules and are open to every source. "
+                "Fix: add the Firewall component (components/firewall.py), which allow-lists promshield:trustedCidrs in DOCKER-USER.",
+                resource.urn,
+            )
+        return
+    scripts: list[str] = []
+    for command in commands:
+        ok, create = visible(lambda command=command: command.props.get("create"))
+        if not ok:
+            return  # rendered from values not known yet: checked at `pulumi up`
+        scripts.append(str(create or ""))
+    script = "\n".join(scripts)
+    for resource, externals in publishers:
+        uncovered = sorted(p for p in externals if not re.search(rf"(?<![0-9]){p}(?![0-9])", script))
+        if uncovered:
+            report(
+                f'container "{resource.name}" publishes host ports {uncovered}, which no firewall rule names. '
+                "Fix: give the Firewall component every published port (settings.published_ports).",
+                resource.urn,
+            )
+
+
+# --- The policies ---------------------------------------------------------------------------------------
+RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
+    ResourceValidationPolicy(
+        name="container-not-privileged",
+        description="Containers are not privileged: no --privileged, no host-level capabilities, no unconfined profiles, no host devices.",
+        validate=_not_privileged,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-non-root-user",
+        description="Containers run as a non-root uid and gid.",
+        validate=_non_root_user,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-read-only-root",
+        description="Containers have a read-only root filesystem.",
+        validate=_read_only_root,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-drop-all-capabilities",
+        description="Containers drop every Linux capability (cap_drop ALL).",
+        validate=_drop_all_capabilities,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-no-new-privileges",
+        description="Containers set no-new-privileges.",
+        validate=_no_new_privileges,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-memory-limit",
+        description="Containers have a memory limit.",
+        validate=_memory_limit,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-no-host-access",
+        description="Containers share no host namespace, never mount the container runtime socket, and mount host paths read-only.",
+        validate=_no_host_access,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-no-secrets-in-env",
+        description="No secret-looking value in a container's environment (visible in docker inspect): secrets are files.",
+        validate=_no_secrets_in_env,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="image-pinned",
+        description="Images are pinned to a release tag or a digest, never latest or untagged.",
+        validate=_image_pinned,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="ports-bound-to-one-address",
+        description="Published ports bind one host address, never 0.0.0.0 or ::, unless the stack sets allowPublicBind.",
+        validate=_ports_on_one_address,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="ports-only-proxy-publishes",
+        description="Only the proxy container publishes ports.",
+        validate=_only_proxy_publishes,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="network-backend-internal",
+        description="The backend network is internal (no route out).",
+        validate=_backend_network_internal,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="files-secret-modes",
+        description="Uploaded private keys, password hashes and files under secrets/ are mode 0600/0400 or stricter.",
+        validate=_secret_file_modes,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="monitoring-web-config-mtls",
+        description="Prometheus and Alertmanager run with a web config requiring TLS >= 1.2 and a verified client certificate.",
+        validate=_web_config_mtls,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="prometheus-admin-endpoints-off",
+        description="The TSDB admin API and the remote-write/OTLP receivers are off unless explicitly allowed.",
+        validate=_admin_endpoints_off,
+        enforcement_level=MANDATORY,
+        config_schema=PolicyConfigSchema(
+            properties={ALLOW_REMOTE_WRITE_RECEIVER: {"type": "boolean", "default": False, "description": "Accept --web.enable-remote-write-receiver / OTLP receiver."}},
+        ),
+    ),
+    ResourceValidationPolicy(
+        name="prometheus-remote-write-secure",
+        description="Prometheus remote write goes only to https URLs with credentials read from files.",
+        validate=_remote_write_secure,
+        enforcement_level=MANDATORY,
+    ),
+]
+
+STACK_POLICIES: list[StackValidationPolicy] = [
+    StackValidationPolicy(
+        name="firewall-guards-published-ports",
+        description="A host firewall (the Firewall component's DOCKER-USER rules) guards every published port.",
+        validate=_firewall_guards_published_ports,
+        enforcement_level=MANDATORY,
+    ),
+]
+
+ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [*RESOURCE_POLICIES, *STACK_POLICIES]
+PACK_NAME = f"{catalog.PROJECT}-guardrails"
+
+
+def policies_by_name() -> dict[str, ResourceValidationPolicy | StackValidationPolicy]:
+    return {policy.name: policy for policy in ALL_POLICIES}

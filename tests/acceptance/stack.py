@@ -1,0 +1,471 @@
+"""The deployed stack the acceptance suite attacks: the program's containers on real servers.
+
+`AcceptanceStack.start()` runs `__main__.py` under Pulumi mocks for the `acceptance` stack
+config below, starts every container it registers with the harness (Debian's servers, each
+in its own network namespace and bwrap view), adds a webhook receiver and two fake scrape
+targets on the backend network, applies the firewall command the program registers (the same
+rule text), and warms the proxy's authentication cache. Tests talk to it through `request()`,
+which also records every request so the audit test can find each one in the proxy's log.
+
+Address plan (harness): Docker host 198.19.0.1 (the stack's bindAddress), LAN clients
+`trusted` 198.19.0.10 and `trusted2` 198.19.0.11 (both in trustedCidrs: trusted2 carries the
+brute-force and limit attacks so their budgets never starve the other tests), `untrusted`
+198.19.0.20; Docker networks 198.18.n.0/24.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess  # nosec B404
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from components import catalog
+from tests.acceptance.harness import HOST_ADDRESS, AddressPlan, ExtraNamespace, Topology, from_recorded
+from tests.acceptance.harness import netns as nx
+from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT, venv_dir
+from tools.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
+
+T = TypeVar("T")
+
+PREFIX = "ps"
+STACK = "acceptance"
+TRUSTED = "198.19.0.10"
+TRUSTED2 = "198.19.0.11"
+UNTRUSTED = "198.19.0.20"
+PLAN = AddressPlan(clients={"trusted": TRUSTED, "trusted2": TRUSTED2, "untrusted": UNTRUSTED})
+
+PROMETHEUS_PORT = 9090  # published ports (the stack's defaults)
+ALERTMANAGER_PORT = 9093
+PORTS = {"prometheus": PROMETHEUS_PORT, "alertmanager": ALERTMANAGER_PORT}
+
+# Users by role. `burst` (read-only) is only used by the limit tests, so exhausting its
+# per-credential rate budget never disturbs the others.
+USERS = {"admin": "admin", "ops": "ops", "read-only": "read-only", "guest": "no-access", "burst": "read-only"}
+ROLE_USER = {"admin": "admin", "ops": "ops", "read-only": "read-only", "no-access": "guest"}
+
+RATE_PER_SECOND = 5
+BURST = 5
+CONNECTIONS_PER_CLIENT = 4
+MAX_BODY_BYTES = 1024 * 1024
+
+DUCKDB_HOST_DIR = f"/srv/promshield-{STACK}/duckdb"  # as recorded; mapped to a real dir
+WEBHOOK_PORT = 4000
+FAKE_IM_PORT = 9400
+FAKE_TE_PORT = 9401
+FIRING_ALERT = "InstanceManagerInstancesFailed"  # the fake Instance Manager makes it fire at once
+
+CONFIG: dict[str, Any] = {
+    "bindAddress": HOST_ADDRESS,
+    "trustedCidrs": [f"{TRUSTED}/32", f"{TRUSTED2}/32"],
+    "firewallSudo": False,
+    "tls": {"dnsNames": ["promshield.test"], "ipAddresses": [HOST_ADDRESS]},
+    "users": [{"name": name, "role": role} for name, role in USERS.items()],
+    "alertmanagerReceivers": [{"name": "test", "webhookUrl": f"http://webhook:{WEBHOOK_PORT}/alerts"}],
+    "limits": {"requestsPerSecond": RATE_PER_SECOND, "burst": BURST, "connectionsPerClient": CONNECTIONS_PER_CLIENT, "maxBodyBytes": MAX_BODY_BYTES},
+    "demo": False,
+    "duckdb": {"databasePath": f"{DUCKDB_HOST_DIR}/metrics.duckdb"},
+    "instanceManagerTargets": [{"address": f"fake-im:{FAKE_IM_PORT}", "labels": {"desk": "acceptance"}}],
+    "tradeEngineTargets": [{"address": f"fake-te:{FAKE_TE_PORT}"}],
+    "alertThresholds": {"instanceManagerFailedInstancesFor": "0s"},
+}
+
+DENY_BODY = "forbidden: your role does not allow this request"
+PACE_SECONDS = 1.0 / RATE_PER_SECOND + 0.03  # per credential: never trips the per-user rate limit
+
+
+def container_name(service: str) -> str:
+    return f"{catalog.PROJECT}-{STACK}-{service}"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def proxy_denied(self) -> bool:
+        """The proxy's own 403 (the role table said no), not a backend's."""
+        return self.status == 403 and DENY_BODY in self.text
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request a test sent through the proxy (for the audit test)."""
+
+    client: str
+    service: str
+    method: str
+    path: str  # as sent (with query)
+    user: str | None  # the user name in the Authorization header, if any
+    authentic: bool  # the password was the user's real one
+    status: int
+
+
+def wait_until(check: Callable[[], T], *, timeout: float, interval: float = 0.5, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy (bounded in time); its last value."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    error: BaseException | None = None
+    while True:
+        try:
+            last = check()
+            error = None
+            if last:
+                return last
+        except (OSError, AssertionError, ValueError, KeyError, http.client.HTTPException) as exc:
+            error = exc
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value {last!r}, last error {error!r}")
+        time.sleep(interval)
+
+
+class Pacer:
+    """Keeps each credential under the proxy's per-user rate limit (tests of other things
+    must not see 429s)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, key: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next.get(key, 0.0))
+            self._next[key] = at + self.interval
+        if at > now:
+            time.sleep(at - now)
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@dataclass
+class AcceptanceStack:
+    recorded: RecordedStack
+    topo: Topology
+    duckdb_dir: Path
+    files_dir: Path
+    started_at: float
+    sent: list[Sent] = field(default_factory=list)
+    pacer: Pacer = field(default_factory=lambda: Pacer(PACE_SECONDS))
+
+    # --- facts from the recorded program ----------------------------------------------------
+    @property
+    def passwords(self) -> dict[str, str]:
+        return dict(self.recorded.exports["passwords"])
+
+    @property
+    def ca_file(self) -> Path:
+        return self.files_dir / "ca.crt"
+
+    def container(self, service: str) -> str:
+        return container_name(service)
+
+    def upload_path(self, service: str, container_path: str) -> Path:
+        """The staged (host) copy of a container's uploaded file."""
+        return self.topo.sandbox(self.container(service)).run_dir / "files" / container_path.lstrip("/")
+
+    def firewall_command(self, which: str = "create") -> str:
+        commands = [r for r in self.recorded.resources if r.type == LOCAL_COMMAND]
+        assert len(commands) == 1, [r.name for r in commands]
+        return str(commands[0].inputs[which])
+
+    def generated_secrets(self) -> dict[str, str]:
+        """Every value the stack generated that must stay secret: user passwords, the digest key."""
+        values = {f"password of {user}": password for user, password in self.passwords.items()}
+        for resource in self.recorded.resources:
+            if resource.type == "random:index/randomPassword:RandomPassword":
+                values.setdefault(f"random {resource.name}", str(unwrap(resource.outputs["result"])))
+        return values
+
+    # --- talking to the proxy ----------------------------------------------------------------
+    def tls_context(self, *, minimum: ssl.TLSVersion | None = None, maximum: ssl.TLSVersion | None = None, ciphers: str | None = None) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        if minimum is not None:
+            context.minimum_version = minimum
+        if maximum is not None:
+            context.maximum_version = maximum
+        if ciphers is not None:
+            context.set_ciphers(ciphers)
+        return context
+
+    def tls_connect(self, client: str, port: int, context: ssl.SSLContext | None = None, host: str = HOST_ADDRESS, timeout: float = 5.0) -> ssl.SSLSocket:
+        sock = self.topo.client(client).connect(host, port, timeout=timeout)
+        try:
+            return (context or self.tls_context()).wrap_socket(sock, server_hostname=HOST_ADDRESS)
+        except BaseException:
+            sock.close()
+            raise
+
+    def request(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        client: str = "trusted",
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+        pace: bool = True,
+        timeout: float = 10.0,
+        record: bool = True,
+    ) -> Response:
+        """One HTTPS request to the proxy's published port for `service`, from a LAN client.
+
+        `user` with no `password` sends the user's real password; `password` sends that one.
+        """
+        all_headers = {"Connection": "close", "User-Agent": "promshield-acceptance"}
+        authentic = False
+        if user is not None:
+            real = self.passwords.get(user)
+            authentic = password is None and real is not None
+            all_headers["Authorization"] = basic(user, password if password is not None else str(real))
+        if form is not None:
+            body = urlencode(form)
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        all_headers.update(headers or {})
+        if pace and "Authorization" in all_headers:
+            self.pacer.wait(all_headers["Authorization"])
+        payload = body.encode() if isinstance(body, str) else body
+        started = time.monotonic()
+        sock = self.tls_connect(client, PORTS[service], timeout=timeout)
+        connection = http.client.HTTPSConnection(HOST_ADDRESS, PORTS[service], timeout=timeout)
+        connection.sock = sock
+        try:
+            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            connection.putheader("Host", f"{HOST_ADDRESS}:{PORTS[service]}")
+            for key, value in all_headers.items():
+                connection.putheader(key, value)
+            if payload is not None:
+                connection.putheader("Content-Length", str(len(payload)))
+            connection.endheaders(payload)
+            response = connection.getresponse()
+            data = response.read()
+            result = Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data, time.monotonic() - started)
+        finally:
+            connection.close()
+        if record:
+            self.sent.append(Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status))
+        return result
+
+    def get(self, service: str, path: str, user: str | None = "admin", **kwargs: Any) -> Response:
+        return self.request("GET", service, path, user=user, **kwargs)
+
+    def query(self, promql: str, user: str = "admin", at: float | None = None) -> list[dict[str, Any]]:
+        """An instant query through the proxy: the result vector (raises on an API error)."""
+        form = {"query": promql}
+        if at is not None:
+            form["time"] = f"{at:.3f}"
+        response = self.request("POST", "prometheus", "/api/v1/query", user=user, form=form)
+        assert response.status == 200, (response.status, response.text)
+        document = response.json()
+        assert document["status"] == "success", document
+        result: list[dict[str, Any]] = document["data"]["result"]
+        return result
+
+    # --- inside the backend network ------------------------------------------------------------
+    def backend_tls(self, client: str, host: str, port: int, *, cert: tuple[Path, Path] | None, timeout: float = 5.0) -> ssl.SSLSocket:
+        """A TLS connection from a backend-network namespace to a stack service, with or
+        without a client certificate (the server's name is verified against the stack CA)."""
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if cert is not None:
+            context.load_cert_chain(str(cert[0]), str(cert[1]))
+        sock = self.topo.client(client).connect(host_address(self, host), port, timeout=timeout)
+        try:
+            return context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+
+    def backend_get(self, client: str, host: str, port: int, path: str, *, cert: tuple[Path, Path] | None, timeout: float = 5.0) -> tuple[int, bytes]:
+        sock = self.backend_tls(client, host, port, cert=cert, timeout=timeout)
+        connection = http.client.HTTPSConnection(host, port, timeout=timeout)
+        connection.sock = sock
+        try:
+            connection.request("GET", path, headers={"Connection": "close"})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def proxy_client_cert(self) -> tuple[Path, Path]:
+        tls = catalog.PROXY.tls_dir
+        return self.upload_path("proxy", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path("proxy", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}")
+
+    def prometheus_client_cert(self) -> tuple[Path, Path]:
+        tls = catalog.PROMETHEUS.tls_dir
+        return self.upload_path("prometheus", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path("prometheus", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}")
+
+    # --- logs ------------------------------------------------------------------------------------
+    def audit_file(self) -> Path:
+        return self.topo.volume_dir(f"{catalog.PROJECT}-{STACK}-proxy-audit") / Path(catalog.PROXY_AUDIT_LOG_FILE).name
+
+    def audit_entries(self, source: str = "file") -> list[dict[str, Any]]:
+        text = self.audit_file().read_text() if source == "file" else self.topo.log_text(self.container("proxy"))
+        entries = []
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("{") and '"decision"' in line:
+                entries.append(json.loads(line))
+        return entries
+
+    def webhook_file(self) -> Path:
+        return self.files_dir / "webhook-received.jsonl"
+
+    def webhook_alerts(self) -> list[dict[str, Any]]:
+        path = self.webhook_file()
+        if not path.exists():
+            return []
+        alerts: list[dict[str, Any]] = []
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            payload = record.get("payload") or {}
+            for alert in payload.get("alerts", []):
+                alerts.append({**alert, "_receiver": payload.get("receiver"), "_path": record.get("path")})
+        return alerts
+
+    def all_log_files(self) -> dict[str, Path]:
+        """Every log the stack's servers and our fakes wrote."""
+        logs: dict[str, Path] = {}
+        for name, sandbox in self.topo.sandboxes.items():
+            logs[f"{name} stdout/stderr"] = sandbox.log_path
+        logs["proxy audit.log"] = self.audit_file()
+        query_log = self.topo.volume_dir(f"{catalog.PROJECT}-{STACK}-prometheus-data") / Path(catalog.PROMETHEUS_QUERY_LOG_FILE).name
+        logs["prometheus query.log"] = query_log
+        for path in (self.topo.run_dir / "logs").glob("*.log"):
+            logs[f"spawned {path.name}"] = path
+        return {name: path for name, path in logs.items() if path.exists()}
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls) -> Iterator[AcceptanceStack]:
+        started = time.monotonic()
+        recorded = run_program(CONFIG, stack=STACK)
+        duckdb_dir = RUN_ROOT / f"{PREFIX}-duckdb"
+        shutil.rmtree(duckdb_dir, ignore_errors=True)
+        duckdb_dir.mkdir(parents=True)
+        duckdb_dir.chmod(0o755)
+        database = duckdb_dir / "metrics.duckdb"
+        make_db = [str(venv_dir() / "bin" / "python"), str(REPO_ROOT / "files" / "duckdb_exporter" / "make_demo_db.py"), str(database)]
+        subprocess.run(make_db, check=True, capture_output=True, timeout=60)  # nosec B603
+        database.chmod(0o644)
+
+        networks, containers = from_recorded([(r.type, r.name, r.raw_inputs) for r in recorded.resources])
+        jobs = [c.name for c in containers if c.labels.get(f"{catalog.LABEL_PREFIX}.kind") == "job"]
+        assert not jobs, f"one-shot containers in the acceptance stack: {jobs} (use demo: false)"
+        backend = next(n.name for n in networks if n.internal)
+        extras = [
+            ExtraNamespace("webhook", backend, ("webhook",)),
+            ExtraNamespace("fake-im", backend, ("fake-im",)),
+            ExtraNamespace("fake-te", backend, ("fake-te",)),
+        ]
+        topo = Topology(networks, containers, prefix=PREFIX, plan=PLAN, extras=extras, host_paths={DUCKDB_HOST_DIR: str(duckdb_dir)}, ready_timeout=30, start=False)
+        with topo:
+            files_dir = topo.run_dir / "files"
+            files_dir.mkdir(parents=True, exist_ok=True)
+            stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
+            stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
+            python = str(venv_dir() / "bin" / "python")
+            fakes = str(Path(__file__).with_name("fakes.py"))
+            topo.spawn(topo.netns_of("webhook"), [python, fakes, "webhook", "--port", str(WEBHOOK_PORT), "--out", str(stack.webhook_file())], "webhook")
+            topo.spawn(topo.netns_of("fake-im"), [python, fakes, "instance-manager", "--port", str(FAKE_IM_PORT)], "fake-im")
+            topo.spawn(topo.netns_of("fake-te"), [python, fakes, "trade-engine", "--port", str(FAKE_TE_PORT)], "fake-te")
+            for extra, port in (("webhook", WEBHOOK_PORT), ("fake-im", FAKE_IM_PORT), ("fake-te", FAKE_TE_PORT)):
+                address = topo.address_of(extra)
+                wait_until(lambda a=address, p=port: topo.client("host").can_connect(a, p, 0.5), timeout=15, interval=0.1, what=f"{extra} listening")
+            # The firewall exactly as the program registers it (command:local:Command `create`).
+            topo.apply_host_script(stack.firewall_command("create") + "\n")
+            topo.start_all()
+            stack.started_at = time.time()
+            stack.warm_up()
+            print(f"[acceptance] stack up and warm in {time.monotonic() - started:.1f}s; logs under {topo.run_dir}", file=sys.stderr)
+            yield stack
+
+    def warm_up(self) -> None:
+        """Wait for the proxy to answer, then authenticate every user once (fills the cache)."""
+        wait_until(lambda: self.request("GET", "prometheus", "/-/ready", record=False).status == 401, timeout=20, interval=0.2, what="the proxy")
+        for user in USERS:
+            for service in PORTS:
+                response = self.request("GET", service, "/-/ready", user=user, record=False)
+                assert response.status in (200, 403), (user, service, response.status, response.text)
+
+
+def host_address(stack: AcceptanceStack, name: str) -> str:
+    """A stack member's address on the backend network (names resolve like Docker's)."""
+    try:
+        socket.inet_aton(name)
+        return name
+    except OSError:
+        pass
+    for container in stack.topo.sandboxes:
+        if container == name or name in _aliases(stack, container):
+            return stack.topo.address_of(container)
+    return stack.topo.address_of(name)
+
+
+def _aliases(stack: AcceptanceStack, container: str) -> Sequence[str]:
+    member = stack.topo.members[container]
+    return [alias for aliases in member.aliases.values() for alias in aliases]
+
+
+def proc_pids(root_pid: int) -> list[int]:
+    """`root_pid` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def iptables_counters(stack: AcceptanceStack, chain: str) -> list[tuple[int, str]]:
+    """(packets, rule text) of each rule of a filter chain in the Docker host namespace."""
+    out = stack.topo.exec_in("host", ["iptables", "-w", "5", "-L", chain, "-v", "-x", "-n"], check=True).stdout
+    rules = []
+    for line in out.splitlines()[2:]:
+        parts = line.split()
+        if parts and parts[0].isdigit():
+            rules.append((int(parts[0]), " ".join(parts[2:])))
+    return rules
+
+
+def netns_run(stack: AcceptanceStack, client: str, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return nx.run(nx.exec_argv(stack.topo.netns_of(client), argv), check=False, timeout=timeout)

@@ -1,0 +1,332 @@
+"""Pure parts of `make bench` (tools/bench.py): no processes, no namespaces, no clock.
+
+- `naive_nginx_conf`: the seed's naive design made from the rendered proxy config, for the baseline.
+- `wrk_lua` / `parse_wrk`: the wrk request script (Authorization header) and its one-line result.
+- `WRK_CLIENT_CERT_SHIM`: C source of an LD_PRELOAD shim that gives wrk a TLS client certificate,
+  so the same load generator measures the direct mTLS path too.
+- `summarize` / `format_table` / `scale_growth`: the numbers written to build/bench.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PROXIED, DIRECT, NAIVE = "proxied", "direct", "naive"
+PATHS = (PROXIED, DIRECT, NAIVE)
+PATH_DESCRIPTIONS = {
+    PROXIED: "through the proxy (TLS, basic auth with the cached bcrypt check, role table, mTLS upstream), read-only user, from the trusted client",
+    DIRECT: "straight to Prometheus over mTLS (the proxy's client certificate) from a namespace on the backend network",
+    NAIVE: "the same proxy with the seed's auth_basic in the proxied location: one bcrypt check per request",
+}
+
+# --- the naive baseline -----------------------------------------------------------------------
+# The rendered proxied location starts with the cached check:
+#     auth_request /_authn;
+#     auth_request_set $auth_user $upstream_http_x_promshield_user;
+# The naive variant puts bcrypt (auth_basic) directly in that location, as the seed did. The role
+# map still reads $auth_user: it becomes the name in the Authorization header (`set`, rewrite
+# phase); only requests auth_basic accepted reach the content phase, where proxy_pass evaluates
+# the role map, so the value used for authorization is the verified user. Everything else (TLS,
+# limits, njs digest for the rate-limit key, role table, audit log, mTLS upstream, keepalive) is
+# the same text, so the difference measured is the authentication design alone.
+AUTH_REQUEST_LINE = "auth_request /_authn;"
+AUTH_REQUEST_SET_LINE = "auth_request_set $auth_user $upstream_http_x_promshield_user;"
+
+
+class TransformError(ValueError):
+    """The rendered config no longer looks like what the naive transform expects."""
+
+
+def naive_nginx_conf(conf: str, htpasswd_path: str) -> str:
+    """The rendered nginx.conf with `auth_basic` (bcrypt every request) instead of the cached check."""
+    tls_servers = len(re.findall(r"^\s*listen \S+ ssl;", conf, flags=re.MULTILINE))  # one per proxied service
+    lines = conf.splitlines(keepends=True)
+    out: list[str] = []
+    replaced = 0
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        if stripped == AUTH_REQUEST_LINE:
+            following = lines[index + 1].strip() if index + 1 < len(lines) else ""
+            if following != AUTH_REQUEST_SET_LINE:
+                raise TransformError(f"expected {AUTH_REQUEST_SET_LINE!r} after {AUTH_REQUEST_LINE!r}, found {following!r}")
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [
+                f"{indent}# bench baseline (the seed's design): bcrypt on every request, no cache.\n",
+                f'{indent}auth_basic "promshield";\n',
+                f"{indent}auth_basic_user_file {htpasswd_path};\n",
+                f"{indent}set $auth_user $remote_user;\n",
+            ]
+            replaced += 1
+            index += 2
+            continue
+        out.append(line)
+        index += 1
+    # One per proxied service (Prometheus, Alertmanager); the check's own /_authn location stays, unused.
+    if replaced == 0 or replaced != tls_servers:
+        raise TransformError(f"replaced {replaced} cached checks, expected one per TLS server ({tls_servers})")
+    result = "".join(out)
+    if AUTH_REQUEST_LINE in result:
+        raise TransformError("an auth_request is left in the naive config")
+    return result
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+RESULT_MARK = "BENCH_RESULT"
+_RESULT_FIELDS = (
+    "requests", "duration_us", "bytes", "connect_errors", "read_errors", "write_errors",
+    "status_errors", "timeouts", "p50_us", "p90_us", "p99_us", "max_us", "mean_us",
+)  # fmt: skip
+
+
+def basic_authorization(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _lua_string(text: str) -> str:
+    if any(ch in text for ch in "\\\"\n\r") or not text.isprintable():
+        raise ValueError("header values must be printable without quotes or backslashes")
+    return f'"{text}"'
+
+
+def wrk_lua(headers: Mapping[str, str]) -> str:
+    """A wrk script: GET with `headers` on every request (keep-alive: HTTP/1.1 default), and one
+    result line from `done` (wrk counts every non-2xx/3xx answer in status_errors)."""
+    header_lines = "".join(f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}\n" for k, v in headers.items())
+    return f"""-- generated by tools/bench.py
+wrk.method = "GET"
+{header_lines}
+function done(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format("{RESULT_MARK} %d %d %d %d %d %d %d %d %d %d %d %d %.1f\\n",
+        summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+        latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+end
+"""
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    duration_us: int
+    bytes: int
+    connect_errors: int
+    read_errors: int
+    write_errors: int
+    status_errors: int
+    timeouts: int
+    p50_us: int
+    p90_us: int
+    p99_us: int
+    max_us: int
+    mean_us: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / (self.duration_us / 1e6) if self.duration_us else 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.connect_errors + self.read_errors + self.write_errors + self.status_errors + self.timeouts
+
+
+def parse_wrk(stdout: str) -> WrkResult:
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_MARK + " "):
+            parts = line.split()[1:]
+            if len(parts) != len(_RESULT_FIELDS):
+                break
+            values: list[Any] = [int(p) for p in parts[:-1]] + [float(parts[-1])]
+            return WrkResult(*values)
+    raise ValueError(f"no {RESULT_MARK} line in wrk's output:\n{stdout[-2000:]}")
+
+
+# An LD_PRELOAD shim for wrk (which has no client-certificate option): after wrk creates its
+# SSL_CTX, load the certificate and key named by two environment variables. Without them it
+# changes nothing, so the three paths run the very same client. dlsym only: no OpenSSL headers.
+WRK_CLIENT_CERT_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef void SSL_CTX;
+typedef void SSL_METHOD;
+
+SSL_CTX *SSL_CTX_new(const SSL_METHOD *method) {
+    SSL_CTX *(*real_new)(const SSL_METHOD *) = (SSL_CTX *(*)(const SSL_METHOD *))dlsym(RTLD_NEXT, "SSL_CTX_new");
+    SSL_CTX *ctx = real_new(method);
+    const char *cert = getenv("BENCH_CLIENT_CERT");
+    const char *key = getenv("BENCH_CLIENT_KEY");
+    if (ctx == NULL || cert == NULL || key == NULL) {
+        return ctx;
+    }
+    int (*use_chain)(SSL_CTX *, const char *) = (int (*)(SSL_CTX *, const char *))dlsym(RTLD_DEFAULT, "SSL_CTX_use_certificate_chain_file");
+    int (*use_key)(SSL_CTX *, const char *, int) = (int (*)(SSL_CTX *, const char *, int))dlsym(RTLD_DEFAULT, "SSL_CTX_use_PrivateKey_file");
+    int (*check_key)(const SSL_CTX *) = (int (*)(const SSL_CTX *))dlsym(RTLD_DEFAULT, "SSL_CTX_check_private_key");
+    if (use_chain == NULL || use_key == NULL || check_key == NULL
+            || use_chain(ctx, cert) != 1 || use_key(ctx, key, 1 /* SSL_FILETYPE_PEM */) != 1 || check_key(ctx) != 1) {
+        fprintf(stderr, "bench shim: cannot load the client certificate %s / key %s\n", cert, key);
+        exit(3);
+    }
+    fprintf(stderr, "bench shim: client certificate %s loaded\n", cert);
+    return ctx;
+}
+"""
+
+
+# --- results ------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """One wrk run of one path and query, with the CPU the pieces used meanwhile."""
+
+    query: str
+    path: str
+    round: int
+    result: WrkResult
+    cpu_s: dict[str, float] = field(default_factory=dict)  # component -> CPU seconds during the run
+    machine_busy_cores: float = 0.0  # all CPUs, from /proc/stat
+    other_busy_cores: float = 0.0  # busy minus what our components and wrk used
+
+
+def _ms(us: float) -> float:
+    return round(us / 1000.0, 3)
+
+
+def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
+    """Median over rounds (wrk cannot merge histograms across runs); every round kept."""
+    results = [run.result for run in runs]
+    requests = sum(r.requests for r in results)
+    components = sorted({name for run in runs for name in run.cpu_s})
+    cpu_per_request = {
+        name: round(1e6 * sum(run.cpu_s.get(name, 0.0) for run in runs) / requests, 1) if requests else None for name in components
+    }
+    return {
+        "rps": round(statistics.median(r.rps for r in results), 1),
+        "p50_ms": _ms(statistics.median(r.p50_us for r in results)),
+        "p90_ms": _ms(statistics.median(r.p90_us for r in results)),
+        "p99_ms": _ms(statistics.median(r.p99_us for r in results)),
+        "mean_ms": _ms(statistics.median(r.mean_us for r in results)),
+        "requests": requests,
+        "errors": sum(r.errors for r in results),
+        "cpu_us_per_request": cpu_per_request,
+        "other_busy_cores": round(statistics.median(run.other_busy_cores for run in runs), 2),
+        "rounds": [
+            {
+                "round": run.round,
+                "rps": round(run.result.rps, 1),
+                "p50_ms": _ms(run.result.p50_us),
+                "p99_ms": _ms(run.result.p99_us),
+                "errors": run.result.errors,
+                "cpu_s": {k: round(v, 2) for k, v in run.cpu_s.items()},
+                "machine_busy_cores": round(run.machine_busy_cores, 2),
+                "other_busy_cores": round(run.other_busy_cores, 2),
+                "wrk": asdict(run.result),
+            }
+            for run in runs
+        ],
+    }
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def query_summary(runs: Sequence[Run], query_path: str) -> dict[str, Any]:
+    by_path = {path: path_summary([r for r in runs if r.path == path]) for path in PATHS if any(r.path == path for r in runs)}
+    summary: dict[str, Any] = {"request": query_path, "paths": by_path}
+    if PROXIED in by_path and DIRECT in by_path:
+        proxied, direct = by_path[PROXIED], by_path[DIRECT]
+        summary["throughput_ratio"] = _ratio(proxied["rps"], direct["rps"])
+        summary["p50_overhead_ms"] = round(proxied["p50_ms"] - direct["p50_ms"], 3)
+        summary["p99_overhead_ms"] = round(proxied["p99_ms"] - direct["p99_ms"], 3)
+    if NAIVE in by_path and DIRECT in by_path:
+        summary["naive_ratio"] = _ratio(by_path[NAIVE]["rps"], by_path[DIRECT]["rps"])
+    if NAIVE in by_path and PROXIED in by_path:
+        summary["speedup_over_naive"] = _ratio(by_path[PROXIED]["rps"], by_path[NAIVE]["rps"])
+    return summary
+
+
+GOALS = {"throughput_ratio": 0.5, "throughput_ratio_stretch": 0.8, "p50_overhead_ms": 3.0}
+
+
+def headline(queries: Mapping[str, dict[str, Any]], main_query: str) -> dict[str, Any]:
+    """The top-level keys of bench.json, from the main (instant) query."""
+    main = queries[main_query]
+    paths = main["paths"]
+    out: dict[str, Any] = {
+        "proxied_rps": paths.get(PROXIED, {}).get("rps"),
+        "direct_rps": paths.get(DIRECT, {}).get("rps"),
+        "naive_rps": paths.get(NAIVE, {}).get("rps"),
+        "throughput_ratio": main.get("throughput_ratio"),
+        "naive_ratio": main.get("naive_ratio"),
+        "p50_overhead_ms": main.get("p50_overhead_ms"),
+        "proxied_p50_ms": paths.get(PROXIED, {}).get("p50_ms"),
+        "direct_p50_ms": paths.get(DIRECT, {}).get("p50_ms"),
+        "naive_p50_ms": paths.get(NAIVE, {}).get("p50_ms"),
+    }
+    ratio, overhead = out["throughput_ratio"], out["p50_overhead_ms"]
+    out["goals"] = {
+        "throughput_ratio >= 0.5": None if ratio is None else ratio >= GOALS["throughput_ratio"],
+        "throughput_ratio >= 0.8 (stretch)": None if ratio is None else ratio >= GOALS["throughput_ratio_stretch"],
+        "p50_overhead_ms <= 3": None if overhead is None else overhead <= GOALS["p50_overhead_ms"],
+        "every query": {
+            name: {
+                "throughput_ratio >= 0.5": q.get("throughput_ratio") is not None and q["throughput_ratio"] >= GOALS["throughput_ratio"],
+                "p50_overhead_ms <= 3": q.get("p50_overhead_ms") is not None and q["p50_overhead_ms"] <= GOALS["p50_overhead_ms"],
+            }
+            for name, q in queries.items()
+        },
+    }
+    return out
+
+
+def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
+    header = f"{'query':<8} {'path':<8} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} {'errors':>6}  cpu us/request"
+    lines = [header, "-" * len(header)]
+    for name, query in queries.items():
+        direct_rps = query["paths"].get(DIRECT, {}).get("rps")
+        for path in PATHS:
+            if path not in query["paths"]:
+                continue
+            p = query["paths"][path]
+            ratio = f"{p['rps'] / direct_rps:.3f}" if direct_rps else "-"
+            cpu = ", ".join(f"{k} {v:.0f}" for k, v in p["cpu_us_per_request"].items() if v is not None)
+            lines.append(f"{name:<8} {path:<8} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} {ratio:>8} {p['errors']:>6}  {cpu}")
+        extras = []
+        if "throughput_ratio" in query:
+            extras.append(f"throughput_ratio {query['throughput_ratio']}")
+            extras.append(f"p50_overhead_ms {query['p50_overhead_ms']}")
+            extras.append(f"p99_overhead_ms {query['p99_overhead_ms']}")
+        if "naive_ratio" in query:
+            extras.append(f"naive_ratio {query['naive_ratio']}")
+        if "speedup_over_naive" in query:
+            extras.append(f"proxied/naive {query['speedup_over_naive']}")
+        lines.append(f"{'':<8} {'':<8} " + "; ".join(extras))
+    return "\n".join(lines)
+
+
+# --- program scale --------------------------------------------------------------------------
+def scale_growth(seconds_by_targets: Mapping[int, float]) -> dict[str, Any]:
+    """Marginal cost per target between successive sizes, and whether growth is at most linear.
+
+    Growth counts as linear when the marginal cost per target over the largest step is at most
+    twice the one over the previous step, or the whole step costs under half a second (noise)."""
+    sizes = sorted(seconds_by_targets)
+    marginal: dict[str, float] = {}
+    verdict = "linear"
+    previous_rate: float | None = None
+    for low, high in zip(sizes, sizes[1:], strict=False):
+        delta = seconds_by_targets[high] - seconds_by_targets[low]
+        rate_ms = 1000.0 * delta / (high - low)
+        marginal[f"{low}->{high}"] = round(rate_ms, 3)
+        if previous_rate is not None and delta > 0.5 and rate_ms > 2 * max(previous_rate, 0.05):
+            verdict = "superlinear"
+        previous_rate = rate_ms
+    return {"marginal_ms_per_target": marginal, "growth": verdict}
