@@ -11,16 +11,12 @@ from components import pki as certs
 from components.alert_rules import render_rule_files
 from components.alertmanager import Alertmanager, AlertmanagerArgs
 from components.credentials import Credentials
-from components.duckdb_access import DuckDbAccess, DuckDbAccessArgs
-from components.duckdb_access import scrape_job as duckdb_scrape_job
 from components.firewall import Firewall
+from components.monitored import monitored_services
 from components.network import Networks
 from components.prometheus import Prometheus, PrometheusArgs
-from components.redis_access import RedisAccess, RedisAccessArgs
-from components.redis_access import scrape_job as redis_scrape_job
 from components.proxy import Proxy, ProxyArgs
 from components.settings import from_pulumi_config
-from components.targets import trading_scrape_plan
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
@@ -40,28 +36,7 @@ alertmanager = Alertmanager(
     ),
     opts=docker_host,
 )
-# Monitored services, each read with the least privilege it needs.
-scrape_jobs, scrape_files, scraped = [], [], []
-if settings.duckdb is not None:
-    duckdb = DuckDbAccess(
-        "duckdb",
-        DuckDbAccessArgs(settings, networks.backend_name, pki.ca_cert_pem, pki.certificates[certs.DUCKDB_EXPORTER_SERVER]),
-        opts=docker_host,
-    )
-    scrape_jobs.append(duckdb_scrape_job())
-    scraped.append(duckdb.container)
-if settings.redis is not None:
-    redis = RedisAccess(
-        "redis",
-        RedisAccessArgs(settings, networks.backend_name, networks.edge_name, pki.ca_cert_pem, pki.certificates[certs.REDIS_EXPORTER_SERVER]),
-        opts=docker_host,
-    )
-    scrape_jobs.append(redis_scrape_job(settings.redis))
-    scraped.append(redis.exporter)
-trading = trading_scrape_plan(settings)
-scrape_jobs += trading.jobs
-scrape_files += trading.uploads
-
+monitored = monitored_services(settings, networks, pki, opts=docker_host)
 prometheus = Prometheus(
     "prometheus",
     PrometheusArgs(
@@ -71,9 +46,9 @@ prometheus = Prometheus(
         server=pki.certificates[certs.PROMETHEUS_SERVER],
         client=pki.certificates[certs.PROMETHEUS_CLIENT],
         rule_files=render_rule_files(settings.alert_thresholds),
-        extra_jobs=scrape_jobs,
-        extra_uploads=scrape_files,
-        depends_on=[alertmanager.container, *scraped],
+        extra_jobs=monitored.jobs,
+        extra_uploads=monitored.uploads,
+        depends_on=[alertmanager.container, *monitored.exporters],
     ),
     opts=docker_host,
 )

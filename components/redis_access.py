@@ -154,7 +154,9 @@ class RedisAccess(pulumi.ComponentResource):
         import pulumi_docker as docker
 
         child = pulumi.ResourceOptions(parent=self)
-        admin_password = pulumi.Output.secret(random.RandomPassword(f"{name}-demo-admin-password", length=32, special=False, opts=child).result)
+        admin_password: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
+            random.RandomPassword(f"{name}-demo-admin-password", length=32, special=False, opts=child).result
+        )
         self.demo_admin_password = admin_password
         files = pulumi.Output.all(admin_password, self.exporter_password).apply(
             lambda pws: render_demo_redis_files(

@@ -36,11 +36,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -80,7 +82,6 @@ ALLOW_REMOTE_WRITE_RECEIVER = "allowRemoteWriteReceiver"
 MANDATORY = EnforcementLevel.MANDATORY
 TLS_MIN_VERSIONS = ("TLS12", "TLS13")
 REQUIRED_CLIENT_AUTH = "RequireAndVerifyClientCert"
-PUBLIC_ADDRESSES = ("", "0.0.0.0", "::", "[::]")  # noqa: S104  # nosec B104 - the addresses we reject, not a bind
 DOCKER_DEFAULT_UPLOAD_MODE = 0o644  # what Docker gives an upload without `permissions`
 SECRET_MODE_BITS = 0o600  # an upload holding key material may use these bits and no others
 
@@ -151,21 +152,31 @@ def visible(read: Callable[[], Any]) -> tuple[bool, Any]:
         return False, None
 
 
+def known(mapping: Mapping[str, Any], key: str) -> tuple[bool, Any]:
+    """(True, mapping.get(key)), or (False, None) when that value is unknown during preview."""
+    return visible(partial(mapping.get, key))
+
+
 def as_list(value: Any) -> list[Any]:
-    if value is None or isinstance(value, str | bytes):
+    """The known elements of a list (an element unknown during preview is checked at `pulumi up`)."""
+    if value is None or isinstance(value, str | bytes) or not isinstance(value, Sequence):
         return []
-    if isinstance(value, Sequence):
-        return [value[i] for i in range(len(value))]
-    return []
+    items: list[Any] = []
+    for index in range(len(value)):
+        ok, item = visible(partial(value.__getitem__, index))
+        if ok:
+            items.append(item)
+    return items
 
 
 def labels_of(props: Mapping[str, Any]) -> dict[str, str]:
     """Docker labels as a dict (pulumi-docker takes them as a list of {label, value})."""
     found: dict[str, str] = {}
     for entry in as_list(props.get("labels")):
-        ok, pair = visible(lambda entry=entry: (entry.get("label"), entry.get("value")))
-        if ok and isinstance(pair[0], str):
-            found[pair[0]] = str(pair[1])
+        ok_label, label = known(entry, "label")
+        ok_value, value = known(entry, "value")
+        if ok_label and ok_value and isinstance(label, str):
+            found[label] = str(value)
     return found
 
 
@@ -176,7 +187,7 @@ def service_of(props: Mapping[str, Any]) -> str | None:
 def describe(args: ResourceValidationArgs) -> str:
     """`container "proxy-container" (promshield-dev-proxy)`: the Pulumi name and Docker's name."""
     kind = {CONTAINER: "container", NETWORK: "network", REMOTE_IMAGE: "image", BUILT_IMAGE: "built image"}.get(args.resource_type, args.resource_type)
-    ok, docker_name = visible(lambda: args.props.get("name"))
+    ok, docker_name = known(args.props, "name")
     suffix = f" ({docker_name})" if ok and isinstance(docker_name, str) and docker_name != args.name else ""
     return f'{kind} "{args.name}"{suffix}'
 
@@ -281,7 +292,7 @@ def uploads_of(props: Mapping[str, Any]) -> list[Upload]:
     """The container's uploads by container path (unknown entries are skipped)."""
     found: list[Upload] = []
     for entry in as_list(props.get("uploads")):
-        ok, path = visible(lambda entry=entry: entry.get("file"))
+        ok, path = known(entry, "file")
         if ok and isinstance(path, str):
             found.append(Upload(path, entry))
     return found
@@ -392,11 +403,8 @@ def _no_host_access(args: ResourceValidationArgs, report: ReportViolation) -> No
 def _no_secrets_in_env(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """No secret-looking value in `envs` (they show in `docker inspect`): pass secrets as files."""
     who = describe(args)
-    for entry in as_list(args.props.get("envs")):
-        ok, text = visible(lambda entry=entry: str(entry))
-        if not ok:
-            continue  # computed from a resource not created yet: checked at `pulumi up`
-        name, _, value = text.partition("=")
+    for entry in as_list(args.props.get("envs")):  # an entry not known yet is checked at `pulumi up`
+        name, _, value = str(entry).partition("=")
         if not value:
             continue
         if SECRET_ENV_NAME.search(name) and not SECRET_ENV_POINTER.search(name):
@@ -409,7 +417,7 @@ def _no_secrets_in_env(args: ResourceValidationArgs, report: ReportViolation) ->
 def _image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """Images pinned to a release tag or a digest: RemoteImage names, built Image names (and *IMAGE build args), container images."""
     who = describe(args)
-    references: list[tuple[str, str]] = []
+    references: list[tuple[str, Any]] = []
     if args.resource_type == REMOTE_IMAGE:
         references.append(("name", args.props.get("name")))
     elif args.resource_type == BUILT_IMAGE:
@@ -418,7 +426,7 @@ def _image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None
         build_args = build.get("args") or {}
         references += [(f"build.args.{key}", build_args.get(key)) for key in build_args if key.upper().endswith("IMAGE")]
     elif args.resource_type == CONTAINER:
-        ok, image = visible(lambda: args.props.get("image"))
+        ok, image = known(args.props, "image")
         if ok:  # unknown in a fresh preview: the RemoteImage/Image it comes from is checked instead
             references.append(("image", image))
     else:
@@ -431,6 +439,16 @@ def _image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None
 
 
 # --- Ports -------------------------------------------------------------------------------------------
+def every_interface(ip: str) -> bool:
+    """Unset (Docker's default), 0.0.0.0, :: or any other spelling of the unspecified address."""
+    if not ip:
+        return True
+    try:
+        return ipaddress.ip_address(ip.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
 def published_ports(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [port for port in as_list(props.get("ports")) if port is not None]
 
@@ -445,7 +463,7 @@ def _ports_on_one_address(args: ResourceValidationArgs, report: ReportViolation)
         report(f"{who} publishes every exposed port on every interface (`publish_all_ports`). Fix: remove it and publish through the proxy on one address.", None)
     for port in published_ports(args.props):
         ip = str(port.get("ip") or "").strip()
-        if ip in PUBLIC_ADDRESSES:
+        if every_interface(ip):
             shown = ip or "unset (Docker's default 0.0.0.0)"
             report(
                 f"{who} publishes port {_int(port.get('external'))}->{_int(port.get('internal'))} on {shown}: every interface of the host. "
@@ -479,7 +497,7 @@ def _backend_network_internal(args: ResourceValidationArgs, report: ReportViolat
         return
     suffix = f"-{catalog.BACKEND_NETWORK}"
     names = [args.name]
-    ok, docker_name = visible(lambda: args.props.get("name"))
+    ok, docker_name = known(args.props, "name")
     if ok and isinstance(docker_name, str):
         names.append(docker_name)
     if not any(name == catalog.BACKEND_NETWORK or name.endswith(suffix) for name in names):
@@ -524,7 +542,7 @@ def monitoring_service(props: Mapping[str, Any]) -> str | None:
     service = service_of(props)
     if service in MONITORING_SERVICES:
         return service
-    ok, image = visible(lambda: props.get("image"))
+    ok, image = known(props, "image")
     if ok and isinstance(image, str) and not IMAGE_ID.match(image):
         repository = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
         if repository in MONITORING_SERVICES:
@@ -673,8 +691,8 @@ def _firewall_guards_published_ports(args: StackValidationArgs, report: ReportVi
     for resource in args.resources:
         if resource.resource_type != CONTAINER:
             continue
-        ok, ports = visible(lambda resource=resource: published_ports(resource.props))
-        publish_all = visible(lambda resource=resource: resource.props.get("publishAllPorts") is True)[1]
+        ok, ports = visible(partial(published_ports, resource.props))
+        publish_all = known(resource.props, "publishAllPorts")[1] is True
         if ok and (ports or publish_all):
             externals = {int(p.get("external")) for p in ports if isinstance(p.get("external"), int | float)}
             publishers.append((resource, externals))
@@ -694,7 +712,7 @@ def _firewall_guards_published_ports(args: StackValidationArgs, report: ReportVi
         return
     scripts: list[str] = []
     for command in commands:
-        ok, create = visible(lambda command=command: command.props.get("create"))
+        ok, create = known(command.props, "create")
         if not ok:
             return  # rendered from values not known yet: checked at `pulumi up`
         scripts.append(str(create or ""))

@@ -337,7 +337,8 @@ class LoadBench:
                 ),  # fmt: skip
                 NAIVE: Target(NAIVE, "trusted", f"https://{host}:{published + NAIVE_PORT_OFFSET}", {"Authorization": authorization}, {}, {"proxy": f"{proxy_name}-naive", "prometheus": prometheus_name}),
             }
-            queries = queries_now()
+            self.wait_for_first_scrape(topo, targets[DIRECT], ca, client_cert, client_key)
+            queries = queries_now()  # the range ends now: after the first samples
             if self.args.queries:
                 queries = {k: v for k, v in queries.items() if k in self.args.queries}
             scripts = {path: topo.write_file(f"bench-{path}.lua", wrk_lua(targets[path].headers)) for path in self.paths}
@@ -374,6 +375,16 @@ class LoadBench:
                 "proxy_conf": self.args.proxy_conf or "rendered by the program (files/proxy/nginx.conf.j2)",
             },
         }
+
+    def wait_for_first_scrape(self, topo: Any, direct: Target, ca: Path, cert: Path, key: Path) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            result = topo.client(direct.netns).curl("--cacert", str(ca), "--cert", str(cert), "--key", str(key), direct.base_url + "/api/v1/query?query=up", timeout=10)
+            if '"status":"success"' in result.stdout and '"result":[]' not in result.stdout:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Prometheus has no `up` sample after 60 s: {result.stdout[:300]} {result.stderr[:300]}")
+            time.sleep(1)
 
     def sanity(self, topo: Any, targets: dict[str, Target], queries: dict[str, str], ca: Path, cert: Path, key: Path, authorization: str) -> None:
         """Every path answers 200 with data before anything is measured (bounded wait for the first scrape)."""

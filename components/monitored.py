@@ -1,0 +1,46 @@
+"""The watched systems, each read with the least privilege it needs: DuckDB (read-only
+exporter), Redis (ACL user + exporter), the Instance Manager and the Trade Engine (targets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components import pki as certs
+from components.duckdb_access import DuckDbAccess, DuckDbAccessArgs
+from components.duckdb_access import scrape_job as duckdb_scrape_job
+from components.hardening import UploadFile
+from components.network import Networks
+from components.prometheus_config import ScrapeJob
+from components.redis_access import RedisAccess, RedisAccessArgs
+from components.redis_access import scrape_job as redis_scrape_job
+from components.settings import Settings
+from components.targets import trading_scrape_plan
+
+
+@dataclass
+class MonitoredServices:
+    """What Prometheus needs to scrape them: jobs, files for its container, and what to wait for."""
+
+    jobs: list[ScrapeJob] = field(default_factory=list)
+    uploads: list[UploadFile] = field(default_factory=list)
+    exporters: list[pulumi.Resource] = field(default_factory=list)
+
+
+def monitored_services(settings: Settings, networks: Networks, pki: certs.Pki, opts: pulumi.ResourceOptions) -> MonitoredServices:
+    monitored = MonitoredServices()
+    if settings.duckdb is not None:
+        server = pki.certificates[certs.DUCKDB_EXPORTER_SERVER]
+        duckdb = DuckDbAccess("duckdb", DuckDbAccessArgs(settings, networks.backend_name, pki.ca_cert_pem, server), opts=opts)
+        monitored.jobs.append(duckdb_scrape_job())
+        monitored.exporters.append(duckdb.container)
+    if settings.redis is not None:
+        server = pki.certificates[certs.REDIS_EXPORTER_SERVER]
+        redis = RedisAccess("redis", RedisAccessArgs(settings, networks.backend_name, networks.edge_name, pki.ca_cert_pem, server), opts=opts)
+        monitored.jobs.append(redis_scrape_job(settings.redis))
+        monitored.exporters.append(redis.exporter)
+    trading = trading_scrape_plan(settings)
+    monitored.jobs += trading.jobs
+    monitored.uploads += trading.uploads
+    return monitored
