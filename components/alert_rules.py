@@ -385,14 +385,11 @@ def _recording_groups() -> list[dict[str, Any]]:
 
 
 def _duckdb_table_metric(name: str) -> str:
-    """A row of the DuckDB metrics table, as ``duckdb_metric{name="<name>"}``.
+    """A row of the DuckDB metrics table as the exporter exposes it: ``duckdb_metric_<name>``.
 
-    The contract form is one metric with a ``name`` label; the exporter's per-name form
-    ``duckdb_metric_<name>`` is accepted too and gets the same ``name`` label, so the alert's
-    identity does not depend on which form is scraped.
+    The alert carries ``name="<name>"`` too, so its identity names the table row.
     """
-    job = _sel(JOB_DUCKDB)
-    return f'(duckdb_metric{_sel(JOB_DUCKDB, name=name)} or label_replace(duckdb_metric_{name}{job}, "name", "{name}", "", ""))'
+    return f'label_replace(duckdb_metric_{name}{_sel(JOB_DUCKDB)}, "name", "{name}", "", "")'
 
 
 _REDIS_NAME = "{{ $labels.instance }}{{ with $labels.redis_instance }} ({{ . }}){{ end }}"
