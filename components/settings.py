@@ -11,10 +11,11 @@ value; components wrap them with `pulumi.Output.secret` before they reach any re
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -620,9 +621,16 @@ def _read_thresholds(r: _Reader) -> AlertThresholds:
     return AlertThresholds(**values)
 
 
-def load_settings(read: ConfigReader, stack: str) -> Settings:
-    """Build the settings from a key → raw string reader; raise SettingsError listing every problem."""
+def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = ()) -> Settings:
+    """Build the settings from a key → raw string reader; raise SettingsError listing every problem.
+
+    `present_keys` are the keys the stack sets (without the namespace): an unknown one (a typo)
+    is a problem too, with the closest known key as a hint."""
     r = _Reader(read)
+    for key in sorted(set(present_keys) - set(KNOWN_KEYS)):
+        guess = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+        hint = f"did you mean {NAMESPACE}:{guess[0]}?" if guess else "see the configuration reference in README.md"
+        r.problems.append(f"{NAMESPACE}:{key} is not a promshield setting; {hint}")
     docker_host = r.string("dockerHost", DEFAULT_DOCKER_HOST)
     if not re.match(r"^(unix:///\S+|ssh://[^@\s]+@[^\s/]+|tcp://\S+)$", docker_host):
         r.problem("dockerHost", docker_host, "expected unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376")
@@ -697,4 +705,6 @@ def from_pulumi_config() -> Settings:
         value = runtime_config.get_config(f"{NAMESPACE}:{key}")
         return None if value is None else str(value)
 
-    return load_settings(read, pulumi.get_stack())
+    everything = {**(runtime_config.get_config_env() or {}), **runtime_config.CONFIG.get()}
+    present = [key.split(":", 1)[1] for key in everything if key.startswith(f"{NAMESPACE}:")]
+    return load_settings(read, pulumi.get_stack(), present)

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import subprocess  # nosec B404 - drives wrk, cc and the harness on purpose
 import sys
 import time
@@ -62,7 +63,7 @@ SCALE_TARGETS = (10, 100, 1000)
 UNIT_SUITES = ("tests/unit", "tests/render", "tests/rules")
 BUSY_PATTERN = re.compile(r"pytest|(^|/)wrk( |$)|tools[./](bench|render)|promtool|/usr/bin/prometheus|nginx: worker|amtool|mypy|ruff")
 RANGE_SECONDS = 3600
-RANGE_STEP = "15s"
+RANGE_STEP_S = 15
 
 
 def log(message: str) -> None:
@@ -70,7 +71,7 @@ def log(message: str) -> None:
 
 
 def bench_config() -> dict[str, Any]:
-    from tests.acceptance.harness import HOST_ADDRESS, DEFAULT_PLAN
+    from tests.acceptance.harness import DEFAULT_PLAN, HOST_ADDRESS
 
     return {
         "bindAddress": HOST_ADDRESS,
@@ -256,7 +257,7 @@ def queries_now() -> dict[str, str]:
     start = end - RANGE_SECONDS
     return {
         "instant": "/api/v1/query?query=up",
-        "range": f"/api/v1/query_range?query=up&start={start}&end={end}&step={RANGE_STEP}",
+        "range": f"/api/v1/query_range?query=up&start={start}&end={end}&step={RANGE_STEP_S}s",
     }
 
 
@@ -264,6 +265,9 @@ class LoadBench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.paths = [p for p in PATHS if p in args.paths]
+        self.topo: Any = None
+        self.shim = Path()
+        self.files: dict[str, Path] = {}  # ca, client_cert, client_key
 
     def run(self) -> dict[str, Any]:
         from components import catalog
@@ -274,8 +278,7 @@ class LoadBench:
         config = bench_config()
         log("running the program under mocks (bench stack)")
         stack = run_program(config, stack="bench")
-        recorded = [(r.type, r.name, r.raw_inputs) for r in stack.resources]
-        networks, containers = from_recorded(recorded)
+        networks, containers = from_recorded([(r.type, r.name, r.raw_inputs) for r in stack.resources])
         by_name = {c.name: c for c in containers}
         proxy_name = next(n for n in by_name if n.endswith("-proxy"))
         prometheus_name = next(n for n in by_name if n.endswith("-prometheus"))
@@ -285,15 +288,14 @@ class LoadBench:
 
         if self.args.proxy_conf:
             log(f"EXPERIMENT: the proxied path uses {self.args.proxy_conf} instead of the rendered nginx.conf")
-            proxied_conf = Path(self.args.proxy_conf).read_text()
-            proxy = _with_conf(proxy, proxied_conf, catalog.PROXY_CONFIG_FILE, Upload)
+            proxy = _with_conf(proxy, Path(self.args.proxy_conf).read_text(), catalog.PROXY_CONFIG_FILE, Upload)
             containers = [proxy if c.name == proxy_name else c for c in containers]
+        naive_name = f"{proxy_name}-naive"
         if NAIVE in self.paths:
-            naive_conf = naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE)
-            naive = _with_conf(by_name[proxy_name], naive_conf, catalog.PROXY_CONFIG_FILE, Upload)
+            naive = _with_conf(by_name[proxy_name], naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE), catalog.PROXY_CONFIG_FILE, Upload)
             naive = dataclasses.replace(
                 naive,
-                name=f"{proxy_name}-naive",
+                name=naive_name,
                 resource_name="bench-naive-proxy",
                 ports=[Port(p.internal, p.external + NAIVE_PORT_OFFSET, p.ip, p.protocol) for p in naive.ports],
                 networks=[dataclasses.replace(a, aliases=()) for a in naive.networks],
@@ -301,61 +303,62 @@ class LoadBench:
             )
             containers.append(naive)
 
-        passwords = stack.exports["passwords"]
-        authorization = basic_authorization(BENCH_USER, passwords[BENCH_USER])
+        authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
         firewall = stack.named("firewall-rules").inputs["create"]
         if not firewall.startswith("sh -c "):
             raise RuntimeError(f"unexpected firewall command: {firewall[:80]}")
-        import shlex
-
         firewall_script = shlex.split(firewall)[2]
-        settings_ports = (config.get("prometheusPort", catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT), config.get("alertmanagerPort", catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT))
-        naive_firewall = render_apply_script(
-            FirewallPlan("PROMSHIELD-BENCH-NAIVE", config["bindAddress"], [p + NAIVE_PORT_OFFSET for p in settings_ports], config["trustedCidrs"])
-        )
+        published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
+        naive_plan = FirewallPlan("PROMSHIELD-BENCH-NAIVE", config["bindAddress"], [p + NAIVE_PORT_OFFSET for p in published], config["trustedCidrs"])
 
         removed = cleanup_stale(PREFIX)
         if removed:
             log(f"removed what an earlier run left: {len(removed)} item(s)")
-        shim = build_shim(PROJECT_DIR / "build" / "bench")
+        self.shim = build_shim(PROJECT_DIR / "build" / "bench")
         topology = Topology(networks, containers, prefix=PREFIX, extras=[ExtraNamespace("loadgen", backend)], ready_timeout=60)
         with topology as topo:
-            topo.apply_host_script(firewall_script)
+            self.topo = topo
+            topo.apply_host_script(firewall_script)  # the program's own rules: the measured path is the real one
             if NAIVE in self.paths:
-                topo.apply_host_script(naive_firewall)
-            ca = topo.write_file("ca.crt", stack.exports["ca_certificate"], 0o644)
-            client_cert = topo.write_file("client.crt", proxy.upload(f"{catalog.PROXY.tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}").content)
-            client_key = topo.write_file("client.key", proxy.upload(f"{catalog.PROXY.tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}").content)
-            host = topo.host_address
-            prom_port = catalog.PROMETHEUS.port
-            published = settings_ports[0]
-            targets = {
-                PROXIED: Target(PROXIED, "trusted", f"https://{host}:{published}", {"Authorization": authorization}, {}, {"proxy": proxy_name, "prometheus": prometheus_name}),
-                DIRECT: Target(
-                    DIRECT, "loadgen", f"https://{catalog.PROMETHEUS.name}:{prom_port}", {},
-                    {"BENCH_CLIENT_CERT": str(client_cert), "BENCH_CLIENT_KEY": str(client_key)}, {"prometheus": prometheus_name},
-                ),  # fmt: skip
-                NAIVE: Target(NAIVE, "trusted", f"https://{host}:{published + NAIVE_PORT_OFFSET}", {"Authorization": authorization}, {}, {"proxy": f"{proxy_name}-naive", "prometheus": prometheus_name}),
+                topo.apply_host_script(render_apply_script(naive_plan))  # the same rules for the naive proxy's ports
+            tls_dir = catalog.PROXY.tls_dir
+            self.files = {
+                "ca": topo.write_file("ca.crt", stack.exports["ca_certificate"], 0o644),
+                "client_cert": topo.write_file("client.crt", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}").content),
+                "client_key": topo.write_file("client.key", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}").content),
             }
-            self.wait_for_first_scrape(topo, targets[DIRECT], ca, client_cert, client_key)
-            queries = queries_now()  # the range ends now: after the first samples
+            host = topo.host_address
+            basic = {"Authorization": authorization}
+            mtls = {"BENCH_CLIENT_CERT": str(self.files["client_cert"]), "BENCH_CLIENT_KEY": str(self.files["client_key"])}
+            targets = {
+                PROXIED: Target(PROXIED, "trusted", f"https://{host}:{published[0]}", basic, {}, {"proxy": proxy_name, "prometheus": prometheus_name}),
+                DIRECT: Target(DIRECT, "loadgen", f"https://{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}", {}, mtls, {"prometheus": prometheus_name}),
+                NAIVE: Target(NAIVE, "trusted", f"https://{host}:{published[0] + NAIVE_PORT_OFFSET}", basic, {}, {"proxy": naive_name, "prometheus": prometheus_name}),
+            }
+            self.wait_for_first_scrape(targets[DIRECT])
+            time.sleep(RANGE_STEP_S + 1)  # so the range's last step (end = now) falls after the first sample
+            queries = queries_now()
             if self.args.queries:
                 queries = {k: v for k, v in queries.items() if k in self.args.queries}
             scripts = {path: topo.write_file(f"bench-{path}.lua", wrk_lua(targets[path].headers)) for path in self.paths}
-            self.sanity(topo, targets, queries, ca, client_cert, client_key, authorization)
+            self.sanity(targets, queries, authorization)
             nginx_workers = _count_processes(topo.netns_of(proxy_name), "nginx: worker")
             log(f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per run, {self.args.rounds} round(s); warm-up {self.args.warmup}s")
-            for query, request in queries.items():
+            for request in queries.values():
                 for path in self.paths:
                     if self.args.warmup > 0:
-                        self.wrk(topo, targets[path], scripts[path], request, self.args.warmup, shim)
+                        self.wrk(targets[path], scripts[path], request, self.args.warmup)
             runs: list[Run] = []
             for round_number in range(1, self.args.rounds + 1):
                 order = self.paths[round_number - 1 :] + self.paths[: round_number - 1]
                 for query, request in queries.items():
                     for path in order:
-                        run = self.measure(topo, targets[path], scripts[path], query, request, round_number, shim)
-                        log(f"round {round_number} {query:<8} {path:<8} {run.result.rps:9.1f} req/s  p50 {run.result.p50_us / 1000:7.2f} ms  p99 {run.result.p99_us / 1000:7.2f} ms  errors {run.result.errors}  other load {run.other_busy_cores:.2f} cores")
+                        run = self.measure(targets[path], scripts[path], query, request, round_number)
+                        result = run.result
+                        log(
+                            f"round {round_number} {query:<8} {path:<8} {result.rps:9.1f} req/s  p50 {result.p50_us / 1000:7.2f} ms  "
+                            f"p99 {result.p99_us / 1000:7.2f} ms  errors {result.errors}  other load {run.other_busy_cores:.2f} cores"
+                        )
                         runs.append(run)
         summaries = {query: query_summary([r for r in runs if r.query == query], request) for query, request in queries.items()}
         return {
@@ -369,74 +372,67 @@ class LoadBench:
                 "warmup_s": self.args.warmup,
                 "aggregation": "median over rounds; path order rotated each round",
                 "paths": {p: PATH_DESCRIPTIONS[p] for p in self.paths},
-                "nginx_workers_total": nginx_workers,
+                "nginx_workers": nginx_workers,
                 "auth_cache_seconds": _auth_cache_seconds(),
                 "tsdb": "fresh: only the samples scraped since the stack started (the query_range covers the last hour)",
                 "proxy_conf": self.args.proxy_conf or "rendered by the program (files/proxy/nginx.conf.j2)",
             },
         }
 
-    def wait_for_first_scrape(self, topo: Any, direct: Target, ca: Path, cert: Path, key: Path) -> None:
+    def curl(self, target: Target, request: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        auth = ["--cert", str(self.files["client_cert"]), "--key", str(self.files["client_key"])] if target.path == DIRECT else []
+        headers = [arg for k, v in target.headers.items() for arg in ("-H", f"{k}: {v}")]
+        return self.topo.client(target.netns).curl("--cacert", str(self.files["ca"]), *auth, *headers, *extra, target.base_url + request, timeout=10)
+
+    def wait_for_first_scrape(self, direct: Target) -> None:
         deadline = time.monotonic() + 60
         while True:
-            result = topo.client(direct.netns).curl("--cacert", str(ca), "--cert", str(cert), "--key", str(key), direct.base_url + "/api/v1/query?query=up", timeout=10)
+            result = self.curl(direct, "/api/v1/query?query=up")
             if '"status":"success"' in result.stdout and '"result":[]' not in result.stdout:
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Prometheus has no `up` sample after 60 s: {result.stdout[:300]} {result.stderr[:300]}")
             time.sleep(1)
 
-    def sanity(self, topo: Any, targets: dict[str, Target], queries: dict[str, str], ca: Path, cert: Path, key: Path, authorization: str) -> None:
-        """Every path answers 200 with data before anything is measured (bounded wait for the first scrape)."""
-        deadline = time.monotonic() + 60
+    def sanity(self, targets: dict[str, Target], queries: dict[str, str], authorization: str) -> None:
+        """Every path answers 200 with data before anything is measured; a wrong password is refused."""
         for path in self.paths:
-            target = targets[path]
-            extra = ["--cert", str(cert), "--key", str(key)] if path == DIRECT else ["-H", f"Authorization: {authorization}"]
             for request in queries.values():
-                while True:
-                    result = topo.client(target.netns).curl("--cacert", str(ca), *extra, "-w", "\n%{http_code}", target.base_url + request, timeout=10)
-                    body, _, code = result.stdout.rpartition("\n")
-                    if code == "200" and '"status":"success"' in body and '"result":[]' not in body:
-                        break
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{path} {request}: HTTP {code!r} {body[:300]!r} {result.stderr[:300]}")
-                    time.sleep(1)
-        wrong = basic_authorization(BENCH_USER, "not-the-password")
-        refused = topo.client("trusted").curl("--cacert", str(ca), "-H", f"Authorization: {wrong}", "-o", "/dev/null", "-w", "%{http_code}", targets[PROXIED].base_url + queries[next(iter(queries))])
+                result = self.curl(targets[path], request, "-w", "\n%{http_code}")
+                body, _, code = result.stdout.rpartition("\n")
+                if code != "200" or '"status":"success"' not in body or '"result":[]' in body:
+                    raise RuntimeError(f"{path} {request}: HTTP {code!r} {body[:300]!r} {result.stderr[:300]}")
+        wrong = dataclasses.replace(targets[PROXIED], headers={"Authorization": basic_authorization(BENCH_USER, "not-the-password")})
+        refused = self.curl(wrong, next(iter(queries.values())), "-o", "/dev/null", "-w", "%{http_code}")
         if refused.stdout != "401":
             raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from the proxied path, expected 401")
         log("sanity: every path answers 200 with data; a wrong password gets 401")
 
-    def wrk(self, topo: Any, target: Target, script: Path, request: str, duration: int, shim: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-        env = [f"{k}={v}" for k, v in target.env.items()]
+    def wrk(self, target: Target, script: Path, request: str, duration: int) -> tuple[subprocess.CompletedProcess[str], float]:
         argv = [
-            "env", f"LD_PRELOAD={shim}", *env,
+            "env", f"LD_PRELOAD={self.shim}", *(f"{k}={v}" for k, v in target.env.items()),
             "wrk", f"-t{self.args.threads}", f"-c{self.args.connections}", f"-d{duration}s", "--timeout", "10s",
             "-s", str(script), target.base_url + request,
         ]  # fmt: skip
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = topo.exec_in(target.netns, argv, timeout=duration + 30)
+        result = self.topo.exec_in(target.netns, argv, timeout=duration + 30)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if result.returncode != 0:
             raise RuntimeError(f"wrk failed ({result.returncode}) on {target.path}: {result.stderr[-1500:]}{result.stdout[-1500:]}")
         return result, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
-    def measure(self, topo: Any, target: Target, script: Path, query: str, request: str, round_number: int, shim: Path) -> Run:
-        pids: dict[str, list[int]] = {}
-        for name, member in target.cpu_components.items():
-            pids[name] = _netns_pids(topo.netns_of(member))
+    def measure(self, target: Target, script: Path, query: str, request: str, round_number: int) -> Run:
+        pids = {name: _netns_pids(self.topo.netns_of(member)) for name, member in target.cpu_components.items()}
         cpu_before = {name: process_cpu(p) for name, p in pids.items()}
         busy_before, total_before = cpu_times()
-        result, wrk_cpu = self.wrk(topo, target, script, request, self.args.duration, shim)
+        result, wrk_cpu = self.wrk(target, script, request, self.args.duration)
         busy_after, total_after = cpu_times()
         cpu = {name: process_cpu(p) - cpu_before[name] for name, p in pids.items()}
         cpu["wrk"] = wrk_cpu
-        parsed = parse_wrk(result.stdout)
-        cores = os.cpu_count() or 1
-        elapsed = (total_after - total_before) / cores
+        elapsed = (total_after - total_before) / (os.cpu_count() or 1)
         machine_busy = (busy_after - busy_before) / elapsed if elapsed > 0 else 0.0
         ours = sum(cpu.values()) / elapsed if elapsed > 0 else 0.0
-        return Run(query, target.path, round_number, parsed, cpu, machine_busy, max(0.0, machine_busy - ours))
+        return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours))
 
 
 def _netns_pids(netns: str) -> list[int]:

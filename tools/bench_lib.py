@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 import statistics
 from collections.abc import Mapping, Sequence
@@ -322,7 +323,7 @@ def scale_growth(seconds_by_targets: Mapping[int, float]) -> dict[str, Any]:
     marginal: dict[str, float] = {}
     verdict = "linear"
     previous_rate: float | None = None
-    for low, high in zip(sizes, sizes[1:], strict=False):
+    for low, high in itertools.pairwise(sizes):
         delta = seconds_by_targets[high] - seconds_by_targets[low]
         rate_ms = 1000.0 * delta / (high - low)
         marginal[f"{low}->{high}"] = round(rate_ms, 3)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess  # nosec B404
-from pathlib import Path
-
 import pytest
 
 from components import catalog
@@ -35,7 +31,7 @@ def rendered() -> str:
 def test_naive_conf_checks_bcrypt_in_every_proxied_location() -> None:
     conf = rendered()
     naive = naive_nginx_conf(conf, catalog.PROXY_HTPASSWD_FILE)
-    assert "auth_request" not in naive
+    assert not [line for line in naive.splitlines() if line.strip().startswith("auth_request")]
     assert naive.count(f"auth_basic_user_file {catalog.PROXY_HTPASSWD_FILE};") == conf.count("auth_request /_authn;") + 1  # + the /authn server's own
     # Nothing else changed: the same text minus the two cached-check lines per location.
     removed = {line.strip() for line in conf.splitlines()} - {line.strip() for line in naive.splitlines()}
@@ -83,28 +79,3 @@ def test_summary_ratios_and_table() -> None:
 def test_scale_growth_verdict() -> None:
     assert scale_growth({10: 1.0, 100: 1.1, 1000: 2.0})["growth"] == "linear"
     assert scale_growth({10: 1.0, 100: 1.5, 1000: 40.0})["growth"] == "superlinear"
-
-
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx for nginx -t")
-def test_naive_conf_passes_nginx_t(tmp_path: Path) -> None:
-    """The transformed text is valid NGINX (the same check the render tests run on the real one)."""
-    conf = naive_nginx_conf(rendered(), str(tmp_path / "htpasswd"))
-    conf = conf.replace(catalog.PROXY_RUNTIME_DIR + "/", str(tmp_path) + "/")
-    (tmp_path / "htpasswd").write_text("viewer:$2y$10$abcdefghijklmnopqrstuu5UpWQ0zVYq8HdB1JZ3xH5Qm9p0vM1y6\n")
-    if "js_import" in conf and not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists():
-        pytest.skip("needs the njs module")
-    njs_dir = tmp_path / "njs"
-    njs_dir.mkdir()
-    (njs_dir / "promshield.js").write_text("function credentialDigest(r) { return ''; }\nfunction authenticated(r) { r.return(200); }\nexport default { credentialDigest, authenticated };\n")
-    conf = conf.replace(f"js_path {Path(catalog.PROXY_NJS_FILE).parent};", f"js_path {njs_dir};")
-    for name in ("server.crt", "server.key", "client.crt", "client.key", "ca.crt"):
-        conf = conf.replace(f"{catalog.PROXY.tls_dir}/{name}", str(tmp_path / name))
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=t", "-days", "1",
-                    "-keyout", str(tmp_path / "server.key"), "-out", str(tmp_path / "server.crt")], check=True, capture_output=True)  # fmt: skip
-    for name in ("client.crt", "ca.crt"):
-        (tmp_path / name).write_text((tmp_path / "server.crt").read_text())
-    (tmp_path / "client.key").write_text((tmp_path / "server.key").read_text())
-    conf = conf.replace(catalog.PROXY_AUDIT_LOG_FILE, str(tmp_path / "audit.log"))
-    (tmp_path / "nginx.conf").write_text(conf)
-    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr

@@ -373,6 +373,13 @@ def test_remote_firewall_runs_over_ssh_with_a_secret_key(prod_stack: RecordedSta
     assert "PRIVATE KEY" not in rules.inputs["create"]
 
 
+def test_a_typo_in_the_stack_config_stops_the_program() -> None:
+    import pytest
+
+    with pytest.raises(Exception, match=r"promshield:retentionTme is not a promshield setting; did you mean promshield:retentionTime\?"):
+        run_program({"retentionTme": "30d"}, stack="typo")
+
+
 def test_production_like_stack_loads_the_example_file() -> None:
     config = prod_config()
     assert config["trustedCidrs"] == ["10.0.0.0/24"]

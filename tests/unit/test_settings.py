@@ -16,7 +16,7 @@ from components.settings import Settings, SettingsError, load_settings
 
 def load(config: dict[str, Any], stack: str = "test") -> Settings:
     raw = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
-    return load_settings(raw.get, stack)
+    return load_settings(raw.get, stack, raw.keys())
 
 
 def problems_of(config: dict[str, Any]) -> list[str]:
@@ -94,6 +94,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ("bad DNS name", {"tls": {"dnsNames": ["prometheus_internal!"]}}, 'promshield:tls.dnsNames = "prometheus_internal!": expected DNS names such as prometheus.example.com'),
     ("early renewal beyond validity", {"tls": {"validityHours": 48, "earlyRenewalHours": 48}}, "promshield:tls.earlyRenewalHours = 48: expected hours between 1 and validityHours (48) - 1"),
     ("not JSON", {"trustedCidrs": "10.0.0.0/24"}, 'promshield:trustedCidrs = "10.0.0.0/24": expected a JSON list'),
+    ("typo in a key", {"prometheusPrt": 9443}, "promshield:prometheusPrt is not a promshield setting; did you mean promshield:prometheusPort?"),
+    ("unknown key", {"grafana": True}, "promshield:grafana is not a promshield setting; see the configuration reference in README.md"),
     ("not a boolean", {"enableAdminApi": "yes"}, 'promshield:enableAdminApi = "yes": expected true or false'),
     ("unknown threshold", {"alertThresholds": {"latencyP99": 1}}, "promshield:alertThresholds.latencyP99: unknown threshold; expected one of "),
     ("negative threshold", {"alertThresholds": {"tradeLatencyP99Seconds": -1}}, "promshield:alertThresholds.tradeLatencyP99Seconds = -1.0: expected a number greater than 0"),
