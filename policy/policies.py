@@ -1,34 +1,41 @@
 """promshield's CrossGuard policies: the security rules every stack must keep.
 
 Importable on purpose: constructing `PolicyPack` starts a gRPC server and blocks, so the pack is
-built only in `policy/__main__.py` and the tests call these policies' `validate` directly.
+built only in `policy/__main__.py`, and the tests call these policies' `validate` directly.
 
 What the policies see (pulumi-policy 1.21, checked against its source):
-- Resource policies get a resource's *inputs*; the stack policy gets every resource's state.
-  Secret values arrive unwrapped (the engine sends them with `KeepSecrets` and the SDK drops
-  the secret marker), so a key or a password hash in an upload is visible to the policies.
-- Values that depend on resources not created yet are *unknown* during `pulumi preview` (on a
-  fresh stack: every private key from pulumi-tls, every image id). Reading one raises
-  `UnknownValueError`; the SDK then reports "can't run policy ... during preview" as an
-  advisory and skips the rest of that policy. At `pulumi up` every input is known before the
-  resource is created, so each policy runs in full before anything changes.
-  How each policy treats a value it cannot see:
-  * files: an upload whose content is not visible is judged by its path alone (htpasswd, a
+- Resource policies get one resource's *inputs*; stack policies get every resource's state.
+  Secret values arrive unwrapped (the engine sends them with `KeepSecrets`, the SDK drops the
+  secret marker), so a key or a password hash in an upload is visible to the policies.
+- A value that depends on a resource not created yet is *unknown* during `pulumi preview` (in a
+  new stack's first preview: every key and certificate from pulumi-tls, every hash built on
+  pulumi-random, every image id). Reading one raises `UnknownValueError`; the SDK reports it as
+  an advisory "can't run policy ... during preview". At `pulumi up` every input is known before
+  its resource is created, so each policy runs in full before anything changes. Where a value
+  is not visible:
+  * files: an upload whose content is unknown is judged by its path alone (htpasswd, a
     `secrets` directory, `.key`, `*password*`, ...); its content is checked at `pulumi up`.
-  * Prometheus/Alertmanager web config and remote write: every check that needs no content
-    (the `--web.config.file` flag, an upload at that path, the admin flags) runs first; then
-    the unknown is re-raised so the preview shows the content check as deferred, not passed.
+  * web config and remote write: every check that needs no content runs first (the flag, the
+    file's presence, other containers); then the unknown is re-raised, so the preview shows
+    the content check as deferred rather than passed. A file no policy can ever read (from the
+    host, a local `source`, or baked into the image) fails: the rule cannot be verified.
   * a container's `image` is the pulled image's id (`RemoteImage.image_id`): unknown in a
-    fresh preview, an immutable `sha256:` id at `up`. The tag is pinned where it is chosen:
-    on the `RemoteImage` name and the built `Image`'s name (and its `*IMAGE` build args).
+    first preview, an immutable `sha256:` id at `up`. The tag is pinned where it is chosen:
+    the `RemoteImage` name, the built `Image`'s name and its `*IMAGE` build args.
+- Services get their files through a *config carrier* (components/hardening.py): a container
+  that is created, never started, and uploads the files into a volume the service mounts
+  read-only. The file rules apply to every container's uploads; the rules that read a
+  service's file (web config, prometheus.yml) are stack policies that follow the service's
+  volume mounts to the upload that fills them.
 - `args.get_config()` is the *policy pack's* config (`--policy-pack-config`), not the stack's.
   The stack's config reaches a Python policy pack as the `PULUMI_CONFIG` environment variable
-  (JSON, `"promshield:key": "value"`), exactly as it reaches a Python program: `stack_config()`
-  reads it. `allowPublicBind` and `enableAdminApi` come from there; the remote-write and OTLP
+  (JSON, `"promshield:key": "value"`), as it reaches a Python program: `stack_config()` reads
+  it. `allowPublicBind` and `enableAdminApi` come from there. The remote-write and OTLP
   receivers have no stack key and are allowed only by the pack's config
-  (`{"prometheus-admin-endpoints-off": {"allowRemoteWriteReceiver": true}}`).
+  (`{"prometheus-admin-endpoints-off": {"allowRemoteWriteReceiver": true}}`), so a stack
+  cannot allow them for itself.
 
-Fixed facts (service names, label keys, file paths, network names) come from
+Fixed facts (service names, label keys, file paths, network names, modes) come from
 `components/catalog.py`, the one place the program defines them.
 """
 
@@ -106,16 +113,18 @@ PASSWORD_HASH = re.compile(
     r"|\$argon2(?:id|i|d)\$"
     r"|\{SHA\}[A-Za-z0-9+/]{27}="
 )
+# Redis ACL rules with a password: `#<sha256 hex>` or a plaintext `>password`.
+REDIS_ACL_PASSWORD = re.compile(r"^user\s+\S+(?:\s+\S+)*?\s+(?:#[0-9a-fA-F]{64}|>\S+)(?:\s|$)", re.MULTILINE)
 # Secret material recognised by path (used alone when the content is not visible).
 SECRET_DIRECTORIES = frozenset({"secrets", "private"})
 SECRET_SUFFIXES = (".key", ".p12", ".pfx", ".jks", ".keystore")
 SECRET_NAME_PARTS = ("htpasswd", "password", "passwd", "token", "credentials", "private_key", "private-key")
 # Environment variables: names that announce a secret (a `_FILE`/`_PATH` pointer is the fix).
-SECRET_ENV_NAME = re.compile(r"(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)", re.IGNORECASE)
+SECRET_ENV_NAME = re.compile(r"(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", re.IGNORECASE)
 SECRET_ENV_POINTER = re.compile(r"_(?:FILE|PATH|DIR|FILENAME)$", re.IGNORECASE)
 URL_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
-HOST_NAMESPACE_FIELDS = ("networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode", "utsMode")
+HOST_NAMESPACE_FIELDS = ("networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode")
 RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "podman.sock")
 
 ADMIN_API_FLAG = "--web.enable-admin-api"
@@ -275,6 +284,8 @@ def secret_content_reason(text: str) -> str | None:
         return "it holds a private key"
     if PASSWORD_HASH.search(text):
         return "it holds a password hash"
+    if REDIS_ACL_PASSWORD.search(text):
+        return "it holds Redis ACL passwords"
     return None
 
 

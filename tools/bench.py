@@ -78,7 +78,9 @@ def bench_config() -> dict[str, Any]:
         "trustedCidrs": [f"{DEFAULT_PLAN.clients['trusted']}/32"],
         "tls": {"ipAddresses": [HOST_ADDRESS], "dnsNames": ["localhost"]},
         "users": [{"name": "admin", "role": "admin"}, {"name": BENCH_USER, "role": "read-only"}],
-        "limits": {"requestsPerSecond": 100_000, "burst": 100_000, "connectionsPerClient": 1000},
+        # Rate limits out of the way of the load; Prometheus' connection cap (--web.max-connections)
+        # above what several proxies' upstream keepalive pools hold at once (--variant runs).
+        "limits": {"requestsPerSecond": 100_000, "burst": 100_000, "connectionsPerClient": 1000, "backendMaxConnections": 1024},
         "firewallSudo": False,
         "demo": False,
     }
@@ -123,16 +125,22 @@ def loadavg() -> list[float]:
 def wait_until_idle(timeout: float) -> dict[str, Any]:
     """Wait (bounded) until nobody else runs tests or servers; then until the 1-min load settles."""
     start = time.monotonic()
+    deadline = start + timeout
+    settle_until: float | None = None  # once nobody else runs: let the 1-min load settle, at most 60 s
     busy = busy_processes()
     first_busy = busy[:20]
-    while busy and time.monotonic() - start < timeout:
-        log(f"waiting for {len(busy)} other process(es) to finish, e.g. {busy[0]}")
-        time.sleep(10)
+    while time.monotonic() < deadline:
         busy = busy_processes()
-    settle_until = min(start + timeout, time.monotonic() + 60)  # then let the 1-min load settle, briefly
-    while not busy and loadavg()[0] > 1.0 and time.monotonic() < settle_until:
+        if busy:
+            settle_until = None
+            log(f"waiting for {len(busy)} other process(es) to finish, e.g. {busy[0]}")
+            time.sleep(10)
+            continue
+        now = time.monotonic()
+        settle_until = settle_until or now + 60
+        if loadavg()[0] <= 1.0 or now >= settle_until:
+            break
         time.sleep(5)
-        busy = busy_processes()
     waited = time.monotonic() - start
     if busy:
         log(f"still busy after {waited:.0f}s (bound {timeout:.0f}s): measuring anyway; see machine.busy_at_start in the output")
@@ -145,13 +153,15 @@ def wait_until_idle(timeout: float) -> dict[str, Any]:
     }
 
 
-def cpu_times() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine, all cores."""
+def cpu_times() -> tuple[float, float, float]:
+    """(busy, interrupts, total) CPU seconds of the whole machine, all cores. Interrupt time
+    (mostly the network softirq of the namespaces' veths, bridges and netfilter) belongs to no
+    process."""
     ticks = os.sysconf("SC_CLK_TCK")
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    idle = fields[3] + fields[4]
     total = sum(fields[:8])
-    return (total - idle) / ticks, total / ticks
+    return (total - idle) / ticks, (fields[5] + fields[6]) / ticks, total / ticks
 
 
 def process_cpu(pids: Sequence[int]) -> float:
@@ -264,10 +274,12 @@ def queries_now() -> dict[str, str]:
 class LoadBench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.paths = [p for p in PATHS if p in args.paths]
+        self.variants: dict[str, str] = dict(v.split("=", 1) for v in args.variant)  # name -> nginx.conf file
+        self.paths = [p for p in PATHS if p in args.paths] + list(self.variants)
         self.topo: Any = None
         self.shim = Path()
         self.files: dict[str, Path] = {}  # ca, client_cert, client_key
+        self.direct: Target | None = None
 
     def run(self) -> dict[str, Any]:
         from components import catalog
@@ -303,13 +315,29 @@ class LoadBench:
             )
             containers.append(naive)
 
+        variant_names = {}
+        for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
+            log(f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{index * NAIVE_PORT_OFFSET}")
+            spec = _with_conf(by_name[proxy_name], Path(conf_file).read_text(), catalog.PROXY_CONFIG_FILE, Upload)
+            variant_names[variant] = (f"{proxy_name}-{variant}", index * NAIVE_PORT_OFFSET)
+            containers.append(
+                dataclasses.replace(
+                    spec,
+                    name=variant_names[variant][0],
+                    resource_name=f"bench-{variant}-proxy",
+                    ports=[Port(p.internal, p.external + index * NAIVE_PORT_OFFSET, p.ip, p.protocol) for p in spec.ports],
+                    networks=[dataclasses.replace(a, aliases=()) for a in spec.networks],
+                    volumes=[dataclasses.replace(v, name=f"{v.name}-{variant}") if v.name else v for v in spec.volumes],
+                )
+            )
         authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
         firewall = stack.named("firewall-rules").inputs["create"]
         if not firewall.startswith("sh -c "):
             raise RuntimeError(f"unexpected firewall command: {firewall[:80]}")
         firewall_script = shlex.split(firewall)[2]
         published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
-        naive_plan = FirewallPlan("PROMSHIELD-BENCH-NAIVE", config["bindAddress"], [p + NAIVE_PORT_OFFSET for p in published], config["trustedCidrs"])
+        offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
+        extra_plan = FirewallPlan("PROMSHIELD-BENCH-EXTRA", config["bindAddress"], [p + o for o in offsets for p in published], config["trustedCidrs"])
 
         removed = cleanup_stale(PREFIX)
         if removed:
@@ -319,8 +347,7 @@ class LoadBench:
         with topology as topo:
             self.topo = topo
             topo.apply_host_script(firewall_script)  # the program's own rules: the measured path is the real one
-            if NAIVE in self.paths:
-                topo.apply_host_script(render_apply_script(naive_plan))  # the same rules for the naive proxy's ports
+            topo.apply_host_script(render_apply_script(extra_plan))  # the same rules for the naive (and variant) proxies' ports
             tls_dir = catalog.PROXY.tls_dir
             self.files = {
                 "ca": topo.write_file("ca.crt", stack.exports["ca_certificate"], 0o644),
@@ -335,6 +362,9 @@ class LoadBench:
                 DIRECT: Target(DIRECT, "loadgen", f"https://{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}", {}, mtls, {"prometheus": prometheus_name}),
                 NAIVE: Target(NAIVE, "trusted", f"https://{host}:{published[0] + NAIVE_PORT_OFFSET}", basic, {}, {"proxy": naive_name, "prometheus": prometheus_name}),
             }
+            for variant, (container, offset) in variant_names.items():
+                targets[variant] = Target(variant, "trusted", f"https://{host}:{published[0] + offset}", basic, {}, {"proxy": container, "prometheus": prometheus_name})
+            self.direct = targets[DIRECT]
             self.wait_for_first_scrape(targets[DIRECT])
             time.sleep(RANGE_STEP_S + 1)  # so the range's last step (end = now) falls after the first sample
             queries = queries_now()
@@ -371,7 +401,7 @@ class LoadBench:
                 "rounds": self.args.rounds,
                 "warmup_s": self.args.warmup,
                 "aggregation": "median over rounds; path order rotated each round",
-                "paths": {p: PATH_DESCRIPTIONS[p] for p in self.paths},
+                "paths": {p: PATH_DESCRIPTIONS.get(p, f"EXPERIMENT: a proxy running {self.variants.get(p)}") for p in self.paths},
                 "nginx_workers": nginx_workers,
                 "auth_cache_seconds": _auth_cache_seconds(),
                 "tsdb": "fresh: only the samples scraped since the stack started (the query_range covers the last hour)",
@@ -421,18 +451,33 @@ class LoadBench:
             raise RuntimeError(f"wrk failed ({result.returncode}) on {target.path}: {result.stderr[-1500:]}{result.stdout[-1500:]}")
         return result, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
+    def prometheus_accepted(self) -> int | None:
+        """Connections Prometheus has accepted (its conntrack listener counter), over mTLS."""
+        if self.direct is None:
+            return None
+        result = self.curl(self.direct, "/metrics")
+        match = re.search(r'^net_conntrack_listener_conn_accepted_total\{listener_name="http"\} (\S+)$', result.stdout, re.MULTILINE)
+        return int(float(match.group(1))) if match else None
+
     def measure(self, target: Target, script: Path, query: str, request: str, round_number: int) -> Run:
         pids = {name: _netns_pids(self.topo.netns_of(member)) for name, member in target.cpu_components.items()}
+        accepted_before = self.prometheus_accepted()
         cpu_before = {name: process_cpu(p) for name, p in pids.items()}
-        busy_before, total_before = cpu_times()
+        harness_before = sum(os.times()[:2])
+        busy_before, irq_before, total_before = cpu_times()
         result, wrk_cpu = self.wrk(target, script, request, self.args.duration)
-        busy_after, total_after = cpu_times()
+        busy_after, irq_after, total_after = cpu_times()
         cpu = {name: process_cpu(p) - cpu_before[name] for name, p in pids.items()}
         cpu["wrk"] = wrk_cpu
+        cpu["harness"] = sum(os.times()[:2]) - harness_before  # this process: the containers' log pumps
+        cpu["softirq"] = irq_after - irq_before  # the network path between the namespaces (no process)
+        accepted_after = self.prometheus_accepted()
         elapsed = (total_after - total_before) / (os.cpu_count() or 1)
         machine_busy = (busy_after - busy_before) / elapsed if elapsed > 0 else 0.0
         ours = sum(cpu.values()) / elapsed if elapsed > 0 else 0.0
-        return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours))
+        # The two /metrics scrapes of this accounting are connections too.
+        connections = accepted_after - accepted_before - 1 if accepted_after is not None and accepted_before is not None else None
+        return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours), connections)
 
 
 def _netns_pids(netns: str) -> list[int]:
@@ -478,11 +523,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s runs, 1 round, 1 s warm-up, 1 scale repeat")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=FILE", help="EXPERIMENT: one more proxied path, a proxy running the nginx.conf FILE")
     parser.add_argument("--proxy-conf", help="EXPERIMENT: an nginx.conf for the proxied path instead of the rendered one")
     parser.add_argument("--scale-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup, args.scale_repeats = 3, 1, 1, 1
+    for variant in args.variant:
+        name, _, conf = variant.partition("=")
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name) or name in PATHS or not Path(conf).is_file():
+            parser.error(f"--variant {variant!r}: expected NAME=FILE, NAME 1-8 lowercase letters/digits (not a path name), FILE an nginx.conf")
     unknown = set(args.paths) - set(PATHS)
     if unknown:
         parser.error(f"unknown paths {sorted(unknown)}; expected some of {','.join(PATHS)}")

@@ -194,6 +194,14 @@ class Run:
     cpu_s: dict[str, float] = field(default_factory=dict)  # component -> CPU seconds during the run
     machine_busy_cores: float = 0.0  # all CPUs, from /proc/stat
     other_busy_cores: float = 0.0  # busy minus what our components and wrk used
+    prometheus_connections: int | None = None  # TCP connections Prometheus accepted during the run
+
+
+def _per_thousand(counts: Sequence[int | None], requests: int) -> float | None:
+    known = [c for c in counts if c is not None]
+    if len(known) != len(counts) or not requests:
+        return None
+    return round(1000.0 * sum(known) / requests, 2)
 
 
 def _ms(us: float) -> float:
@@ -218,6 +226,7 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
         "errors": sum(r.errors for r in results),
         "cpu_us_per_request": cpu_per_request,
         "other_busy_cores": round(statistics.median(run.other_busy_cores for run in runs), 2),
+        "prometheus_connections_per_1000_requests": _per_thousand([r.prometheus_connections for r in runs], requests),
         "rounds": [
             {
                 "round": run.round,
@@ -228,6 +237,7 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
                 "cpu_s": {k: round(v, 2) for k, v in run.cpu_s.items()},
                 "machine_busy_cores": round(run.machine_busy_cores, 2),
                 "other_busy_cores": round(run.other_busy_cores, 2),
+                "prometheus_connections": run.prometheus_connections,
                 "wrk": asdict(run.result),
             }
             for run in runs
@@ -240,7 +250,12 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def query_summary(runs: Sequence[Run], query_path: str) -> dict[str, Any]:
-    by_path = {path: path_summary([r for r in runs if r.path == path]) for path in PATHS if any(r.path == path for r in runs)}
+    order = [p for p in PATHS if any(r.path == p for r in runs)] + list(dict.fromkeys(r.path for r in runs if r.path not in PATHS))
+    by_path = {path: path_summary([r for r in runs if r.path == path]) for path in order}
+    if DIRECT in by_path:
+        for p in by_path.values():
+            p["ratio_to_direct"] = _ratio(p["rps"], by_path[DIRECT]["rps"])
+            p["p50_overhead_ms"] = round(p["p50_ms"] - by_path[DIRECT]["p50_ms"], 3)
     summary: dict[str, Any] = {"request": query_path, "paths": by_path}
     if PROXIED in by_path and DIRECT in by_path:
         proxied, direct = by_path[PROXIED], by_path[DIRECT]
@@ -289,17 +304,14 @@ def headline(queries: Mapping[str, dict[str, Any]], main_query: str) -> dict[str
 
 
 def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
-    header = f"{'query':<8} {'path':<8} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} {'errors':>6}  cpu us/request"
+    header = f"{'query':<8} {'path':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} {'errors':>6}  cpu us/request"
     lines = [header, "-" * len(header)]
     for name, query in queries.items():
         direct_rps = query["paths"].get(DIRECT, {}).get("rps")
-        for path in PATHS:
-            if path not in query["paths"]:
-                continue
-            p = query["paths"][path]
+        for path, p in query["paths"].items():
             ratio = f"{p['rps'] / direct_rps:.3f}" if direct_rps else "-"
             cpu = ", ".join(f"{k} {v:.0f}" for k, v in p["cpu_us_per_request"].items() if v is not None)
-            lines.append(f"{name:<8} {path:<8} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} {ratio:>8} {p['errors']:>6}  {cpu}")
+            lines.append(f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} {ratio:>8} {p['errors']:>6}  {cpu}")
         extras = []
         if "throughput_ratio" in query:
             extras.append(f"throughput_ratio {query['throughput_ratio']}")
@@ -309,7 +321,7 @@ def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
             extras.append(f"naive_ratio {query['naive_ratio']}")
         if "speedup_over_naive" in query:
             extras.append(f"proxied/naive {query['speedup_over_naive']}")
-        lines.append(f"{'':<8} {'':<8} " + "; ".join(extras))
+        lines.append(f"{'':<8} {'':<10} " + "; ".join(extras))
     return "\n".join(lines)
 
 

@@ -256,25 +256,56 @@ class AcceptanceStack:
             self.pacer.wait(all_headers["Authorization"])
         payload = body.encode() if isinstance(body, str) else body
         started = time.monotonic()
-        sock = self.tls_connect(client, PORTS[service], timeout=timeout)
-        connection = http.client.HTTPSConnection(HOST_ADDRESS, PORTS[service], timeout=timeout)
-        connection.sock = sock
+        connection = self.connection(client, service, timeout=timeout)
         try:
-            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            connection.putheader("Host", f"{HOST_ADDRESS}:{PORTS[service]}")
-            for key, value in all_headers.items():
-                connection.putheader(key, value)
-            if payload is not None:
-                connection.putheader("Content-Length", str(len(payload)))
-            connection.endheaders(payload)
-            response = connection.getresponse()
-            data = response.read()
-            result = Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data, time.monotonic() - started)
+            result = self._exchange(connection, service, method, path, all_headers, payload, started)
         finally:
             connection.close()
         if record:
             self.sent.append(Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status))
         return result
+
+    def connection(self, client: str, service: str, timeout: float = 10.0) -> http.client.HTTPSConnection:
+        """A connected (TLS) HTTP/1.1 connection to the proxy; reusable (keep-alive) with `send`."""
+        connection = http.client.HTTPSConnection(HOST_ADDRESS, PORTS[service], timeout=timeout)
+        connection.sock = self.tls_connect(client, PORTS[service], timeout=timeout)
+        return connection
+
+    def send(
+        self,
+        connection: http.client.HTTPSConnection,
+        client: str,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Response:
+        """One request on a kept-alive connection (no pacing: for floods and limits); recorded."""
+        all_headers = {"User-Agent": "promshield-acceptance"}
+        if user is not None:
+            all_headers["Authorization"] = basic(user, password if password is not None else self.passwords[user])
+        all_headers.update(headers or {})
+        result = self._exchange(connection, service, method, path, all_headers, body, time.monotonic())
+        authentic = user is not None and password is None
+        self.sent.append(Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status))
+        return result
+
+    @staticmethod
+    def _exchange(connection: http.client.HTTPSConnection, service: str, method: str, path: str, headers: dict[str, str], payload: bytes | None, started: float) -> Response:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", f"{HOST_ADDRESS}:{PORTS[service]}")
+        for key, value in headers.items():
+            connection.putheader(key, value)
+        if payload is not None:
+            connection.putheader("Content-Length", str(len(payload)))
+        connection.endheaders(payload)
+        response = connection.getresponse()
+        data = response.read()
+        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data, time.monotonic() - started)
 
     def get(self, service: str, path: str, user: str | None = "admin", **kwargs: Any) -> Response:
         return self.request("GET", service, path, user=user, **kwargs)
@@ -469,3 +500,42 @@ def iptables_counters(stack: AcceptanceStack, chain: str) -> list[tuple[int, str
 
 def netns_run(stack: AcceptanceStack, client: str, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return nx.run(nx.exec_argv(stack.topo.netns_of(client), argv), check=False, timeout=timeout)
+
+
+def scan(stack: AcceptanceStack, client: str, targets: Sequence[tuple[str, int]], timeout: float = 1.0) -> set[tuple[str, int]]:
+    """TCP connect scan from a namespace, all targets at once (bounded by `timeout`): the
+    (address, port) pairs that accepted a connection."""
+    import errno
+    import selectors
+
+    def open_all() -> list[tuple[socket.socket, tuple[str, int]]]:
+        sockets = []
+        for target in targets:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            code = sock.connect_ex(target)
+            if code not in (0, errno.EINPROGRESS):
+                sock.close()
+                continue
+            sockets.append((sock, target))
+        return sockets
+
+    pending = nx.in_netns(stack.topo.netns_of(client), open_all)
+    selector = selectors.DefaultSelector()
+    for sock, target in pending:
+        selector.register(sock, selectors.EVENT_WRITE, target)
+    reachable: set[tuple[str, int]] = set()
+    deadline = time.monotonic() + timeout
+    try:
+        while selector.get_map() and (left := deadline - time.monotonic()) > 0:
+            for key, _ in selector.select(left):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    reachable.add(key.data)
+                selector.unregister(sock)
+    finally:
+        for sock, _ in pending:
+            sock.close()
+        selector.close()
+    return reachable

@@ -92,6 +92,7 @@ def check_resource(
     policy: ResourceValidationPolicy,
     typ: str,
     props: Mapping[str, Any],
+    *,
     name: str = "subject",
     urn: str | None = None,
     pack_config: Mapping[str, Any] | None = None,
@@ -164,7 +165,7 @@ def check_stack_resources(
         for policy in policies.RESOURCE_POLICIES:
             config_for = (pack_config or {}).get(policy.name)
             by_policy[policy.name] = {
-                r.name: check_resource(policy, r.type, r.raw_inputs, r.name, r.urn, config_for) for r in resources if r.custom
+                r.name: check_resource(policy, r.type, r.raw_inputs, name=r.name, urn=r.urn, pack_config=config_for) for r in resources if r.custom
             }
         for stack_policy in policies.STACK_POLICIES:
             by_policy[stack_policy.name] = {"<stack>": check_stack(stack_policy, policy_resources(resources))}
@@ -176,17 +177,18 @@ def check_recorded(stack: RecordedStack, config: Mapping[str, Any] | None) -> St
 
 
 # --- Changing a recorded stack ---------------------------------------------------------------------
-def mutated(stack: RecordedStack, name: str, change: Any) -> list[Registered]:
-    """A copy of the stack's resources with `change(inputs)` applied to resource `name`'s inputs
-    (and state, so the stack policy sees it too). Inputs are the unwrapped values."""
+def mutated(stack: RecordedStack, name: str, change: Any, typ: str = policies.CONTAINER) -> list[Registered]:
+    """A copy of the stack's resources with `change(inputs)` applied to the inputs of resource
+    `name` of type `typ` (and to its state, so the stack policies see it too). Inputs are the
+    unwrapped values (a container and its config volume may share a name: the type tells them apart)."""
     resources = []
-    for r in stack.resources:
-        if r.name == name:
-            inputs = copy.deepcopy(r.inputs)
+    for original in stack.resources:
+        resource = original
+        if original.name == name and original.type == typ:
+            inputs = copy.deepcopy(original.inputs)
             change(inputs)
-            outputs = {**copy.deepcopy(r.outputs), **inputs}
-            r = Registered(r.type, r.name, r.urn, r.custom, inputs, outputs)
-        resources.append(r)
+            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+        resources.append(resource)
     return resources
 
 
@@ -200,16 +202,35 @@ def fresh_preview(resources: list[Registered]) -> list[Registered]:
     upload whose content comes from pulumi-tls or pulumi-random (keys, certificates, password
     hashes, the proxy's digest key). Rendered config files stay known."""
     changed = []
-    for r in resources:
-        if r.type == policies.CONTAINER:
-            inputs = copy.deepcopy(r.inputs)
+    for original in resources:
+        resource = original
+        if original.type == policies.CONTAINER:
+            inputs = copy.deepcopy(original.inputs)
             inputs["image"] = UNKNOWN_STRING_VALUE
             for upload in inputs.get("uploads", []):
                 if from_provider(upload):
                     upload["content"] = UNKNOWN_STRING_VALUE
-            r = Registered(r.type, r.name, r.urn, r.custom, inputs, {**copy.deepcopy(r.outputs), **inputs})
-        changed.append(r)
+            for label in inputs.get("labels", []):
+                if label["label"].endswith("config-sha256"):  # a digest over those contents
+                    label["value"] = UNKNOWN_STRING_VALUE
+            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+        changed.append(resource)
     return changed
+
+
+def carrier_uploads_unknown(stack: RecordedStack, path: str) -> list[Registered]:
+    """The stack with the content of every upload at `path` unknown (as in a first preview)."""
+    resources = []
+    for original in stack.resources:
+        resource = original
+        if original.type == policies.CONTAINER and any(u["file"] == path for u in original.inputs.get("uploads", [])):
+            inputs = copy.deepcopy(original.inputs)
+            for upload in inputs["uploads"]:
+                if upload["file"] == path:
+                    upload["content"] = UNKNOWN_STRING_VALUE
+            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+        resources.append(resource)
+    return resources
 
 
 def from_provider(upload: Mapping[str, Any]) -> bool:
