@@ -51,10 +51,12 @@ lint: venv $(ACTIONLINT)
 	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools policy files __main__.py
 	$(VENV)/bin/yamllint --strict .
 	$(ACTIONLINT) '.github/workflows/*.{yml,yaml}'
-	@# gixy on the NGINX config each example stack renders (every severity; the render tests run it at medium+ too)
-	@for stack in dev prod; do \
+	@# gixy on the NGINX config each example stack renders (every severity, and the known CVEs of
+	@# the pinned proxy image's NGINX version; the render tests run it at medium+ too)
+	@nginx_version=$$($(PY) -c 'from components.catalog import DEFAULT_IMAGES, image_version; print(image_version(DEFAULT_IMAGES["proxy"]))'); \
+	for stack in dev prod; do \
 	  rm -rf build/lint/$$stack && $(PY) -m tools.render --stack $$stack --out build/lint/$$stack >/dev/null || exit 1; \
-	  echo "gixy: $$stack"; $(VENV)/bin/gixy -f text build/lint/$$stack/promshield-$$stack-proxy/etc/nginx/nginx.conf >build/lint/gixy-$$stack.txt 2>&1 \
+	  echo "gixy: $$stack"; $(VENV)/bin/gixy --nginx-version $$nginx_version -f text build/lint/$$stack/promshield-$$stack-proxy/etc/nginx/nginx.conf >build/lint/gixy-$$stack.txt 2>&1 \
 	    || { cat build/lint/gixy-$$stack.txt; exit 1; }; \
 	done
 

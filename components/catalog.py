@@ -95,11 +95,20 @@ BACKEND_ADDRESSES = {"prometheus": "172.30.10.10", "alertmanager": "172.30.10.11
 DEFAULT_IMAGES: dict[str, str] = {
     "prometheus": "prom/prometheus:v3.5.0",
     "alertmanager": "prom/alertmanager:v0.28.1",
-    "proxy": "nginxinc/nginx-unprivileged:1.28.0-bookworm",
+    # 1.30.6: the first stable release without a known CVE (gixy's nginx_cves check, `make lint`).
+    "proxy": "nginxinc/nginx-unprivileged:1.30.6",
     "redis_exporter": "oliver006/redis_exporter:v1.74.0-alpine",
     "duckdb_exporter_base": "python:3.11.13-slim-bookworm",
     "demo_redis": "redis:7.4.5-bookworm",
 }
+
+
+
+def image_version(reference: str) -> str:
+    """The version in a pinned tag: `nginxinc/nginx-unprivileged:1.30.6-alpine` -> `1.30.6`."""
+    tag = reference.rsplit(":", 1)[1]
+    return tag.lstrip("v").split("-", 1)[0]
+
 
 # Labels on every resource we create: who owns it, for `docker ps --filter`.
 LABEL_PREFIX = "io.promshield"

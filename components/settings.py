@@ -200,6 +200,7 @@ DURATION = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(
 DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*$")
 HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
 IMAGE_REF = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:[0-9a-f]{64})?$")
+PINNED_TAG = re.compile(r"^v?\d+\.\d+")  # names a release; `latest`, `7` or `alpine` float
 DUCKDB_SIZE = re.compile(r"^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|KiB|MiB|GiB)$")
 SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -494,8 +495,8 @@ def _read_images(r: _Reader) -> Mapping[str, str]:
             r.problem(f"images.{key}", ref, "expected an image reference such as prom/prometheus:v3.5.0")
             continue
         tag = match.group("tag")
-        if "@sha256:" not in ref and (tag is None or tag == "latest"):
-            r.problem(f"images.{key}", ref, "expected a pinned version tag or @sha256 digest, never latest or untagged")
+        if "@sha256:" not in ref and (tag is None or not PINNED_TAG.match(tag)):
+            r.problem(f"images.{key}", ref, "expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating")
             continue
         images[key] = ref
     return MappingProxyType(images)

@@ -1,0 +1,115 @@
+"""Audit: every request the suite sent through the proxy (recorded by `AcceptanceStack.request`
+and `send`) is in the proxy's JSON audit log with who (user, role), what (service, method,
+path), the status and the decision; no password or Authorization value is in any log.
+
+Runs after every other non-destructive test, so "every request" is all of theirs.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import Counter
+from urllib.parse import unquote
+
+import pytest
+
+from tests.acceptance.stack import USERS, AcceptanceStack, Sent, basic
+
+pytestmark = pytest.mark.acceptance
+
+FIELDS = {"time", "client", "user", "claimed_user", "role", "service", "method", "path", "status", "decision", "bytes", "duration_s", "tls", "request_id"}
+AUTH_HEADER = re.compile(r"Basic\s+[A-Za-z0-9+/=]{8,}", re.IGNORECASE)
+
+
+def normalized(path: str) -> str:
+    """What NGINX logs as $uri: no query, %-escapes decoded, `//` merged, dot segments resolved."""
+    raw = unquote(path.split("?", 1)[0])
+    out: list[str] = []
+    parts = raw.split("/")[1:]
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == "..":
+            if out:
+                out.pop()
+            if last:
+                out.append("")
+        elif part == ".":
+            if last:
+                out.append("")
+        elif part or last:
+            out.append(part)
+    return "/" + "/".join(out)
+
+
+def expected_entry(sent: Sent) -> tuple[str, str, str, str, int, str, str, str]:
+    """(client, service, method, path, status, user, role, decision) the log must show."""
+    if sent.status == 401:
+        user, decision = "", "unauthenticated"
+    elif sent.status == 429:
+        user, decision = "", "rate-limited"  # limits run before authentication
+    elif sent.status == 413:
+        user, decision = "", "body-too-large"
+    else:
+        assert sent.authentic and sent.user is not None, sent
+        user = sent.user
+        decision = "denied" if sent.status == 403 else "bad-request" if sent.status == 400 else "allowed"
+    role = USERS[user] if user else ""
+    return (sent.client, sent.service, sent.method, normalized(sent.path), sent.status, user, role, decision)
+
+
+def entry_key(entry: dict) -> tuple[str, str, str, str, int, str, str, str]:
+    return (entry["client"], entry["service"], entry["method"], entry["path"], int(entry["status"]), entry["user"], entry["role"], entry["decision"])
+
+
+def test_path_normalization_matches_nginx() -> None:
+    assert normalized("/api/v1/query/../status/config") == "/api/v1/status/config"
+    assert normalized("//api/v1/status/config?x=1") == "/api/v1/status/config"
+    assert normalized("/./api/v1/query") == "/api/v1/query"
+    assert normalized("/api/v1/%73tatus/config") == "/api/v1/status/config"
+    assert normalized("/api/v1/query/") == "/api/v1/query/"
+    assert normalized("/") == "/"
+
+
+def test_every_request_is_in_the_audit_log(stack: AcceptanceStack) -> None:
+    assert len(stack.sent) >= 300, "the audit test runs after the other groups"
+    logged = Counter(entry_key(entry) for entry in stack.audit_entries("file"))
+    wanted = Counter(expected_entry(sent) for sent in stack.sent)
+    missing = {key: count - logged[key] for key, count in wanted.items() if logged[key] < count}
+    assert missing == {}, f"{sum(missing.values())} of {len(stack.sent)} requests are not in the audit log as expected, e.g. {list(missing)[:5]}"
+    decisions = Counter(key[-1] for key in wanted.elements())
+    print(f"audit: {len(stack.sent)} requests found; decisions {dict(decisions)}")
+    assert {"allowed", "denied", "unauthenticated", "rate-limited", "body-too-large"} <= set(decisions)
+
+
+def test_audit_entries_are_complete_json_on_stdout_and_in_the_file(stack: AcceptanceStack) -> None:
+    in_file = stack.audit_entries("file")
+    on_stdout = stack.audit_entries("stdout")
+    assert len(in_file) == len(on_stdout) > 0
+    assert [e["request_id"] for e in in_file] == [e["request_id"] for e in on_stdout]
+    for entry in in_file:
+        assert set(entry) == FIELDS, entry
+        assert entry["decision"] in {"allowed", "denied", "unauthenticated", "rate-limited", "body-too-large", "bad-request"}, entry
+        assert entry["service"] in {"prometheus", "alertmanager"}
+        assert entry["tls"] in {"TLSv1.2", "TLSv1.3"}
+        if entry["user"]:
+            assert entry["role"] == USERS[entry["user"]], entry
+    assert len({e["request_id"] for e in in_file}) == len(in_file)
+
+
+def test_no_password_or_authorization_value_in_any_log(stack: AcceptanceStack) -> None:
+    logs = stack.all_log_files()
+    assert {"proxy audit.log", "prometheus query.log"} <= set(logs), sorted(logs)
+    secrets = stack.generated_secrets()
+    for user, password in stack.passwords.items():
+        value = basic(user, password)
+        secrets[f"Authorization of {user}"] = value.split(" ", 1)[1]
+    secrets["an attacker's password"] = "wrong-password-00"
+    secrets["base64 of a wrong password"] = base64.b64encode(b"admin:wrong-password-0000").decode()[:24]
+    leaks = []
+    for name, path in logs.items():
+        text = path.read_text(errors="replace")
+        leaks += [f"{what} in {name}" for what, value in secrets.items() if value in text]
+        if AUTH_HEADER.search(text):
+            leaks.append(f"an Authorization header value in {name}: {AUTH_HEADER.search(text).group(0)[:16]}...")  # type: ignore[union-attr]
+    assert leaks == []
