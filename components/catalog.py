@@ -68,7 +68,8 @@ PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
 PROXY_HTPASSWD_FILE = f"{PROXY.config_dir}/secrets/htpasswd"
 PROXY_NJS_FILE = f"{PROXY.config_dir}/njs/promshield.js"
 PROXY_AUDIT_LOG_FILE = f"{PROXY.data_dir}/audit.log"
-PROXY_RUNTIME_DIR = "/tmp"  # noqa: S108  # nosec B108 - a private tmpfs inside the proxy container
+# A private tmpfs inside the proxy container, not the host's /tmp.
+PROXY_RUNTIME_DIR = "/tmp"  # noqa: S108  # nosec B108
 
 # TLS material: every service keeps the same file names under its tls_dir.
 TLS_CA_FILE = "ca.crt"

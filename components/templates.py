@@ -12,7 +12,8 @@ _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(FILES_DIR)),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
-    autoescape=False,  # noqa: S701  # nosec B701 - renders config files, not HTML
+    # Renders config files, not HTML: escaping would corrupt them.
+    autoescape=False,  # noqa: S701  # nosec B701
 )
 
 

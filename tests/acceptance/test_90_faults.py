@@ -153,7 +153,7 @@ def test_prometheus_killed_and_restarted_keeps_its_data(stack: AcceptanceStack) 
     promql = 'count_over_time(up{job="duckdb"}[1h])'
     before = stack.query(promql, at=at)
     samples_before = int(before[0]["value"][1])
-    assert samples_before >= 3, before
+    assert samples_before >= 2, before
     first_sample = stack.query('min_over_time(timestamp(up{job="duckdb"})[1h:1s])', at=at)
     stack.topo.kill(name)  # SIGKILL: no clean shutdown, no final flush
     with contextlib.suppress(Exception):
