@@ -280,6 +280,7 @@ class LoadBench:
         self.shim = Path()
         self.files: dict[str, Path] = {}  # ca, client_cert, client_key
         self.direct: Target | None = None
+        self.idle_cores: dict[str, float] = {}  # container -> cores used with no load
 
     def run(self) -> dict[str, Any]:
         from components import catalog
@@ -374,6 +375,8 @@ class LoadBench:
             self.sanity(targets, queries, authorization)
             nginx_workers = _count_processes(topo.netns_of(proxy_name), "nginx: worker")
             log(f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per run, {self.args.rounds} round(s); warm-up {self.args.warmup}s")
+            self.idle_cores = self.measure_idle({name for t in targets.values() if t.path in self.paths for name in t.cpu_components.values()})
+            log("idle CPU (cores): " + ", ".join(f"{k} {v:.3f}" for k, v in self.idle_cores.items()))
             for request in queries.values():
                 for path in self.paths:
                     if self.args.warmup > 0:
@@ -403,6 +406,7 @@ class LoadBench:
                 "aggregation": "median over rounds; path order rotated each round",
                 "paths": {p: PATH_DESCRIPTIONS.get(p, f"EXPERIMENT: a proxy running {self.variants.get(p)}") for p in self.paths},
                 "nginx_workers": nginx_workers,
+                "idle_cores": self.idle_cores,
                 "auth_cache_seconds": _auth_cache_seconds(),
                 "tsdb": "fresh: only the samples scraped since the stack started (the query_range covers the last hour)",
                 "proxy_conf": self.args.proxy_conf or "rendered by the program (files/proxy/nginx.conf.j2)",
@@ -451,6 +455,15 @@ class LoadBench:
             raise RuntimeError(f"wrk failed ({result.returncode}) on {target.path}: {result.stderr[-1500:]}{result.stdout[-1500:]}")
         return result, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
+    def measure_idle(self, members: set[str], seconds: float = 5.0) -> dict[str, float]:
+        """Cores each container uses with no load (Prometheus scrapes and evaluates rules meanwhile)."""
+        pids = {name: _netns_pids(self.topo.netns_of(name)) for name in members}
+        before = {name: process_cpu(p) for name, p in pids.items()}
+        started = time.monotonic()
+        time.sleep(seconds)
+        elapsed = time.monotonic() - started
+        return {name: round((process_cpu(p) - before[name]) / elapsed, 4) for name, p in sorted(pids.items())}
+
     def prometheus_accepted(self) -> int | None:
         """Connections Prometheus has accepted (its conntrack listener counter), over mTLS."""
         if self.direct is None:
@@ -477,7 +490,8 @@ class LoadBench:
         ours = sum(cpu.values()) / elapsed if elapsed > 0 else 0.0
         # The two /metrics scrapes of this accounting are connections too.
         connections = accepted_after - accepted_before - 1 if accepted_after is not None and accepted_before is not None else None
-        return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours), connections)
+        idle = {name: self.idle_cores[member] for name, member in target.cpu_components.items() if member in self.idle_cores}
+        return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours), connections, idle)
 
 
 def _netns_pids(netns: str) -> list[int]:

@@ -195,6 +195,7 @@ class Run:
     machine_busy_cores: float = 0.0  # all CPUs, from /proc/stat
     other_busy_cores: float = 0.0  # busy minus what our components and wrk used
     prometheus_connections: int | None = None  # TCP connections Prometheus accepted during the run
+    idle_cores: dict[str, float] = field(default_factory=dict)  # component -> cores it used with no load
 
 
 def _per_thousand(counts: Sequence[int | None], requests: int) -> float | None:
@@ -216,6 +217,11 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
     cpu_per_request = {
         name: round(1e6 * sum(run.cpu_s.get(name, 0.0) for run in runs) / requests, 1) if requests else None for name in components
     }
+    net_per_request = {
+        name: round(1e6 * sum(max(0.0, run.cpu_s[name] - run.idle_cores[name] * run.result.duration_us / 1e6) for run in runs) / requests, 1)
+        for name in components
+        if requests and all(name in run.idle_cores and name in run.cpu_s for run in runs)
+    }
     return {
         "rps": round(statistics.median(r.rps for r in results), 1),
         "p50_ms": _ms(statistics.median(r.p50_us for r in results)),
@@ -225,6 +231,7 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
         "requests": requests,
         "errors": sum(r.errors for r in results),
         "cpu_us_per_request": cpu_per_request,
+        "cpu_us_per_request_minus_idle": net_per_request,  # without what the component burns with no load (scrapes, rules)
         "other_busy_cores": round(statistics.median(run.other_busy_cores for run in runs), 2),
         "prometheus_connections_per_1000_requests": _per_thousand([r.prometheus_connections for r in runs], requests),
         "rounds": [

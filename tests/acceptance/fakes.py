@@ -86,7 +86,7 @@ def serve_metrics(port: int, render: type | object) -> None:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()  # noqa: S104 - inside a test namespace
+    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
 
 
 def serve_webhook(port: int, out: str) -> None:
@@ -110,7 +110,7 @@ def serve_webhook(port: int, out: str) -> None:
         def log_message(self, format: str, *args: object) -> None:
             sys.stderr.write("webhook: " + (format % args) + "\n")
 
-    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()  # noqa: S104 - inside a test namespace
+    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
 
 
 def main() -> int:

@@ -124,7 +124,7 @@ def test_unauthenticated_requests_do_not_lock_real_users_out(stack: AcceptanceSt
 
 
 def test_every_route_requires_credentials(stack: AcceptanceStack) -> None:
-    jobs = [(method, service, path, {}) for method, service, path in routes()]
+    jobs: list[tuple[str, str, str, dict[str, str]]] = [(method, service, path, {}) for method, service, path in routes()]
     assert len(jobs) >= 90  # every (method, path) of the role matrix and a few in no rule
     assert run_all(stack, jobs) == []
 
@@ -132,10 +132,7 @@ def test_every_route_requires_credentials(stack: AcceptanceStack) -> None:
 def test_every_route_refuses_a_wrong_password(stack: AcceptanceStack) -> None:
     """A different wrong password each time (a brute force): never a 429 or a pass, always 401."""
     users = ["admin", "ops", "read-only", "guest"]
-    jobs = [
-        (method, service, path, {"user": users[index % len(users)], "password": f"wrong-password-{index:04d}"})
-        for index, (method, service, path) in enumerate(routes())
-    ]
+    jobs = [(method, service, path, {"user": users[index % len(users)], "password": f"wrong-password-{index:04d}"}) for index, (method, service, path) in enumerate(routes())]
     assert run_all(stack, jobs) == []
 
 

@@ -134,4 +134,3 @@ def test_injected_alerts_never_reach_alertmanager(stack: AcceptanceStack) -> Non
     alerts = stack.request("GET", "alertmanager", "/api/v2/alerts", user="read-only")
     assert alerts.status == 200
     assert "InjectedThroughTheProxy" not in alerts.text
-

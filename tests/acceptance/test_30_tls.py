@@ -7,11 +7,12 @@ import json
 import ssl
 import subprocess  # nosec B404
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.acceptance.stack import HOST_ADDRESS, PORTS, AcceptanceStack, netns_run
 from tests.acceptance.harness.paths import venv_dir
+from tests.acceptance.stack import HOST_ADDRESS, PORTS, AcceptanceStack, netns_run
 
 pytestmark = pytest.mark.acceptance
 
@@ -49,7 +50,9 @@ def test_tls12_and_tls13_are_accepted(stack: AcceptanceStack, service: str, name
     context = stack.tls_context(minimum=version, maximum=version)
     with stack.tls_connect("trusted", PORTS[service], context) as sock:
         assert sock.version() == name
-        cipher, _, bits = sock.cipher()
+        negotiated = sock.cipher()
+        assert negotiated is not None
+        cipher, _, bits = negotiated
         assert bits >= 128
         if name == "TLSv1.2":
             assert cipher.startswith("ECDHE-") and ("GCM" in cipher or "CHACHA20" in cipher), cipher
@@ -70,8 +73,9 @@ def test_weak_tls12_suites_are_refused(stack: AcceptanceStack, service: str, cip
 def test_the_certificate_names_the_host_and_chains_to_the_stack_ca(stack: AcceptanceStack) -> None:
     for port in PORTS.values():
         with stack.tls_connect("trusted", port) as sock:  # verified: CA + the IP SAN of the host
-            certificate = sock.getpeercert()
-        names = {value for kind, value in certificate.get("subjectAltName", ()) if kind in ("DNS", "IP Address")}
+            certificate = sock.getpeercert() or {}
+        alt_names: Any = certificate.get("subjectAltName", ())
+        names = {value for kind, value in alt_names if kind in ("DNS", "IP Address")}
         assert {"promshield.test", HOST_ADDRESS} <= names
 
 

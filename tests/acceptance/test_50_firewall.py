@@ -61,6 +61,7 @@ def test_host_rules_are_exactly_the_programs(stack: AcceptanceStack) -> None:
     recorded_rules = [line for line in create.splitlines() if line.startswith(f"-A {CHAIN} ")]
     saved = stack.topo.iptables_save()
     live_rules = [line for line in saved.splitlines() if line.startswith(f"-A {CHAIN} ")]
+
     # iptables-save prints rules normalised (e.g. "-s 198.19.0.10/32" stays, match order may
     # differ); compare the meaning: source, port, destination, verdict.
     def meaning(rule: str) -> tuple[str | None, str, str, str]:
@@ -111,7 +112,7 @@ def test_seed_input_rules_let_the_untrusted_client_through(stack: AcceptanceStac
         assert drops == [0] * len(PORTS), f"INPUT never saw the published ports' packets: {drops}"
         assert all(packets == 0 for packets, _ in iptables_counters(stack, "INPUT"))
     finally:
-        removal = "".join(f"iptables -w -D {line[len('-A '):]}\n" for line in seed)
+        removal = "".join(f"iptables -w -D {line[len('-A ') :]}\n" for line in seed)
         stack.topo.apply_host_script(removal)
 
 

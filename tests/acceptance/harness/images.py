@@ -129,7 +129,13 @@ def _python_dirs() -> list[str]:
     return dirs
 
 
-_PYTHON_ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+# The python images have `python` on PATH (/usr/local/bin): here the venv's bin stands in, so a
+# container's own `python ...` commands (e.g. its healthcheck) find the same interpreter.
+_PYTHON_ENV = {
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "PATH": f"{venv_dir()}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+}
 
 _NGINX_FILES = {f"/etc/nginx/{name}": f"/etc/nginx/{name}" for name in ("mime.types", "fastcgi_params", "scgi_params", "uwsgi_params")}
 

@@ -1,0 +1,77 @@
+"""Bring the acceptance stack up by hand (the same one `make acceptance` attacks), to poke at it.
+
+    sudo .venv/bin/python -m tools.acceptance up [--hold 600]
+    sudo .venv/bin/python -m tools.acceptance cleanup     # what a killed run left behind
+
+`up` runs the program under mocks for the `acceptance` stack, starts every container on real
+servers in network namespaces (tests/acceptance/harness), applies the program's firewall rules,
+prints where everything is, and keeps it up until Ctrl-C or --hold seconds (then tears it all
+down). The users' passwords go to a 0600 file in the run directory, never to the terminal.
+Try it from the trusted client's namespace, e.g.:
+
+    ip netns exec ps-trusted curl --cacert build/acceptance/ps/files/ca.crt \\
+        -u read-only:"$(sed -n 's/^read-only=//p' build/acceptance/ps/files/passwords)" \\
+        https://198.19.0.1:9090/api/v1/targets
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def up(hold: float) -> int:
+    from tests.acceptance.stack import HOST_ADDRESS, PORTS, PREFIX, AcceptanceStack
+
+    with AcceptanceStack.start() as stack:
+        passwords = stack.files_dir / "passwords"
+        passwords.touch(mode=0o600)
+        passwords.chmod(0o600)
+        passwords.write_text("".join(f"{user}={password}\n" for user, password in stack.passwords.items()))
+        print(f"stack up: prometheus https://{HOST_ADDRESS}:{PORTS['prometheus']}/  alertmanager https://{HOST_ADDRESS}:{PORTS['alertmanager']}/")
+        print(f"  CA certificate: {stack.ca_file}")
+        print(f"  passwords (0600): {passwords}")
+        print(f"  clients: ip netns exec {PREFIX}-trusted ... / {PREFIX}-trusted2 / {PREFIX}-untrusted")
+        print(f"  audit log: {stack.audit_file()}")
+        for name, sandbox in stack.topo.sandboxes.items():
+            print(f"  {name}: netns {stack.topo.netns_of(name)}, log {sandbox.log_path}")
+        print(f"holding for up to {hold:.0f}s (Ctrl-C tears down)", flush=True)
+        deadline = time.monotonic() + hold
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        except KeyboardInterrupt:
+            print("tearing down")
+        finally:
+            passwords.unlink(missing_ok=True)
+    return 0
+
+
+def cleanup() -> int:
+    from tests.acceptance.harness import cleanup_stale
+    from tests.acceptance.stack import PREFIX
+
+    for line in cleanup_stale(PREFIX):
+        print(f"removed {line}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("up", help="start the acceptance stack and keep it up")
+    start.add_argument("--hold", type=float, default=600.0, help="seconds to keep it up (default 600)")
+    commands.add_parser("cleanup", help="remove namespaces and links a killed run left")
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print("the acceptance stack needs root (network namespaces, bwrap, iptables)", file=sys.stderr)
+        return 1
+    if args.command == "up":
+        return up(args.hold)
+    return cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
