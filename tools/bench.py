@@ -63,6 +63,7 @@ SCALE_TARGETS = (10, 100, 1000)
 UNIT_SUITES = ("tests/unit", "tests/render", "tests/rules")
 BUSY_PATTERN = re.compile(r"pytest|(^|/)wrk( |$)|tools[./](bench|render)|promtool|/usr/bin/prometheus|nginx: worker|amtool|mypy|ruff")
 RANGE_SECONDS = 3600
+C1_QUERY = "instant@1"  # the instant query on one connection: unloaded latency
 RANGE_STEP_S = 15
 
 
@@ -393,6 +394,15 @@ class LoadBench:
                             f"p99 {result.p99_us / 1000:7.2f} ms  errors {result.errors}  other load {run.other_busy_cores:.2f} cores"
                         )
                         runs.append(run)
+            if self.args.c1_duration > 0 and "instant" in queries:
+                # Unloaded latency: one connection, nothing queues for a CPU; the overhead per request.
+                requests = dict(queries)
+                requests[C1_QUERY] = queries["instant"]
+                for path in self.paths:
+                    run = self.measure(targets[path], scripts[path], C1_QUERY, queries["instant"], 1, connections=1, duration=self.args.c1_duration)
+                    log(f"1 connection  {path:<8} {run.result.rps:9.1f} req/s  p50 {run.result.p50_us / 1000:7.2f} ms  p99 {run.result.p99_us / 1000:7.2f} ms  errors {run.result.errors}")
+                    runs.append(run)
+                queries = requests
         summaries = {query: query_summary([r for r in runs if r.query == query], request) for query, request in queries.items()}
         return {
             "summaries": summaries,
@@ -403,7 +413,8 @@ class LoadBench:
                 "duration_s": self.args.duration,
                 "rounds": self.args.rounds,
                 "warmup_s": self.args.warmup,
-                "aggregation": "median over rounds; path order rotated each round",
+                "aggregation": "median over rounds (best round too: interference only slows a run down); path order rotated each round",
+                "unloaded": f"{C1_QUERY}: the instant query on 1 connection, {self.args.c1_duration}s per path, after the rounds",
                 "paths": {p: PATH_DESCRIPTIONS.get(p, f"EXPERIMENT: a proxy running {self.variants.get(p)}") for p in self.paths},
                 "nginx_workers": nginx_workers,
                 "idle_cores": self.idle_cores,
@@ -442,10 +453,12 @@ class LoadBench:
             raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from the proxied path, expected 401")
         log("sanity: every path answers 200 with data; a wrong password gets 401")
 
-    def wrk(self, target: Target, script: Path, request: str, duration: int) -> tuple[subprocess.CompletedProcess[str], float]:
+    def wrk(self, target: Target, script: Path, request: str, duration: int, connections: int | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
+        connections = connections or self.args.connections
+        threads = min(self.args.threads, connections)
         argv = [
             "env", f"LD_PRELOAD={self.shim}", *(f"{k}={v}" for k, v in target.env.items()),
-            "wrk", f"-t{self.args.threads}", f"-c{self.args.connections}", f"-d{duration}s", "--timeout", "10s",
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
             "-s", str(script), target.base_url + request,
         ]  # fmt: skip
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -472,13 +485,13 @@ class LoadBench:
         match = re.search(r'^net_conntrack_listener_conn_accepted_total\{listener_name="http"\} (\S+)$', result.stdout, re.MULTILINE)
         return int(float(match.group(1))) if match else None
 
-    def measure(self, target: Target, script: Path, query: str, request: str, round_number: int) -> Run:
+    def measure(self, target: Target, script: Path, query: str, request: str, round_number: int, *, connections: int | None = None, duration: int | None = None) -> Run:
         pids = {name: _netns_pids(self.topo.netns_of(member)) for name, member in target.cpu_components.items()}
         accepted_before = self.prometheus_accepted()
         cpu_before = {name: process_cpu(p) for name, p in pids.items()}
         harness_before = sum(os.times()[:2])
         busy_before, irq_before, total_before = cpu_times()
-        result, wrk_cpu = self.wrk(target, script, request, self.args.duration)
+        result, wrk_cpu = self.wrk(target, script, request, duration or self.args.duration, connections)
         busy_after, irq_after, total_after = cpu_times()
         cpu = {name: process_cpu(p) - cpu_before[name] for name, p in pids.items()}
         cpu["wrk"] = wrk_cpu
@@ -529,6 +542,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per path and query first")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--c1-duration", type=int, default=5, help="seconds per path of the instant query on 1 connection (0: skip)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--paths", default=",".join(PATHS), type=lambda s: [p for p in s.split(",") if p])
     parser.add_argument("--queries", default="", type=lambda s: [q for q in s.split(",") if q], help="instant,range (default both)")
@@ -542,7 +556,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.duration, args.rounds, args.warmup, args.scale_repeats = 3, 1, 1, 1
+        args.duration, args.rounds, args.warmup, args.scale_repeats, args.c1_duration = 3, 1, 1, 1, 2
     for variant in args.variant:
         name, _, conf = variant.partition("=")
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name) or name in PATHS or not Path(conf).is_file():

@@ -1,4 +1,6 @@
-"""The one deployed stack every acceptance test attacks (session-scoped: started once).
+"""The one deployed stack every acceptance test attacks: started once, for the first test that
+needs it, torn down right after the last test of this directory (so `make test` does not keep
+it running through the other suites), and in any case at the end of the session.
 
 Test modules run in file order (test_10_... to test_90_...): the destructive fault tests are
 last, the audit test just before them. `make acceptance` runs them all.
@@ -6,19 +8,30 @@ last, the audit test just before them. `make acceptance` runs them all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.acceptance.stack import AcceptanceStack
 
 TOOLS = ("bwrap", "ip", "iptables", "iptables-restore", "nginx", "prometheus", "prometheus-alertmanager", "setpriv", "nsenter", "curl", "openssl")
+HERE = Path(__file__).resolve().parent
+_running: list[contextlib.AbstractContextManager[AcceptanceStack]] = []
 
 
 def _missing() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def _tear_down() -> None:
+    while _running:
+        _running.pop().__exit__(None, None, None)
+        print(f"\n[acceptance] stack torn down; logs kept under {HERE.parents[1] / 'build' / 'acceptance'}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")
@@ -28,5 +41,17 @@ def stack() -> Iterator[AcceptanceStack]:
     missing = _missing()
     if missing:
         pytest.skip(f"missing tools (scripts/acceptance-deps.sh installs them): {', '.join(missing)}")
-    with AcceptanceStack.start() as running:
+    started = AcceptanceStack.start()
+    running = started.__enter__()
+    _running.append(started)
+    try:
         yield running
+    finally:
+        _tear_down()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last test of this directory: the stack goes (its fixture's own teardown, at
+    the end of the session, then has nothing left to do)."""
+    if nextitem is None or HERE not in Path(str(nextitem.path)).resolve().parents:
+        _tear_down()

@@ -244,15 +244,13 @@ class AcceptanceStack:
         `user` with no `password` sends the user's real password; `password` sends that one.
         """
         all_headers = {"Connection": "close", "User-Agent": "promshield-acceptance"}
-        authentic = False
         if user is not None:
-            real = self.passwords.get(user)
-            authentic = password is None and real is not None
-            all_headers["Authorization"] = basic(user, password if password is not None else str(real))
+            all_headers["Authorization"] = basic(user, password if password is not None else self.passwords[user])
         if form is not None:
             body = urlencode(form)
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
         all_headers.update(headers or {})
+        user, authentic = self.identify(all_headers.get("Authorization"))
         if pace and "Authorization" in all_headers:
             self.pacer.wait(all_headers["Authorization"])
         payload = body.encode() if isinstance(body, str) else body
@@ -265,6 +263,19 @@ class AcceptanceStack:
         if record:
             self.sent.append(Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status))
         return result
+
+    def identify(self, authorization: str | None) -> tuple[str | None, bool]:
+        """(the user an Authorization header names, whether it carries that user's password)."""
+        if not authorization:
+            return None, False
+        scheme, _, encoded = authorization.partition(" ")
+        if scheme.lower() != "basic":
+            return None, False
+        try:
+            name, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None, False
+        return name, self.passwords.get(name) == password
 
     def connection(self, client: str, service: str, timeout: float = 10.0) -> http.client.HTTPSConnection:
         """A connected (TLS) HTTP/1.1 connection to the proxy; reusable (keep-alive) with `send`."""
@@ -291,7 +302,7 @@ class AcceptanceStack:
             all_headers["Authorization"] = basic(user, password if password is not None else self.passwords[user])
         all_headers.update(headers or {})
         result = self._exchange(connection, service, method, path, all_headers, body, time.monotonic())
-        authentic = user is not None and password is None
+        user, authentic = self.identify(all_headers.get("Authorization"))
         self.sent.append(Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status))
         return result
 
@@ -415,8 +426,8 @@ class AcceptanceStack:
         database.chmod(0o644)
 
         networks, containers = from_recorded([(r.type, r.name, r.raw_inputs) for r in recorded.resources])
-        jobs = [c.name for c in containers if c.labels.get(f"{catalog.LABEL_PREFIX}.kind") == "job"]
-        assert not jobs, f"one-shot containers in the acceptance stack: {jobs} (use demo: false)"
+        others = {c.name: c.labels.get(f"{catalog.LABEL_PREFIX}.kind") for c in containers if c.labels.get(f"{catalog.LABEL_PREFIX}.kind") != "service"}
+        assert not others, f"the harness runs long-lived services only; this stack also registers {others} (one-shot jobs come with demo: true)"
         backend = next(n.name for n in networks if n.internal)
         extras = [
             ExtraNamespace("webhook", backend, ("webhook",)),

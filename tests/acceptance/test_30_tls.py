@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess  # nosec B404
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ def old_protocol_client(version: ssl.TLSVersion) -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.set_ciphers("ALL:@SECLEVEL=0")
-    context.minimum_version = version
-    context.maximum_version = version
+    with warnings.catch_warnings():  # offering TLS 1.0/1.1 is the point here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = version
+        context.maximum_version = version
     return context
 
 
