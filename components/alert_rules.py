@@ -454,7 +454,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
         ),
         _Alert(
             "InstanceManagerInstancesRestarting",
-            f"sum by (job, instance) (increase(instance_manager_instance_restarts_total{_sel(im)}[{rw}])) >= {t.managed_instance_restarts}",
+            f"sum without (managed_instance) (increase(instance_manager_instance_restarts_total{_sel(im)}[{rw}])) >= {t.managed_instance_restarts}",
             "0s",
             "warning",
             "Instances managed by {{ $labels.instance }} keep restarting",
@@ -464,7 +464,7 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
         ),
         _Alert(
             "InstanceManagerInstancesFailed",
-            f"sum by (job, instance) (instance_manager_instances{_sel(im, state='failed')}) > 0",
+            f"sum without (state) (instance_manager_instances{_sel(im, state='failed')}) > 0",
             t.instance_manager_failed_instances_for,
             "warning",
             "Instances managed by {{ $labels.instance }} have failed",

@@ -7,12 +7,19 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_command as command
 
+from components import catalog
 from components.firewall_rules import FirewallPlan, chain_name, render_apply_script, render_remove_script, with_privilege
 from components.settings import Settings
 
 
 def firewall_plan(settings: Settings) -> FirewallPlan:
-    return FirewallPlan(chain_name(settings.stack), settings.bind_address, settings.published_ports, settings.trusted_cidrs)
+    return FirewallPlan(
+        chain_name(settings.stack),
+        settings.bind_address,
+        settings.published_ports,
+        settings.trusted_cidrs,
+        protected_subnets=(catalog.EDGE_SUBNET, catalog.BACKEND_SUBNET),
+    )
 
 
 class Firewall(pulumi.ComponentResource):

@@ -26,6 +26,9 @@ class FirewallPlan:
     bind_address: str
     ports: Sequence[int]
     trusted_cidrs: Sequence[str]
+    # The stack's Docker subnets: a host that routes to a container's own address (Docker
+    # before 28 lets it) must not get around the published ports and the rules above.
+    protected_subnets: Sequence[str] = ()
 
     @property
     def family_tool(self) -> str:
@@ -56,6 +59,11 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
             if ipaddress.ip_network(cidr).version == version:
                 lines.append(f"-A {plan.chain} -s {cidr} {match} -j RETURN")
         lines.append(f"-A {plan.chain} {match} -j DROP")
+    for subnet in plan.protected_subnets:
+        if ipaddress.ip_network(subnet).version == version:
+            # `! -s`: the network's own members still talk to each other (with br_netfilter,
+            # Docker bridges send even that traffic through FORWARD).
+            lines.append(f"-A {plan.chain} ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP")
     return lines
 
 

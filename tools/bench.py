@@ -12,11 +12,21 @@ Method (README "Performance"):
              proxy's client certificate through a small LD_PRELOAD shim (tools/bench_lib.py)
     naive    a second proxy container (ports 9190/9193) whose config is the rendered one with
              `auth_basic` in the proxied location: bcrypt on every request (the seed's design)
-- Two requests: the instant query `up` and a query_range of `up` over the last hour (step 15s).
-- Per path: median over rounds of requests/s, p50, p90, p99; the CPU used by the proxy, Prometheus
-  and wrk during each run (per request), and what the rest of the machine used meanwhile.
+- Two requests: the instant query `up` and a query_range of `up` over the last hour (step 15s;
+  the TSDB is fresh, so it holds the minutes since start). Then `instant@1`: the instant query on
+  one connection per path, the latency a request pays with nothing queued for a CPU.
+- Per path: median (and best) over rounds of requests/s, p50, p90, p99; the CPU used per request
+  by the proxy, Prometheus, wrk, the network softirq and this process (the containers' log
+  pumps), and the load the rest of the machine added meanwhile (other people's test runs).
 - Program scale: `run_program` (mocks) for 10, 100 and 1000 Trade Engine targets, each in a fresh
   interpreter, best of 3; and the wall time of the unit, render and rules suites.
+- Before measuring it waits (bounded, --idle-timeout) until no other test run, benchmark or
+  harness server is running; what was still running is written to the output.
+
+Experiments: `--variant NAME=nginx.conf` adds a proxied path served by a proxy running that file,
+`--proxy-conf` replaces the proxied path's config (start from the rendered one, left after a run in
+build/acceptance/psb/containers/promshield-bench-proxy/files/etc/nginx/nginx.conf); `--paths`,
+`--queries`, `--rounds`, `--duration` narrow a run.
 
 Needs root (the harness), wrk and a C compiler (the client-certificate shim). Writes build/bench.json.
 """

@@ -192,9 +192,15 @@ class AcceptanceStack:
         return self.topo.sandbox(self.container(service)).run_dir / "files" / container_path.lstrip("/")
 
     def firewall_command(self, which: str = "create") -> str:
+        """The command exactly as the program registers it."""
         commands = [r for r in self.recorded.resources if r.type == LOCAL_COMMAND]
         assert len(commands) == 1, [r.name for r in commands]
         return str(commands[0].inputs[which])
+
+    def firewall_script(self, which: str = "create") -> str:
+        """The registered command with the stack's Docker subnets mapped to the harness's
+        (the rules name the edge and backend subnets; nothing else changes)."""
+        return self.topo.translate(self.firewall_command(which)) + "\n"
 
     def generated_secrets(self) -> dict[str, str]:
         """Every value the stack generated that must stay secret: user passwords, the digest key."""
@@ -449,7 +455,7 @@ class AcceptanceStack:
                 listening = functools.partial(topo.client("host").can_connect, topo.address_of(extra), port, 0.5)
                 wait_until(listening, timeout=15, interval=0.1, what=f"{extra} listening")
             # The firewall exactly as the program registers it (command:local:Command `create`).
-            topo.apply_host_script(stack.firewall_command("create") + "\n")
+            topo.apply_host_script(stack.firewall_script("create"))
             topo.start_all()
             stack.started_at = time.time()
             stack.warm_up()

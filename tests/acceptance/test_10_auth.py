@@ -80,9 +80,9 @@ def test_unauthenticated_requests_get_a_basic_challenge(stack: AcceptanceStack) 
 
 def test_unauthenticated_requests_do_not_lock_real_users_out(stack: AcceptanceStack) -> None:
     """Requests WITHOUT credentials need no password check, yet the proxy sends them to its
-    bcrypt checker, whose per-client budget (5/s, burst 20) they use up: afterwards a real
-    user's login from the same address (a cache miss) is refused with 401, and the 401s lose
-    their WWW-Authenticate challenge. Any unauthenticated client (a health probe, a browser's
+    bcrypt checker, whose per-client budget (5/s, burst 20) they use up: while they keep coming,
+    a real user's login from the same address (a cache miss) is refused with 401, and the
+    flood's own 401s lose their WWW-Authenticate challenge. Any unauthenticated client (a health probe, a browser's
     first request, an attacker sharing a NAT address) can lock out the real users behind it.
 
     Runs first on `trusted2`, whose budget is untouched before this module.

@@ -39,7 +39,7 @@ def reaches(stack: AcceptanceStack, client: str, port: int) -> int | None:
 def restore_firewall(stack: AcceptanceStack) -> Iterator[None]:
     """Whatever a test does to the host's rules, the program's firewall is back afterwards."""
     yield
-    stack.topo.apply_host_script(stack.firewall_command("create") + "\n")
+    stack.topo.apply_host_script(stack.firewall_script("create"))
     for port in PORTS.values():
         assert reaches(stack, "untrusted", port) is None
 
@@ -58,29 +58,32 @@ def test_trusted_clients_can_connect(stack: AcceptanceStack, client: str, port: 
 def test_host_rules_are_exactly_the_programs(stack: AcceptanceStack) -> None:
     create = stack.firewall_command("create")
     assert create.startswith("sh -c "), "firewallSudo: false in the acceptance stack"
-    recorded_rules = [line for line in create.splitlines() if line.startswith(f"-A {CHAIN} ")]
+    recorded_rules = [line for line in stack.firewall_script("create").splitlines() if line.startswith(f"-A {CHAIN} ")]
     saved = stack.topo.iptables_save()
     live_rules = [line for line in saved.splitlines() if line.startswith(f"-A {CHAIN} ")]
 
     # iptables-save prints rules normalised (e.g. "-s 198.19.0.10/32" stays, match order may
     # differ); compare the meaning: source, port, destination, verdict.
-    def meaning(rule: str) -> tuple[str | None, str, str, str]:
+    def meaning(rule: str) -> tuple[str | None, str | None, str, str]:
         source = re.search(r"-s (\S+)", rule)
         port = re.search(r"--ctorigdstport (\d+)", rule)
-        destination = re.search(r"--ctorigdst (\S+?)(?:/32)?(?:\s|$)", rule)
+        destination = re.search(r"(?:--ctorigdst|-d) (\S+?)(?:/32)?(?:\s|$)", rule)
         verdict = rule.rsplit("-j ", 1)[1].strip()
-        assert port and destination, rule
-        return (source.group(1) if source else None, port.group(1), destination.group(1), verdict)
+        assert destination, rule
+        return (source.group(1) if source else None, port.group(1) if port else None, destination.group(1), verdict)
 
     assert [meaning(r) for r in live_rules] == [meaning(r) for r in recorded_rules]
-    assert {meaning(r)[0] for r in live_rules} == {f"{TRUSTED}/32", f"{TRUSTED2}/32", None}
+    assert {meaning(r)[0] for r in live_rules if meaning(r)[1]} == {f"{TRUSTED}/32", f"{TRUSTED2}/32", None}
+    # the stack's own subnets: only DNATed (published) connections may enter
+    guarded = [r for r in live_rules if meaning(r)[1] is None]
+    assert len(guarded) == 2 and all("! --ctstate DNAT" in r and r.endswith("-j DROP") for r in guarded), guarded
     docker_user = [line for line in saved.splitlines() if line.startswith("-A DOCKER-USER ")]
     assert docker_user[0] == f"-A DOCKER-USER -j {CHAIN}", docker_user
 
 
 def test_applying_twice_changes_nothing(stack: AcceptanceStack) -> None:
     before = stack.topo.iptables_save()
-    stack.topo.apply_host_script(stack.firewall_command("create") + "\n")
+    stack.topo.apply_host_script(stack.firewall_script("create"))
     after = stack.topo.iptables_save()
 
     def rules(text: str) -> list[str]:
@@ -100,7 +103,7 @@ def test_untrusted_packets_are_dropped_in_forward_not_input(stack: AcceptanceSta
 
 def test_seed_input_rules_let_the_untrusted_client_through(stack: AcceptanceStack, restore_firewall: None) -> None:
     """Replace our rules with the seed's INPUT-chain rules: the untrusted client gets in."""
-    stack.topo.apply_host_script(stack.firewall_command("delete") + "\n")
+    stack.topo.apply_host_script(stack.firewall_script("delete"))
     assert CHAIN not in stack.topo.iptables_save(), "the program's delete command removes its chain and jump"
     seed = seed_input_rules([f"{TRUSTED}/32", f"{TRUSTED2}/32"], list(PORTS.values()))
     stack.topo.apply_host_script("iptables-restore -w --noflush <<'RULES'\n*filter\n" + "\n".join(seed) + "\nCOMMIT\nRULES\n")

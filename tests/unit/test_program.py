@@ -357,6 +357,8 @@ def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
     assert "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j RETURN" in create
     assert "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP" in create
     assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create and "INPUT" not in create
+    for subnet in (catalog.EDGE_SUBNET, catalog.BACKEND_SUBNET):
+        assert f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP" in create
     assert "iptables -w -D DOCKER-USER -j PROMSHIELD-DEV" in delete and "-X PROMSHIELD-DEV" in delete
     assert rules.inputs["update"] == create
 
