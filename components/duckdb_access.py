@@ -14,7 +14,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components import catalog
-from components.duckdb_exporter_config import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, container_database_path, image_tag, render_exporter_config
+from components.duckdb_exporter_config import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
 from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
 from components.pki import Certificate
 from components.prometheus_config import ScrapeJob, stack_mtls
@@ -36,7 +36,7 @@ def exporter_files(args: DuckDbAccessArgs) -> list[UploadFile]:
     assert args.settings.duckdb is not None  # noqa: S101 - the component exists only with duckdb settings
     tls_dir = SERVICE.tls_dir
     return [
-        config_file(CONFIG_FILE, render_exporter_config(args.settings.duckdb, args.settings.demo)),
+        config_file(CONFIG_FILE, render_exporter_config(args.settings.duckdb)),
         config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
         config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
         secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
@@ -74,7 +74,7 @@ class DuckDbAccess(pulumi.ComponentResource):
             opts=child,
         )
         self.demo_volume = None
-        if settings.demo:
+        if duckdb.demo:
             self.demo_volume = self._demo_database(name, settings)
             mounts: dict[str, object] = {"volumes": [(self.demo_volume.name, SERVICE.data_dir, True)]}
         else:
@@ -92,7 +92,7 @@ class DuckDbAccess(pulumi.ComponentResource):
             stack=settings.stack,
             **mounts,  # type: ignore[arg-type]
         )
-        depends = [self._seeder] if settings.demo else []
+        depends = [self._seeder] if duckdb.demo else []
         self.container = hardened_container(
             f"{name}-container", f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}", plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
         )
@@ -121,7 +121,3 @@ class DuckDbAccess(pulumi.ComponentResource):
         self._seeder = hardened_container(f"{name}-demo-seed", f"{catalog.PROJECT}-{settings.stack}-demo-duckdb-seed", seed, pulumi.ResourceOptions(parent=self))
         return volume
 
-
-def database_path_in_container(settings: Settings) -> str:
-    assert settings.duckdb is not None  # noqa: S101
-    return container_database_path(settings.duckdb, settings.demo)

@@ -18,17 +18,17 @@ IMAGE_REPOSITORY = "promshield/duckdb-exporter"
 DEMO_DATABASE_FILE = "demo.duckdb"
 
 
-def container_database_path(duckdb: DuckDbSettings, demo: bool) -> str:
+def container_database_path(duckdb: DuckDbSettings) -> str:
     """The database's path inside the exporter: its host directory is mounted read-only at /data."""
-    name = DEMO_DATABASE_FILE if demo else PurePosixPath(duckdb.database_path).name
+    name = DEMO_DATABASE_FILE if duckdb.demo else PurePosixPath(duckdb.database_path).name
     return f"{SERVICE.data_dir}/{name}"
 
 
-def render_exporter_config(duckdb: DuckDbSettings, demo: bool) -> str:
+def render_exporter_config(duckdb: DuckDbSettings) -> str:
     tls_dir = SERVICE.tls_dir
     return yaml.safe_dump(
         {
-            "database": container_database_path(duckdb, demo),
+            "database": container_database_path(duckdb),
             "listen_address": "0.0.0.0",  # noqa: S104 - inside its container, on the internal backend network only
             "port": SERVICE.port,
             "metrics_table": duckdb.metrics_table,

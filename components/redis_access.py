@@ -101,7 +101,7 @@ class RedisAccess(pulumi.ComponentResource):
         self.demo = None
         self.demo_admin_password = None
         depends: list[pulumi.Resource] = []
-        if settings.demo:
+        if redis.demo:
             self.demo = self._demo_redis(name, settings, redis, args)
             depends.append(self.demo)
         else:
@@ -132,7 +132,7 @@ class RedisAccess(pulumi.ComponentResource):
         if redis.tls and redis.tls_ca_pem:
             self.files.append(config_file(REDIS_CA_FILE, redis.tls_ca_pem))
         networks = [NetworkAttachment(args.backend_network, [EXPORTER.name])]
-        if not settings.demo:
+        if not redis.demo:
             networks.append(NetworkAttachment(args.edge_network))  # the trading Redis is not on this host
         plan = ContainerPlan(
             service=EXPORTER,

@@ -121,6 +121,7 @@ class RedisSettings:
     exporter_username: str
     check_keys: tuple[str, ...]
     instance_label: str
+    demo: bool = False  # the stack deploys this Redis itself (demo: true and no redis settings)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class DuckDbSettings:
     probe_queries: Mapping[str, str]
     memory_limit: str
     threads: int
+    demo: bool = False  # the stack creates and seeds this database itself (demo: true, no duckdb settings)
 
 
 @dataclass(frozen=True)
@@ -549,13 +551,14 @@ def _read_redis(r: _Reader, demo: bool) -> RedisSettings | None:
     raw = r.structured("redis", None, dict)
     if raw is None and not demo:
         return None
+    is_demo = raw is None
     raw = raw or {}
-    address = raw.get("address", f"{catalog.DEMO_REDIS.name}:{catalog.DEMO_REDIS.port}" if demo else None)
+    address = raw.get("address", f"{catalog.DEMO_REDIS.name}:{catalog.DEMO_REDIS.port}" if is_demo else None)
     if not isinstance(address, str) or not HOST_PORT.match(address):
         r.problem("redis.address", address, "expected host:port of the Redis to monitor")
         address = "invalid:6379"
     password = r.secret("redisAdminPassword")
-    if password is None and not demo:
+    if password is None and not is_demo:
         r.problem("redisAdminPassword", None, "managing the exporter's ACL user needs the Redis admin password: pulumi config set --secret redisAdminPassword ...")
     check_keys = raw.get("checkKeys", [])
     if not isinstance(check_keys, list) or not all(isinstance(k, str) and k and " " not in k for k in check_keys):
@@ -573,6 +576,7 @@ def _read_redis(r: _Reader, demo: bool) -> RedisSettings | None:
         exporter_username=str(raw.get("exporterUsername", "prometheus")),
         check_keys=tuple(check_keys),
         instance_label=str(raw.get("instanceLabel", "RTS")),
+        demo=is_demo,
     )
 
 
@@ -580,8 +584,9 @@ def _read_duckdb(r: _Reader, demo: bool) -> DuckDbSettings | None:
     raw = r.structured("duckdb", None, dict)
     if raw is None and not demo:
         return None
+    is_demo = raw is None
     raw = raw or {}
-    path = raw.get("databasePath", "/var/lib/promshield/demo.duckdb" if demo else None)
+    path = raw.get("databasePath", "/var/lib/promshield/demo.duckdb" if is_demo else None)
     if not isinstance(path, str) or not path.startswith("/"):
         r.problem("duckdb.databasePath", path, "expected the absolute host path of the DuckDB file to monitor")
         path = "/invalid"
@@ -601,7 +606,7 @@ def _read_duckdb(r: _Reader, demo: bool) -> DuckDbSettings | None:
     if not isinstance(threads, int) or not 1 <= threads <= 16:
         r.problem("duckdb.threads", threads, "expected an integer between 1 and 16")
         threads = 1
-    return DuckDbSettings(path, table, MappingProxyType(dict(probes)), memory, threads)
+    return DuckDbSettings(path, table, MappingProxyType(dict(probes)), memory, threads, demo=is_demo)
 
 
 def _read_thresholds(r: _Reader) -> AlertThresholds:

@@ -77,7 +77,9 @@ CONFIG: dict[str, Any] = {
     "users": [{"name": name, "role": role} for name, role in USERS.items()],
     "alertmanagerReceivers": [{"name": "test", "webhookUrl": f"http://webhook:{WEBHOOK_PORT}/alerts"}],
     "limits": {"requestsPerSecond": RATE_PER_SECOND, "burst": BURST, "connectionsPerClient": CONNECTIONS_PER_CLIENT, "maxBodyBytes": MAX_BODY_BYTES},
-    "demo": False,
+    # demo: the stack deploys its own Redis (ACL users only) with the exporter's user rendered
+    # in; DuckDB is configured, so it is read from a host directory (a writer can lock it).
+    "demo": True,
     "duckdb": {"databasePath": f"{DUCKDB_HOST_DIR}/metrics.duckdb"},
     "instanceManagerTargets": [{"address": f"fake-im:{FAKE_IM_PORT}", "labels": {"desk": "acceptance"}}],
     "tradeEngineTargets": [{"address": f"fake-te:{FAKE_TE_PORT}"}],

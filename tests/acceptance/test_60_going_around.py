@@ -37,7 +37,7 @@ def test_only_the_published_ports_answer_on_the_host_address(stack: AcceptanceSt
     assert open_ports == ([] if client == "untrusted" else [9090, 9093])
 
 
-@pytest.mark.parametrize("service", ["prometheus", "alertmanager", "duckdb-exporter"])
+@pytest.mark.parametrize("service", ["prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis"])
 def test_backend_services_have_no_route_out(stack: AcceptanceStack, service: str) -> None:
     """A compromised backend cannot reach the LAN or the Docker host (internal network)."""
     name = stack.container(service)

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.stack import FIRING_ALERT, AcceptanceStack, wait_until
+from tests.acceptance.stack import FIRING_ALERT, AcceptanceStack, container_name, wait_until
 
 pytestmark = pytest.mark.acceptance
 
-EXPECTED_JOBS = {"prometheus", "alertmanager", "duckdb", "instance-manager", "trade-engine"}
+EXPECTED_JOBS = {"prometheus", "alertmanager", "duckdb", "redis", "instance-manager", "trade-engine"}
 
 
 def active_targets(stack: AcceptanceStack) -> list[dict[str, Any]]:
@@ -35,7 +35,7 @@ def test_prometheus_scrapes_every_target(stack: AcceptanceStack) -> None:
         raise AssertionError(f"targets not all up: {summary}") from None
     schemes = {t["labels"]["job"]: t["scrapeUrl"].split(":", 1)[0] for t in targets}
     # The stack's own services are scraped over (m)TLS; the fake trading services are plain http.
-    assert schemes == {"prometheus": "https", "alertmanager": "https", "duckdb": "https", "instance-manager": "http", "trade-engine": "http"}
+    assert schemes == {"prometheus": "https", "alertmanager": "https", "duckdb": "https", "redis": "https", "instance-manager": "http", "trade-engine": "http"}
     instance_manager = next(t for t in targets if t["labels"]["job"] == "instance-manager")
     assert instance_manager["labels"]["desk"] == "acceptance"
 
@@ -109,3 +109,26 @@ def test_container_healthchecks_pass(stack: AcceptanceStack, service: str) -> No
     result = sandbox.healthcheck()
     assert result is not None, "every container has a healthcheck"
     assert result.returncode == 0, (sandbox.spec.healthcheck, result.stdout[-300:], result.stderr[-300:])
+
+
+def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStack) -> None:
+    """The exporter logs in as the ACL user the program rendered into the demo Redis: it reports
+    Redis up, and the same credentials can neither write nor read keys nor administer."""
+    import json
+
+    from components.redis_access import PASSWORD_FILE
+
+    def redis_up() -> list[dict[str, Any]]:
+        return [s for s in stack.query('redis_up{job="redis"}') if s["value"][1] == "1"]
+
+    (sample,) = wait_until(redis_up, timeout=30, interval=1, what="redis_up 1")
+    assert sample["metric"]["redis_instance"] == "RTS"
+    assert stack.query('redis_connected_clients{job="redis"}'), "the exporter's usual metrics"
+    (_, password) = json.loads(stack.recorded.container_files(container_name("redis-exporter"))[PASSWORD_FILE]["content"]).popitem()
+    # The password goes through stdin (AUTH as the first command), never a command line.
+    script = f"AUTH prometheus {password}\nINFO server\nSET promshield:probe 1\nGET anykey\nCONFIG SET maxmemory 1\nACL LIST\nFLUSHALL\n"
+    result = stack.topo.container_exec(container_name("demo-redis"), ["redis-cli", "-p", "6379"], input=script)
+    replies = result.stdout.splitlines()
+    assert replies[0] == "OK" and any(line.startswith("redis_version:") for line in replies), result.stdout
+    denied = [line for line in replies if "NOPERM" in line]
+    assert len(denied) == 5, result.stdout  # SET, GET, CONFIG SET, ACL LIST, FLUSHALL
