@@ -336,20 +336,24 @@ def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
 
 
 # --- program scale --------------------------------------------------------------------------
-def scale_growth(seconds_by_targets: Mapping[int, float]) -> dict[str, Any]:
+def scale_growth(seconds_by_targets: Mapping[int, float], noise_s: float = 0.2) -> dict[str, Any]:
     """Marginal cost per target between successive sizes, and whether growth is at most linear.
 
-    Growth counts as linear when the marginal cost per target over the largest step is at most
-    twice the one over the previous step, or the whole step costs under half a second (noise)."""
+    Only steps whose cost rises by more than `noise_s` say anything; growth counts as superlinear
+    when the marginal cost per target of such a step is over 1.5 times that of the previous one."""
     sizes = sorted(seconds_by_targets)
     marginal: dict[str, float] = {}
-    verdict = "linear"
-    previous_rate: float | None = None
+    measurable: list[float] = []
     for low, high in itertools.pairwise(sizes):
         delta = seconds_by_targets[high] - seconds_by_targets[low]
         rate_ms = 1000.0 * delta / (high - low)
         marginal[f"{low}->{high}"] = round(rate_ms, 3)
-        if previous_rate is not None and delta > 0.5 and rate_ms > 2 * max(previous_rate, 0.05):
-            verdict = "superlinear"
-        previous_rate = rate_ms
-    return {"marginal_ms_per_target": marginal, "growth": verdict}
+        if delta > noise_s:
+            measurable.append(rate_ms)
+    if len(measurable) < 2:
+        verdict = "linear or better (increments within noise)"
+    elif any(later > 1.5 * earlier for earlier, later in itertools.pairwise(measurable)):
+        verdict = "superlinear"
+    else:
+        verdict = "linear"
+    return {"marginal_ms_per_target": marginal, "growth": verdict, "growth_rule": f"steps rising more than {noise_s}s compared; superlinear if one costs over 1.5x per target the previous"}

@@ -77,5 +77,6 @@ def test_summary_ratios_and_table() -> None:
 
 
 def test_scale_growth_verdict() -> None:
-    assert scale_growth({10: 1.0, 100: 1.1, 1000: 2.0})["growth"] == "linear"
+    assert scale_growth({10: 1.0, 100: 1.1, 1000: 2.0, 2000: 3.0})["growth"] == "linear"
+    assert scale_growth({10: 1.0, 100: 1.01, 1000: 1.5})["growth"].startswith("linear or better")
     assert scale_growth({10: 1.0, 100: 1.5, 1000: 40.0})["growth"] == "superlinear"
