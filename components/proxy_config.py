@@ -25,6 +25,7 @@ AUTH_CACHE_SECONDS = 60  # a changed or removed password stops working within th
 PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses only)
 PASSWORD_CHECK_BURST = 20
 PROXY_READ_TIMEOUT = "130s"  # above Prometheus' --query.timeout
+UPSTREAM_KEEPALIVE = 8  # idle connections per worker to each backend (see nginx.conf.j2)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def render_nginx_conf(settings: Settings, worker_processes: str = "auto") -> str
         client_key_file=catalog.TLS_CLIENT_KEY_FILE,
         ca_file=catalog.TLS_CA_FILE,
         proxy_read_timeout=PROXY_READ_TIMEOUT,
+        upstream_keepalive=UPSTREAM_KEEPALIVE,
         audit_log_file=catalog.PROXY_AUDIT_LOG_FILE,
         htpasswd_file=catalog.PROXY_HTPASSWD_FILE,
     )

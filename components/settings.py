@@ -190,7 +190,7 @@ DEFAULT_LIMITS = Limits(
     burst=40,
     connections_per_client=10,
     max_body_bytes=1024 * 1024,
-    backend_max_connections=64,
+    backend_max_connections=256,  # > proxy workers x UPSTREAM_KEEPALIVE on hosts with many cores
 )
 DEFAULT_PROBE_QUERIES = {"metrics_rows": "SELECT count(*) FROM metrics"}
 MIN_PASSWORD_LENGTH = 12

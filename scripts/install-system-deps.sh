@@ -12,6 +12,7 @@ PACKAGES=(
   prometheus-redis-exporter  # the real redis_exporter
   bubblewrap iproute2 iptables  # acceptance sandboxes, namespaces, firewall
   curl openssl wrk testssl.sh bsdextrautils procps psmisc
+  gcc libc6-dev              # make bench: the small shim that gives wrk a client certificate
 )
 
 missing=()

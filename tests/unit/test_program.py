@@ -174,7 +174,7 @@ def test_prometheus_command(any_stack: RecordedStack) -> None:
     assert f"--config.file={catalog.PROMETHEUS_CONFIG_FILE}" in command
     assert f"--web.config.file={catalog.PROMETHEUS_WEB_CONFIG_FILE}" in command
     assert ":9090" in next(c for c in command if c.startswith("--web.listen-address="))
-    assert "--web.max-connections=64" in command
+    assert "--web.max-connections=256" in command
     assert "--log.format=json" in command and "--web.enable-lifecycle" in command
     assert any(c.startswith("--storage.tsdb.retention.time=") for c in command)
     assert "--web.enable-admin-api" not in command
