@@ -19,7 +19,7 @@ from tests.acceptance.stack import AcceptanceStack
 pytestmark = pytest.mark.acceptance
 
 USER = "ops"
-NEW_PASSWORD = "a-brand-new-password-for-ops"  # noqa: S105 - test credential for a throwaway stack
+NEW_PASSWORD = "a-brand-new-password-for-ops"
 
 
 def status(stack: AcceptanceStack, password: str) -> int:
