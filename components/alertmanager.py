@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from components import catalog
 from components.alertmanager_config import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
 from components.images import pulled_image
 from components.pki import Certificate
 from components.prometheus_config import TlsClient, render_healthcheck_client, render_web_config
@@ -57,12 +57,7 @@ class Alertmanager(pulumi.ComponentResource):
         super().__init__("promshield:index:Alertmanager", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        self.data_volume = docker.Volume(
-            f"{name}-data",
-            name=f"{catalog.PROJECT}-{settings.stack}-alertmanager-data",
-            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-        )
+        self.data_volume = stack_volume(f"{name}-data", settings.stack, "alertmanager-data", self, keep=True)
         image = pulled_image(f"{name}-image", settings.images["alertmanager"], child)
         self.files = alertmanager_files(args)
         networks = [NetworkAttachment(args.backend_network, [SERVICE.name], catalog.BACKEND_ADDRESSES[SERVICE.name])]
@@ -89,7 +84,7 @@ class Alertmanager(pulumi.ComponentResource):
         )
         self.container = hardened_container(
             f"{name}-container",
-            f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}",
+            catalog.resource_name(settings.stack, SERVICE.name),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )

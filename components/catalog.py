@@ -105,6 +105,11 @@ DEFAULT_IMAGES: dict[str, str] = {
 
 
 
+def resource_name(stack: str, name: str) -> str:
+    """Docker names of the stack's containers and volumes: `promshield-<stack>-<name>`."""
+    return f"{PROJECT}-{stack}-{name}"
+
+
 def image_version(reference: str) -> str:
     """The version in a pinned tag: `nginxinc/nginx-unprivileged:1.30.6-alpine` -> `1.30.6`."""
     tag = reference.rsplit(":", 1)[1]

@@ -15,7 +15,7 @@ import pulumi_docker as docker
 
 from components import catalog
 from components.duckdb_exporter_config import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume, tmpfs_for
 from components.pki import Certificate
 from components.prometheus_config import ScrapeJob, stack_mtls
 from components.settings import Settings
@@ -94,18 +94,13 @@ class DuckDbAccess(pulumi.ComponentResource):
         )
         depends = [self._seeder] if duckdb.demo else []
         self.container = hardened_container(
-            f"{name}-container", f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}", plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
+            f"{name}-container", catalog.resource_name(settings.stack, SERVICE.name), plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
         )
         self.register_outputs({"container_name": self.container.name})
 
     def _demo_database(self, name: str, settings: Settings) -> docker.Volume:
         """The dev stack's demo database: a volume seeded once by a one-shot run of the image."""
-        volume = docker.Volume(
-            f"{name}-demo-data",
-            name=f"{catalog.PROJECT}-{settings.stack}-demo-duckdb",
-            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        volume = stack_volume(f"{name}-demo-data", settings.stack, "demo-duckdb", self)
         seed = ContainerPlan(
             service=SERVICE,
             image=self.image.repo_digest.apply(lambda digest: digest or image_tag()),
@@ -118,6 +113,6 @@ class DuckDbAccess(pulumi.ComponentResource):
             stack=settings.stack,
             one_shot=True,
         )
-        self._seeder = hardened_container(f"{name}-demo-seed", f"{catalog.PROJECT}-{settings.stack}-demo-duckdb-seed", seed, pulumi.ResourceOptions(parent=self))
+        self._seeder = hardened_container(f"{name}-demo-seed", catalog.resource_name(settings.stack, "demo-duckdb-seed"), seed, pulumi.ResourceOptions(parent=self))
         return volume
 

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.catalog import LABEL_PREFIX, MODE_CONFIG, MODE_SECRET, PROJECT, Service
+from components.catalog import resource_name as catalog_resource_name
 
 DEFAULT_MEMORY_MB = 256
 DEFAULT_PIDS_LIMIT = 128
@@ -96,6 +97,16 @@ class ContainerPlan:
         if self.config_carrier:
             return "config"
         return "job" if self.one_shot else "service"
+
+
+def stack_volume(resource_name: str, stack: str, name: str, parent: pulumi.Resource, *, keep: bool = False) -> docker.Volume:
+    """A named volume `promshield-<stack>-<name>`; `keep`: data that outlives `pulumi destroy`."""
+    return docker.Volume(
+        resource_name,
+        name=catalog_resource_name(stack, name),
+        labels=[docker.VolumeLabelArgs(label=f"{LABEL_PREFIX}.stack", value=stack)],
+        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=keep),
+    )
 
 
 def tmpfs_for(service: Service, path: str, size_mb: int = 16) -> dict[str, str]:
@@ -221,7 +232,7 @@ def hardened_container(
             name=f"{container_name}-config",
             labels=[docker.VolumeLabelArgs(label=f"{LABEL_PREFIX}.stack", value=plan.stack)],
             opts=pulumi.ResourceOptions(parent=opts.parent),
-        )
+        )  # named after its container, which may live outside the stack's naming scheme
         carrier = docker.Container(  # type: ignore[call-overload]
             f"{resource_name}-config",
             name=f"{container_name}-config",

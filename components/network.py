@@ -9,7 +9,7 @@ from components import catalog
 
 
 def network_name(stack: str, role: str) -> str:
-    return f"{catalog.PROJECT}-{stack}-{role}"
+    return catalog.resource_name(stack, role)
 
 
 class Networks(pulumi.ComponentResource):

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components import catalog
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
 from components.images import pulled_image
 from components.pki import Certificate
 from components.prometheus_config import (
@@ -72,13 +72,7 @@ class Prometheus(pulumi.ComponentResource):
         super().__init__("promshield:index:Prometheus", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        self.data_volume = docker.Volume(
-            f"{name}-data",
-            name=f"{catalog.PROJECT}-{settings.stack}-prometheus-data",
-            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
-            # Kept when the stack is destroyed or the volume replaced: metrics history is data.
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-        )
+        self.data_volume = stack_volume(f"{name}-data", settings.stack, "prometheus-data", self, keep=True)
         image = pulled_image(f"{name}-image", settings.images["prometheus"], child)
         self.files = prometheus_files(args)
         plan = ContainerPlan(
@@ -97,7 +91,7 @@ class Prometheus(pulumi.ComponentResource):
         )
         self.container = hardened_container(
             f"{name}-container",
-            f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}",
+            catalog.resource_name(settings.stack, SERVICE.name),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )

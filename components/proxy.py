@@ -13,7 +13,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components import catalog
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, tmpfs_for
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume, tmpfs_for
 from components.images import pulled_image
 from components.pki import Certificate
 from components.proxy_config import render_nginx_conf, render_njs
@@ -68,12 +68,7 @@ class Proxy(pulumi.ComponentResource):
         super().__init__("promshield:index:Proxy", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        self.audit_volume = docker.Volume(
-            f"{name}-audit",
-            name=f"{catalog.PROJECT}-{settings.stack}-proxy-audit",
-            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-        )
+        self.audit_volume = stack_volume(f"{name}-audit", settings.stack, "proxy-audit", self, keep=True)
         image = pulled_image(f"{name}-image", settings.images["proxy"], child)
         self.files = proxy_files(args)
         plan = ContainerPlan(
@@ -91,7 +86,7 @@ class Proxy(pulumi.ComponentResource):
         )
         self.container = hardened_container(
             f"{name}-container",
-            f"{catalog.PROJECT}-{settings.stack}-{SERVICE.name}",
+            catalog.resource_name(settings.stack, SERVICE.name),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )

@@ -20,7 +20,7 @@ import pulumi_random as random
 
 from components import catalog
 from components.demo_redis_render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
 from components.images import pulled_image
 from components.pki import Certificate
 from components.prometheus_config import ScrapeJob, stack_mtls
@@ -145,13 +145,12 @@ class RedisAccess(pulumi.ComponentResource):
             stack=settings.stack,
         )
         self.exporter = hardened_container(
-            f"{name}-exporter", f"{catalog.PROJECT}-{settings.stack}-{EXPORTER.name}", plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
+            f"{name}-exporter", catalog.resource_name(settings.stack, EXPORTER.name), plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
         )
         self.register_outputs({})
 
     def _demo_redis(self, name: str, settings: Settings, redis: RedisSettings, args: RedisAccessArgs) -> pulumi.CustomResource:
         """The dev stack's Redis: ACL users only (default user off), the exporter's user rendered in."""
-        import pulumi_docker as docker
 
         child = pulumi.ResourceOptions(parent=self)
         admin_password: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
@@ -163,12 +162,7 @@ class RedisAccess(pulumi.ComponentResource):
                 redis.admin_username, password_sha256(pws[0]), redis.exporter_username, password_sha256(pws[1]), redis.check_keys
             )
         )
-        data = docker.Volume(
-            f"{name}-demo-data",
-            name=f"{catalog.PROJECT}-{settings.stack}-demo-redis-data",
-            labels=[docker.VolumeLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=settings.stack)],
-            opts=child,
-        )
+        data = stack_volume(f"{name}-demo-data", settings.stack, "demo-redis-data", self)
         plan = ContainerPlan(
             service=DEMO,
             image=pulled_image(f"{name}-demo-image", settings.images["demo_redis"], child),
@@ -184,4 +178,4 @@ class RedisAccess(pulumi.ComponentResource):
             memory_mb=192,
             stack=settings.stack,
         )
-        return hardened_container(f"{name}-demo", f"{catalog.PROJECT}-{settings.stack}-{DEMO.name}", plan, child)
+        return hardened_container(f"{name}-demo", catalog.resource_name(settings.stack, DEMO.name), plan, child)
