@@ -10,9 +10,9 @@ import pulumi_docker as docker
 
 from components import catalog
 from components.alertmanager_config import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume
 from components.images import pulled_image
-from components.pki import Certificate
+from components.pki import Certificate, tls_files
 from components.prometheus_config import TlsClient, render_healthcheck_client, render_web_config
 from components.settings import Settings
 
@@ -42,9 +42,7 @@ def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
         config_file(catalog.ALERTMANAGER_CONFIG_FILE, render_alertmanager_yml(args.settings)),
         config_file(catalog.ALERTMANAGER_WEB_CONFIG_FILE, render_web_config(tls_dir)),
         config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(own_identity)),
-        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
-        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
-        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
+        *tls_files(tls_dir, args.ca_cert_pem, args.server),
     ]
 
 

@@ -15,8 +15,8 @@ import pulumi_docker as docker
 
 from components import catalog
 from components.duckdb_exporter_config import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume, tmpfs_for
-from components.pki import Certificate
+from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume, tmpfs_for
+from components.pki import Certificate, tls_files
 from components.prometheus_config import ScrapeJob, stack_mtls
 from components.settings import Settings
 
@@ -37,9 +37,7 @@ def exporter_files(args: DuckDbAccessArgs) -> list[UploadFile]:
     tls_dir = SERVICE.tls_dir
     return [
         config_file(CONFIG_FILE, render_exporter_config(args.settings.duckdb)),
-        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
-        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
-        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
+        *tls_files(tls_dir, args.ca_cert_pem, args.server),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
 import pulumi
@@ -36,6 +37,8 @@ class Firewall(pulumi.ComponentResource):
         create = with_privilege(self.apply_script, use_sudo)
         delete = with_privilege(self.remove_script, use_sudo)
         child = pulumi.ResourceOptions(parent=self)
+        # update re-applies the whole chain (atomic), and the script text is the trigger.
+        lifecycle: dict[str, Any] = {"create": create, "update": create, "delete": delete, "triggers": [self.apply_script]}
         if settings.is_remote_docker:
             if settings.ssh_private_key is None:  # settings reject this; kept for the type checker
                 raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
@@ -47,23 +50,8 @@ class Firewall(pulumi.ComponentResource):
                 private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
             )
             self.rules: pulumi.CustomResource = command.remote.Command(
-                f"{name}-rules",
-                connection=connection,
-                create=create,
-                update=create,
-                delete=delete,
-                triggers=[self.apply_script],
-                logging=command.remote.Logging.STDOUT_AND_STDERR,
-                opts=child,
+                f"{name}-rules", connection=connection, logging=command.remote.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle
             )
         else:
-            self.rules = command.local.Command(
-                f"{name}-rules",
-                create=create,
-                update=create,
-                delete=delete,
-                triggers=[self.apply_script],
-                logging=command.local.Logging.STDOUT_AND_STDERR,
-                opts=child,
-            )
+            self.rules = command.local.Command(f"{name}-rules", logging=command.local.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle)
         self.register_outputs({})

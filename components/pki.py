@@ -13,6 +13,7 @@ import pulumi
 import pulumi_tls as tls
 
 from components import catalog
+from components.hardening import UploadFile, config_file, secret_file
 from components.settings import Settings, TlsSettings
 
 SERVER_USES = ["digital_signature", "key_encipherment", "server_auth"]
@@ -82,6 +83,22 @@ class Pki(pulumi.ComponentResource):
             opts=child,
         )
         return Certificate(cert.cert_pem, pulumi.Output.secret(key.private_key_pem))
+
+
+def tls_files(tls_dir: str, ca_cert_pem: pulumi.Input[str], server: Certificate, client: Certificate | None = None) -> list[UploadFile]:
+    """A service's TLS material under its tls_dir: the CA, its server pair and, for services
+    that also call others over mTLS, its client pair. Private keys are secret files (0400)."""
+    files = [
+        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", ca_cert_pem),
+        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", server.cert_pem),
+        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", server.key_pem),
+    ]
+    if client is not None:
+        files += [
+            config_file(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}", client.cert_pem),
+            secret_file(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}", client.key_pem),
+        ]
+    return files
 
 
 # Names of the stack's certificates (keys of Pki.certificates).

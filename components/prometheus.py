@@ -11,7 +11,7 @@ import pulumi_docker as docker
 from components import catalog
 from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
 from components.images import pulled_image
-from components.pki import Certificate
+from components.pki import Certificate, tls_files
 from components.prometheus_config import (
     HEALTHCHECK_CONFIG_FILE,
     REMOTE_WRITE_PASSWORD_FILE,
@@ -51,11 +51,7 @@ def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
         config_file(catalog.PROMETHEUS_CONFIG_FILE, render_prometheus_yml(settings, jobs, sorted(args.rule_files))),
         config_file(catalog.PROMETHEUS_WEB_CONFIG_FILE, render_web_config(tls_dir)),
         config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(stack_mtls(SERVICE.name))),
-        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
-        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
-        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
-        config_file(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}", args.client.cert_pem),
-        secret_file(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}", args.client.key_pem),
+        *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
     ]
     files += [config_file(f"{catalog.PROMETHEUS_RULES_DIR}/{name}", text) for name, text in sorted(args.rule_files.items())]
     if settings.remote_write.enabled and settings.remote_write.password is not None:

@@ -15,7 +15,7 @@ import pulumi_docker as docker
 from components import catalog
 from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume, tmpfs_for
 from components.images import pulled_image
-from components.pki import Certificate
+from components.pki import Certificate, tls_files
 from components.proxy_config import render_nginx_conf, render_njs
 from components.settings import Settings
 
@@ -43,11 +43,7 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
         config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
         secret_file(catalog.PROXY_NJS_FILE, njs),
         secret_file(catalog.PROXY_HTPASSWD_FILE, args.htpasswd),
-        config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
-        config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
-        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
-        config_file(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}", args.client.cert_pem),
-        secret_file(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}", args.client.key_pem),
+        *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
     ]
 
 

@@ -22,7 +22,7 @@ from components import catalog
 from components.demo_redis_render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
 from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
 from components.images import pulled_image
-from components.pki import Certificate
+from components.pki import Certificate, tls_files
 from components.prometheus_config import ScrapeJob, stack_mtls
 from components.redis_acl import password_sha256
 from components.redis_acl_provider import RedisAclUser
@@ -125,9 +125,7 @@ class RedisAccess(pulumi.ComponentResource):
         tls_dir = EXPORTER.tls_dir
         self.files = [
             secret_file(PASSWORD_FILE, pulumi.Output.secret(self.exporter_password.apply(lambda pw: password_file(redis, pw)))),
-            config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", args.ca_cert_pem),
-            config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", args.server.cert_pem),
-            secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", args.server.key_pem),
+            *tls_files(tls_dir, args.ca_cert_pem, args.server),
         ]
         if redis.tls and redis.tls_ca_pem:
             self.files.append(config_file(REDIS_CA_FILE, redis.tls_ca_pem))

