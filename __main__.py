@@ -21,7 +21,7 @@ from components.settings import from_pulumi_config
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
 
-networks = Networks("networks", settings.stack, opts=docker_host)
+networks = Networks("networks", settings.stack, settings.networks, opts=docker_host)
 pki = certs.Pki("pki", settings, certs.stack_leaves(settings))
 credentials = Credentials("credentials", settings)
 

@@ -58,7 +58,7 @@ class Alertmanager(pulumi.ComponentResource):
         self.data_volume = stack_volume(f"{name}-data", settings.stack, "alertmanager-data", self, keep=True)
         image = pulled_image(f"{name}-image", settings.images["alertmanager"], child)
         self.files = alertmanager_files(args)
-        networks = [NetworkAttachment(args.backend_network, [SERVICE.name], catalog.BACKEND_ADDRESSES[SERVICE.name])]
+        networks = [NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])]
         if settings.alertmanager_egress:
             networks.append(NetworkAttachment(args.edge_network))
         plan = ContainerPlan(

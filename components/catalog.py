@@ -86,11 +86,13 @@ MODE_PUBLIC = 0o444
 # --- Networks ------------------------------------------------------------------------------
 BACKEND_NETWORK = "backend"
 EDGE_NETWORK = "edge"
-BACKEND_SUBNET = "172.30.10.0/24"
-EDGE_SUBNET = "172.30.20.0/24"
-# Fixed backend addresses: the proxy resolves its upstreams once, at start, so a recreated
-# Prometheus or Alertmanager must come back at the same address.
-BACKEND_ADDRESSES = {"prometheus": "172.30.10.10", "alertmanager": "172.30.10.11"}
+# Defaults for the `networks` setting: users move them when they clash with a LAN or VPN.
+DEFAULT_BACKEND_SUBNET = "172.30.10.0/24"
+DEFAULT_EDGE_SUBNET = "172.30.20.0/24"
+# Fixed backend addresses, as host numbers inside the backend subnet: the proxy resolves its
+# upstreams once, at start, so a recreated Prometheus or Alertmanager must come back at the
+# same address.
+BACKEND_HOST_NUMBERS = {"prometheus": 10, "alertmanager": 11}
 
 # --- Pinned images (never `latest`): defaults for settings ---------------------------------
 DEFAULT_IMAGES: dict[str, str] = {

@@ -8,7 +8,6 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_command as command
 
-from components import catalog
 from components.firewall_rules import FirewallPlan, chain_name, render_apply_script, render_remove_script, with_privilege
 from components.settings import Settings
 
@@ -19,7 +18,7 @@ def firewall_plan(settings: Settings) -> FirewallPlan:
         settings.bind_address,
         settings.published_ports,
         settings.trusted_cidrs,
-        protected_subnets=(catalog.EDGE_SUBNET, catalog.BACKEND_SUBNET),
+        protected_subnets=settings.networks.subnets,
     )
 
 

@@ -5,10 +5,11 @@ where the service must write), all capabilities dropped, no-new-privileges, memo
 limits, a healthcheck, a restart policy, json-file log rotation and ownership labels. Config
 files are uploaded with explicit modes and owned by the service's uid.
 
-Docker refuses to copy files into a container whose root filesystem is read-only, unless the
-target is a writable volume. So a service's files travel through a *config carrier*: a
-container that is created but never started, mounts the service's config volume read-write
-and receives the uploads into it. The service mounts that volume read-only at its config
+Docker refuses to copy files into a container whose root filesystem is read-only (the
+provider uploads every file as a tar archive extracted at `/`). So a service's files travel
+through a *config carrier*: a container that is created but never started, has a writable root
+filesystem and no network, mounts the service's config volume read-write and receives the
+uploads into it. The service mounts that volume read-only at its config
 directory, and carries a digest of the files as a label, so changed files replace it.
 """
 
@@ -140,7 +141,9 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
         "image": plan.image,
         "command": list(plan.command),
         "user": service.user,
-        "read_only": True,
+        # A carrier is never started, and the daemon refuses the provider's uploads (a tar put
+        # at `/`) into a read-only root filesystem: "container rootfs is marked read-only".
+        "read_only": not plan.config_carrier,
         "privileged": False,
         "capabilities": docker.ContainerCapabilitiesArgs(drops=["ALL"]),
         "security_opts": [NO_NEW_PRIVILEGES],

@@ -6,6 +6,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components import catalog
+from components.settings import NetworkSettings
 
 
 def network_name(stack: str, role: str) -> str:
@@ -18,7 +19,9 @@ class Networks(pulumi.ComponentResource):
     backend_name: pulumi.Output[str]
     edge_name: pulumi.Output[str]
 
-    def __init__(self, name: str, stack: str, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, stack: str, subnets: NetworkSettings, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("promshield:index:Networks", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.backend = docker.Network(
@@ -27,7 +30,7 @@ class Networks(pulumi.ComponentResource):
             driver="bridge",
             internal=True,  # no route to the outside world
             attachable=False,
-            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=catalog.BACKEND_SUBNET)],
+            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.backend_subnet)],
             labels=[docker.NetworkLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=stack)],
             opts=child,
         )
@@ -37,7 +40,7 @@ class Networks(pulumi.ComponentResource):
             driver="bridge",
             internal=False,  # the published ports arrive here
             attachable=False,
-            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=catalog.EDGE_SUBNET)],
+            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.edge_subnet)],
             labels=[docker.NetworkLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=stack)],
             opts=child,
         )

@@ -75,7 +75,7 @@ class Prometheus(pulumi.ComponentResource):
             service=SERVICE,
             image=image,
             command=prometheus_command(settings),
-            networks=[NetworkAttachment(args.backend_network, [SERVICE.name], catalog.BACKEND_ADDRESSES[SERVICE.name])],
+            networks=[NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])],
             healthcheck=Healthcheck(
                 ["promtool", "check", "healthy", f"--url=https://localhost:{SERVICE.port}", f"--http.config.file={HEALTHCHECK_CONFIG_FILE}"]
             ),

@@ -135,6 +135,27 @@ class DuckDbSettings:
 
 
 @dataclass(frozen=True)
+class NetworkSettings:
+    """The two Docker networks' subnets (IPv4; the backend one holds the fixed addresses)."""
+
+    backend_subnet: str
+    edge_subnet: str
+
+    @property
+    def backend_addresses(self) -> Mapping[str, str]:
+        """Service name -> its fixed address on the backend network."""
+        network = ipaddress.ip_network(self.backend_subnet)
+        return MappingProxyType({name: str(network[number]) for name, number in catalog.BACKEND_HOST_NUMBERS.items()})
+
+    @property
+    def subnets(self) -> tuple[str, str]:
+        return (self.edge_subnet, self.backend_subnet)
+
+
+DEFAULT_NETWORKS = NetworkSettings(catalog.DEFAULT_BACKEND_SUBNET, catalog.DEFAULT_EDGE_SUBNET)
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     docker_host: str
@@ -163,6 +184,7 @@ class Settings:
     demo: bool
     firewall_sudo: bool
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    networks: NetworkSettings = DEFAULT_NETWORKS
 
     @property
     def is_remote_docker(self) -> bool:
@@ -335,6 +357,46 @@ def _read_bind(r: _Reader) -> tuple[str, bool]:
             "binds the proxy on every interface; set one host address, or set promshield:allowPublicBind true to accept it",
         )
     return address, allow_public
+
+
+NETWORK_KEYS = {"backendSubnet": "backend_subnet", "edgeSubnet": "edge_subnet"}
+# The backend subnet must hold the fixed addresses (host numbers) and Docker's gateway (.1).
+_MIN_HOSTS = max(catalog.BACKEND_HOST_NUMBERS.values()) + 1
+
+
+def _read_networks(r: _Reader, bind_address: str) -> NetworkSettings:
+    raw = r.structured("networks", {}, dict)
+    values = {"backend_subnet": DEFAULT_NETWORKS.backend_subnet, "edge_subnet": DEFAULT_NETWORKS.edge_subnet}
+    for key, item in raw.items():
+        if key not in NETWORK_KEYS:
+            r.problem(f"networks.{key}", item, f"unknown key; expected {' or '.join(NETWORK_KEYS)}")
+            continue
+        try:
+            network = ipaddress.ip_network(str(item), strict=True)
+        except ValueError:
+            network = None
+        if not isinstance(network, ipaddress.IPv4Network) or network.num_addresses < _MIN_HOSTS + 2:
+            r.problem(
+                f"networks.{key}",
+                item,
+                f"expected an IPv4 subnet in CIDR form with host bits zero and room for {_MIN_HOSTS} hosts, "
+                "e.g. 172.30.10.0/24",
+            )
+            continue
+        values[NETWORK_KEYS[key]] = str(network)
+    settings = NetworkSettings(**values)
+    backend = ipaddress.ip_network(settings.backend_subnet)
+    edge = ipaddress.ip_network(settings.edge_subnet)
+    if backend.overlaps(edge):
+        r.problem("networks.edgeSubnet", settings.edge_subnet, f"overlaps networks.backendSubnet ({backend}); expected two separate subnets")
+    for key, network in (("backendSubnet", backend), ("edgeSubnet", edge)):
+        try:
+            inside = ipaddress.ip_address(bind_address) in network
+        except ValueError:
+            inside = False
+        if inside:
+            r.problem(f"networks.{key}", str(network), f"contains promshield:bindAddress ({bind_address}); expected a subnet no host address is in")
+    return settings
 
 
 def _read_tls(r: _Reader) -> TlsSettings:
@@ -682,6 +744,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         demo=demo,
         firewall_sudo=r.boolean("firewallSudo", not docker_host.startswith("ssh://")),
         alert_thresholds=_read_thresholds(r),
+        networks=_read_networks(r, bind_address),
     )
     if r.problems:
         raise SettingsError(r.problems)
@@ -695,6 +758,7 @@ KNOWN_KEYS = (
     "alertmanagerReceivers", "alertmanagerEgress", "remoteWrite", "remoteWritePassword", "enableAdminApi",
     "images", "firewallSudo", "instanceManagerTargets", "instanceManagerTargetsPasswords", "tradeEngineTargets",
     "tradeEngineTargetsPasswords", "redis", "redisAdminPassword", "duckdb", "demo", "alertThresholds",
+    "networks",
 )  # fmt: skip
 SECRET_KEYS = (
     "sshPrivateKey", "proxyTlsCertificate", "proxyTlsPrivateKey", "userPasswords", "remoteWritePassword",

@@ -359,8 +359,12 @@ def _non_root_user(args: ResourceValidationArgs, report: ReportViolation) -> Non
 
 @container_policy
 def _read_only_root(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """A read-only root filesystem (`read_only=True`; tmpfs or volumes where the service writes)."""
-    if args.props.get("readOnly") is not True:
+    """A read-only root filesystem (`read_only=True`; tmpfs or volumes where the service writes).
+
+    A config carrier is exempt: it is never started (`start=False`, no network), and the Docker
+    daemon refuses the provider's uploads (copied to `/`) into a read-only root filesystem."""
+    never_started = args.props.get("start") is False and args.props.get("networkMode") == "none"
+    if args.props.get("readOnly") is not True and not never_started:
         report(f"{describe(args)} has a writable root filesystem. Fix: set `read_only=True` and give the service a tmpfs or a volume where it must write.", None)
 
 

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from components import catalog
+from components.settings import DEFAULT_NETWORKS
 from tests.render.sandboxed import materialize, run_in_view
 from tools.mock_stack import RecordedStack
 
@@ -55,7 +56,7 @@ def test_amtool_accepts_alertmanager_config(any_stack: RecordedStack, tmp_path: 
 
 def test_nginx_accepts_proxy_config(any_stack: RecordedStack, tmp_path: Path) -> None:
     root = materialize(any_stack, container(any_stack, catalog.PROXY), tmp_path / "root")
-    hosts = "127.0.0.1 localhost\n" + "".join(f"{ip} {name}\n" for name, ip in catalog.BACKEND_ADDRESSES.items())
+    hosts = "127.0.0.1 localhost\n" + "".join(f"{ip} {name}\n" for name, ip in DEFAULT_NETWORKS.backend_addresses.items())
     result = run_in_view(root, ["nginx", "-t", "-c", catalog.PROXY_CONFIG_FILE], hosts=hosts, writable=(catalog.PROXY.data_dir,))
     assert "test is successful" in ok(result)
 

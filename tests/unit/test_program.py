@@ -61,14 +61,15 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         spec = container.inputs
         uid = int(spec["user"].split(":")[0])
         assert uid != 0, name
-        assert spec["readOnly"] is True, name
+        labels = {label["label"]: label["value"] for label in spec["labels"]}
+        # A never-started carrier has a writable root: the daemon refuses uploads into a read-only one.
+        assert spec["readOnly"] is (labels["io.promshield.kind"] != "config"), name
         assert spec["privileged"] is False, name
         assert spec["capabilities"]["drops"] == ["ALL"], name
         assert "adds" not in spec["capabilities"], name
         assert "no-new-privileges:true" in spec["securityOpts"], name
         assert spec["memory"] > 0 and spec["memorySwap"] == spec["memory"], name
         assert spec["ulimits"] == [{"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}], name
-        labels = {label["label"]: label["value"] for label in spec["labels"]}
         if labels["io.promshield.kind"] == "job":  # one-shot (seeding a volume): no network, runs once
             assert spec["networkMode"] == "none" and spec["restart"] == "no" and spec["attach"] is True, name
         elif labels["io.promshield.kind"] == "config":  # created, never started: carries the files
@@ -101,15 +102,24 @@ def test_only_the_proxy_publishes_and_never_on_every_interface(any_stack: Record
             assert ports == [], name
 
 
+def test_configured_subnets_reach_the_networks_the_fixed_addresses_and_the_firewall() -> None:
+    stack = run_program({"networks": {"backendSubnet": "198.18.40.0/24", "edgeSubnet": "198.18.41.0/24"}}, stack="dev")
+    subnets = {n.inputs["name"]: n.inputs["ipamConfigs"] for n in stack.of_type(NETWORK)}
+    assert subnets == {"promshield-dev-backend": [{"subnet": "198.18.40.0/24"}], "promshield-dev-edge": [{"subnet": "198.18.41.0/24"}]}
+    assert service_container(stack, catalog.ALERTMANAGER)["networksAdvanced"][0]["ipv4Address"] == "198.18.40.11"
+    firewall = str(stack.of_type(LOCAL_COMMAND)[0].inputs["create"])
+    assert "-d 198.18.40.0/24" in firewall and "-d 198.18.41.0/24" in firewall and "172.30." not in firewall
+
+
 def test_backend_network_is_internal_and_backends_live_only_there(any_stack: RecordedStack) -> None:
     networks = {n.inputs["name"]: n.inputs for n in any_stack.of_type(NETWORK)}
     backend = networks[f"promshield-{any_stack.stack}-backend"]
     edge = networks[f"promshield-{any_stack.stack}-edge"]
     assert backend["internal"] is True and edge["internal"] is False
-    assert backend["ipamConfigs"] == [{"subnet": catalog.BACKEND_SUBNET}]
+    assert backend["ipamConfigs"] == [{"subnet": catalog.DEFAULT_BACKEND_SUBNET}]
     prometheus = service_container(any_stack, catalog.PROMETHEUS)
     assert [n["name"] for n in prometheus["networksAdvanced"]] == [backend["name"]]
-    assert prometheus["networksAdvanced"][0]["ipv4Address"] == catalog.BACKEND_ADDRESSES["prometheus"]
+    assert prometheus["networksAdvanced"][0]["ipv4Address"] == "172.30.10.10"
     proxy = service_container(any_stack, catalog.PROXY)
     assert sorted(n["name"] for n in proxy["networksAdvanced"]) == sorted([backend["name"], edge["name"]])
 
@@ -357,7 +367,7 @@ def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
     assert "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j RETURN" in create
     assert "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP" in create
     assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create and "INPUT" not in create
-    for subnet in (catalog.EDGE_SUBNET, catalog.BACKEND_SUBNET):
+    for subnet in (catalog.DEFAULT_EDGE_SUBNET, catalog.DEFAULT_BACKEND_SUBNET):
         assert f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP" in create
     assert "iptables -w -D DOCKER-USER -j PROMSHIELD-DEV" in delete and "-X PROMSHIELD-DEV" in delete
     assert rules.inputs["update"] == create

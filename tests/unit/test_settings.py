@@ -80,6 +80,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ("floating major tag", {"images": {"demo_redis": "redis:7"}}, 'promshield:images.demo_redis = "redis:7": expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating'),
     ("unknown image key", {"images": {"grafana": "grafana/grafana:11.0.0"}}, 'promshield:images.grafana = "grafana/grafana:11.0.0": unknown image key; expected one of prometheus, alertmanager, proxy, redis_exporter, duckdb_exporter_base, demo_redis'),
     ("limit out of range", {"limits": {"connectionsPerClient": 0}}, "promshield:limits.connectionsPerClient = 0: expected an integer between 1 and 10000"),
+    ("subnet not a network", {"networks": {"backendSubnet": "172.30.10.5/24"}}, 'promshield:networks.backendSubnet = "172.30.10.5/24": expected an IPv4 subnet in CIDR form with host bits zero and room for 12 hosts, e.g. 172.30.10.0/24'),
+    ("subnet too small", {"networks": {"edgeSubnet": "198.18.0.0/30"}}, 'promshield:networks.edgeSubnet = "198.18.0.0/30": expected an IPv4 subnet in CIDR form with host bits zero and room for 12 hosts, e.g. 172.30.10.0/24'),
+    ("subnets overlap", {"networks": {"backendSubnet": "198.18.0.0/16", "edgeSubnet": "198.18.5.0/24"}}, 'promshield:networks.edgeSubnet = "198.18.5.0/24": overlaps networks.backendSubnet (198.18.0.0/16); expected two separate subnets'),
+    ("subnet holds the bind address", {"bindAddress": "172.30.20.7"}, 'promshield:networks.edgeSubnet = "172.30.20.0/24": contains promshield:bindAddress (172.30.20.7); expected a subnet no host address is in'),
+    ("unknown network key", {"networks": {"backend": "198.18.0.0/24"}}, 'promshield:networks.backend = "198.18.0.0/24": unknown key; expected backendSubnet or edgeSubnet'),
     ("unknown limit", {"limits": {"maxConns": 5}}, "promshield:limits.maxConns = 5: unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes or backendMaxConnections"),
     ("receiver URL without scheme", {"alertmanagerReceivers": [{"name": "oncall", "webhookUrl": "alerts.example/hook"}]}, 'promshield:alertmanagerReceivers[oncall].webhookUrl = "alerts.example/hook": expected a http or https URL with a host'),
     ("receiver URL with credentials", {"alertmanagerReceivers": [{"name": "oncall", "webhookUrl": "https://u:p@alerts.example/hook"}]}, 'promshield:alertmanagerReceivers[oncall].webhookUrl = "<url with credentials>": expected no credentials inside the URL; use the dedicated secret key'),
@@ -119,6 +124,13 @@ def test_every_problem_is_reported_at_once() -> None:
     assert message.startswith("5 configuration problem(s); nothing was created:")
     for key in ("prometheusPort", "bindAddress", "trustedCidrs", "images.proxy", "scrapeTimeout"):
         assert f"promshield:{key} = " in message
+
+
+def test_network_subnets_are_settings_with_the_fixed_addresses_inside() -> None:
+    settings = load({"networks": {"backendSubnet": "198.18.40.0/24", "edgeSubnet": "198.18.41.0/28"}})
+    assert settings.networks.subnets == ("198.18.41.0/28", "198.18.40.0/24")
+    assert dict(settings.networks.backend_addresses) == {"prometheus": "198.18.40.10", "alertmanager": "198.18.40.11"}
+    assert load({}).networks.backend_subnet == "172.30.10.0/24"
 
 
 def test_public_bind_is_accepted_only_when_explicit() -> None:
