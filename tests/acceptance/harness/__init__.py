@@ -1,70 +1,26 @@
-"""Acceptance harness: the program's Docker containers as real processes in network namespaces.
+"""Acceptance harness: what the program registers, deployed on a real Docker Engine of our own.
 
-    networks, containers = from_recorded(recorded)      # (type, name, inputs) from Pulumi mocks
-    with Topology(networks, containers) as topo:        # bridges, netns, iptables, processes up
-        topo.apply_host_script(firewall_script)         # the firewall component's iptables text
-        topo.client("trusted").curl(f"https://{topo.host_address}:9090/-/ready", "-k")
-        topo.kill("prometheus"); topo.start("prometheus")
-        print(topo.log_path("prometheus"))
+    engine = Engine(prefix="pd", netns="pd-host").start()        # dockerd in the Docker host netns
+    standins.ensure_images(engine.client(), references)          # pinned names, built from Debian
+    deployment = deploy(engine.client(), recorded.resources)     # the provider's meaning of each input
+    with LiveStack(recorded.resources, host_script=firewall) as live:   # all of it, plus a LAN of clients
+        live.client("trusted").connect("198.19.0.1", 9090)
 
-See DESIGN.md "How we verify" and each module's docstring. Needs root.
+Needs root. See README.md beside this file.
 """
 
 from . import paths as _paths  # noqa: F401  (first: makes `components` importable)
-from .images import PROFILES, ImageProfile, UnknownImageError, argv_for, profile_for, repository_of
+from .live import HOST_ADDRESS, Client, Fixture, HarnessBusy, HarnessError, LiveStack, Member, NetworkView
 from .netns import CommandError
-from .sandbox import Sandbox, SandboxError
-from .spec import (
-    ContainerSpec,
-    NetworkAttachment,
-    NetworkSpec,
-    Port,
-    SpecError,
-    Upload,
-    Volume,
-    from_recorded,
-    unwrap_secrets,
-)
-from .topology import (
-    DEFAULT_PLAN,
-    HOST_ADDRESS,
-    HOST_INTERFACE,
-    AddressPlan,
-    Client,
-    ExtraNamespace,
-    HarnessBusy,
-    HarnessError,
-    Topology,
-    cleanup_stale,
-)
 
 __all__ = [
-    "DEFAULT_PLAN",
     "HOST_ADDRESS",
-    "HOST_INTERFACE",
-    "PROFILES",
-    "AddressPlan",
     "Client",
     "CommandError",
-    "ContainerSpec",
-    "ExtraNamespace",
+    "Fixture",
     "HarnessBusy",
     "HarnessError",
-    "ImageProfile",
-    "NetworkAttachment",
-    "NetworkSpec",
-    "Port",
-    "Sandbox",
-    "SandboxError",
-    "SpecError",
-    "Topology",
-    "UnknownImageError",
-    "Upload",
-    "Volume",
-    "argv_for",
-    "cleanup_stale",
-    "from_recorded",
-    "profile_for",
-    "repository_of",
-    "unwrap_secrets",
+    "LiveStack",
+    "Member",
+    "NetworkView",
 ]

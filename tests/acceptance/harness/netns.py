@@ -61,7 +61,12 @@ def sysctl(ns: str, key: str, value: str) -> None:
 
 
 def exec_argv(ns: str, argv: Sequence[str]) -> list[str]:
-    """argv that runs `argv` in namespace `ns` (with its /etc/netns/<ns> hosts/resolv.conf)."""
+    """argv that runs `argv` in namespace `ns` (with its /etc/netns/<ns> hosts/resolv.conf).
+
+    `ns` may also be a path such as `/proc/<pid>/ns/net` (a container's namespace, entered
+    with nsenter, which keeps the host's /sys and mounts as they are)."""
+    if ns.startswith("/"):
+        return ["nsenter", f"--net={ns}", "--", *argv]
     return ["ip", "netns", "exec", ns, *argv]
 
 
@@ -113,7 +118,7 @@ def in_netns(ns: str, fn: Callable[[], T]) -> T:
     outcome: dict[str, object] = {}
 
     def runner() -> None:
-        fd = os.open(NETNS_DIR / ns, os.O_RDONLY)
+        fd = os.open(ns if ns.startswith("/") else NETNS_DIR / ns, os.O_RDONLY)
         try:
             if _libc.setns(fd, _CLONE_NEWNET) != 0:
                 err = ctypes.get_errno()

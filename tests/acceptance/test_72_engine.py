@@ -1,0 +1,135 @@
+"""What only a real engine shows: Docker itself holds the hardening the program asked for, keeps
+every secret out of what it stores and prints, and runs the program's one-shot job."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from components import catalog
+from tests.acceptance.stack import HOST_ADDRESS, AcceptanceStack
+from tests.acceptance.test_70_secrets import SERVICES
+from tools.mock_stack import run_program
+
+pytestmark = pytest.mark.acceptance
+
+NANOSECONDS = {"ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
+
+
+def go_duration_ns(text: str) -> int:
+    """`15s`, `1m30s`, `500ms` as Docker stores them (nanoseconds)."""
+    import re
+
+    return sum(int(number) * NANOSECONDS[unit] for number, unit in re.findall(r"(\d+)(ms|h|m|s)", text))
+
+
+def recorded_inputs(stack: AcceptanceStack, name: str) -> dict[str, Any]:
+    return dict(stack.recorded.containers(kind=None)[name].inputs)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_docker_holds_exactly_the_hardening_the_program_asked_for(stack: AcceptanceStack, service: str) -> None:
+    name = stack.container(service)
+    asked = recorded_inputs(stack, name)
+    inspected = stack.topo.inspect(name)
+    host, config = inspected["HostConfig"], inspected["Config"]
+    assert config["User"] == asked["user"] and not asked["user"].startswith("0")
+    assert host["ReadonlyRootfs"] is True and host["Privileged"] is False
+    assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+    assert host["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host["Memory"] == asked["memory"] * 1024 * 1024 and host["MemorySwap"] == asked["memorySwap"] * 1024 * 1024
+    assert [(u["Name"], u["Soft"], u["Hard"]) for u in host["Ulimits"]] == [
+        (u["name"], u["soft"], u["hard"]) for u in asked["ulimits"]
+    ]
+    assert host["RestartPolicy"]["Name"] == "unless-stopped"
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "5"}}
+    assert (host.get("Tmpfs") or {}) == dict(asked.get("tmpfs") or {})
+    health = config["Healthcheck"]
+    wanted = asked["healthcheck"]
+    assert health["Test"] == wanted["tests"]
+    assert health["Interval"] == go_duration_ns(wanted["interval"]) and health["Retries"] == wanted["retries"]
+    assert health["StartPeriod"] == go_duration_ns(wanted["startPeriod"])
+    read_only_mounts = {m["Destination"]: m["RW"] for m in inspected["Mounts"]}
+    for volume in asked.get("volumes", []):
+        assert read_only_mounts[volume["containerPath"]] is not bool(volume.get("readOnly")), volume
+    labels = config["Labels"]
+    assert labels[f"{catalog.LABEL_PREFIX}.stack"] == "acceptance" and labels[f"{catalog.LABEL_PREFIX}.kind"] == "service"
+
+
+def test_only_the_proxy_publishes_and_only_on_the_bind_address(stack: AcceptanceStack) -> None:
+    published = {}
+    for service in SERVICES:
+        bindings = stack.topo.inspect(stack.container(service))["HostConfig"]["PortBindings"] or {}
+        published[service] = sorted((port, b["HostIp"], b["HostPort"]) for port, items in bindings.items() for b in items)
+    assert published.pop("proxy") == [("8443/tcp", HOST_ADDRESS, "9090"), ("8444/tcp", HOST_ADDRESS, "9093")]
+    assert all(not bindings for bindings in published.values()), published
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_root_filesystem_refuses_writes(stack: AcceptanceStack, service: str) -> None:
+    result = stack.topo.container_exec(stack.container(service), ["sh", "-c", "echo x > /promshield-write-probe"])
+    assert result.returncode != 0 and "Read-only file system" in result.stderr, (result.returncode, result.stderr)
+
+
+def test_carriers_are_created_never_started_and_hold_no_network(stack: AcceptanceStack) -> None:
+    carriers = stack.recorded.containers(kind="config")
+    assert len(carriers) == len(SERVICES)
+    for name in carriers:
+        inspected = stack.topo.inspect(name)
+        assert inspected["State"]["Status"] == "created" and inspected["State"]["StartedAt"].startswith("0001-")
+        assert inspected["HostConfig"]["NetworkMode"] == "none"
+
+
+def _no_secret_in(text: str, stack: AcceptanceStack, where: str) -> list[str]:
+    found = [f"{what} in {where}" for what, value in stack.generated_secrets().items() if value in text]
+    if "PRIVATE KEY" in text:
+        found.append(f"a private key in {where}")
+    return found
+
+
+def test_no_secret_in_docker_inspect_logs_or_events(stack: AcceptanceStack) -> None:
+    """Everything Docker keeps about a container (inspect: env, command, labels, healthcheck),
+    what the services print, and the engine's event stream hold no generated secret."""
+    leaks: list[str] = []
+    for name in stack.recorded.containers(kind=None):
+        leaks += _no_secret_in(json.dumps(stack.topo.inspect(name)), stack, f"docker inspect {name}")
+        leaks += _no_secret_in(stack.topo.log_text(name), stack, f"docker logs {name}")
+    events = stack.topo.docker("events", "--since", f"{int(stack.started_at) - 3600}", "--until", f"{int(time.time())}")
+    assert events.returncode == 0 and "container" in events.stdout, events.stderr
+    leaks += _no_secret_in(events.stdout, stack, "docker events")
+    assert leaks == []
+
+
+def test_the_demo_duckdb_seeder_runs_as_the_one_shot_job_the_program_registers(stack: AcceptanceStack) -> None:
+    """A demo stack seeds its DuckDB volume with a one-shot run of the exporter image
+    (`attach`: `pulumi up` waits for it and fails if it fails). Deployed here on the same engine
+    with the dev stack's own resources: the job ends with 0 and leaves a database the exporter's
+    uid owns; a second run keeps it (`--if-missing`)."""
+    from tests.acceptance.harness import deploy, standins
+
+    demo = run_program({"demo": True, "networks": {"backendSubnet": "198.18.30.0/24", "edgeSubnet": "198.18.31.0/24"}}, stack="seedtest")
+    volume = catalog.resource_name("seedtest", "demo-duckdb")
+    seed = catalog.resource_name("seedtest", "demo-duckdb-seed")
+    wanted = [
+        r
+        for r in demo.resources
+        if r.type == deploy.BUILT_IMAGE or (r.inputs.get("name") in (volume, seed) and r.type in (deploy.VOLUME, deploy.CONTAINER))
+    ]
+    assert [r.type for r in wanted] == [deploy.BUILT_IMAGE, deploy.VOLUME, deploy.CONTAINER]
+    client = stack.topo.engine.client()
+    deployment = deploy.deploy(client, wanted, build_image=lambda inputs: standins.build_duckdb_exporter(client))
+    try:
+        seeder = deployment.container(seed)
+        state = seeder.attrs["State"]
+        assert state["Status"] == "exited" and state["ExitCode"] == 0, state
+        database = stack.topo.volume_dir(volume) / "demo.duckdb"
+        assert database.stat().st_uid == catalog.DUCKDB_EXPORTER.uid and database.stat().st_size > 0
+        first = database.stat().st_mtime_ns
+        seeder.start()
+        seeder.wait(timeout=60)
+        assert database.stat().st_mtime_ns == first, "the second run left the database alone"
+    finally:
+        deployment.remove()
