@@ -41,12 +41,12 @@ from urllib.parse import urlencode
 from components import catalog
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.live import HOST_ADDRESS, Fixture, LiveStack
-from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT, venv_dir
+from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT, venv_dir
 from tools.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
 
 T = TypeVar("T")
 
-PREFIX = "pd"
+PREFIX = HARNESS_PREFIX
 STACK = "acceptance"
 TRUSTED = "198.19.0.10"
 TRUSTED2 = "198.19.0.11"

@@ -34,10 +34,10 @@ from tests.acceptance.harness.deploy import (
     deploy,
     plan,
 )
-from tests.acceptance.harness.paths import REPO_ROOT
+from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT
 from tools.mock_stack import secret
 
-PREFIX = "pdc"
+PREFIX = f"{HARNESS_PREFIX}c"
 NETNS = f"{PREFIX}-host"
 IMAGE = "pdc-busybox:2"
 BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static

@@ -20,7 +20,7 @@ from components.catalog import DEFAULT_IMAGES
 from components.duckdb_exporter_config import image_tag
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.engine import Engine
-from tests.acceptance.harness.paths import RUN_ROOT
+from tests.acceptance.harness.paths import HARNESS_PREFIX, RUN_ROOT
 from tests.acceptance.harness.standins import (
     KEY_LABEL,
     LABEL,
@@ -29,7 +29,7 @@ from tests.acceptance.harness.standins import (
     ensure_images,
 )
 
-PREFIX = "pdt"
+PREFIX = f"{HARNESS_PREFIX}t"
 NETNS = f"{PREFIX}-host"
 PROMETHEUS = DEFAULT_IMAGES["prometheus"]
 
@@ -87,7 +87,7 @@ def _proc_status(pid: int) -> dict[str, str]:
 
 def test_prometheus_standin_runs_hardened_and_answers(engine: Engine, images: dict[str, str]) -> None:
     client = engine.client()
-    network = client.networks.create("pdt-selftest", driver="bridge")
+    network = client.networks.create(f"{PREFIX}-selftest", driver="bridge")
     container = client.containers.run(
         PROMETHEUS,
         [
@@ -95,7 +95,7 @@ def test_prometheus_standin_runs_hardened_and_answers(engine: Engine, images: di
             "--storage.tsdb.path=/prometheus",
             "--web.listen-address=:9090",
         ],
-        name="pdt-prometheus",
+        name=f"{PREFIX}-prometheus",
         detach=True,
         read_only=True,
         cap_drop=["ALL"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +14,11 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.append(str(REPO_ROOT))
 
 RUN_ROOT = REPO_ROOT / "build" / "acceptance"
+# Names of the harness's namespaces, sockets and locks start with this. Two runs on one machine
+# (two checkouts) need different prefixes: PROMSHIELD_HARNESS_PREFIX, 2-4 lowercase letters.
+HARNESS_PREFIX = os.environ.get("PROMSHIELD_HARNESS_PREFIX", "pd")
+if not re.fullmatch(r"[a-z]{2,4}", HARNESS_PREFIX):
+    raise SystemExit(f"PROMSHIELD_HARNESS_PREFIX={HARNESS_PREFIX!r}: expected 2-4 lowercase letters, e.g. pd")
 LOCK_DIR = Path("/run/lock")
 
 
