@@ -7,15 +7,15 @@
 import pulumi
 import pulumi_docker as docker
 
-from components import pki as certs
 from components.alert_rules import render_rule_files
-from components.alertmanager import Alertmanager, AlertmanagerArgs
-from components.credentials import Credentials
-from components.firewall import Firewall
+from components.alertmanager.component import Alertmanager, AlertmanagerArgs
+from components.core import pki as certs
+from components.core.network import Networks
+from components.firewall.component import Firewall
 from components.monitored import monitored_services
-from components.network import Networks
-from components.prometheus import Prometheus, PrometheusArgs
-from components.proxy import Proxy, ProxyArgs
+from components.prometheus.component import Prometheus, PrometheusArgs
+from components.proxy.component import Proxy, ProxyArgs
+from components.proxy.credentials import Credentials
 from components.settings import from_pulumi_config
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource

@@ -67,7 +67,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
-from components.catalog import (
+from components.core.catalog import (
     JOB_ALERTMANAGER,
     JOB_DUCKDB,
     JOB_INSTANCE_MANAGER,

@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components import pki as certs
-from components.duckdb_access import DuckDbAccess, DuckDbAccessArgs
-from components.duckdb_access import scrape_job as duckdb_scrape_job
-from components.hardening import UploadFile
-from components.network import Networks
-from components.prometheus_config import ScrapeJob
-from components.redis_access import RedisAccess, RedisAccessArgs
-from components.redis_access import scrape_job as redis_scrape_job
+from components.core import pki as certs
+from components.core.hardening import UploadFile
+from components.core.network import Networks
+from components.duckdb.component import DuckDbAccess, DuckDbAccessArgs
+from components.duckdb.component import scrape_job as duckdb_scrape_job
+from components.prometheus.render import ScrapeJob
+from components.prometheus.targets import trading_scrape_plan
+from components.redis.component import RedisAccess, RedisAccessArgs
+from components.redis.component import scrape_job as redis_scrape_job
 from components.settings import Settings
-from components.targets import trading_scrape_plan
 
 
 @dataclass

@@ -21,9 +21,9 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
-from components import catalog
 from components.alert_rules import AlertThresholds, threshold_config_keys, threshold_fields, threshold_problem
-from components.rbac import ROLES
+from components.core import catalog
+from components.proxy.rbac import ROLES
 
 NAMESPACE = catalog.PROJECT
 

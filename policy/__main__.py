@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 # The CLI runs this file with the pack's directory as the working directory: make the project
-# root importable so the policies can read the fixed facts from components/catalog.py.
+# root importable so the policies can read the fixed facts from components/core/catalog.py.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack

@@ -22,7 +22,7 @@ What the policies see (pulumi-policy 1.21, checked against its source):
   * a container's `image` is the pulled image's id (`RemoteImage.image_id`): unknown in a
     first preview, an immutable `sha256:` id at `up`. The tag is pinned where it is chosen:
     the `RemoteImage` name, the built `Image`'s name and its `*IMAGE` build args.
-- Services get their files through a *config carrier* (components/hardening.py): a container
+- Services get their files through a *config carrier* (components/core/hardening.py): a container
   that is created, never started, and uploads the files into a volume the service mounts
   read-only. The file rules apply to every container's uploads; the rules that read a
   service's file (web config, prometheus.yml) are stack policies that follow the service's
@@ -36,7 +36,7 @@ What the policies see (pulumi-policy 1.21, checked against its source):
   cannot allow them for itself.
 
 Fixed facts (service names, label keys, file paths, network names, modes) come from
-`components/catalog.py`, the one place the program defines them.
+`components/core/catalog.py`, the one place the program defines them.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from components import catalog
+from components.core import catalog
 
 # --- Resource types (Pulumi type tokens) -----------------------------------------------------
 CONTAINER = "docker:index/container:Container"
@@ -348,7 +348,7 @@ def _non_root_user(args: ResourceValidationArgs, report: ReportViolation) -> Non
     who = describe(args)
     user = args.props.get("user")
     if not isinstance(user, str) or not user.strip():
-        report(f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to the service's uid:gid (components/catalog.py).", None)
+        report(f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to the service's uid:gid (components/core/catalog.py).", None)
         return
     uid, _, gid = user.strip().partition(":")
     if uid in ("0", "root"):
@@ -548,7 +548,7 @@ def _secret_file_modes(args: ResourceValidationArgs, report: ReportViolation) ->
 
 
 # --- Prometheus and Alertmanager ----------------------------------------------------------------------
-# Their files reach them through a *config carrier* (components/hardening.py): a never-started
+# Their files reach them through a *config carrier* (components/core/hardening.py): a never-started
 # container uploads them into a config volume that the service mounts read-only. A resource
 # policy sees one resource, so the checks that read a file are stack policies that follow a
 # path through the service's volume mounts to the upload that fills it.
@@ -794,7 +794,7 @@ def _firewall_guards_published_ports(args: StackValidationArgs, report: ReportVi
             report(
                 f'container "{resource.name}" publishes ports but the stack has no {FIREWALL_COMPONENT} {missing}: '
                 "Docker's published ports bypass the host's INPUT rules and are open to every source. "
-                "Fix: add the Firewall component (components/firewall.py), which allow-lists promshield:trustedCidrs in DOCKER-USER.",
+                "Fix: add the Firewall component (components/firewall/component.py), which allow-lists promshield:trustedCidrs in DOCKER-USER.",
                 resource.urn,
             )
         return

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tools.mock_stack import RecordedStack, run_program
-from tools.stack_config import load_stack_config, placeholder_secrets
+from testing.mock_stack import RecordedStack, run_program
+from testing.stack_config import load_stack_config, placeholder_secrets
 
 # A production-like stack: the example prod stack file plus the secrets it names, and one
 # user who chose her own password.

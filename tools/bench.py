@@ -47,6 +47,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from testing.mock_stack import PROJECT_DIR
 from tools.bench_lib import (
     DIRECT,
     NAIVE,
@@ -64,7 +65,6 @@ from tools.bench_lib import (
     scale_growth,
     wrk_lua,
 )
-from tools.mock_stack import PROJECT_DIR
 
 PREFIX = "psb"  # the acceptance suite uses "ps", the harness self-test "pst"
 BENCH_USER = "viewer"  # read-only role
@@ -190,7 +190,7 @@ def process_cpu(pids: Sequence[int]) -> float:
 # --- program scale ---------------------------------------------------------------------------
 def scale_worker(targets: int) -> None:
     """In a fresh interpreter: time one run of the program under mocks with `targets` targets."""
-    from tools.mock_stack import run_program
+    from testing.mock_stack import run_program
 
     imported = time.perf_counter()
     config = {"demo": False, "tradeEngineTargets": [{"address": f"te-{i}.internal:9400"} for i in range(targets)]}
@@ -291,10 +291,10 @@ class LoadBench:
         self.idle_cores: dict[str, float] = {}  # container -> cores used with no load
 
     def run(self) -> dict[str, Any]:
-        from components import catalog
-        from components.firewall_rules import FirewallPlan, render_apply_script
+        from components.core import catalog
+        from components.firewall.render import FirewallPlan, render_apply_script
+        from testing.mock_stack import run_program
         from tests.acceptance.harness import ExtraNamespace, Port, Topology, Upload, cleanup_stale, from_recorded
-        from tools.mock_stack import run_program
 
         config = bench_config()
         log("running the program under mocks (bench stack)")
@@ -536,7 +536,7 @@ def _with_conf(spec: Any, conf: str, path: str, upload_type: Callable[..., Any])
 
 
 def _auth_cache_seconds() -> int:
-    from components.proxy_config import AUTH_CACHE_SECONDS
+    from components.proxy.render import AUTH_CACHE_SECONDS
 
     return AUTH_CACHE_SECONDS
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import yaml
 
-from components import rbac
 from components.alert_rules import render_runbook_markdown
-from tools.mock_stack import PROJECT_DIR
+from components.proxy import rbac
+from testing.mock_stack import PROJECT_DIR
 
 README = PROJECT_DIR / "README.md"
 

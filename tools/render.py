@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from components.catalog import MODE_SECRET
-from tools.mock_stack import RecordedStack, run_program
-from tools.stack_config import load_stack_config, placeholder_secrets
+from components.core.catalog import MODE_SECRET
+from testing.mock_stack import RecordedStack, run_program
+from testing.stack_config import load_stack_config, placeholder_secrets
 
 
 def container_summary(stack: RecordedStack) -> dict[str, Any]:

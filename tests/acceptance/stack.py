@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from components import catalog
+from components.core import catalog
+from testing.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
 from tests.acceptance.harness import HOST_ADDRESS, AddressPlan, ExtraNamespace, Topology, from_recorded
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT, venv_dir
-from tools.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
 
 T = TypeVar("T")
 

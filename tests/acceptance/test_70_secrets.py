@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog
+from components.core import catalog
 from tests.acceptance.stack import AcceptanceStack, proc_pids
 
 pytestmark = pytest.mark.acceptance

@@ -116,7 +116,7 @@ def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStac
     Redis up, and the same credentials can neither write nor read keys nor administer."""
     import json
 
-    from components.redis_access import PASSWORD_FILE
+    from components.redis.component import PASSWORD_FILE
 
     def redis_up() -> list[dict[str, Any]]:
         return [s for s in stack.query('redis_up{job="redis"}') if s["value"][1] == "1"]

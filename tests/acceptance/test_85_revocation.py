@@ -12,8 +12,8 @@ import time
 import bcrypt
 import pytest
 
-from components import catalog
-from components.proxy_config import AUTH_CACHE_SECONDS
+from components.core import catalog
+from components.proxy.render import AUTH_CACHE_SECONDS
 from tests.acceptance.stack import AcceptanceStack
 
 pytestmark = pytest.mark.acceptance

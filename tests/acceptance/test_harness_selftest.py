@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.catalog import DEFAULT_BACKEND_SUBNET as BACKEND_SUBNET
-from components.catalog import DEFAULT_EDGE_SUBNET as EDGE_SUBNET
-from components.catalog import DEFAULT_IMAGES
+from components.core.catalog import DEFAULT_BACKEND_SUBNET as BACKEND_SUBNET
+from components.core.catalog import DEFAULT_EDGE_SUBNET as EDGE_SUBNET
+from components.core.catalog import DEFAULT_IMAGES
 from tests.acceptance.harness import (
     HOST_ADDRESS,
     ExtraNamespace,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import catalog
-from components.proxy_config import render_nginx_conf
+from components.core import catalog
+from components.proxy.render import render_nginx_conf
 from components.settings import load_settings
 from tools.bench_lib import (
     DIRECT,

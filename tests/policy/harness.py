@@ -36,7 +36,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from policy import policies
-from tools.mock_stack import RecordedStack, Registered, config_values
+from testing.mock_stack import RecordedStack, Registered, config_values
 
 
 @dataclass

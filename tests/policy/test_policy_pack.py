@@ -29,12 +29,12 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _POLICY_PACK_NAME_RE, _PolicyAnalyzerServicer
 
-from components import catalog
+from components.core import catalog
 from policy import policies
+from testing.mock_stack import PROJECT_DIR, RecordedStack, Registered, config_values
+from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
 from tests.policy.harness import carrier_uploads_unknown, mutated, stack_config_env
-from tools.mock_stack import PROJECT_DIR, RecordedStack, Registered, config_values
-from tools.stack_config import load_stack_config
 
 POLICY_DIR = PROJECT_DIR / "policy"
 

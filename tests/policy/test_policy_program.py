@@ -16,12 +16,12 @@ import pytest
 import yaml
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from components import catalog
+from components.core import catalog
 from policy import policies
+from testing.mock_stack import RecordedStack, Registered, run_program
+from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
 from tests.policy.harness import StackReport, check_recorded, check_stack_resources, container_named, fresh_preview, mutated, policy_resources, without
-from tools.mock_stack import RecordedStack, Registered, run_program
-from tools.stack_config import load_stack_config
 
 
 def config_of(stack: RecordedStack) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from components import catalog
+from components.core import catalog
 from policy import policies
 from tests.policy.harness import Outcome, check_resource, check_stack, options, policy_props, stack_config_env, urn_for
 

@@ -20,8 +20,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from components.demo_redis_render import render_users_acl
-from components.redis_acl import password_sha256
+from components.redis.acl import password_sha256
+from components.redis.render import render_users_acl
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_EXPORTER = shutil.which("prometheus-redis-exporter") or "/usr/bin/prometheus-redis-exporter"

@@ -27,10 +27,10 @@ from redis_testlib import (
     wait_until,
 )
 
-from components.catalog import DEMO_REDIS
-from components.demo_redis_render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
-from components.redis_acl import password_sha256
-from components.redis_acl_provider import RedisAclError, RedisAclProvider
+from components.core.catalog import DEMO_REDIS
+from components.redis.acl import password_sha256
+from components.redis.provider import RedisAclError, RedisAclProvider
+from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
 
 pytestmark = pytest.mark.skipif(not bwrap_available(), reason="needs root, bwrap and setpriv (container view)")
 

@@ -27,7 +27,7 @@ from redis_testlib import (
     write_commands,
 )
 
-from components.redis_acl_provider import RedisAclProvider
+from components.redis.provider import RedisAclProvider
 
 USER = "redis_exporter"
 

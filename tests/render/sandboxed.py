@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tools.mock_stack import RecordedStack
+from testing.mock_stack import RecordedStack
 
 BASE_VIEW = [
     "--ro-bind", "/usr", "/usr",

@@ -9,10 +9,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from components import catalog
+from components.core import catalog
 from components.settings import DEFAULT_NETWORKS
+from testing.mock_stack import RecordedStack
 from tests.render.sandboxed import materialize, run_in_view
-from tools.mock_stack import RecordedStack
 
 GIXY = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "gixy")
 

@@ -261,7 +261,7 @@ def test_rendered_yaml_is_the_rule_data_and_deterministic() -> None:
 
 
 def test_alerts_carry_job_selectors_from_the_catalog() -> None:
-    from components import catalog
+    from components.core import catalog
 
     text = "\n".join(_all_exprs())
     jobs = (catalog.JOB_TRADE_ENGINE, catalog.JOB_INSTANCE_MANAGER, catalog.JOB_DUCKDB, catalog.JOB_REDIS, catalog.JOB_PROMETHEUS, catalog.JOB_ALERTMANAGER)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.firewall_rules import FirewallPlan, chain_name, render_apply_script, render_remove_script, rule_lines
+from components.firewall.render import FirewallPlan, chain_name, render_apply_script, render_remove_script, rule_lines
 
 PLAN = FirewallPlan("PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24", "fd00::/64"))
 APPLIED = FirewallPlan("PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24",), protected_subnets=("198.18.20.0/24",))

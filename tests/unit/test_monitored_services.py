@@ -7,9 +7,9 @@ import re
 
 import yaml
 
-from components import catalog
-from components.redis_acl import acl_rule_string
-from tools.mock_stack import RecordedStack, contains_secret
+from components.core import catalog
+from components.redis.acl import acl_rule_string
+from testing.mock_stack import RecordedStack, contains_secret
 
 REDIS_ACL_USER = "pulumi-python:dynamic/redis:RedisAclUser"
 
@@ -102,11 +102,8 @@ def test_duckdb_exporter_reads_a_read_only_mount(any_stack: RecordedStack) -> No
 
 
 def test_duckdb_image_base_matches_the_catalog() -> None:
-    dockerfile = (catalog_dir() / "files" / "duckdb_exporter" / "Dockerfile").read_text()
+    from components.duckdb.render import EXPORTER_DIR
+
+    dockerfile = (EXPORTER_DIR / "Dockerfile").read_text()
     assert f"ARG BASE_IMAGE={catalog.DEFAULT_IMAGES['duckdb_exporter_base']}" in dockerfile
 
-
-def catalog_dir():
-    from pathlib import Path
-
-    return Path(catalog.__file__).resolve().parents[1]

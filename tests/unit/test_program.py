@@ -11,10 +11,10 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from components import catalog
+from components.core import catalog
+from testing.mock_stack import LOCAL_COMMAND, NETWORK, REMOTE_COMMAND, REMOTE_IMAGE, VOLUME, RecordedStack, contains_secret, is_secret, run_program
+from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
-from tools.mock_stack import LOCAL_COMMAND, NETWORK, REMOTE_COMMAND, REMOTE_IMAGE, VOLUME, RecordedStack, contains_secret, is_secret, run_program
-from tools.stack_config import load_stack_config
 
 COMPONENT_TYPES = {"Networks", "Pki", "Credentials", "Prometheus", "Alertmanager", "Proxy", "Firewall"}
 

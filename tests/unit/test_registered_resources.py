@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tools.mock_stack import CONTAINER, PROJECT_DIR, RecordedStack, is_secret, unwrap
+from testing.mock_stack import CONTAINER, PROJECT_DIR, RecordedStack, is_secret, unwrap
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 GENERATED_TYPES = ("tls:", "random:")

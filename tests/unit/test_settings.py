@@ -159,7 +159,7 @@ def test_good_production_like_configuration_loads() -> None:
 
 
 def test_bad_config_stops_the_program_before_any_resource() -> None:
-    from tools.mock_stack import run_program
+    from testing.mock_stack import run_program
 
     with pytest.raises(Exception, match="promshield:prometheusPort = 0") as error:
         run_program({"prometheusPort": 0}, stack="broken")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from components import catalog
+from components.core import catalog
 
 from .paths import REPO_ROOT, python_home, venv_dir
 

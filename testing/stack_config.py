@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from tools.mock_stack import PROJECT_DIR
+from testing.mock_stack import PROJECT_DIR
 
 
 def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from pathlib import PurePosixPath
 import pulumi
 import pulumi_docker as docker
 
-from components import catalog
-from components.duckdb_exporter_config import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume, tmpfs_for
-from components.pki import Certificate, tls_files
-from components.prometheus_config import ScrapeJob, stack_mtls
+from components.core import catalog
+from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume, tmpfs_for
+from components.core.pki import Certificate, tls_files
+from components.duckdb.render import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
+from components.prometheus.render import ScrapeJob, stack_mtls
 from components.settings import Settings
 
 SERVICE = catalog.DUCKDB_EXPORTER

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_random as random
 
-from components import catalog
-from components.demo_redis_render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
-from components.images import pulled_image
-from components.pki import Certificate, tls_files
-from components.prometheus_config import ScrapeJob, stack_mtls
-from components.redis_acl import password_sha256
-from components.redis_acl_provider import RedisAclUser
+from components.core import catalog
+from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
+from components.core.images import pulled_image
+from components.core.pki import Certificate, tls_files
+from components.prometheus.render import ScrapeJob, stack_mtls
+from components.redis.acl import password_sha256
+from components.redis.provider import RedisAclUser
+from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
 from components.settings import RedisSettings, Settings
 
 EXPORTER = catalog.REDIS_EXPORTER

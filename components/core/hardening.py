@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components.catalog import LABEL_PREFIX, MODE_CONFIG, MODE_SECRET, PROJECT, Service
-from components.catalog import resource_name as catalog_resource_name
+from components.core.catalog import LABEL_PREFIX, MODE_CONFIG, MODE_SECRET, PROJECT, Service
+from components.core.catalog import resource_name as catalog_resource_name
 
 DEFAULT_MEMORY_MB = 256
 DEFAULT_PIDS_LIMIT = 128

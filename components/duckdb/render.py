@@ -7,13 +7,12 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from components import catalog
+from components.core import catalog
 from components.settings import DuckDbSettings
-from components.templates import FILES_DIR
 
 SERVICE = catalog.DUCKDB_EXPORTER
 CONFIG_FILE = f"{SERVICE.config_dir}/config.yml"
-EXPORTER_DIR = FILES_DIR / "duckdb_exporter"
+EXPORTER_DIR = Path(__file__).resolve().parents[2] / "files" / "duckdb_exporter"
 IMAGE_REPOSITORY = "promshield/duckdb-exporter"
 DEMO_DATABASE_FILE = "demo.duckdb"
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components import catalog
-from components.alertmanager_config import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume
-from components.images import pulled_image
-from components.pki import Certificate, tls_files
-from components.prometheus_config import TlsClient, render_healthcheck_client, render_web_config
+from components.alertmanager.render import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
+from components.core import catalog
+from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume
+from components.core.images import pulled_image
+from components.core.pki import Certificate, tls_files
+from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
 from components.settings import Settings
 
 SERVICE = catalog.ALERTMANAGER

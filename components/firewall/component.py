@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_command as command
 
-from components.firewall_rules import FirewallPlan, chain_name, render_apply_script, render_remove_script, with_privilege
+from components.firewall.render import FirewallPlan, chain_name, render_apply_script, render_remove_script, with_privilege
 from components.settings import Settings
 
 

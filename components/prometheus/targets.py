@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import catalog
-from components.hardening import UploadFile, config_file, secret_file
-from components.prometheus_config import ScrapeJob, TlsClient
+from components.core import catalog
+from components.core.hardening import UploadFile, config_file, secret_file
+from components.prometheus.render import ScrapeJob, TlsClient
 from components.settings import ScrapeTarget, Settings
 
 TARGETS_DIR = f"{catalog.PROMETHEUS.config_dir}/targets"

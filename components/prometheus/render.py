@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from components import catalog
+from components.core import catalog
 from components.settings import Settings
 
 PROMETHEUS_TLS = catalog.PROMETHEUS.tls_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from components import catalog
+from components.core import catalog
 from components.settings import NetworkSettings
 
 

@@ -13,7 +13,7 @@ import bcrypt
 import pulumi
 import pulumi_random as random
 
-from components.proxy_config import render_htpasswd
+from components.proxy.render import render_htpasswd
 from components.settings import Settings
 
 BCRYPT_COST = 10

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_tls as tls
 
-from components import catalog
-from components.hardening import UploadFile, config_file, secret_file
+from components.core import catalog
+from components.core.hardening import UploadFile, config_file, secret_file
 from components.settings import Settings, TlsSettings
 
 SERVER_USES = ["digital_signature", "key_encipherment", "server_auth"]

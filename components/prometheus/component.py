@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components import catalog
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
-from components.images import pulled_image
-from components.pki import Certificate, tls_files
-from components.prometheus_config import (
+from components.core import catalog
+from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
+from components.core.images import pulled_image
+from components.core.pki import Certificate, tls_files
+from components.prometheus.render import (
     HEALTHCHECK_CONFIG_FILE,
     REMOTE_WRITE_PASSWORD_FILE,
     ScrapeJob,

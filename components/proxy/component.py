@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components import catalog
-from components.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume, tmpfs_for
-from components.images import pulled_image
-from components.pki import Certificate, tls_files
-from components.proxy_config import render_nginx_conf, render_njs
+from components.core import catalog
+from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume, tmpfs_for
+from components.core.images import pulled_image
+from components.core.pki import Certificate, tls_files
+from components.proxy.render import render_nginx_conf, render_njs
 from components.settings import Settings
 
 SERVICE = catalog.PROXY

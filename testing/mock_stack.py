@@ -4,7 +4,7 @@ Used by the unit tests, `make render`, the policy tests and the acceptance harne
 all see the same resources and the same file text the program would send to Docker.
 
 The mocks behave like the providers where it matters: pulumi-tls resources yield real keys
-and certificates (tools/fake_tls.py), pulumi-random yields real random values, and outputs
+and certificates (testing/fake_tls.py), pulumi-random yields real random values, and outputs
 the real providers mark secret are marked secret. Values are remembered per resource (as a
 stack's state would), so two runs in one process see identical inputs.
 """
@@ -27,7 +27,7 @@ import pulumi
 import pulumi.runtime
 from pulumi.runtime import mocks as pulumi_mocks
 
-from tools import fake_tls
+from testing import fake_tls
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"

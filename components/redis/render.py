@@ -2,7 +2,7 @@
 
 Design
 ------
-* ``files/redis/demo-redis.conf`` holds every directive and no secret. It goes to
+* ``components/redis/templates/demo-redis.conf`` holds every directive and no secret. It goes to
   ``/etc/redis/redis.conf`` (``CONF_PATH``) and Redis runs ``redis-server /etc/redis/redis.conf``.
 * Users live in an ACL file, ``/etc/redis/users.acl`` (``ACL_PATH``), because Redis cannot
   read a password from a file named in ``redis.conf`` and ``requirepass`` would be readable
@@ -12,14 +12,14 @@ Design
   because the passwords are long random strings. It is uploaded 0400, owned by the redis uid
   (``DEMO_REDIS``), and stays secret in Pulumi's state.
 * Both files arrive through the service's config carrier into its read-only config volume
-  (components/hardening.py). So ``ACL SAVE`` fails and no user added at runtime outlives a
+  (components/core/hardening.py). So ``ACL SAVE`` fails and no user added at runtime outlives a
   restart: the rendered users are the whole truth.
 * Users: ``default`` is ``off`` with no password (not ``nopass``: with ``nopass`` protected
   mode would refuse every non-loopback client), an admin user (``+@all`` on all keys and
   channels) and the redis_exporter user with the least-privilege rules of
-  ``components.redis_acl``.
+  ``components.redis.acl``.
 * The exporter user is rendered into this file for the demo Redis: the Pulumi dynamic provider
-  (``components.redis_acl_provider``) runs on the machine that runs ``pulumi up`` and needs a
+  (``components.redis.provider``) runs on the machine that runs ``pulumi up`` and needs a
   route to Redis, and the demo Redis sits on the internal backend network with no published
   port. The provider is for a Redis the deploying machine can reach (the trading system's
   own Redis). Both use the same rules.
@@ -31,10 +31,10 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.catalog import DEMO_REDIS
-from components.redis_acl import acl_file_line, validate_sha256, validate_username
+from components.core.catalog import DEMO_REDIS
+from components.redis.acl import acl_file_line, validate_sha256, validate_username
 
-CONF_TEMPLATE = Path(__file__).resolve().parent.parent / "files" / "redis" / "demo-redis.conf"
+CONF_TEMPLATE = Path(__file__).resolve().parent / "templates" / "demo-redis.conf"
 CONF_PATH = f"{DEMO_REDIS.config_dir}/redis.conf"
 # In the read-only config directory: the rendered users are the whole truth (ACL SAVE fails
 # on purpose, so no runtime change outlives a restart).

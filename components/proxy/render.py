@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from components import catalog, rbac
+from components.core import catalog
+from components.proxy import rbac
 from components.settings import Settings
 
 # TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
@@ -20,6 +21,7 @@ TLS12_CIPHERS = ":".join(
         "ECDHE-RSA-CHACHA20-POLY1305",
     )
 )
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 AUTH_CACHE_SECONDS = 60  # a changed or removed password stops working within this time
 PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses only)
@@ -48,12 +50,13 @@ def enabled_features(settings: Settings) -> frozenset[str]:
 
 
 def render_nginx_conf(settings: Settings, worker_processes: str = "auto") -> str:
-    from components.templates import render_template
+    from components.core.templates import render_template
 
     njs = PurePosixPath(catalog.PROXY_NJS_FILE)
     limits = settings.limits
     return render_template(
-        "proxy/nginx.conf.j2",
+        TEMPLATES_DIR,
+        "nginx.conf.j2",
         stack=settings.stack,
         njs_module=NJS_MODULE,
         worker_processes=worker_processes,
@@ -88,11 +91,11 @@ def render_nginx_conf(settings: Settings, worker_processes: str = "auto") -> str
 
 
 def render_njs(digest_key: str) -> str:
-    from components.templates import render_template
+    from components.core.templates import render_template
 
     if not digest_key.isalnum():
         raise ValueError("the credential digest key must be alphanumeric")
-    return render_template("proxy/promshield.js.j2", digest_key=digest_key)
+    return render_template(TEMPLATES_DIR, "promshield.js.j2", digest_key=digest_key)
 
 
 def render_htpasswd(hashes: Mapping[str, str]) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from components import catalog
+from components.core import catalog
 from components.settings import Settings
 
 WATCHDOG_RECEIVER = "watchdog-null"
