@@ -1,7 +1,7 @@
 """promshield: a secured Prometheus monitoring stack on one Docker host.
 
-    trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (TLS, auth, roles)
-        -> mTLS -> Prometheus / Alertmanager on the internal backend network -> scrape targets
+trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (TLS, auth, roles)
+    -> mTLS -> Prometheus / Alertmanager on the internal backend network -> scrape targets
 """
 
 import pulumi

@@ -110,51 +110,110 @@ class AlertThresholds:
     """
 
     trade_latency_p99_seconds: float = field(
-        default=0.25, metadata=_describe("p99 trade execution latency above which TradeExecutionLatencyHigh fires (seconds)", "seconds")
+        default=0.25,
+        metadata=_describe(
+            "p99 trade execution latency above which TradeExecutionLatencyHigh fires (seconds)", "seconds"
+        ),
     )
     trade_latency_for: str = field(default="5m", metadata=_describe("how long the latency must stay high", "duration"))
-    slippage_bps: float = field(default=5.0, metadata=_describe("mean absolute slippage per trade above which TradeSlippageHigh fires (basis points)", "bps"))
+    slippage_bps: float = field(
+        default=5.0,
+        metadata=_describe(
+            "mean absolute slippage per trade above which TradeSlippageHigh fires (basis points)", "bps"
+        ),
+    )
     slippage_for: str = field(default="10m", metadata=_describe("how long slippage must stay high", "duration"))
-    trade_failure_ratio: float = field(default=0.05, metadata=_describe("failed / attempted trades above which TradeFailureRatioHigh fires (0-1)", "ratio"))
-    trade_failure_for: str = field(default="5m", metadata=_describe("how long the failure ratio must stay high", "duration"))
-    instance_manager_down_for: str = field(default="1m", metadata=_describe("how long the Instance Manager scrape must fail", "duration"))
+    trade_failure_ratio: float = field(
+        default=0.05,
+        metadata=_describe("failed / attempted trades above which TradeFailureRatioHigh fires (0-1)", "ratio"),
+    )
+    trade_failure_for: str = field(
+        default="5m", metadata=_describe("how long the failure ratio must stay high", "duration")
+    )
+    instance_manager_down_for: str = field(
+        default="1m", metadata=_describe("how long the Instance Manager scrape must fail", "duration")
+    )
     instance_manager_cpu_ratio: float = field(
-        default=0.9, metadata=_describe("Instance Manager CPU use / CPU limit above which InstanceManagerCpuHigh fires (0-1)", "ratio")
+        default=0.9,
+        metadata=_describe(
+            "Instance Manager CPU use / CPU limit above which InstanceManagerCpuHigh fires (0-1)", "ratio"
+        ),
     )
     instance_manager_memory_ratio: float = field(
-        default=0.9, metadata=_describe("Instance Manager resident memory / memory limit above which InstanceManagerMemoryHigh fires (0-1)", "ratio")
+        default=0.9,
+        metadata=_describe(
+            "Instance Manager resident memory / memory limit above which InstanceManagerMemoryHigh fires (0-1)", "ratio"
+        ),
     )
-    instance_manager_resource_for: str = field(default="10m", metadata=_describe("how long CPU or memory must stay high", "duration"))
+    instance_manager_resource_for: str = field(
+        default="10m", metadata=_describe("how long CPU or memory must stay high", "duration")
+    )
     instance_manager_restarts: int = field(
-        default=3, metadata=_describe("Instance Manager process restarts within 15m at which InstanceManagerRestarting fires", "count")
+        default=3,
+        metadata=_describe(
+            "Instance Manager process restarts within 15m at which InstanceManagerRestarting fires", "count"
+        ),
     )
     managed_instance_restarts: int = field(
-        default=3, metadata=_describe("restarts of managed instances within 15m at which InstanceManagerInstancesRestarting fires", "count")
+        default=3,
+        metadata=_describe(
+            "restarts of managed instances within 15m at which InstanceManagerInstancesRestarting fires", "count"
+        ),
     )
-    instance_manager_failed_instances_for: str = field(default="5m", metadata=_describe("how long a managed instance may stay failed", "duration"))
-    duckdb_down_for: str = field(default="2m", metadata=_describe("how long the DuckDB exporter may be down or unable to read", "duration"))
+    instance_manager_failed_instances_for: str = field(
+        default="5m", metadata=_describe("how long a managed instance may stay failed", "duration")
+    )
+    duckdb_down_for: str = field(
+        default="2m", metadata=_describe("how long the DuckDB exporter may be down or unable to read", "duration")
+    )
     duckdb_probe_p99_seconds: float = field(
-        default=1.0, metadata=_describe("p99 DuckDB probe query duration above which DuckDBProbeLatencyHigh fires (seconds)", "seconds")
+        default=1.0,
+        metadata=_describe(
+            "p99 DuckDB probe query duration above which DuckDBProbeLatencyHigh fires (seconds)", "seconds"
+        ),
     )
     duckdb_probe_for: str = field(default="10m", metadata=_describe("how long probes must stay slow", "duration"))
     duckdb_success_rate_min: float = field(
-        default=0.99, metadata=_describe("transaction success rate (metrics table) below which DuckDBTransactionSuccessRateLow fires (0-1)", "ratio")
+        default=0.99,
+        metadata=_describe(
+            "transaction success rate (metrics table) below which DuckDBTransactionSuccessRateLow fires (0-1)", "ratio"
+        ),
     )
-    duckdb_success_rate_for: str = field(default="10m", metadata=_describe("how long the success rate must stay low", "duration"))
+    duckdb_success_rate_for: str = field(
+        default="10m", metadata=_describe("how long the success rate must stay low", "duration")
+    )
     duckdb_stale_seconds: int = field(
-        default=300, metadata=_describe("age of the exporter's last successful read above which DuckDBMetricsStale fires (seconds)", "count")
+        default=300,
+        metadata=_describe(
+            "age of the exporter's last successful read above which DuckDBMetricsStale fires (seconds)", "count"
+        ),
     )
     redis_down_for: str = field(default="1m", metadata=_describe("how long Redis may be unreachable", "duration"))
     redis_memory_ratio: float = field(
-        default=0.9, metadata=_describe("used memory / maxmemory above which RedisMemoryNearMax fires (0-1; only when maxmemory is set)", "ratio")
+        default=0.9,
+        metadata=_describe(
+            "used memory / maxmemory above which RedisMemoryNearMax fires (0-1; only when maxmemory is set)", "ratio"
+        ),
     )
     redis_memory_for: str = field(default="5m", metadata=_describe("how long memory must stay high", "duration"))
     redis_rejected_connections_rate: float = field(
-        default=0.0, metadata=_describe("rejected connections per second (5m rate) above which RedisRejectedConnections fires", "rate")
+        default=0.0,
+        metadata=_describe(
+            "rejected connections per second (5m rate) above which RedisRejectedConnections fires", "rate"
+        ),
     )
-    redis_rejected_connections_for: str = field(default="1m", metadata=_describe("how long connections must keep being rejected", "duration"))
-    target_down_for: str = field(default="5m", metadata=_describe("how long any scrape target may be down before TargetDown", "duration"))
-    stack_for: str = field(default="10m", metadata=_describe("how long Prometheus/Alertmanager rule, reload or notification failures must last", "duration"))
+    redis_rejected_connections_for: str = field(
+        default="1m", metadata=_describe("how long connections must keep being rejected", "duration")
+    )
+    target_down_for: str = field(
+        default="5m", metadata=_describe("how long any scrape target may be down before TargetDown", "duration")
+    )
+    stack_for: str = field(
+        default="10m",
+        metadata=_describe(
+            "how long Prometheus/Alertmanager rule, reload or notification failures must last", "duration"
+        ),
+    )
 
     def __post_init__(self) -> None:
         problems = [p for f in fields(self) if (p := threshold_problem(f.name, getattr(self, f.name))) is not None]
@@ -229,7 +288,9 @@ def thresholds_from_config(raw: Mapping[str, object]) -> AlertThresholds:
     for key, raw_value in raw.items():
         name = by_key.get(key)
         if name is None:
-            problems.append(f"{THRESHOLD_CONFIG_PREFIX}.{key}: unknown threshold; expected one of {', '.join(sorted(by_key))}")
+            problems.append(
+                f"{THRESHOLD_CONFIG_PREFIX}.{key}: unknown threshold; expected one of {', '.join(sorted(by_key))}"
+            )
             continue
         value = raw_value
         if types[name] is float and isinstance(raw_value, int) and not isinstance(raw_value, bool):
@@ -647,12 +708,16 @@ def _alerts(t: AlertThresholds) -> dict[str, list[tuple[str, list[_Alert]]]]:
     }
 
 
-def rule_groups(thresholds: AlertThresholds | None = None, runbook_base: str = RUNBOOK_BASE) -> dict[str, list[dict[str, Any]]]:
+def rule_groups(
+    thresholds: AlertThresholds | None = None, runbook_base: str = RUNBOOK_BASE
+) -> dict[str, list[dict[str, Any]]]:
     """File name → the rule groups (Prometheus rule-file data) of that file."""
     t = thresholds if thresholds is not None else AlertThresholds()
     files: dict[str, list[dict[str, Any]]] = {RECORDING_FILE: _recording_groups()}
     for file_name, groups in _alerts(t).items():
-        files[file_name] = [{"name": name, "rules": [a.as_rule(runbook_base) for a in alerts]} for name, alerts in groups]
+        files[file_name] = [
+            {"name": name, "rules": [a.as_rule(runbook_base) for a in alerts]} for name, alerts in groups
+        ]
     return files
 
 
@@ -660,14 +725,19 @@ def render_rule_files(thresholds: AlertThresholds | None = None, runbook_base: s
     """File name → YAML text of every rule file, in RULE_FILE_NAMES order."""
     groups = rule_groups(thresholds, runbook_base)
     return {
-        name: _HEADER + yaml.safe_dump({"groups": groups[name]}, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
+        name: _HEADER
+        + yaml.safe_dump(
+            {"groups": groups[name]}, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True
+        )
         for name in RULE_FILE_NAMES
     }
 
 
 def alert_names(thresholds: AlertThresholds | None = None) -> list[str]:
     """Every alert name, in file order."""
-    return [a.name for groups in _alerts(thresholds or AlertThresholds()).values() for _, alerts in groups for a in alerts]
+    return [
+        a.name for groups in _alerts(thresholds or AlertThresholds()).values() for _, alerts in groups for a in alerts
+    ]
 
 
 def recording_rule_names() -> list[str]:

@@ -28,16 +28,24 @@ class MonitoredServices:
     exporters: list[pulumi.Resource] = field(default_factory=list)
 
 
-def monitored_services(settings: Settings, networks: Networks, pki: certs.Pki, opts: pulumi.ResourceOptions) -> MonitoredServices:
+def monitored_services(
+    settings: Settings, networks: Networks, pki: certs.Pki, opts: pulumi.ResourceOptions
+) -> MonitoredServices:
     monitored = MonitoredServices()
     if settings.duckdb is not None:
         server = pki.certificates[certs.DUCKDB_EXPORTER_SERVER]
-        duckdb = DuckDbAccess("duckdb", DuckDbAccessArgs(settings, networks.backend_name, pki.ca_cert_pem, server), opts=opts)
+        duckdb = DuckDbAccess(
+            "duckdb", DuckDbAccessArgs(settings, networks.backend_name, pki.ca_cert_pem, server), opts=opts
+        )
         monitored.jobs.append(duckdb_scrape_job())
         monitored.exporters.append(duckdb.container)
     if settings.redis is not None:
         server = pki.certificates[certs.REDIS_EXPORTER_SERVER]
-        redis = RedisAccess("redis", RedisAccessArgs(settings, networks.backend_name, networks.edge_name, pki.ca_cert_pem, server), opts=opts)
+        redis = RedisAccess(
+            "redis",
+            RedisAccessArgs(settings, networks.backend_name, networks.edge_name, pki.ca_cert_pem, server),
+            opts=opts,
+        )
         monitored.jobs.append(redis_scrape_job(settings.redis))
         monitored.exporters.append(redis.exporter)
     trading = trading_scrape_plan(settings)

@@ -223,7 +223,9 @@ LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 DURATION = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
 DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*$")
 HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
-IMAGE_REF = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:[0-9a-f]{64})?$")
+IMAGE_REF = re.compile(
+    r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:[0-9a-f]{64})?$"
+)
 PINNED_TAG = re.compile(r"^v?\d+\.\d+")  # names a release; `latest`, `7` or `alpine` float
 DUCKDB_SIZE = re.compile(r"^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|KiB|MiB|GiB)$")
 SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -338,7 +340,9 @@ def _read_cidrs(r: _Reader) -> tuple[str, ...]:
         try:
             cidrs.append(str(ipaddress.ip_network(str(item), strict=True)))
         except ValueError:
-            r.problem("trustedCidrs", item, "expected an IPv4/IPv6 network in CIDR form with host bits zero, e.g. 10.0.0.0/24")
+            r.problem(
+                "trustedCidrs", item, "expected an IPv4/IPv6 network in CIDR form with host bits zero, e.g. 10.0.0.0/24"
+            )
     return tuple(cidrs)
 
 
@@ -388,14 +392,22 @@ def _read_networks(r: _Reader, bind_address: str) -> NetworkSettings:
     backend = ipaddress.ip_network(settings.backend_subnet)
     edge = ipaddress.ip_network(settings.edge_subnet)
     if backend.overlaps(edge):
-        r.problem("networks.edgeSubnet", settings.edge_subnet, f"overlaps networks.backendSubnet ({backend}); expected two separate subnets")
+        r.problem(
+            "networks.edgeSubnet",
+            settings.edge_subnet,
+            f"overlaps networks.backendSubnet ({backend}); expected two separate subnets",
+        )
     for key, network in (("backendSubnet", backend), ("edgeSubnet", edge)):
         try:
             inside = ipaddress.ip_address(bind_address) in network
         except ValueError:
             inside = False
         if inside:
-            r.problem(f"networks.{key}", str(network), f"contains promshield:bindAddress ({bind_address}); expected a subnet no host address is in")
+            r.problem(
+                f"networks.{key}",
+                str(network),
+                f"contains promshield:bindAddress ({bind_address}); expected a subnet no host address is in",
+            )
     return settings
 
 
@@ -425,7 +437,11 @@ def _read_tls(r: _Reader) -> TlsSettings:
     key = r.secret("proxyTlsPrivateKey")
     if (cert is None) != (key is None):
         missing = "proxyTlsPrivateKey" if key is None else "proxyTlsCertificate"
-        r.problem(missing, None, "a bring-your-own proxy certificate needs both proxyTlsCertificate and proxyTlsPrivateKey (set with --secret)")
+        r.problem(
+            missing,
+            None,
+            "a bring-your-own proxy certificate needs both proxyTlsCertificate and proxyTlsPrivateKey (set with --secret)",
+        )
         cert = key = None
     if cert is not None and "BEGIN CERTIFICATE" not in cert.reveal():
         r.problem("proxyTlsCertificate", cert, "expected a PEM certificate (-----BEGIN CERTIFICATE-----)")
@@ -445,7 +461,9 @@ def _read_users(r: _Reader) -> tuple[User, ...]:
             continue
         name, role = entry.get("name"), entry.get("role")
         if not isinstance(name, str) or not USER_NAME.match(name):
-            r.problem("users[].name", name, "expected a lowercase name of 1-32 characters: letters, digits, '.', '_' or '-'")
+            r.problem(
+                "users[].name", name, "expected a lowercase name of 1-32 characters: letters, digits, '.', '_' or '-'"
+            )
             continue
         if name in seen:
             r.problem("users[].name", name, "duplicate user: each name must appear once")
@@ -456,7 +474,11 @@ def _read_users(r: _Reader) -> tuple[User, ...]:
             continue
         password = passwords.get(name)
         if password is not None and (not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH):
-            r.problem(f"userPasswords.{name}", SecretValue(str(password)), f"expected at least {MIN_PASSWORD_LENGTH} characters (or unset it to generate one)")
+            r.problem(
+                f"userPasswords.{name}",
+                SecretValue(str(password)),
+                f"expected at least {MIN_PASSWORD_LENGTH} characters (or unset it to generate one)",
+            )
             password = None
         users.append(User(name, role, SecretValue(password) if password else None))
     for name in passwords:
@@ -485,8 +507,18 @@ def _read_limits(r: _Reader) -> Limits:
         max_body_bytes=bounded("maxBodyBytes", d.max_body_bytes, 1024, 1024**3),
         backend_max_connections=bounded("backendMaxConnections", d.backend_max_connections, 4, 10_000),
     )
-    for unknown in set(raw) - {"requestsPerSecond", "burst", "connectionsPerClient", "maxBodyBytes", "backendMaxConnections"}:
-        r.problem(f"limits.{unknown}", raw[unknown], "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes or backendMaxConnections")
+    for unknown in set(raw) - {
+        "requestsPerSecond",
+        "burst",
+        "connectionsPerClient",
+        "maxBodyBytes",
+        "backendMaxConnections",
+    }:
+        r.problem(
+            f"limits.{unknown}",
+            raw[unknown],
+            "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes or backendMaxConnections",
+        )
     return limits
 
 
@@ -513,7 +545,9 @@ def _read_receivers(r: _Reader) -> tuple[Receiver, ...]:
         r.problem("alertmanagerReceivers", raw, "expected at least one receiver (the first one is the default route)")
     for entry in raw:
         if not isinstance(entry, dict):
-            r.problem("alertmanagerReceivers", entry, 'expected objects like {"name": "oncall", "webhookUrl": "https://..."}')
+            r.problem(
+                "alertmanagerReceivers", entry, 'expected objects like {"name": "oncall", "webhookUrl": "https://..."}'
+            )
             continue
         name = entry.get("name")
         if not isinstance(name, str) or not RECEIVER_NAME.match(name) or name in names:
@@ -541,9 +575,15 @@ def _read_remote_write(r: _Reader) -> RemoteWrite:
         else:
             _check_url(r, "remoteWrite.url", url, ("https",))
         if not username:
-            r.problem("remoteWrite.username", username, "remote write needs basic-auth credentials: set remoteWrite.username")
+            r.problem(
+                "remoteWrite.username", username, "remote write needs basic-auth credentials: set remoteWrite.username"
+            )
         if password is None:
-            r.problem("remoteWritePassword", None, "remote write needs a password: pulumi config set --secret remoteWritePassword ...")
+            r.problem(
+                "remoteWritePassword",
+                None,
+                "remote write needs a password: pulumi config set --secret remoteWritePassword ...",
+            )
     return RemoteWrite(enabled, str(url), str(username), password)
 
 
@@ -560,7 +600,11 @@ def _read_images(r: _Reader) -> Mapping[str, str]:
             continue
         tag = match.group("tag")
         if "@sha256:" not in ref and (tag is None or not PINNED_TAG.match(tag)):
-            r.problem(f"images.{key}", ref, "expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating")
+            r.problem(
+                f"images.{key}",
+                ref,
+                "expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating",
+            )
             continue
         images[key] = ref
     return MappingProxyType(images)
@@ -589,13 +633,23 @@ def _read_targets(r: _Reader, key: str) -> tuple[ScrapeTarget, ...]:
             r.problem(f"{key}[{address}].scheme", scheme, "expected http or https")
             continue
         labels = entry.get("labels", {})
-        if not isinstance(labels, dict) or not all(isinstance(k, str) and LABEL_NAME.match(k) and not k.startswith("__") for k in labels):
-            r.problem(f"{key}[{address}].labels", labels, "expected a map of Prometheus label names (letters, digits, _) to strings")
+        if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and LABEL_NAME.match(k) and not k.startswith("__") for k in labels
+        ):
+            r.problem(
+                f"{key}[{address}].labels",
+                labels,
+                "expected a map of Prometheus label names (letters, digits, _) to strings",
+            )
             labels = {}
         username = entry.get("username")
         password = passwords.get(address)
         if (username is None) != (password is None):
-            r.problem(f"{key}Passwords", address, "basic auth needs both the target's username and its password (set with --secret)")
+            r.problem(
+                f"{key}Passwords",
+                address,
+                "basic auth needs both the target's username and its password (set with --secret)",
+            )
             username = password = None
         if password is not None and scheme != "https":
             r.problem(f"{key}[{address}].scheme", scheme, "a target with a password must be scraped over https")
@@ -604,7 +658,14 @@ def _read_targets(r: _Reader, key: str) -> tuple[ScrapeTarget, ...]:
             r.problem(f"{key}[{address}].caPem", "<pem>", "expected a PEM CA certificate")
             ca_pem = None
         targets.append(
-            ScrapeTarget(address, scheme, MappingProxyType({str(k): str(v) for k, v in labels.items()}), ca_pem, username, SecretValue(password) if password else None)
+            ScrapeTarget(
+                address,
+                scheme,
+                MappingProxyType({str(k): str(v) for k, v in labels.items()}),
+                ca_pem,
+                username,
+                SecretValue(password) if password else None,
+            )
         )
     return tuple(targets)
 
@@ -621,14 +682,22 @@ def _read_redis(r: _Reader, demo: bool) -> RedisSettings | None:
         address = "invalid:6379"
     password = r.secret("redisAdminPassword")
     if password is None and not is_demo:
-        r.problem("redisAdminPassword", None, "managing the exporter's ACL user needs the Redis admin password: pulumi config set --secret redisAdminPassword ...")
+        r.problem(
+            "redisAdminPassword",
+            None,
+            "managing the exporter's ACL user needs the Redis admin password: pulumi config set --secret redisAdminPassword ...",
+        )
     check_keys = raw.get("checkKeys", [])
     if not isinstance(check_keys, list) or not all(isinstance(k, str) and k and " " not in k for k in check_keys):
-        r.problem("redis.checkKeys", check_keys, "expected a list of key patterns without spaces, e.g. [\"orders:*\"]")
+        r.problem("redis.checkKeys", check_keys, 'expected a list of key patterns without spaces, e.g. ["orders:*"]')
         check_keys = []
     for user_key, default in (("adminUsername", "promshield-admin"), ("exporterUsername", "prometheus")):
         if not USER_NAME.match(str(raw.get(user_key, default))):
-            r.problem(f"redis.{user_key}", raw.get(user_key), "expected a Redis user name: lowercase letters, digits, '.', '_' or '-'")
+            r.problem(
+                f"redis.{user_key}",
+                raw.get(user_key),
+                "expected a Redis user name: lowercase letters, digits, '.', '_' or '-'",
+            )
     return RedisSettings(
         address=address,
         tls=bool(raw.get("tls", False)),
@@ -657,8 +726,18 @@ def _read_duckdb(r: _Reader, demo: bool) -> DuckDbSettings | None:
         r.problem("duckdb.metricsTable", table, "expected a table or view name (letters, digits, _)")
         table = "metrics"
     probes = raw.get("probeQueries", DEFAULT_PROBE_QUERIES)
-    if not isinstance(probes, dict) or not probes or not all(isinstance(k, str) and LABEL_NAME.match(k) and isinstance(v, str) and v.strip() for k, v in probes.items()):
-        r.problem("duckdb.probeQueries", probes, 'expected a map of probe name to SQL, e.g. {"metrics_rows": "SELECT count(*) FROM metrics"}')
+    if (
+        not isinstance(probes, dict)
+        or not probes
+        or not all(
+            isinstance(k, str) and LABEL_NAME.match(k) and isinstance(v, str) and v.strip() for k, v in probes.items()
+        )
+    ):
+        r.problem(
+            "duckdb.probeQueries",
+            probes,
+            'expected a map of probe name to SQL, e.g. {"metrics_rows": "SELECT count(*) FROM metrics"}',
+        )
         probes = DEFAULT_PROBE_QUERIES
     memory = raw.get("memoryLimit", "64MB")
     if not isinstance(memory, str) or not DUCKDB_SIZE.match(memory):
@@ -704,12 +783,20 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         r.problem("dockerHost", docker_host, "expected unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376")
     ssh_key = r.secret("sshPrivateKey")
     if docker_host.startswith("ssh://") and ssh_key is None:
-        r.problem("sshPrivateKey", None, "a remote Docker host needs the SSH key for the firewall commands: pulumi config set --secret sshPrivateKey < key")
+        r.problem(
+            "sshPrivateKey",
+            None,
+            "a remote Docker host needs the SSH key for the firewall commands: pulumi config set --secret sshPrivateKey < key",
+        )
     bind_address, allow_public = _read_bind(r)
     prometheus_port = _check_port(r, "prometheusPort", catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT)
     alertmanager_port = _check_port(r, "alertmanagerPort", catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
     if prometheus_port == alertmanager_port:
-        r.problem("alertmanagerPort", alertmanager_port, f"clashes with promshield:prometheusPort ({prometheus_port}); expected two different ports")
+        r.problem(
+            "alertmanagerPort",
+            alertmanager_port,
+            f"clashes with promshield:prometheusPort ({prometheus_port}); expected two different ports",
+        )
     scrape_interval = _check_duration(r, "scrapeInterval", "5s")
     scrape_timeout = _check_duration(r, "scrapeTimeout", "3s")
     if duration_ms(scrape_timeout) > duration_ms(scrape_interval):

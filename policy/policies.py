@@ -94,9 +94,23 @@ SECRET_MODE_BITS = 0o600  # an upload holding key material may use these bits an
 
 # Capabilities and security options that hand a container (part of) the host.
 HOST_LEVEL_CAPABILITIES = frozenset(
-    {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "DAC_READ_SEARCH", "BPF", "SYS_BOOT", "MAC_ADMIN", "MAC_OVERRIDE"}
+    {
+        "ALL",
+        "SYS_ADMIN",
+        "NET_ADMIN",
+        "SYS_MODULE",
+        "SYS_PTRACE",
+        "SYS_RAWIO",
+        "DAC_READ_SEARCH",
+        "BPF",
+        "SYS_BOOT",
+        "MAC_ADMIN",
+        "MAC_OVERRIDE",
+    }
 )
-UNCONFINED_OPTIONS = re.compile(r"^(?:seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable|systempaths[=:]unconfined)$", re.IGNORECASE)
+UNCONFINED_OPTIONS = re.compile(
+    r"^(?:seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable|systempaths[=:]unconfined)$", re.IGNORECASE
+)
 
 # A tag that names a release: at least major.minor (`v3.5.0`, `1.28.0-bookworm`), never `latest`,
 # a distro name or a bare major that moves (`7`).
@@ -120,7 +134,9 @@ SECRET_DIRECTORIES = frozenset({"secrets", "private"})
 SECRET_SUFFIXES = (".key", ".p12", ".pfx", ".jks", ".keystore")
 SECRET_NAME_PARTS = ("htpasswd", "password", "passwd", "token", "credentials", "private_key", "private-key")
 # Environment variables: names that announce a secret (a `_FILE`/`_PATH` pointer is the fix).
-SECRET_ENV_NAME = re.compile(r"(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", re.IGNORECASE)
+SECRET_ENV_NAME = re.compile(
+    r"(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", re.IGNORECASE
+)
 SECRET_ENV_POINTER = re.compile(r"_(?:FILE|PATH|DIR|FILENAME)$", re.IGNORECASE)
 URL_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
@@ -195,13 +211,17 @@ def service_of(props: Mapping[str, Any]) -> str | None:
 
 def describe(args: ResourceValidationArgs) -> str:
     """`container "proxy-container" (promshield-dev-proxy)`: the Pulumi name and Docker's name."""
-    kind = {CONTAINER: "container", NETWORK: "network", REMOTE_IMAGE: "image", BUILT_IMAGE: "built image"}.get(args.resource_type, args.resource_type)
+    kind = {CONTAINER: "container", NETWORK: "network", REMOTE_IMAGE: "image", BUILT_IMAGE: "built image"}.get(
+        args.resource_type, args.resource_type
+    )
     ok, docker_name = known(args.props, "name")
     suffix = f" ({docker_name})" if ok and isinstance(docker_name, str) and docker_name != args.name else ""
     return f'{kind} "{args.name}"{suffix}'
 
 
-def container_policy(check: Callable[[ResourceValidationArgs, ReportViolation], None]) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+def container_policy(
+    check: Callable[[ResourceValidationArgs, ReportViolation], None],
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     """Run `check` on Docker containers only."""
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -330,14 +350,20 @@ def _not_privileged(args: ResourceValidationArgs, report: ReportViolation) -> No
     """Not privileged: no `privileged`, no host-level capability, no unconfined security profile."""
     who = describe(args)
     if args.props.get("privileged") is True:
-        report(f"{who} runs privileged (every capability and every host device). Fix: remove `privileged=True`; add the one capability the service needs, if any.", None)
+        report(
+            f"{who} runs privileged (every capability and every host device). Fix: remove `privileged=True`; add the one capability the service needs, if any.",
+            None,
+        )
     capabilities = args.props.get("capabilities") or {}
     added = {str(c).upper().removeprefix("CAP_") for c in as_list(capabilities.get("adds"))}
     if dangerous := sorted(added & HOST_LEVEL_CAPABILITIES):
         report(f"{who} adds host-level capabilities {dangerous}. Fix: remove them from `capabilities.adds`.", None)
     for option in as_list(args.props.get("securityOpts")):
         if UNCONFINED_OPTIONS.match(str(option)):
-            report(f"{who} disables a kernel confinement with security option {option!r}. Fix: remove it from `security_opts`.", None)
+            report(
+                f"{who} disables a kernel confinement with security option {option!r}. Fix: remove it from `security_opts`.",
+                None,
+            )
     if as_list(args.props.get("devices")):
         report(f"{who} maps host devices into the container. Fix: remove `devices`.", None)
 
@@ -348,13 +374,19 @@ def _non_root_user(args: ResourceValidationArgs, report: ReportViolation) -> Non
     who = describe(args)
     user = args.props.get("user")
     if not isinstance(user, str) or not user.strip():
-        report(f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to the service's uid:gid (components/core/catalog.py).", None)
+        report(
+            f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to the service's uid:gid (components/core/catalog.py).",
+            None,
+        )
         return
     uid, _, gid = user.strip().partition(":")
     if uid in ("0", "root"):
         report(f"{who} runs as root ({user!r}). Fix: set `user` to the service's non-root uid:gid.", None)
     if gid in ("0", "root"):
-        report(f"{who} runs with the root group ({user!r}), which can read root-group files. Fix: use the service's own gid.", None)
+        report(
+            f"{who} runs with the root group ({user!r}), which can read root-group files. Fix: use the service's own gid.",
+            None,
+        )
 
 
 @container_policy
@@ -365,7 +397,10 @@ def _read_only_root(args: ResourceValidationArgs, report: ReportViolation) -> No
     daemon refuses the provider's uploads (copied to `/`) into a read-only root filesystem."""
     never_started = args.props.get("start") is False and args.props.get("networkMode") == "none"
     if args.props.get("readOnly") is not True and not never_started:
-        report(f"{describe(args)} has a writable root filesystem. Fix: set `read_only=True` and give the service a tmpfs or a volume where it must write.", None)
+        report(
+            f"{describe(args)} has a writable root filesystem. Fix: set `read_only=True` and give the service a tmpfs or a volume where it must write.",
+            None,
+        )
 
 
 @container_policy
@@ -374,15 +409,24 @@ def _drop_all_capabilities(args: ResourceValidationArgs, report: ReportViolation
     capabilities = args.props.get("capabilities") or {}
     drops = {str(c).upper().removeprefix("CAP_") for c in as_list(capabilities.get("drops"))}
     if "ALL" not in drops:
-        report(f"{describe(args)} keeps Docker's default capabilities. Fix: set `capabilities=ContainerCapabilitiesArgs(drops=[\"ALL\"])`.", None)
+        report(
+            f'{describe(args)} keeps Docker\'s default capabilities. Fix: set `capabilities=ContainerCapabilitiesArgs(drops=["ALL"])`.',
+            None,
+        )
 
 
 @container_policy
 def _no_new_privileges(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """`no-new-privileges` set, so setuid binaries cannot raise privileges."""
     options = [str(o).strip().lower().replace("=", ":") for o in as_list(args.props.get("securityOpts"))]
-    if not any(o in ("no-new-privileges", "no-new-privileges:true") for o in options) or "no-new-privileges:false" in options:
-        report(f"{describe(args)} lets processes gain privileges (setuid). Fix: add \"no-new-privileges:true\" to `security_opts`.", None)
+    if (
+        not any(o in ("no-new-privileges", "no-new-privileges:true") for o in options)
+        or "no-new-privileges:false" in options
+    ):
+        report(
+            f'{describe(args)} lets processes gain privileges (setuid). Fix: add "no-new-privileges:true" to `security_opts`.',
+            None,
+        )
 
 
 @container_policy
@@ -390,7 +434,10 @@ def _memory_limit(args: ResourceValidationArgs, report: ReportViolation) -> None
     """A memory limit (`memory` in MB, > 0)."""
     memory = args.props.get("memory")
     if not isinstance(memory, int | float) or memory <= 0:
-        report(f"{describe(args)} has no memory limit, so one runaway process can starve the host. Fix: set `memory` (MB).", None)
+        report(
+            f"{describe(args)} has no memory limit, so one runaway process can starve the host. Fix: set `memory` (MB).",
+            None,
+        )
 
 
 @container_policy
@@ -399,7 +446,10 @@ def _no_host_access(args: ResourceValidationArgs, report: ReportViolation) -> No
     who = describe(args)
     for field in HOST_NAMESPACE_FIELDS:
         if str(args.props.get(field) or "").lower() == "host":
-            report(f"{who} shares the host's {field.removesuffix('Mode')} namespace. Fix: remove `{field}` (Docker's private default).", None)
+            report(
+                f"{who} shares the host's {field.removesuffix('Mode')} namespace. Fix: remove `{field}` (Docker's private default).",
+                None,
+            )
     mounts: list[tuple[str, bool]] = []
     for volume in as_list(args.props.get("volumes")):
         if volume.get("hostPath"):
@@ -409,9 +459,15 @@ def _no_host_access(args: ResourceValidationArgs, report: ReportViolation) -> No
             mounts.append((str(mount.get("source") or ""), mount.get("readOnly") is True))
     for source, read_only in mounts:
         if source.rstrip("/").endswith(RUNTIME_SOCKETS):
-            report(f"{who} mounts the container runtime socket {source}: that is root on the host. Fix: remove the mount.", None)
+            report(
+                f"{who} mounts the container runtime socket {source}: that is root on the host. Fix: remove the mount.",
+                None,
+            )
         elif not read_only:
-            report(f"{who} mounts host path {source} writable. Fix: mount it read-only (`read_only=True`) or use a named volume.", None)
+            report(
+                f"{who} mounts host path {source} writable. Fix: mount it read-only (`read_only=True`) or use a named volume.",
+                None,
+            )
 
 
 @container_policy
@@ -423,9 +479,15 @@ def _no_secrets_in_env(args: ResourceValidationArgs, report: ReportViolation) ->
         if not value:
             continue
         if SECRET_ENV_NAME.search(name) and not SECRET_ENV_POINTER.search(name):
-            report(f"{who} passes {name} in its environment, visible to anyone who can `docker inspect`. Fix: upload it as a 0400 file and pass {name}_FILE (or the service's file option).", None)
+            report(
+                f"{who} passes {name} in its environment, visible to anyone who can `docker inspect`. Fix: upload it as a 0400 file and pass {name}_FILE (or the service's file option).",
+                None,
+            )
         elif secret_content_reason(value) or URL_WITH_PASSWORD.search(value):
-            report(f"{who} has secret material in environment variable {name}. Fix: upload it as a 0400 file instead.", None)
+            report(
+                f"{who} has secret material in environment variable {name}. Fix: upload it as a 0400 file instead.",
+                None,
+            )
 
 
 # --- Images ---------------------------------------------------------------------------------------
@@ -439,7 +501,9 @@ def _image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None
         references.append(("imageName", args.props.get("imageName")))
         build = args.props.get("build") or {}
         build_args = build.get("args") or {}
-        references += [(f"build.args.{key}", build_args.get(key)) for key in build_args if key.upper().endswith("IMAGE")]
+        references += [
+            (f"build.args.{key}", build_args.get(key)) for key in build_args if key.upper().endswith("IMAGE")
+        ]
     elif args.resource_type == CONTAINER:
         ok, image = known(args.props, "image")
         if ok:  # unknown in a fresh preview: the RemoteImage/Image it comes from is checked instead
@@ -448,7 +512,10 @@ def _image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None
         return
     for field, reference in references:
         if not isinstance(reference, str) or not reference:
-            report(f"{who} has no image reference in `{field}`. Fix: name a pinned image such as prom/prometheus:v3.5.0.", None)
+            report(
+                f"{who} has no image reference in `{field}`. Fix: name a pinned image such as prom/prometheus:v3.5.0.",
+                None,
+            )
         elif problem := image_problem(reference):
             report(f"{who} `{field}` = {reference!r} {problem}. Fix: pin a release tag or an @sha256 digest.", None)
 
@@ -475,7 +542,10 @@ def _ports_on_one_address(args: ResourceValidationArgs, report: ReportViolation)
         return
     who = describe(args)
     if args.props.get("publishAllPorts") is True:
-        report(f"{who} publishes every exposed port on every interface (`publish_all_ports`). Fix: remove it and publish through the proxy on one address.", None)
+        report(
+            f"{who} publishes every exposed port on every interface (`publish_all_ports`). Fix: remove it and publish through the proxy on one address.",
+            None,
+        )
     for port in published_ports(args.props):
         ip = str(port.get("ip") or "").strip()
         if every_interface(ip):
@@ -538,11 +608,14 @@ def _secret_file_modes(args: ResourceValidationArgs, report: ReportViolation) ->
             continue
         mode = mode_of(upload.props)
         if mode is None:
-            report(f"{who} uploads {upload.path} ({reason}) with unreadable permissions {upload.props.get('permissions')!r}. Fix: permissions=\"0{catalog.MODE_SECRET:o}\".", None)
+            report(
+                f'{who} uploads {upload.path} ({reason}) with unreadable permissions {upload.props.get("permissions")!r}. Fix: permissions="0{catalog.MODE_SECRET:o}".',
+                None,
+            )
         elif mode & ~SECRET_MODE_BITS:
             report(
                 f"{who} uploads {upload.path} with mode 0{mode:o}, but {reason}: group, others or execute bits are set. "
-                f"Fix: permissions=\"0{catalog.MODE_SECRET:o}\" (or 0{catalog.MODE_CONFIG:o}) and the service's uid as owner.",
+                f'Fix: permissions="0{catalog.MODE_SECRET:o}" (or 0{catalog.MODE_CONFIG:o}) and the service\'s uid as owner.',
                 None,
             )
 
@@ -552,11 +625,14 @@ def _secret_file_modes(args: ResourceValidationArgs, report: ReportViolation) ->
 # container uploads them into a config volume that the service mounts read-only. A resource
 # policy sees one resource, so the checks that read a file are stack policies that follow a
 # path through the service's volume mounts to the upload that fills it.
-MONITORING_WEB_CONFIGS = {catalog.PROMETHEUS.name: catalog.PROMETHEUS_WEB_CONFIG_FILE, catalog.ALERTMANAGER.name: catalog.ALERTMANAGER_WEB_CONFIG_FILE}
+MONITORING_WEB_CONFIGS = {
+    catalog.PROMETHEUS.name: catalog.PROMETHEUS_WEB_CONFIG_FILE,
+    catalog.ALERTMANAGER.name: catalog.ALERTMANAGER_WEB_CONFIG_FILE,
+}
 
 
 def monitoring_service(props: Mapping[str, Any]) -> str | None:
-    """"prometheus" / "alertmanager" for those containers (by label, else by a visible image name)."""
+    """ "prometheus" / "alertmanager" for those containers (by label, else by a visible image name)."""
     service = service_of(props)
     if service in MONITORING_WEB_CONFIGS:
         return service
@@ -599,7 +675,9 @@ def resolve_file(container: PolicyResource, path: str, containers: Sequence[Poli
             continue
         relative = path[len(base) + 1 :]
         if volume.get("hostPath"):
-            return FileSource(None, f"host path {volume.get('hostPath')}", "it comes from the host, which no policy can read")
+            return FileSource(
+                None, f"host path {volume.get('hostPath')}", "it comes from the host, which no policy can read"
+            )
         volume_name = volume.get("volumeName")
         for other in containers:
             if other.urn == container.urn:
@@ -669,15 +747,24 @@ def _web_config_mtls(args: StackValidationArgs, report: ReportViolation) -> None
         source = resolve_file(resource, path, containers)
         config, problem = read_yaml(source)
         if problem is not None:
-            report(f"{who}'s web config {path} cannot be verified: {problem} ({source.where}). Fix: upload it (through the service's config carrier) with `content`.", resource.urn)
+            report(
+                f"{who}'s web config {path} cannot be verified: {problem} ({source.where}). Fix: upload it (through the service's config carrier) with `content`.",
+                resource.urn,
+            )
             return
         tls = config.get("tls_server_config") if isinstance(config, dict) else None
         where = f"{who}'s web config {path} ({source.where})"
         if not isinstance(tls, dict):
-            report(f"{where} has no tls_server_config: {service} serves plain HTTP. Fix: add tls_server_config with cert_file, key_file and client_ca_file.", resource.urn)
+            report(
+                f"{where} has no tls_server_config: {service} serves plain HTTP. Fix: add tls_server_config with cert_file, key_file and client_ca_file.",
+                resource.urn,
+            )
             return
         if str(tls.get("min_version", "")) not in TLS_MIN_VERSIONS:
-            report(f"{where} allows TLS below 1.2 (min_version {tls.get('min_version', 'unset: TLS10')!r}). Fix: min_version: TLS12.", resource.urn)
+            report(
+                f"{where} allows TLS below 1.2 (min_version {tls.get('min_version', 'unset: TLS10')!r}). Fix: min_version: TLS12.",
+                resource.urn,
+            )
         if tls.get("client_auth_type") != REQUIRED_CLIENT_AUTH:
             report(
                 f"{where} has client_auth_type {tls.get('client_auth_type', 'unset: NoClientCert')!r}, so anyone on the network can go around the proxy. "
@@ -702,14 +789,20 @@ def _remote_write_secure(args: StackValidationArgs, report: ReportViolation) -> 
         source = resolve_file(resource, path, containers)
         config, problem = read_yaml(source)
         if problem is not None:
-            report(f'container "{resource.name}" (prometheus): its config {path} cannot be checked for remote_write: {problem} ({source.where}). Fix: upload it with `content`.', resource.urn)
+            report(
+                f'container "{resource.name}" (prometheus): its config {path} cannot be checked for remote_write: {problem} ({source.where}). Fix: upload it with `content`.',
+                resource.urn,
+            )
             return
         if not isinstance(config, dict):
             return
         for index, remote in enumerate(as_list(config.get("remote_write"))):
             if isinstance(remote, dict):
                 for problem_text in remote_write_problems(remote):
-                    report(f'container "{resource.name}" (prometheus): {path} remote_write[{index}] ({remote.get("url") or "no url"}) {problem_text}', resource.urn)
+                    report(
+                        f'container "{resource.name}" (prometheus): {path} remote_write[{index}] ({remote.get("url") or "no url"}) {problem_text}',
+                        resource.urn,
+                    )
 
     each_container(args.resources, check)
 
@@ -726,16 +819,22 @@ def remote_write_problems(remote: Mapping[str, Any]) -> list[str]:
     authorization = remote.get("authorization")
     if isinstance(basic, dict):
         if basic.get("password"):
-            problems.append("has its basic_auth password inline in the config. Fix: upload it as a 0400 file and use password_file.")
+            problems.append(
+                "has its basic_auth password inline in the config. Fix: upload it as a 0400 file and use password_file."
+            )
         elif not basic.get("username") or not basic.get("password_file"):
             problems.append("has incomplete basic_auth. Fix: set username and password_file.")
     elif isinstance(authorization, dict) and authorization.get("credentials"):
-        problems.append("has its authorization credentials inline. Fix: upload them as a 0400 file and use credentials_file.")
+        problems.append(
+            "has its authorization credentials inline. Fix: upload them as a 0400 file and use credentials_file."
+        )
     elif not (isinstance(authorization, dict) and authorization.get("credentials_file")):
         problems.append("sends samples without credentials. Fix: basic_auth with username and password_file.")
     tls = remote.get("tls_config")
     if isinstance(tls, dict) and tls.get("insecure_skip_verify") is True:
-        problems.append("skips certificate verification. Fix: remove insecure_skip_verify (set ca_file for a private CA).")
+        problems.append(
+            "skips certificate verification. Fix: remove insecure_skip_verify (set ca_file for a private CA)."
+        )
     return problems
 
 
@@ -756,7 +855,12 @@ def _admin_endpoints_off(args: ResourceValidationArgs, report: ReportViolation) 
     if pack_flag(args, ALLOW_REMOTE_WRITE_RECEIVER):
         return
     receivers = [flag for flag in RECEIVER_FLAGS if flag_enabled(argv, flag)]
-    features = {feature for token in argv if token.startswith("--enable-feature=") for feature in token.split("=", 1)[1].split(",")}
+    features = {
+        feature
+        for token in argv
+        if token.startswith("--enable-feature=")
+        for feature in token.split("=", 1)[1].split(",")
+    }
     receivers += [f"--enable-feature={feature}" for feature in RECEIVER_FEATURES if feature in features]
     if receivers:
         report(
@@ -787,7 +891,9 @@ def _firewall_guards_published_ports(args: StackValidationArgs, report: ReportVi
     if not publishers:
         return
     components = [r for r in args.resources if r.resource_type == FIREWALL_COMPONENT]
-    commands = [r for r in args.resources if r.resource_type in FIREWALL_COMMANDS and FIREWALL_COMPONENT in type_chain(r)[:-1]]
+    commands = [
+        r for r in args.resources if r.resource_type in FIREWALL_COMMANDS and FIREWALL_COMPONENT in type_chain(r)[:-1]
+    ]
     if not components or not commands:
         missing = "component" if not components else "rule command (command:local/remote:Command child)"
         for resource, _ in publishers:
@@ -901,7 +1007,13 @@ RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
         validate=_admin_endpoints_off,
         enforcement_level=MANDATORY,
         config_schema=PolicyConfigSchema(
-            properties={ALLOW_REMOTE_WRITE_RECEIVER: {"type": "boolean", "default": False, "description": "Accept --web.enable-remote-write-receiver / OTLP receiver."}},
+            properties={
+                ALLOW_REMOTE_WRITE_RECEIVER: {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Accept --web.enable-remote-write-receiver / OTLP receiver.",
+                }
+            },
         ),
     ),
 ]

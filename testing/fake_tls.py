@@ -17,7 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-_CURVES: dict[str, type[ec.EllipticCurve]] = {"P224": ec.SECP224R1, "P256": ec.SECP256R1, "P384": ec.SECP384R1, "P521": ec.SECP521R1}
+_CURVES: dict[str, type[ec.EllipticCurve]] = {
+    "P224": ec.SECP224R1,
+    "P256": ec.SECP256R1,
+    "P384": ec.SECP384R1,
+    "P521": ec.SECP521R1,
+}
 _EKU = {"server_auth": ExtendedKeyUsageOID.SERVER_AUTH, "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH}
 
 
@@ -25,12 +30,18 @@ def private_key_pem(inputs: Mapping[str, Any]) -> str:
     if inputs.get("algorithm") != "ECDSA":
         raise ValueError("the stack only issues ECDSA keys")
     key = ec.generate_private_key(_CURVES[inputs.get("ecdsaCurve", "P224")]())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def public_key_pem(private_pem: str) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), None)
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def _name(subject: Mapping[str, Any] | None) -> x509.Name:
@@ -47,7 +58,16 @@ def _sans(dns_names: Any, ip_addresses: Any) -> list[x509.GeneralName]:
     return names
 
 
-def _build(subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, *, inputs: Mapping[str, Any], sans: list[x509.GeneralName], is_ca: bool) -> str:
+def _build(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: Any,
+    signer: Any,
+    *,
+    inputs: Mapping[str, Any],
+    sans: list[x509.GeneralName],
+    is_ca: bool,
+) -> str:
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     hours = int(inputs.get("validityPeriodHours", 24))
     uses = set(inputs.get("allowedUses") or [])
@@ -87,7 +107,15 @@ def _build(subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, 
 def self_signed_cert(inputs: Mapping[str, Any]) -> str:
     key = serialization.load_pem_private_key(inputs["privateKeyPem"].encode(), None)
     name = _name(inputs.get("subject"))
-    return _build(name, name, key.public_key(), key, inputs=inputs, sans=_sans(inputs.get("dnsNames"), inputs.get("ipAddresses")), is_ca=bool(inputs.get("isCaCertificate")))
+    return _build(
+        name,
+        name,
+        key.public_key(),
+        key,
+        inputs=inputs,
+        sans=_sans(inputs.get("dnsNames"), inputs.get("ipAddresses")),
+        is_ca=bool(inputs.get("isCaCertificate")),
+    )
 
 
 def cert_request(inputs: Mapping[str, Any]) -> str:
@@ -107,4 +135,12 @@ def locally_signed_cert(inputs: Mapping[str, Any]) -> str:
         sans = list(request.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     except x509.ExtensionNotFound:
         sans = []
-    return _build(request.subject, ca_cert.subject, request.public_key(), ca_key, inputs=inputs, sans=sans, is_ca=bool(inputs.get("isCaCertificate")))
+    return _build(
+        request.subject,
+        ca_cert.subject,
+        request.public_key(),
+        ca_key,
+        inputs=inputs,
+        sans=sans,
+        is_ca=bool(inputs.get("isCaCertificate")),
+    )

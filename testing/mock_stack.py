@@ -115,7 +115,11 @@ class RecordedStack:
     def carriers_of(self, container_name: str) -> list[Registered]:
         """The config carriers whose volume the container mounts (at the same path)."""
         container = self.containers(kind=None)[container_name]
-        mounted = {(v.get("volumeName"), v.get("containerPath")) for v in container.inputs.get("volumes", []) if v.get("volumeName")}
+        mounted = {
+            (v.get("volumeName"), v.get("containerPath"))
+            for v in container.inputs.get("volumes", [])
+            if v.get("volumeName")
+        }
         carriers = []
         for candidate in self.containers(kind="config").values():
             volumes = {(v.get("volumeName"), v.get("containerPath")) for v in candidate.inputs.get("volumes", [])}
@@ -199,8 +203,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack config as Pulumi stores it: strings, with objects and lists as JSON."""
     return {
-        f"promshield:{key}": value if isinstance(value, str) else json.dumps(value)
-        for key, value in config.items()
+        f"promshield:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in config.items()
     }
 
 
@@ -243,7 +246,9 @@ def run_program(
     execute()
     urns = {registration.urn: registration for registration in monitor.resources.values()}
     resources = []
-    for (typ, name, custom, inputs, state), urn in zip(mocks.registered, _urns_in_order(urns, mocks.registered), strict=True):
+    for (typ, name, custom, inputs, state), urn in zip(
+        mocks.registered, _urns_in_order(urns, mocks.registered), strict=True
+    ):
         resources.append(Registered(typ, name, urn, custom, inputs, state))
     return RecordedStack(stack, resources, unwrap(result["values"]), {k for k, s in result["secrets"].items() if s})
 
@@ -252,12 +257,12 @@ def _is_secret_output(value: Any) -> pulumi.Output[bool]:
     return pulumi.Output.from_input(pulumi.Output.from_input(value).is_secret())
 
 
-def _urns_in_order(urns: Mapping[str, Any], registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any]]]) -> Iterator[str]:
+def _urns_in_order(
+    urns: Mapping[str, Any], registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any]]]
+) -> Iterator[str]:
     by_type_name: dict[tuple[str, str], str] = {}
     for urn in urns:
         own_type = urn.split("::")[2].split("$")[-1]
         by_type_name[(own_type, urn.split("::")[-1])] = urn
     for typ, name, *_ in registered:
         yield by_type_name.get((typ, name), f"urn:pulumi:?::promshield::{typ}::{name}")
-
-

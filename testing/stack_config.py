@@ -31,11 +31,15 @@ def placeholder_secrets(config: dict[str, Any]) -> dict[str, Any]:
     program can run under mocks to render or test it. Never used for a real deployment."""
     secrets: dict[str, Any] = {}
     if str(config.get("dockerHost", "")).startswith("ssh://"):
-        secrets["sshPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n"
+        secrets["sshPrivateKey"] = (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n"
+        )
     if config.get("redis") is not None and not config.get("demo"):
         secrets["redisAdminPassword"] = "placeholder-redis-admin-password"
     for key in ("instanceManagerTargets", "tradeEngineTargets"):
-        with_user = {t["address"]: f"placeholder-password-{i}" for i, t in enumerate(config.get(key) or []) if t.get("username")}
+        with_user = {
+            t["address"]: f"placeholder-password-{i}" for i, t in enumerate(config.get(key) or []) if t.get("username")
+        }
         if with_user:
             secrets[f"{key}Passwords"] = with_user
     if (config.get("remoteWrite") or {}).get("enabled"):

@@ -71,7 +71,9 @@ BENCH_USER = "viewer"  # read-only role
 NAIVE_PORT_OFFSET = 100  # naive proxy published on 9190 / 9193
 SCALE_TARGETS = (10, 100, 1000, 2000)  # 2000: a second measurable step, to tell linear from worse
 UNIT_SUITES = ("tests/unit", "tests/render", "tests/rules")
-BUSY_PATTERN = re.compile(r"pytest|(^|/)wrk( |$)|tools[./](bench|render)|promtool|/usr/bin/prometheus|nginx: worker|amtool|mypy|ruff")
+BUSY_PATTERN = re.compile(
+    r"pytest|(^|/)wrk( |$)|tools[./](bench|render)|promtool|/usr/bin/prometheus|nginx: worker|amtool|mypy|ruff"
+)
 RANGE_SECONDS = 3600
 C1_QUERY = "instant@1"  # the instant query on one connection: unloaded latency
 RANGE_STEP_S = 15
@@ -91,7 +93,12 @@ def bench_config() -> dict[str, Any]:
         "users": [{"name": "admin", "role": "admin"}, {"name": BENCH_USER, "role": "read-only"}],
         # Rate limits out of the way of the load; Prometheus' connection cap (--web.max-connections)
         # above what several proxies' upstream keepalive pools hold at once (--variant runs).
-        "limits": {"requestsPerSecond": 100_000, "burst": 100_000, "connectionsPerClient": 1000, "backendMaxConnections": 1024},
+        "limits": {
+            "requestsPerSecond": 100_000,
+            "burst": 100_000,
+            "connectionsPerClient": 1000,
+            "backendMaxConnections": 1024,
+        },
         "firewallSudo": False,
         "demo": False,
     }
@@ -154,7 +161,9 @@ def wait_until_idle(timeout: float) -> dict[str, Any]:
         time.sleep(5)
     waited = time.monotonic() - start
     if busy:
-        log(f"still busy after {waited:.0f}s (bound {timeout:.0f}s): measuring anyway; see machine.busy_at_start in the output")
+        log(
+            f"still busy after {waited:.0f}s (bound {timeout:.0f}s): measuring anyway; see machine.busy_at_start in the output"
+        )
     return {
         "cores": os.cpu_count(),
         "waited_for_idle_s": round(waited, 1),
@@ -238,7 +247,12 @@ def unit_suite_time() -> dict[str, Any]:
     result = subprocess.run(argv, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900, check=False)  # nosec B603
     wall = time.perf_counter() - started
     tail = [line for line in result.stdout.strip().splitlines() if line.strip()][-1:] or [""]
-    return {"command": " ".join(["python", *argv[1:]]), "wall_s": round(wall, 2), "exit_code": result.returncode, "summary": tail[0]}
+    return {
+        "command": " ".join(["python", *argv[1:]]),
+        "wall_s": round(wall, 2),
+        "exit_code": result.returncode,
+        "summary": tail[0],
+    }
 
 
 # --- the load test ---------------------------------------------------------------------------
@@ -253,10 +267,19 @@ def build_shim(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     source = out_dir / "wrk-client-cert.c"
     source.write_text(WRK_CLIENT_CERT_SHIM)
-    compiler = next((c for c in ("cc", "gcc", "clang") if subprocess.run(["sh", "-c", f"command -v {c}"], capture_output=True, check=False).returncode == 0), None)  # nosec
+    compiler = next(
+        (
+            c
+            for c in ("cc", "gcc", "clang")
+            if subprocess.run(["sh", "-c", f"command -v {c}"], capture_output=True, check=False).returncode == 0
+        ),
+        None,
+    )  # nosec
     if compiler is None:
         raise SystemExit("make bench needs a C compiler (gcc) for wrk's client-certificate shim")
-    subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(target), str(source), "-ldl"], check=True, timeout=120)  # nosec B603
+    subprocess.run(
+        [compiler, "-O2", "-shared", "-fPIC", "-o", str(target), str(source), "-ldl"], check=True, timeout=120
+    )  # nosec B603
     return target
 
 
@@ -313,7 +336,12 @@ class LoadBench:
             containers = [proxy if c.name == proxy_name else c for c in containers]
         naive_name = f"{proxy_name}-naive"
         if NAIVE in self.paths:
-            naive = _with_conf(by_name[proxy_name], naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE), catalog.PROXY_CONFIG_FILE, Upload)
+            naive = _with_conf(
+                by_name[proxy_name],
+                naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE),
+                catalog.PROXY_CONFIG_FILE,
+                Upload,
+            )
             naive = dataclasses.replace(
                 naive,
                 name=naive_name,
@@ -326,7 +354,9 @@ class LoadBench:
 
         variant_names = {}
         for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
-            log(f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{index * NAIVE_PORT_OFFSET}")
+            log(
+                f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{index * NAIVE_PORT_OFFSET}"
+            )
             spec = _with_conf(by_name[proxy_name], Path(conf_file).read_text(), catalog.PROXY_CONFIG_FILE, Upload)
             variant_names[variant] = (f"{proxy_name}-{variant}", index * NAIVE_PORT_OFFSET)
             containers.append(
@@ -334,7 +364,9 @@ class LoadBench:
                     spec,
                     name=variant_names[variant][0],
                     resource_name=f"bench-{variant}-proxy",
-                    ports=[Port(p.internal, p.external + index * NAIVE_PORT_OFFSET, p.ip, p.protocol) for p in spec.ports],
+                    ports=[
+                        Port(p.internal, p.external + index * NAIVE_PORT_OFFSET, p.ip, p.protocol) for p in spec.ports
+                    ],
                     networks=[dataclasses.replace(a, aliases=()) for a in spec.networks],
                     volumes=[dataclasses.replace(v, name=f"{v.name}-{variant}") if v.name else v for v in spec.volumes],
                 )
@@ -346,44 +378,94 @@ class LoadBench:
         firewall_script = shlex.split(firewall)[2]
         published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
         offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
-        extra_plan = FirewallPlan("PROMSHIELD-BENCH-EXTRA", config["bindAddress"], [p + o for o in offsets for p in published], config["trustedCidrs"])
+        extra_plan = FirewallPlan(
+            "PROMSHIELD-BENCH-EXTRA",
+            config["bindAddress"],
+            [p + o for o in offsets for p in published],
+            config["trustedCidrs"],
+        )
 
         removed = cleanup_stale(PREFIX)
         if removed:
             log(f"removed what an earlier run left: {len(removed)} item(s)")
         self.shim = build_shim(PROJECT_DIR / "build" / "bench")
-        topology = Topology(networks, containers, prefix=PREFIX, extras=[ExtraNamespace("loadgen", backend)], ready_timeout=60)
+        topology = Topology(
+            networks, containers, prefix=PREFIX, extras=[ExtraNamespace("loadgen", backend)], ready_timeout=60
+        )
         with topology as topo:
             self.topo = topo
             topo.apply_host_script(firewall_script)  # the program's own rules: the measured path is the real one
-            topo.apply_host_script(render_apply_script(extra_plan))  # the same rules for the naive (and variant) proxies' ports
+            topo.apply_host_script(
+                render_apply_script(extra_plan)
+            )  # the same rules for the naive (and variant) proxies' ports
             tls_dir = catalog.PROXY.tls_dir
             self.files = {
                 "ca": topo.write_file("ca.crt", stack.exports["ca_certificate"], 0o644),
-                "client_cert": topo.write_file("client.crt", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}").content),
-                "client_key": topo.write_file("client.key", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}").content),
+                "client_cert": topo.write_file(
+                    "client.crt", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}").content
+                ),
+                "client_key": topo.write_file(
+                    "client.key", proxy.upload(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}").content
+                ),
             }
             host = topo.host_address
             basic = {"Authorization": authorization}
-            mtls = {"BENCH_CLIENT_CERT": str(self.files["client_cert"]), "BENCH_CLIENT_KEY": str(self.files["client_key"])}
+            mtls = {
+                "BENCH_CLIENT_CERT": str(self.files["client_cert"]),
+                "BENCH_CLIENT_KEY": str(self.files["client_key"]),
+            }
             targets = {
-                PROXIED: Target(PROXIED, "trusted", f"https://{host}:{published[0]}", basic, {}, {"proxy": proxy_name, "prometheus": prometheus_name}),
-                DIRECT: Target(DIRECT, "loadgen", f"https://{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}", {}, mtls, {"prometheus": prometheus_name}),
-                NAIVE: Target(NAIVE, "trusted", f"https://{host}:{published[0] + NAIVE_PORT_OFFSET}", basic, {}, {"proxy": naive_name, "prometheus": prometheus_name}),
+                PROXIED: Target(
+                    PROXIED,
+                    "trusted",
+                    f"https://{host}:{published[0]}",
+                    basic,
+                    {},
+                    {"proxy": proxy_name, "prometheus": prometheus_name},
+                ),
+                DIRECT: Target(
+                    DIRECT,
+                    "loadgen",
+                    f"https://{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}",
+                    {},
+                    mtls,
+                    {"prometheus": prometheus_name},
+                ),
+                NAIVE: Target(
+                    NAIVE,
+                    "trusted",
+                    f"https://{host}:{published[0] + NAIVE_PORT_OFFSET}",
+                    basic,
+                    {},
+                    {"proxy": naive_name, "prometheus": prometheus_name},
+                ),
             }
             for variant, (container, offset) in variant_names.items():
-                targets[variant] = Target(variant, "trusted", f"https://{host}:{published[0] + offset}", basic, {}, {"proxy": container, "prometheus": prometheus_name})
+                targets[variant] = Target(
+                    variant,
+                    "trusted",
+                    f"https://{host}:{published[0] + offset}",
+                    basic,
+                    {},
+                    {"proxy": container, "prometheus": prometheus_name},
+                )
             self.direct = targets[DIRECT]
             self.wait_for_first_scrape(targets[DIRECT])
             time.sleep(RANGE_STEP_S + 1)  # so the range's last step (end = now) falls after the first sample
             queries = queries_now()
             if self.args.queries:
                 queries = {k: v for k, v in queries.items() if k in self.args.queries}
-            scripts = {path: topo.write_file(f"bench-{path}.lua", wrk_lua(targets[path].headers)) for path in self.paths}
+            scripts = {
+                path: topo.write_file(f"bench-{path}.lua", wrk_lua(targets[path].headers)) for path in self.paths
+            }
             self.sanity(targets, queries, authorization)
             nginx_workers = _count_processes(topo.netns_of(proxy_name), "nginx: worker")
-            log(f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per run, {self.args.rounds} round(s); warm-up {self.args.warmup}s")
-            self.idle_cores = self.measure_idle({name for t in targets.values() if t.path in self.paths for name in t.cpu_components.values()})
+            log(
+                f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per run, {self.args.rounds} round(s); warm-up {self.args.warmup}s"
+            )
+            self.idle_cores = self.measure_idle(
+                {name for t in targets.values() if t.path in self.paths for name in t.cpu_components.values()}
+            )
             log("idle CPU (cores): " + ", ".join(f"{k} {v:.3f}" for k, v in self.idle_cores.items()))
             for request in queries.values():
                 for path in self.paths:
@@ -406,11 +488,23 @@ class LoadBench:
                 requests = dict(queries)
                 requests[C1_QUERY] = queries["instant"]
                 for path in self.paths:
-                    run = self.measure(targets[path], scripts[path], C1_QUERY, queries["instant"], 1, connections=1, duration=self.args.c1_duration)
-                    log(f"1 connection  {path:<8} {run.result.rps:9.1f} req/s  p50 {run.result.p50_us / 1000:7.2f} ms  p99 {run.result.p99_us / 1000:7.2f} ms  errors {run.result.errors}")
+                    run = self.measure(
+                        targets[path],
+                        scripts[path],
+                        C1_QUERY,
+                        queries["instant"],
+                        1,
+                        connections=1,
+                        duration=self.args.c1_duration,
+                    )
+                    log(
+                        f"1 connection  {path:<8} {run.result.rps:9.1f} req/s  p50 {run.result.p50_us / 1000:7.2f} ms  p99 {run.result.p99_us / 1000:7.2f} ms  errors {run.result.errors}"
+                    )
                     runs.append(run)
                 queries = requests
-        summaries = {query: query_summary([r for r in runs if r.query == query], request) for query, request in queries.items()}
+        summaries = {
+            query: query_summary([r for r in runs if r.query == query], request) for query, request in queries.items()
+        }
         return {
             "summaries": summaries,
             "method": {
@@ -422,7 +516,10 @@ class LoadBench:
                 "warmup_s": self.args.warmup,
                 "aggregation": "median over rounds (best round too: interference only slows a run down); path order rotated each round",
                 "unloaded": f"{C1_QUERY}: the instant query on 1 connection, {self.args.c1_duration}s per path, after the rounds",
-                "paths": {p: PATH_DESCRIPTIONS.get(p, f"EXPERIMENT: a proxy running {self.variants.get(p)}") for p in self.paths},
+                "paths": {
+                    p: PATH_DESCRIPTIONS.get(p, f"EXPERIMENT: a proxy running {self.variants.get(p)}")
+                    for p in self.paths
+                },
                 "nginx_workers": nginx_workers,
                 "idle_cores": self.idle_cores,
                 "auth_cache_seconds": _auth_cache_seconds(),
@@ -432,9 +529,15 @@ class LoadBench:
         }
 
     def curl(self, target: Target, request: str, *extra: str) -> subprocess.CompletedProcess[str]:
-        auth = ["--cert", str(self.files["client_cert"]), "--key", str(self.files["client_key"])] if target.path == DIRECT else []
+        auth = (
+            ["--cert", str(self.files["client_cert"]), "--key", str(self.files["client_key"])]
+            if target.path == DIRECT
+            else []
+        )
         headers = [arg for k, v in target.headers.items() for arg in ("-H", f"{k}: {v}")]
-        return self.topo.client(target.netns).curl("--cacert", str(self.files["ca"]), *auth, *headers, *extra, target.base_url + request, timeout=10)
+        return self.topo.client(target.netns).curl(
+            "--cacert", str(self.files["ca"]), *auth, *headers, *extra, target.base_url + request, timeout=10
+        )
 
     def wait_for_first_scrape(self, direct: Target) -> None:
         deadline = time.monotonic() + 60
@@ -443,7 +546,9 @@ class LoadBench:
             if '"status":"success"' in result.stdout and '"result":[]' not in result.stdout:
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Prometheus has no `up` sample after 60 s: {result.stdout[:300]} {result.stderr[:300]}")
+                raise RuntimeError(
+                    f"Prometheus has no `up` sample after 60 s: {result.stdout[:300]} {result.stderr[:300]}"
+                )
             time.sleep(1)
 
     def sanity(self, targets: dict[str, Target], queries: dict[str, str], authorization: str) -> None:
@@ -454,13 +559,17 @@ class LoadBench:
                 body, _, code = result.stdout.rpartition("\n")
                 if code != "200" or '"status":"success"' not in body or '"result":[]' in body:
                     raise RuntimeError(f"{path} {request}: HTTP {code!r} {body[:300]!r} {result.stderr[:300]}")
-        wrong = dataclasses.replace(targets[PROXIED], headers={"Authorization": basic_authorization(BENCH_USER, "not-the-password")})
+        wrong = dataclasses.replace(
+            targets[PROXIED], headers={"Authorization": basic_authorization(BENCH_USER, "not-the-password")}
+        )
         refused = self.curl(wrong, next(iter(queries.values())), "-o", "/dev/null", "-w", "%{http_code}")
         if refused.stdout != "401":
             raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from the proxied path, expected 401")
         log("sanity: every path answers 200 with data; a wrong password gets 401")
 
-    def wrk(self, target: Target, script: Path, request: str, duration: int, connections: int | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
+    def wrk(
+        self, target: Target, script: Path, request: str, duration: int, connections: int | None = None
+    ) -> tuple[subprocess.CompletedProcess[str], float]:
         connections = connections or self.args.connections
         threads = min(self.args.threads, connections)
         argv = [
@@ -472,7 +581,9 @@ class LoadBench:
         result = self.topo.exec_in(target.netns, argv, timeout=duration + 30)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if result.returncode != 0:
-            raise RuntimeError(f"wrk failed ({result.returncode}) on {target.path}: {result.stderr[-1500:]}{result.stdout[-1500:]}")
+            raise RuntimeError(
+                f"wrk failed ({result.returncode}) on {target.path}: {result.stderr[-1500:]}{result.stdout[-1500:]}"
+            )
         return result, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
     def measure_idle(self, members: set[str], seconds: float = 5.0) -> dict[str, float]:
@@ -489,10 +600,22 @@ class LoadBench:
         if self.direct is None:
             return None
         result = self.curl(self.direct, "/metrics")
-        match = re.search(r'^net_conntrack_listener_conn_accepted_total\{listener_name="http"\} (\S+)$', result.stdout, re.MULTILINE)
+        match = re.search(
+            r'^net_conntrack_listener_conn_accepted_total\{listener_name="http"\} (\S+)$', result.stdout, re.MULTILINE
+        )
         return int(float(match.group(1))) if match else None
 
-    def measure(self, target: Target, script: Path, query: str, request: str, round_number: int, *, connections: int | None = None, duration: int | None = None) -> Run:
+    def measure(
+        self,
+        target: Target,
+        script: Path,
+        query: str,
+        request: str,
+        round_number: int,
+        *,
+        connections: int | None = None,
+        duration: int | None = None,
+    ) -> Run:
         pids = {name: _netns_pids(self.topo.netns_of(member)) for name, member in target.cpu_components.items()}
         accepted_before = self.prometheus_accepted()
         cpu_before = {name: process_cpu(p) for name, p in pids.items()}
@@ -509,9 +632,23 @@ class LoadBench:
         machine_busy = (busy_after - busy_before) / elapsed if elapsed > 0 else 0.0
         ours = sum(cpu.values()) / elapsed if elapsed > 0 else 0.0
         # The two /metrics scrapes of this accounting are connections too.
-        connections = accepted_after - accepted_before - 1 if accepted_after is not None and accepted_before is not None else None
-        idle = {name: self.idle_cores[member] for name, member in target.cpu_components.items() if member in self.idle_cores}
-        return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours), connections, idle)
+        connections = (
+            accepted_after - accepted_before - 1 if accepted_after is not None and accepted_before is not None else None
+        )
+        idle = {
+            name: self.idle_cores[member] for name, member in target.cpu_components.items() if member in self.idle_cores
+        }
+        return Run(
+            query,
+            target.path,
+            round_number,
+            parse_wrk(result.stdout),
+            cpu,
+            machine_busy,
+            max(0.0, machine_busy - ours),
+            connections,
+            idle,
+        )
 
 
 def _netns_pids(netns: str) -> list[int]:
@@ -549,17 +686,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per path and query first")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--c1-duration", type=int, default=5, help="seconds per path of the instant query on 1 connection (0: skip)")
+    parser.add_argument(
+        "--c1-duration", type=int, default=5, help="seconds per path of the instant query on 1 connection (0: skip)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--paths", default=",".join(PATHS), type=lambda s: [p for p in s.split(",") if p])
-    parser.add_argument("--queries", default="", type=lambda s: [q for q in s.split(",") if q], help="instant,range (default both)")
-    parser.add_argument("--idle-timeout", type=float, default=600.0, help="at most this long to wait for other runs to finish")
+    parser.add_argument(
+        "--queries", default="", type=lambda s: [q for q in s.split(",") if q], help="instant,range (default both)"
+    )
+    parser.add_argument(
+        "--idle-timeout", type=float, default=600.0, help="at most this long to wait for other runs to finish"
+    )
     parser.add_argument("--scale-repeats", type=int, default=3)
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3 s runs, 1 round, 1 s warm-up, 1 scale repeat")
-    parser.add_argument("--variant", action="append", default=[], metavar="NAME=FILE", help="EXPERIMENT: one more proxied path, a proxy running the nginx.conf FILE")
-    parser.add_argument("--proxy-conf", help="EXPERIMENT: an nginx.conf for the proxied path instead of the rendered one")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 3 s runs, 1 round, 1 s warm-up, 1 scale repeat"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="EXPERIMENT: one more proxied path, a proxy running the nginx.conf FILE",
+    )
+    parser.add_argument(
+        "--proxy-conf", help="EXPERIMENT: an nginx.conf for the proxied path instead of the rendered one"
+    )
     parser.add_argument("--scale-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -567,7 +720,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for variant in args.variant:
         name, _, conf = variant.partition("=")
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name) or name in PATHS or not Path(conf).is_file():
-            parser.error(f"--variant {variant!r}: expected NAME=FILE, NAME 1-8 lowercase letters/digits (not a path name), FILE an nginx.conf")
+            parser.error(
+                f"--variant {variant!r}: expected NAME=FILE, NAME 1-8 lowercase letters/digits (not a path name), FILE an nginx.conf"
+            )
     unknown = set(args.paths) - set(PATHS)
     if unknown:
         parser.error(f"unknown paths {sorted(unknown)}; expected some of {','.join(PATHS)}")
@@ -592,7 +747,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_load:
         load = LoadBench(args).run()
         summaries = load["summaries"]
-        report = {**headline(summaries, "instant" if "instant" in summaries else next(iter(summaries))), "queries": summaries, "method": load["method"], **report}
+        report = {
+            **headline(summaries, "instant" if "instant" in summaries else next(iter(summaries))),
+            "queries": summaries,
+            "method": load["method"],
+            **report,
+        }
     machine["loadavg_at_end"] = loadavg()
     report["machine"] = machine
     report["revocation_delay_s"] = _auth_cache_seconds()
@@ -617,11 +777,15 @@ def print_report(report: dict[str, Any]) -> None:
     scale = report.get("program_scale")
     if scale:
         sizes = ", ".join(f"{n} targets {v['run_s']:.2f} s" for n, v in scale["targets"].items())
-        print(f"program under mocks: {sizes}; marginal ms/target {scale['marginal_ms_per_target']}; growth {scale['growth']}")
+        print(
+            f"program under mocks: {sizes}; marginal ms/target {scale['marginal_ms_per_target']}; growth {scale['growth']}"
+        )
         unit = scale["unit_suite"]
         print(f"unit+render+rules suites: {unit['wall_s']} s ({unit['summary']})")
     machine = report["machine"]
-    print(f"machine: {machine['cores']} cores, load {machine['loadavg_at_start']} -> {machine['loadavg_at_end']}, waited {machine['waited_for_idle_s']} s for idle")
+    print(
+        f"machine: {machine['cores']} cores, load {machine['loadavg_at_start']} -> {machine['loadavg_at_end']}, waited {machine['waited_for_idle_s']} s for idle"
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,9 @@ def naive_nginx_conf(conf: str, htpasswd_path: str) -> str:
         if stripped == AUTH_REQUEST_LINE:
             following = lines[index + 1].strip() if index + 1 < len(lines) else ""
             if following != AUTH_REQUEST_SET_LINE:
-                raise TransformError(f"expected {AUTH_REQUEST_SET_LINE!r} after {AUTH_REQUEST_LINE!r}, found {following!r}")
+                raise TransformError(
+                    f"expected {AUTH_REQUEST_SET_LINE!r} after {AUTH_REQUEST_LINE!r}, found {following!r}"
+                )
             indent = line[: len(line) - len(line.lstrip())]
             out += [
                 f"{indent}# bench baseline (the seed's design): bcrypt on every request, no cache.\n",
@@ -214,9 +216,17 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
     results = [run.result for run in runs]
     requests = sum(r.requests for r in results)
     components = sorted({name for run in runs for name in run.cpu_s})
-    cpu_per_request = {name: round(1e6 * sum(run.cpu_s.get(name, 0.0) for run in runs) / requests, 1) if requests else None for name in components}
+    cpu_per_request = {
+        name: round(1e6 * sum(run.cpu_s.get(name, 0.0) for run in runs) / requests, 1) if requests else None
+        for name in components
+    }
     net_per_request = {
-        name: round(1e6 * sum(max(0.0, run.cpu_s[name] - run.idle_cores[name] * run.result.duration_us / 1e6) for run in runs) / requests, 1)
+        name: round(
+            1e6
+            * sum(max(0.0, run.cpu_s[name] - run.idle_cores[name] * run.result.duration_us / 1e6) for run in runs)
+            / requests,
+            1,
+        )
         for name in components
         if requests and all(name in run.idle_cores and name in run.cpu_s for run in runs)
     }
@@ -257,7 +267,9 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def query_summary(runs: Sequence[Run], query_path: str) -> dict[str, Any]:
-    order = [p for p in PATHS if any(r.path == p for r in runs)] + list(dict.fromkeys(r.path for r in runs if r.path not in PATHS))
+    order = [p for p in PATHS if any(r.path == p for r in runs)] + list(
+        dict.fromkeys(r.path for r in runs if r.path not in PATHS)
+    )
     by_path = {path: path_summary([r for r in runs if r.path == path]) for path in order}
     if DIRECT in by_path:
         for p in by_path.values():
@@ -303,8 +315,10 @@ def headline(queries: Mapping[str, dict[str, Any]], main_query: str) -> dict[str
         "p50_overhead_ms <= 3": None if overhead is None else overhead <= GOALS["p50_overhead_ms"],
         "every query": {
             name: {
-                "throughput_ratio >= 0.5": q.get("throughput_ratio") is not None and q["throughput_ratio"] >= GOALS["throughput_ratio"],
-                "p50_overhead_ms <= 3": q.get("p50_overhead_ms") is not None and q["p50_overhead_ms"] <= GOALS["p50_overhead_ms"],
+                "throughput_ratio >= 0.5": q.get("throughput_ratio") is not None
+                and q["throughput_ratio"] >= GOALS["throughput_ratio"],
+                "p50_overhead_ms <= 3": q.get("p50_overhead_ms") is not None
+                and q["p50_overhead_ms"] <= GOALS["p50_overhead_ms"],
             }
             for name, q in queries.items()
         },
@@ -320,13 +334,17 @@ def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
         for path, p in query["paths"].items():
             ratio = f"{p['rps'] / direct_rps:.3f}" if direct_rps else "-"
             cpu = ", ".join(f"{k} {v:.0f}" for k, v in p["cpu_us_per_request"].items() if v is not None)
-            lines.append(f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} {ratio:>8} {p['errors']:>6}  {cpu}")
+            lines.append(
+                f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} {ratio:>8} {p['errors']:>6}  {cpu}"
+            )
         extras = []
         if "throughput_ratio" in query:
             extras.append(f"throughput_ratio {query['throughput_ratio']}")
             extras.append(f"p50_overhead_ms {query['p50_overhead_ms']}")
             extras.append(f"p99_overhead_ms {query['p99_overhead_ms']}")
-            extras.append(f"best rounds: ratio {query['throughput_ratio_best']}, p50 overhead {query['p50_overhead_ms_best']} ms")
+            extras.append(
+                f"best rounds: ratio {query['throughput_ratio_best']}, p50 overhead {query['p50_overhead_ms_best']} ms"
+            )
         if "naive_ratio" in query:
             extras.append(f"naive_ratio {query['naive_ratio']}")
         if "speedup_over_naive" in query:
@@ -356,4 +374,8 @@ def scale_growth(seconds_by_targets: Mapping[int, float], noise_s: float = 0.2) 
         verdict = "superlinear"
     else:
         verdict = "linear"
-    return {"marginal_ms_per_target": marginal, "growth": verdict, "growth_rule": f"steps rising more than {noise_s}s compared; superlinear if one costs over 1.5x per target the previous"}
+    return {
+        "marginal_ms_per_target": marginal,
+        "growth": verdict,
+        "growth_rule": f"steps rising more than {noise_s}s compared; superlinear if one costs over 1.5x per target the previous",
+    }

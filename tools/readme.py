@@ -29,7 +29,9 @@ def config_reference() -> str:
         default = spec.get("default", "")
         shown = f"`{yaml.safe_dump(default, default_flow_style=True).strip()}`" if default != "" else ""
         description = str(spec.get("description", "")).replace("|", "\\|")
-        lines.append(f"| `{key}` | {spec.get('type', '')} | {shown} | {'yes' if spec.get('secret') else ''} | {description} |")
+        lines.append(
+            f"| `{key}` | {spec.get('type', '')} | {shown} | {'yes' if spec.get('secret') else ''} | {description} |"
+        )
     return "\n".join(lines)
 
 

@@ -25,7 +25,21 @@ def container_summary(stack: RecordedStack) -> dict[str, Any]:
         spec = container.inputs
         summary[name] = {
             key: spec.get(key)
-            for key in ("image", "command", "user", "readOnly", "capabilities", "securityOpts", "memory", "restart", "tmpfs", "ports", "networksAdvanced", "volumes", "healthcheck")
+            for key in (
+                "image",
+                "command",
+                "user",
+                "readOnly",
+                "capabilities",
+                "securityOpts",
+                "memory",
+                "restart",
+                "tmpfs",
+                "ports",
+                "networksAdvanced",
+                "volumes",
+                "healthcheck",
+            )
         }
     return summary
 
@@ -39,7 +53,9 @@ def write_render(stack: RecordedStack, out: Path) -> list[Path]:
             target = out / name / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             if int(upload["permissions"], 8) == MODE_SECRET:
-                target.write_text(f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner {upload['owner']}>\n")
+                target.write_text(
+                    f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner {upload['owner']}>\n"
+                )
             else:
                 target.write_text(upload["content"])
             target.chmod(0o600)

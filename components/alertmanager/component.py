@@ -10,7 +10,15 @@ import pulumi_docker as docker
 
 from components.alertmanager.render import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
 from components.core import catalog
-from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    stack_volume,
+)
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
 from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
@@ -58,7 +66,9 @@ class Alertmanager(pulumi.ComponentResource):
         self.data_volume = stack_volume(f"{name}-data", settings.stack, "alertmanager-data", self, keep=True)
         image = pulled_image(f"{name}-image", settings.images["alertmanager"], child)
         self.files = alertmanager_files(args)
-        networks = [NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])]
+        networks = [
+            NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])
+        ]
         if settings.alertmanager_egress:
             networks.append(NetworkAttachment(args.edge_network))
         plan = ContainerPlan(

@@ -106,7 +106,6 @@ DEFAULT_IMAGES: dict[str, str] = {
 }
 
 
-
 def resource_name(stack: str, name: str) -> str:
     """Docker names of the stack's containers and volumes: `promshield-<stack>-<name>`."""
     return f"{PROJECT}-{stack}-{name}"

@@ -100,7 +100,9 @@ class ContainerPlan:
         return "job" if self.one_shot else "service"
 
 
-def stack_volume(resource_name: str, stack: str, name: str, parent: pulumi.Resource, *, keep: bool = False) -> docker.Volume:
+def stack_volume(
+    resource_name: str, stack: str, name: str, parent: pulumi.Resource, *, keep: bool = False
+) -> docker.Volume:
     """A named volume `promshield-<stack>-<name>`; `keep`: data that outlives `pulumi destroy`."""
     return docker.Volume(
         resource_name,
@@ -174,7 +176,10 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.service", value=service.name),
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.stack", value=plan.stack),
             docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.kind", value=plan.kind),
-            *(docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.{key}", value=value) for key, value in plan.extra_labels),
+            *(
+                docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.{key}", value=value)
+                for key, value in plan.extra_labels
+            ),
         ],
         "must_run": plan.kind == "service",
         "wait": False,

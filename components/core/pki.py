@@ -42,7 +42,9 @@ class Pki(pulumi.ComponentResource):
     ca_cert_pem: pulumi.Output[str]
     certificates: dict[str, Certificate]
 
-    def __init__(self, name: str, settings: Settings, leaves: Sequence[Leaf], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, settings: Settings, leaves: Sequence[Leaf], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("promshield:index:Pki", name, None, opts)
         self._tls = settings.tls
         child = pulumi.ResourceOptions(parent=self)
@@ -50,7 +52,9 @@ class Pki(pulumi.ComponentResource):
         ca = tls.SelfSignedCert(
             f"{name}-ca",
             private_key_pem=ca_key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=f"promshield {settings.stack} CA", organization="promshield"),
+            subject=tls.SelfSignedCertSubjectArgs(
+                common_name=f"promshield {settings.stack} CA", organization="promshield"
+            ),
             is_ca_certificate=True,
             validity_period_hours=settings.tls.validity_hours * 2,
             early_renewal_hours=settings.tls.early_renewal_hours * 2,
@@ -61,7 +65,9 @@ class Pki(pulumi.ComponentResource):
         self.certificates = {leaf.name: self._issue(name, leaf, ca_key, ca, child) for leaf in leaves}
         self.register_outputs({"ca_cert_pem": self.ca_cert_pem})
 
-    def _issue(self, name: str, leaf: Leaf, ca_key: tls.PrivateKey, ca: tls.SelfSignedCert, child: pulumi.ResourceOptions) -> Certificate:
+    def _issue(
+        self, name: str, leaf: Leaf, ca_key: tls.PrivateKey, ca: tls.SelfSignedCert, child: pulumi.ResourceOptions
+    ) -> Certificate:
         settings: TlsSettings = self._tls
         key = tls.PrivateKey(f"{name}-{leaf.name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
         request = tls.CertRequest(
@@ -85,7 +91,9 @@ class Pki(pulumi.ComponentResource):
         return Certificate(cert.cert_pem, pulumi.Output.secret(key.private_key_pem))
 
 
-def tls_files(tls_dir: str, ca_cert_pem: pulumi.Input[str], server: Certificate, client: Certificate | None = None) -> list[UploadFile]:
+def tls_files(
+    tls_dir: str, ca_cert_pem: pulumi.Input[str], server: Certificate, client: Certificate | None = None
+) -> list[UploadFile]:
     """A service's TLS material under its tls_dir: the CA, its server pair and, for services
     that also call others over mTLS, its client pair. Private keys are secret files (0400)."""
     files = [

@@ -14,7 +14,16 @@ import pulumi
 import pulumi_docker as docker
 
 from components.core import catalog
-from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, stack_volume, tmpfs_for
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    stack_volume,
+    tmpfs_for,
+)
 from components.core.pki import Certificate, tls_files
 from components.duckdb.render import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
 from components.prometheus.render import ScrapeJob, stack_mtls
@@ -83,7 +92,9 @@ class DuckDbAccess(pulumi.ComponentResource):
             image=self.image.repo_digest.apply(lambda digest: digest or image_tag()),
             command=["--config", CONFIG_FILE],
             networks=[NetworkAttachment(args.backend_network, [SERVICE.name])],
-            healthcheck=Healthcheck(["python", "-c", f"import socket; socket.create_connection(('127.0.0.1', {SERVICE.port}), 3).close()"]),
+            healthcheck=Healthcheck(
+                ["python", "-c", f"import socket; socket.create_connection(('127.0.0.1', {SERVICE.port}), 3).close()"]
+            ),
             uploads=self.files,
             tmpfs=tmpfs_for(SERVICE, "/tmp"),  # noqa: S108 - private tmpfs
             memory_mb=MEMORY_MB,
@@ -92,7 +103,10 @@ class DuckDbAccess(pulumi.ComponentResource):
         )
         depends = [self._seeder] if duckdb.demo else []
         self.container = hardened_container(
-            f"{name}-container", catalog.resource_name(settings.stack, SERVICE.name), plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
+            f"{name}-container",
+            catalog.resource_name(settings.stack, SERVICE.name),
+            plan,
+            pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         self.register_outputs({"container_name": self.container.name})
 
@@ -111,6 +125,10 @@ class DuckDbAccess(pulumi.ComponentResource):
             stack=settings.stack,
             one_shot=True,
         )
-        self._seeder = hardened_container(f"{name}-demo-seed", catalog.resource_name(settings.stack, "demo-duckdb-seed"), seed, pulumi.ResourceOptions(parent=self))
+        self._seeder = hardened_container(
+            f"{name}-demo-seed",
+            catalog.resource_name(settings.stack, "demo-duckdb-seed"),
+            seed,
+            pulumi.ResourceOptions(parent=self),
+        )
         return volume
-

@@ -8,7 +8,13 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_command as command
 
-from components.firewall.render import FirewallPlan, chain_name, render_apply_script, render_remove_script, with_privilege
+from components.firewall.render import (
+    FirewallPlan,
+    chain_name,
+    render_apply_script,
+    render_remove_script,
+    with_privilege,
+)
 from components.settings import Settings
 
 
@@ -37,7 +43,12 @@ class Firewall(pulumi.ComponentResource):
         delete = with_privilege(self.remove_script, use_sudo)
         child = pulumi.ResourceOptions(parent=self)
         # update re-applies the whole chain (atomic), and the script text is the trigger.
-        lifecycle: dict[str, Any] = {"create": create, "update": create, "delete": delete, "triggers": [self.apply_script]}
+        lifecycle: dict[str, Any] = {
+            "create": create,
+            "update": create,
+            "delete": delete,
+            "triggers": [self.apply_script],
+        }
         if settings.is_remote_docker:
             if settings.ssh_private_key is None:  # settings reject this; kept for the type checker
                 raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
@@ -49,8 +60,14 @@ class Firewall(pulumi.ComponentResource):
                 private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
             )
             self.rules: pulumi.CustomResource = command.remote.Command(
-                f"{name}-rules", connection=connection, logging=command.remote.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle
+                f"{name}-rules",
+                connection=connection,
+                logging=command.remote.Logging.STDOUT_AND_STDERR,
+                opts=child,
+                **lifecycle,
             )
         else:
-            self.rules = command.local.Command(f"{name}-rules", logging=command.local.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle)
+            self.rules = command.local.Command(
+                f"{name}-rules", logging=command.local.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle
+            )
         self.register_outputs({})

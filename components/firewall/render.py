@@ -63,7 +63,9 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
         if ipaddress.ip_network(subnet).version == version:
             # `! -s`: the network's own members still talk to each other (with br_netfilter,
             # Docker bridges send even that traffic through FORWARD).
-            lines.append(f"-A {plan.chain} ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP")
+            lines.append(
+                f"-A {plan.chain} ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+            )
     return lines
 
 
@@ -71,7 +73,7 @@ def render_apply_script(plan: FirewallPlan) -> str:
     tool, restore, chain = plan.family_tool, plan.restore_tool, plan.chain
     rules = "\n".join(rule_lines(plan))
     return f"""set -eu
-# promshield firewall: allow {', '.join(plan.trusted_cidrs)} to ports {', '.join(map(str, plan.ports))} on {plan.bind_address}; drop the rest.
+# promshield firewall: allow {", ".join(plan.trusted_cidrs)} to ports {", ".join(map(str, plan.ports))} on {plan.bind_address}; drop the rest.
 {tool} -w -n -L {DOCKER_USER_CHAIN} >/dev/null 2>&1 || {tool} -w -N {DOCKER_USER_CHAIN}
 {tool} -w -n -L {chain} >/dev/null 2>&1 || {tool} -w -N {chain}
 {restore} -w --noflush <<'RULES'

@@ -9,7 +9,16 @@ import pulumi
 import pulumi_docker as docker
 
 from components.core import catalog
-from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    secret_file,
+    stack_volume,
+)
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
 from components.prometheus.render import (
@@ -53,9 +62,13 @@ def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
         config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(stack_mtls(SERVICE.name))),
         *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
     ]
-    files += [config_file(f"{catalog.PROMETHEUS_RULES_DIR}/{name}", text) for name, text in sorted(args.rule_files.items())]
+    files += [
+        config_file(f"{catalog.PROMETHEUS_RULES_DIR}/{name}", text) for name, text in sorted(args.rule_files.items())
+    ]
     if settings.remote_write.enabled and settings.remote_write.password is not None:
-        files.append(secret_file(REMOTE_WRITE_PASSWORD_FILE, pulumi.Output.secret(settings.remote_write.password.reveal())))
+        files.append(
+            secret_file(REMOTE_WRITE_PASSWORD_FILE, pulumi.Output.secret(settings.remote_write.password.reveal()))
+        )
     return files + list(args.extra_uploads)
 
 
@@ -75,9 +88,19 @@ class Prometheus(pulumi.ComponentResource):
             service=SERVICE,
             image=image,
             command=prometheus_command(settings),
-            networks=[NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])],
+            networks=[
+                NetworkAttachment(
+                    args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name]
+                )
+            ],
             healthcheck=Healthcheck(
-                ["promtool", "check", "healthy", f"--url=https://localhost:{SERVICE.port}", f"--http.config.file={HEALTHCHECK_CONFIG_FILE}"]
+                [
+                    "promtool",
+                    "check",
+                    "healthy",
+                    f"--url=https://localhost:{SERVICE.port}",
+                    f"--http.config.file={HEALTHCHECK_CONFIG_FILE}",
+                ]
             ),
             uploads=self.files,
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
@@ -92,4 +115,3 @@ class Prometheus(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.register_outputs({"container_name": self.container.name})
-

@@ -79,7 +79,9 @@ class ScrapeJob:
             "metrics_path": self.metrics_path,
             "sample_limit": SAMPLE_LIMIT,
             "body_size_limit": BODY_SIZE_LIMIT,
-            "static_configs": [{"targets": list(self.targets), **({"labels": dict(self.labels)} if self.labels else {})}],
+            "static_configs": [
+                {"targets": list(self.targets), **({"labels": dict(self.labels)} if self.labels else {})}
+            ],
         }
         if self.tls is not None:
             config["tls_config"] = self.tls.as_config()
@@ -91,7 +93,9 @@ class ScrapeJob:
 def core_jobs() -> list[ScrapeJob]:
     """Prometheus itself and Alertmanager, both over mTLS."""
     return [
-        ScrapeJob(catalog.JOB_PROMETHEUS, [f"localhost:{catalog.PROMETHEUS.port}"], tls=stack_mtls(catalog.PROMETHEUS.name)),
+        ScrapeJob(
+            catalog.JOB_PROMETHEUS, [f"localhost:{catalog.PROMETHEUS.port}"], tls=stack_mtls(catalog.PROMETHEUS.name)
+        ),
         ScrapeJob(
             catalog.JOB_ALERTMANAGER,
             [f"{catalog.ALERTMANAGER.name}:{catalog.ALERTMANAGER.port}"],

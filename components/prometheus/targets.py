@@ -51,7 +51,10 @@ def _target_plan(job: str, index: int, target: ScrapeTarget) -> ScrapePlan:
 
 def trading_scrape_plan(settings: Settings) -> ScrapePlan:
     plan = ScrapePlan([], [])
-    for job, targets in ((catalog.JOB_INSTANCE_MANAGER, settings.instance_manager_targets), (catalog.JOB_TRADE_ENGINE, settings.trade_engine_targets)):
+    for job, targets in (
+        (catalog.JOB_INSTANCE_MANAGER, settings.instance_manager_targets),
+        (catalog.JOB_TRADE_ENGINE, settings.trade_engine_targets),
+    ):
         for index, target in enumerate(targets, start=1):
             part = _target_plan(job, index, target)
             plan.jobs.extend(part.jobs)

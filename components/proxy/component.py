@@ -13,7 +13,17 @@ import pulumi
 import pulumi_docker as docker
 
 from components.core import catalog
-from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume, tmpfs_for
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    secret_file,
+    stack_volume,
+    tmpfs_for,
+)
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
 from components.proxy.render import render_nginx_conf, render_njs
@@ -50,8 +60,18 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
 def published_ports(settings: Settings) -> list[docker.ContainerPortArgs]:
     """Always bound to one host address (Docker's default would be 0.0.0.0)."""
     return [
-        docker.ContainerPortArgs(internal=catalog.PROXY_PROMETHEUS_PORT, external=settings.prometheus_port, ip=settings.bind_address, protocol="tcp"),
-        docker.ContainerPortArgs(internal=catalog.PROXY_ALERTMANAGER_PORT, external=settings.alertmanager_port, ip=settings.bind_address, protocol="tcp"),
+        docker.ContainerPortArgs(
+            internal=catalog.PROXY_PROMETHEUS_PORT,
+            external=settings.prometheus_port,
+            ip=settings.bind_address,
+            protocol="tcp",
+        ),
+        docker.ContainerPortArgs(
+            internal=catalog.PROXY_ALERTMANAGER_PORT,
+            external=settings.alertmanager_port,
+            ip=settings.bind_address,
+            protocol="tcp",
+        ),
     ]
 
 

@@ -49,7 +49,9 @@ class Credentials(pulumi.ComponentResource):
             if user.password is not None:
                 password = pulumi.Output.secret(user.password.reveal())
             else:
-                password = random.RandomPassword(f"{name}-{user.name}-password", length=PASSWORD_LENGTH, special=False, opts=child).result
+                password = random.RandomPassword(
+                    f"{name}-{user.name}-password", length=PASSWORD_LENGTH, special=False, opts=child
+                ).result
             salt = random.RandomBytes(f"{name}-{user.name}-salt", length=16, opts=child)
             self.passwords[user.name] = pulumi.Output.secret(password)
             self.hashes[user.name] = pulumi.Output.secret(

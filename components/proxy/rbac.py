@@ -78,9 +78,7 @@ def active_rules(enabled_features: frozenset[str] = frozenset()) -> tuple[Rule, 
     return tuple(rule for rule in RULES if rule.requires is None or rule.requires in enabled_features)
 
 
-def is_allowed(
-    role: str, service: str, method: str, path: str, enabled_features: frozenset[str] = frozenset()
-) -> bool:
+def is_allowed(role: str, service: str, method: str, path: str, enabled_features: frozenset[str] = frozenset()) -> bool:
     """The decision the proxy makes, in Python: for docs and unit tests of the table itself."""
     return any(
         rule.service == service

@@ -40,8 +40,12 @@ class ProxiedService:
 
 def proxied_services() -> tuple[ProxiedService, ...]:
     return (
-        ProxiedService(rbac.PROMETHEUS, catalog.PROMETHEUS.name, catalog.PROMETHEUS.port, catalog.PROXY_PROMETHEUS_PORT),
-        ProxiedService(rbac.ALERTMANAGER, catalog.ALERTMANAGER.name, catalog.ALERTMANAGER.port, catalog.PROXY_ALERTMANAGER_PORT),
+        ProxiedService(
+            rbac.PROMETHEUS, catalog.PROMETHEUS.name, catalog.PROMETHEUS.port, catalog.PROXY_PROMETHEUS_PORT
+        ),
+        ProxiedService(
+            rbac.ALERTMANAGER, catalog.ALERTMANAGER.name, catalog.ALERTMANAGER.port, catalog.PROXY_ALERTMANAGER_PORT
+        ),
     )
 
 

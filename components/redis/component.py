@@ -19,7 +19,16 @@ import pulumi
 import pulumi_random as random
 
 from components.core import catalog
-from components.core.hardening import ContainerPlan, Healthcheck, NetworkAttachment, UploadFile, config_file, hardened_container, secret_file, stack_volume
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    secret_file,
+    stack_volume,
+)
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
 from components.prometheus.render import ScrapeJob, stack_mtls
@@ -124,7 +133,9 @@ class RedisAccess(pulumi.ComponentResource):
             depends.append(self.acl_user)
         tls_dir = EXPORTER.tls_dir
         self.files = [
-            secret_file(PASSWORD_FILE, pulumi.Output.secret(self.exporter_password.apply(lambda pw: password_file(redis, pw)))),
+            secret_file(
+                PASSWORD_FILE, pulumi.Output.secret(self.exporter_password.apply(lambda pw: password_file(redis, pw)))
+            ),
             *tls_files(tls_dir, args.ca_cert_pem, args.server),
         ]
         if redis.tls and redis.tls_ca_pem:
@@ -143,11 +154,16 @@ class RedisAccess(pulumi.ComponentResource):
             stack=settings.stack,
         )
         self.exporter = hardened_container(
-            f"{name}-exporter", catalog.resource_name(settings.stack, EXPORTER.name), plan, pulumi.ResourceOptions(parent=self, depends_on=depends)
+            f"{name}-exporter",
+            catalog.resource_name(settings.stack, EXPORTER.name),
+            plan,
+            pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         self.register_outputs({})
 
-    def _demo_redis(self, name: str, settings: Settings, redis: RedisSettings, args: RedisAccessArgs) -> pulumi.CustomResource:
+    def _demo_redis(
+        self, name: str, settings: Settings, redis: RedisSettings, args: RedisAccessArgs
+    ) -> pulumi.CustomResource:
         """The dev stack's Redis: ACL users only (default user off), the exporter's user rendered in."""
 
         child = pulumi.ResourceOptions(parent=self)
@@ -157,7 +173,11 @@ class RedisAccess(pulumi.ComponentResource):
         self.demo_admin_password = admin_password
         files = pulumi.Output.all(admin_password, self.exporter_password).apply(
             lambda pws: render_demo_redis_files(
-                redis.admin_username, password_sha256(pws[0]), redis.exporter_username, password_sha256(pws[1]), redis.check_keys
+                redis.admin_username,
+                password_sha256(pws[0]),
+                redis.exporter_username,
+                password_sha256(pws[1]),
+                redis.check_keys,
             )
         )
         data = stack_volume(f"{name}-demo-data", settings.stack, "demo-redis-data", self)

@@ -355,7 +355,9 @@ class RedisAclProvider(dyn.ResourceProvider):
             actual = session.getuser(username)
             expected = UserState.expected(password, check_keys)
             if actual != expected:
-                raise RedisAclError(f"Redis at {target.address}: ACL GETUSER {username} does not show the rules just set (expected {acl_rule_string(check_keys)!r} and one password hash)")
+                raise RedisAclError(
+                    f"Redis at {target.address}: ACL GETUSER {username} does not show the rules just set (expected {acl_rule_string(check_keys)!r} and one password hash)"
+                )
             persisted = session.save()
         outs = {key: props[key] for key in INPUTS if key in props}
         outs.update(acl_rules=acl_rule_string(check_keys), persisted=persisted, in_sync=True)
@@ -367,7 +369,9 @@ class RedisAclProvider(dyn.ResourceProvider):
         return dyn.CreateResult(f"{_plain(props['username'])}@{target.address}", outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        changed = [key for key in INPUTS if _is_unknown(news.get(key)) or _plain(olds.get(key)) != _plain(news.get(key))]
+        changed = [
+            key for key in INPUTS if _is_unknown(news.get(key)) or _plain(olds.get(key)) != _plain(news.get(key))
+        ]
         drifted = olds.get("in_sync") is False
         return dyn.DiffResult(changes=bool(changed) or drifted, replaces=[], delete_before_replace=False)
 

@@ -108,7 +108,9 @@ def render_demo_redis_files(
     """Container path -> file text for the demo Redis (``CONF_PATH`` and ``ACL_PATH``)."""
     return {
         CONF_PATH: demo_redis_conf(),
-        ACL_PATH: render_users_acl(admin_user, admin_password_sha256, exporter_user, exporter_password_sha256, check_keys),
+        ACL_PATH: render_users_acl(
+            admin_user, admin_password_sha256, exporter_user, exporter_password_sha256, check_keys
+        ),
     }
 
 

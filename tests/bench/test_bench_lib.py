@@ -32,7 +32,9 @@ def test_naive_conf_checks_bcrypt_in_every_proxied_location() -> None:
     conf = rendered()
     naive = naive_nginx_conf(conf, catalog.PROXY_HTPASSWD_FILE)
     assert not [line for line in naive.splitlines() if line.strip().startswith("auth_request")]
-    assert naive.count(f"auth_basic_user_file {catalog.PROXY_HTPASSWD_FILE};") == conf.count("auth_request /_authn;") + 1  # + the /authn server's own
+    assert (
+        naive.count(f"auth_basic_user_file {catalog.PROXY_HTPASSWD_FILE};") == conf.count("auth_request /_authn;") + 1
+    )  # + the /authn server's own
     # Nothing else changed: the same text minus the two cached-check lines per location.
     removed = {line.strip() for line in conf.splitlines()} - {line.strip() for line in naive.splitlines()}
     assert removed == {"auth_request /_authn;", "auth_request_set $auth_user $upstream_http_x_promshield_user;"}

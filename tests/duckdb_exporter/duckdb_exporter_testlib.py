@@ -44,7 +44,11 @@ def load_module(name: str, path: Path) -> ModuleType:
 
 def tree_digest(directory: Path) -> dict[str, str]:
     """SHA-256 of every file under ``directory`` (new or removed files show up too)."""
-    return {str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(directory.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
 
 def parse_metrics(text: str) -> Samples:

@@ -102,7 +102,9 @@ def check_resource(
     def report(message: str, urn: str | None = None) -> None:
         outcome.violations.append(message)
 
-    args = ResourceValidationArgs(typ, policy_props(props), urn or urn_for(typ, name), name, options(), None, dict(pack_config or {}))
+    args = ResourceValidationArgs(
+        typ, policy_props(props), urn or urn_for(typ, name), name, options(), None, dict(pack_config or {})
+    )
     try:
         result = policy.validate(args, report)
         assert result is None, "promshield's policies are synchronous"
@@ -127,7 +129,9 @@ def check_stack(policy: StackValidationPolicy, resources: list[PolicyResource]) 
 
 def policy_resources(resources: list[Registered]) -> list[PolicyResource]:
     """The stack as AnalyzeStack sees it: each resource's state (inputs + provider outputs)."""
-    return [PolicyResource(r.type, policy_props(r.outputs), r.urn, r.name, options(), None, None, [], {}) for r in resources]
+    return [
+        PolicyResource(r.type, policy_props(r.outputs), r.urn, r.name, options(), None, None, [], {}) for r in resources
+    ]
 
 
 @dataclass
@@ -165,7 +169,9 @@ def check_stack_resources(
         for policy in policies.RESOURCE_POLICIES:
             config_for = (pack_config or {}).get(policy.name)
             by_policy[policy.name] = {
-                r.name: check_resource(policy, r.type, r.raw_inputs, name=r.name, urn=r.urn, pack_config=config_for) for r in resources if r.custom
+                r.name: check_resource(policy, r.type, r.raw_inputs, name=r.name, urn=r.urn, pack_config=config_for)
+                for r in resources
+                if r.custom
             }
         for stack_policy in policies.STACK_POLICIES:
             by_policy[stack_policy.name] = {"<stack>": check_stack(stack_policy, policy_resources(resources))}
@@ -187,7 +193,14 @@ def mutated(stack: RecordedStack, name: str, change: Any, typ: str = policies.CO
         if original.name == name and original.type == typ:
             inputs = copy.deepcopy(original.inputs)
             change(inputs)
-            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+            resource = Registered(
+                original.type,
+                original.name,
+                original.urn,
+                original.custom,
+                inputs,
+                {**copy.deepcopy(original.outputs), **inputs},
+            )
         resources.append(resource)
     return resources
 
@@ -213,7 +226,14 @@ def fresh_preview(resources: list[Registered]) -> list[Registered]:
             for label in inputs.get("labels", []):
                 if label["label"].endswith("config-sha256"):  # a digest over those contents
                     label["value"] = UNKNOWN_STRING_VALUE
-            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+            resource = Registered(
+                original.type,
+                original.name,
+                original.urn,
+                original.custom,
+                inputs,
+                {**copy.deepcopy(original.outputs), **inputs},
+            )
         changed.append(resource)
     return changed
 
@@ -228,16 +248,33 @@ def carrier_uploads_unknown(stack: RecordedStack, path: str) -> list[Registered]
             for upload in inputs["uploads"]:
                 if upload["file"] == path:
                     upload["content"] = UNKNOWN_STRING_VALUE
-            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+            resource = Registered(
+                original.type,
+                original.name,
+                original.urn,
+                original.custom,
+                inputs,
+                {**copy.deepcopy(original.outputs), **inputs},
+            )
         resources.append(resource)
     return resources
 
 
 def from_provider(upload: Mapping[str, Any]) -> bool:
     content = str(upload.get("content", ""))
-    return "-----BEGIN " in content or policies.secret_path_reason(upload["file"]) is not None or upload["file"].endswith(".js")
+    return (
+        "-----BEGIN " in content
+        or policies.secret_path_reason(upload["file"]) is not None
+        or upload["file"].endswith(".js")
+    )
 
 
 def container_named(resources: list[Registered], service: str) -> Registered:
-    (found,) = [r for r in resources if r.type == policies.CONTAINER and policies.service_of(r.inputs) == service and r.inputs.get("networkMode") != "none"]
+    (found,) = [
+        r
+        for r in resources
+        if r.type == policies.CONTAINER
+        and policies.service_of(r.inputs) == service
+        and r.inputs.get("networkMode") != "none"
+    ]
     return found

@@ -136,7 +136,9 @@ def test_read_reports_in_sync_drift_and_missing(redis_server: RedisServer) -> No
     assert missing.id == "" and missing.outs == {}
 
 
-def test_acl_survives_a_restart_only_with_an_aclfile(redis_server: RedisServer, redis_server_no_aclfile: RedisServer) -> None:
+def test_acl_survives_a_restart_only_with_an_aclfile(
+    redis_server: RedisServer, redis_server_no_aclfile: RedisServer
+) -> None:
     password = new_password()
     assert (_provider().create(redis_server.provider_props(USER, password)).outs or {})["persisted"] is True
     redis_server.restart()

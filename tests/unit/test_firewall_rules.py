@@ -11,7 +11,9 @@ import pytest
 from components.firewall.render import FirewallPlan, chain_name, render_apply_script, render_remove_script, rule_lines
 
 PLAN = FirewallPlan("PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24", "fd00::/64"))
-APPLIED = FirewallPlan("PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24",), protected_subnets=("198.18.20.0/24",))
+APPLIED = FirewallPlan(
+    "PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24",), protected_subnets=("198.18.20.0/24",)
+)
 
 
 def test_chain_name_is_short_and_clean() -> None:
@@ -30,8 +32,13 @@ def test_rules_allow_trusted_then_drop_per_port_and_skip_other_families() -> Non
 
 
 def test_routing_around_the_published_ports_is_dropped() -> None:
-    plan = FirewallPlan("C", "198.18.0.1", (9090,), ("198.18.5.0/24",), protected_subnets=("172.30.20.0/24", "fd00:1::/64"))
-    assert rule_lines(plan)[-1] == "-A C ! -s 172.30.20.0/24 -d 172.30.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+    plan = FirewallPlan(
+        "C", "198.18.0.1", (9090,), ("198.18.5.0/24",), protected_subnets=("172.30.20.0/24", "fd00:1::/64")
+    )
+    assert (
+        rule_lines(plan)[-1]
+        == "-A C ! -s 172.30.20.0/24 -d 172.30.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+    )
     assert "fd00:1::/64" not in "\n".join(rule_lines(plan))
 
 
@@ -51,7 +58,9 @@ def namespace() -> Iterator[str]:
 
 
 def in_ns(namespace: str, script: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", "netns", "exec", namespace, "sh", "-c", script], capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        ["ip", "netns", "exec", namespace, "sh", "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
 
 
 def filter_table(namespace: str) -> str:
@@ -59,7 +68,9 @@ def filter_table(namespace: str) -> str:
 
 
 def test_apply_is_idempotent_and_remove_restores_the_table(namespace: str) -> None:
-    in_ns(namespace, "iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && iptables -A FORWARD -j DOCKER-USER")
+    in_ns(
+        namespace, "iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && iptables -A FORWARD -j DOCKER-USER"
+    )
     before = filter_table(namespace)
     for _ in range(2):
         result = in_ns(namespace, render_apply_script(APPLIED))
@@ -67,7 +78,12 @@ def test_apply_is_idempotent_and_remove_restores_the_table(namespace: str) -> No
     table = filter_table(namespace)
     assert table.count("-A DOCKER-USER -j PROMSHIELD-TEST") == 1  # the jump is added once
     assert table.count("--ctorigdstport 9090") == 2  # rules replaced, not appended
-    assert table.count("-A PROMSHIELD-TEST ! -s 198.18.20.0/24 -d 198.18.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP") == 1
+    assert (
+        table.count(
+            "-A PROMSHIELD-TEST ! -s 198.18.20.0/24 -d 198.18.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+        )
+        == 1
+    )
     assert table.index("-A DOCKER-USER -j PROMSHIELD-TEST") < table.index("-A DOCKER-USER -j RETURN")
     assert in_ns(namespace, render_remove_script(APPLIED)).returncode == 0
     assert filter_table(namespace) == before

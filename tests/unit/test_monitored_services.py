@@ -55,12 +55,18 @@ def test_redis_exporter_gets_its_password_only_from_a_bound_file(any_stack: Reco
     assert url == next(c for c in command if c.startswith("--redis.addr=")).split("=", 1)[1]
     assert len(password) == 32 and password not in " ".join(command)
     assert not exporter.get("envs")
-    assert {"--tls-server-cert-file", "--tls-server-key-file", "--tls-server-ca-cert-file"} <= {c.split("=")[0] for c in command}
+    assert {"--tls-server-cert-file", "--tls-server-key-file", "--tls-server-ca-cert-file"} <= {
+        c.split("=")[0] for c in command
+    }
 
 
 def test_production_redis_user_is_a_typed_resource_with_secret_passwords(prod_stack: RecordedStack) -> None:
     (user,) = prod_stack.of_type(REDIS_ACL_USER)
-    assert user.inputs["username"] == "prometheus" and user.inputs["host"] == "redis-rts.internal" and user.inputs["port"] == 6379
+    assert (
+        user.inputs["username"] == "prometheus"
+        and user.inputs["host"] == "redis-rts.internal"
+        and user.inputs["port"] == 6379
+    )
     assert contains_secret(user.raw_inputs["password"]) and contains_secret(user.raw_inputs["admin_password"])
     exporter = prod_stack.containers()["promshield-prod-redis-exporter"].inputs
     assert len(exporter["networksAdvanced"]) == 2  # backend + the edge route to the trading Redis
@@ -69,7 +75,10 @@ def test_production_redis_user_is_a_typed_resource_with_secret_passwords(prod_st
 
 def test_prometheus_scrapes_every_monitored_service_over_tls(any_stack: RecordedStack) -> None:
     scrape = jobs(any_stack)
-    for job, server_name in ((catalog.JOB_REDIS, catalog.REDIS_EXPORTER.name), (catalog.JOB_DUCKDB, catalog.DUCKDB_EXPORTER.name)):
+    for job, server_name in (
+        (catalog.JOB_REDIS, catalog.REDIS_EXPORTER.name),
+        (catalog.JOB_DUCKDB, catalog.DUCKDB_EXPORTER.name),
+    ):
         assert scrape[job]["scheme"] == "https"
         assert scrape[job]["tls_config"]["server_name"] == server_name
         assert scrape[job]["tls_config"]["cert_file"].endswith("client.crt")
@@ -79,7 +88,9 @@ def test_prometheus_scrapes_every_monitored_service_over_tls(any_stack: Recorded
 def test_trading_targets_get_per_target_jobs_with_password_files(prod_stack: RecordedStack) -> None:
     scrape = jobs(prod_stack)
     trade = scrape["trade-engine-1"]
-    assert trade["static_configs"] == [{"targets": ["te-1.internal:9400"], "labels": {"venue": "xetra", "job": "trade-engine"}}]
+    assert trade["static_configs"] == [
+        {"targets": ["te-1.internal:9400"], "labels": {"venue": "xetra", "job": "trade-engine"}}
+    ]
     assert trade["scheme"] == "https" and trade["basic_auth"]["username"] == "prometheus"
     password_path = trade["basic_auth"]["password_file"]
     files = prod_stack.container_files("promshield-prod-prometheus")
@@ -94,7 +105,9 @@ def test_duckdb_exporter_reads_a_read_only_mount(any_stack: RecordedStack) -> No
     exporter = any_stack.containers()[name].inputs
     data = [v for v in exporter["volumes"] if v["containerPath"] == catalog.DUCKDB_EXPORTER.data_dir]
     assert len(data) == 1 and data[0]["readOnly"] is True
-    config = yaml.safe_load(any_stack.container_files(name)[f"{catalog.DUCKDB_EXPORTER.config_dir}/config.yml"]["content"])
+    config = yaml.safe_load(
+        any_stack.container_files(name)[f"{catalog.DUCKDB_EXPORTER.config_dir}/config.yml"]["content"]
+    )
     assert config["database"].startswith(catalog.DUCKDB_EXPORTER.data_dir + "/")
     assert set(config["tls"]) == {"cert_file", "key_file", "client_ca_file"}
     if any_stack.stack == "prod":
@@ -106,4 +119,3 @@ def test_duckdb_image_base_matches_the_catalog() -> None:
 
     dockerfile = (EXPORTER_DIR / "Dockerfile").read_text()
     assert f"ARG BASE_IMAGE={catalog.DEFAULT_IMAGES['duckdb_exporter_base']}" in dockerfile
-

@@ -12,7 +12,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from components.core import catalog
-from testing.mock_stack import LOCAL_COMMAND, NETWORK, REMOTE_COMMAND, REMOTE_IMAGE, VOLUME, RecordedStack, contains_secret, is_secret, run_program
+from testing.mock_stack import (
+    LOCAL_COMMAND,
+    NETWORK,
+    REMOTE_COMMAND,
+    REMOTE_IMAGE,
+    VOLUME,
+    RecordedStack,
+    contains_secret,
+    is_secret,
+    run_program,
+)
 from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
 
@@ -42,7 +52,9 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
     assert counts[REMOTE_IMAGE] == 5  # Prometheus, Alertmanager, proxy, redis_exporter, demo Redis
     assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
     assert counts[LOCAL_COMMAND] == 1
-    assert {"promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy"} <= set(dev_stack.containers())
+    assert {"promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy"} <= set(
+        dev_stack.containers()
+    )
 
 
 def test_every_resource_is_parented_to_a_component(any_stack: RecordedStack) -> None:
@@ -69,7 +81,9 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         assert "adds" not in spec["capabilities"], name
         assert "no-new-privileges:true" in spec["securityOpts"], name
         assert spec["memory"] > 0 and spec["memorySwap"] == spec["memory"], name
-        assert spec["ulimits"] == [{"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}], name
+        assert spec["ulimits"] == [
+            {"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}
+        ], name
         if labels["io.promshield.kind"] == "job":  # one-shot (seeding a volume): no network, runs once
             assert spec["networkMode"] == "none" and spec["restart"] == "no" and spec["attach"] is True, name
         elif labels["io.promshield.kind"] == "config":  # created, never started: carries the files
@@ -105,7 +119,10 @@ def test_only_the_proxy_publishes_and_never_on_every_interface(any_stack: Record
 def test_configured_subnets_reach_the_networks_the_fixed_addresses_and_the_firewall() -> None:
     stack = run_program({"networks": {"backendSubnet": "198.18.40.0/24", "edgeSubnet": "198.18.41.0/24"}}, stack="dev")
     subnets = {n.inputs["name"]: n.inputs["ipamConfigs"] for n in stack.of_type(NETWORK)}
-    assert subnets == {"promshield-dev-backend": [{"subnet": "198.18.40.0/24"}], "promshield-dev-edge": [{"subnet": "198.18.41.0/24"}]}
+    assert subnets == {
+        "promshield-dev-backend": [{"subnet": "198.18.40.0/24"}],
+        "promshield-dev-edge": [{"subnet": "198.18.41.0/24"}],
+    }
     assert service_container(stack, catalog.ALERTMANAGER)["networksAdvanced"][0]["ipv4Address"] == "198.18.40.11"
     firewall = str(stack.of_type(LOCAL_COMMAND)[0].inputs["create"])
     assert "-d 198.18.40.0/24" in firewall and "-d 198.18.41.0/24" in firewall and "172.30." not in firewall
@@ -124,7 +141,9 @@ def test_backend_network_is_internal_and_backends_live_only_there(any_stack: Rec
     assert sorted(n["name"] for n in proxy["networksAdvanced"]) == sorted([backend["name"], edge["name"]])
 
 
-def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(dev_stack: RecordedStack, prod_stack: RecordedStack) -> None:
+def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(
+    dev_stack: RecordedStack, prod_stack: RecordedStack
+) -> None:
     assert len(service_container(dev_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 1
     assert len(service_container(prod_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 2
 
@@ -162,7 +181,9 @@ def test_changed_files_change_the_service_digest() -> None:
 
 
 def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStack) -> None:
-    owners = {f"promshield-{any_stack.stack}-{s.name}": s for s in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.PROXY)}
+    owners = {
+        f"promshield-{any_stack.stack}-{s.name}": s for s in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.PROXY)
+    }
     for name, service in owners.items():
         for path, upload in any_stack.container_files(name).items():
             assert upload["owner"] == str(service.uid) and upload["group"] == str(service.gid), path
@@ -173,7 +194,9 @@ def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStac
 
 def test_stack_volumes_are_named_per_stack(any_stack: RecordedStack) -> None:
     retained = {v.inputs["name"] for v in any_stack.of_type(VOLUME) if not v.name.endswith(("-demo-data", "-config"))}
-    assert retained == {f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")}
+    assert retained == {
+        f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")
+    }
 
 
 # --- Prometheus ----------------------------------------------------------------------------
@@ -207,7 +230,10 @@ def test_prometheus_yml(dev_stack: RecordedStack) -> None:
 
 
 def test_web_configs_require_client_certificates(any_stack: RecordedStack) -> None:
-    for service, path in ((catalog.PROMETHEUS, catalog.PROMETHEUS_WEB_CONFIG_FILE), (catalog.ALERTMANAGER, catalog.ALERTMANAGER_WEB_CONFIG_FILE)):
+    for service, path in (
+        (catalog.PROMETHEUS, catalog.PROMETHEUS_WEB_CONFIG_FILE),
+        (catalog.ALERTMANAGER, catalog.ALERTMANAGER_WEB_CONFIG_FILE),
+    ):
         tls = yaml.safe_load(file_text(any_stack, service, path))["tls_server_config"]
         assert tls["client_auth_type"] == "RequireAndVerifyClientCert"
         assert tls["min_version"] == "TLS12"
@@ -226,7 +252,9 @@ def test_remote_write_and_admin_api_only_when_enabled() -> None:
     )
     config = yaml.safe_load(file_text(stack, catalog.PROMETHEUS, catalog.PROMETHEUS_CONFIG_FILE))
     (remote,) = config["remote_write"]
-    assert remote["url"].startswith("https://") and remote["basic_auth"]["password_file"].startswith(catalog.PROMETHEUS_SECRETS_DIR)
+    assert remote["url"].startswith("https://") and remote["basic_auth"]["password_file"].startswith(
+        catalog.PROMETHEUS_SECRETS_DIR
+    )
     assert "password" not in remote["basic_auth"]
     files = stack.container_files("promshield-remotewrite-prometheus")
     assert files[remote["basic_auth"]["password_file"]]["permissions"] == "0400"
@@ -310,7 +338,12 @@ def test_configured_password_is_used_not_generated(prod_stack: RecordedStack) ->
 def test_provider_secrets_stay_secret(dev_stack: RecordedStack) -> None:
     for key in dev_stack.of_type("tls:index/privateKey:PrivateKey"):
         assert is_secret(key.outputs["privateKeyPem"])
-    for name in ("promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy", "promshield-dev-duckdb-exporter"):
+    for name in (
+        "promshield-dev-prometheus",
+        "promshield-dev-alertmanager",
+        "promshield-dev-proxy",
+        "promshield-dev-duckdb-exporter",
+    ):
         (carrier,) = dev_stack.carriers_of(name)
         assert is_secret(carrier.raw_inputs["uploads"]), name
 
@@ -342,15 +375,25 @@ def test_pki_issues_p256_certificates_that_chain_to_the_ca(dev_stack: RecordedSt
     proxy = x509.load_pem_x509_certificate(dev_stack.named("pki-proxy-server-cert").outputs["certPem"].encode())
     sans = proxy.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert sans.get_values_for_type(x509.DNSName) == ["localhost"]
-    usages = {cert.name: set(cert.inputs["allowedUses"]) for cert in dev_stack.of_type("tls:index/locallySignedCert:LocallySignedCert")}
+    usages = {
+        cert.name: set(cert.inputs["allowedUses"])
+        for cert in dev_stack.of_type("tls:index/locallySignedCert:LocallySignedCert")
+    }
     assert "client_auth" in usages["pki-proxy-client-cert"] and "server_auth" not in usages["pki-proxy-client-cert"]
-    assert "server_auth" in usages["pki-prometheus-server-cert"] and "client_auth" not in usages["pki-prometheus-server-cert"]
+    assert (
+        "server_auth" in usages["pki-prometheus-server-cert"]
+        and "client_auth" not in usages["pki-prometheus-server-cert"]
+    )
 
 
 def test_bring_your_own_proxy_certificate() -> None:
     cert = "-----BEGIN CERTIFICATE-----\nMIIBbyo=\n-----END CERTIFICATE-----\n"
     key = "-----BEGIN PRIVATE KEY-----\nMIGHAgE=\n-----END PRIVATE KEY-----\n"
-    stack = run_program({"proxyTlsCertificate": cert, "proxyTlsPrivateKey": key}, stack="byo", secret_keys=("proxyTlsCertificate", "proxyTlsPrivateKey"))
+    stack = run_program(
+        {"proxyTlsCertificate": cert, "proxyTlsPrivateKey": key},
+        stack="byo",
+        secret_keys=("proxyTlsCertificate", "proxyTlsPrivateKey"),
+    )
     assert not [r for r in stack.resources if r.name.startswith("pki-proxy-server")]
     files = stack.container_files("promshield-byo-proxy")
     assert files[f"{catalog.PROXY.tls_dir}/server.crt"]["content"] == cert
@@ -364,11 +407,20 @@ def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
     (rules,) = dev_stack.of_type(LOCAL_COMMAND)
     create, delete = rules.inputs["create"], rules.inputs["delete"]
     assert create.startswith("sudo -n sh -c ")
-    assert "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j RETURN" in create
-    assert "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP" in create
+    assert (
+        "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j RETURN"
+        in create
+    )
+    assert (
+        "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP"
+        in create
+    )
     assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create and "INPUT" not in create
     for subnet in (catalog.DEFAULT_EDGE_SUBNET, catalog.DEFAULT_BACKEND_SUBNET):
-        assert f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP" in create
+        assert (
+            f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+            in create
+        )
     assert "iptables -w -D DOCKER-USER -j PROMSHIELD-DEV" in delete and "-X PROMSHIELD-DEV" in delete
     assert rules.inputs["update"] == create
 
@@ -380,7 +432,10 @@ def test_remote_firewall_runs_over_ssh_with_a_secret_key(prod_stack: RecordedSta
     assert contains_secret(connection)
     plain = rules.inputs["connection"]
     assert (plain["host"], plain["user"]) == ("10.0.0.5", "deploy")
-    assert "-A PROMSHIELD-PROD -s 10.0.0.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 10.0.0.5 -j RETURN" in rules.inputs["create"]
+    assert (
+        "-A PROMSHIELD-PROD -s 10.0.0.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 10.0.0.5 -j RETURN"
+        in rules.inputs["create"]
+    )
     assert not rules.inputs["create"].startswith("sudo")
     assert "PRIVATE KEY" not in rules.inputs["create"]
 
@@ -388,7 +443,9 @@ def test_remote_firewall_runs_over_ssh_with_a_secret_key(prod_stack: RecordedSta
 def test_a_typo_in_the_stack_config_stops_the_program() -> None:
     import pytest
 
-    with pytest.raises(Exception, match=r"promshield:retentionTme is not a promshield setting; did you mean promshield:retentionTime\?"):
+    with pytest.raises(
+        Exception, match=r"promshield:retentionTme is not a promshield setting; did you mean promshield:retentionTime\?"
+    ):
         run_program({"retentionTme": "30d"}, stack="typo")
 
 
