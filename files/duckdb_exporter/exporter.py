@@ -362,9 +362,7 @@ def _interrupt(conn: duckdb.DuckDBPyConnection) -> None:
         conn.interrupt()
 
 
-def run_query(
-    conn: duckdb.DuckDBPyConnection, sql: str, timeout: float, max_rows: int
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_query(conn: duckdb.DuckDBPyConnection, sql: str, timeout: float, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one statement, interrupted after ``timeout`` s; fetch at most ``max_rows``."""
     timer = threading.Timer(timeout, _interrupt, args=(conn,))
     timer.daemon = True

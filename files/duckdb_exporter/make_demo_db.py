@@ -35,9 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("database", type=Path, help="path of the .duckdb file to create")
     parser.add_argument("--sql", type=Path, default=DEFAULT_SQL, help="seed SQL file")
     parser.add_argument("--force", action="store_true", help="replace an existing file")
-    parser.add_argument(
-        "--if-missing", action="store_true", help="keep an existing file and succeed (idempotent seeding)"
-    )
+    parser.add_argument("--if-missing", action="store_true", help="keep an existing file and succeed (idempotent seeding)")
     args = parser.parse_args(argv)
     if args.if_missing and args.database.exists():
         print(f"kept existing {args.database}")
