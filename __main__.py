@@ -7,7 +7,7 @@ trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (T
 import pulumi
 import pulumi_docker as docker
 
-from components.alert_rules import render_rule_files
+from components.prometheus.rules import render_rule_files
 from components.alertmanager.component import Alertmanager, AlertmanagerArgs
 from components.core import pki as certs
 from components.core.network import Networks

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
-from components.alert_rules import AlertThresholds, threshold_config_keys, threshold_fields, threshold_problem
+from components.prometheus.rules import AlertThresholds, threshold_config_keys, threshold_fields, threshold_problem
 from components.core import catalog
 from components.proxy.rbac import ROLES
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import yaml
 
-from components.alert_rules import render_runbook_markdown
+from components.prometheus.rules import render_runbook_markdown
 from components.proxy import rbac
 from testing.mock_stack import PROJECT_DIR
 

@@ -33,7 +33,7 @@ def test_readme_names_the_two_commands_and_ci_runs_make_test() -> None:
 
 
 def test_every_alert_has_a_runbook_anchor_in_the_readme() -> None:
-    from components.alert_rules import alert_names
+    from components.prometheus.rules import alert_names
 
     text = readme.README.read_text()
     for name in alert_names():
