@@ -7,16 +7,16 @@ trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (T
 import pulumi
 import pulumi_docker as docker
 
-from components.prometheus.rules import render_rule_files
 from components.alertmanager.component import Alertmanager, AlertmanagerArgs
 from components.core import pki as certs
 from components.core.network import Networks
+from components.core.settings import from_pulumi_config
 from components.firewall.component import Firewall
 from components.monitored import monitored_services
 from components.prometheus.component import Prometheus, PrometheusArgs
+from components.prometheus.rules import render_rule_files
 from components.proxy.component import Proxy, ProxyArgs
 from components.proxy.credentials import Credentials
-from components.settings import from_pulumi_config
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])

@@ -10,13 +10,13 @@ import pulumi
 from components.core import pki as certs
 from components.core.hardening import UploadFile
 from components.core.network import Networks
+from components.core.settings import Settings
 from components.duckdb.component import DuckDbAccess, DuckDbAccessArgs
 from components.duckdb.component import scrape_job as duckdb_scrape_job
 from components.prometheus.render import ScrapeJob
 from components.prometheus.targets import trading_scrape_plan
 from components.redis.component import RedisAccess, RedisAccessArgs
 from components.redis.component import scrape_job as redis_scrape_job
-from components.settings import Settings
 
 
 @dataclass

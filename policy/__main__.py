@@ -19,5 +19,8 @@ PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=list(ALL_POLICIES),
-    description="promshield guardrails: hardened containers, one published address, mTLS-only monitoring, strict secret files, a host firewall.",
+    description=(
+        "promshield guardrails: hardened containers, one published address, mTLS-only monitoring, strict secret "
+        "files, a host firewall."
+    ),
 )

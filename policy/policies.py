@@ -351,7 +351,8 @@ def _not_privileged(args: ResourceValidationArgs, report: ReportViolation) -> No
     who = describe(args)
     if args.props.get("privileged") is True:
         report(
-            f"{who} runs privileged (every capability and every host device). Fix: remove `privileged=True`; add the one capability the service needs, if any.",
+            f"{who} runs privileged (every capability and every host device). Fix: remove `privileged=True`; add the "
+            "one capability the service needs, if any.",
             None,
         )
     capabilities = args.props.get("capabilities") or {}
@@ -361,7 +362,8 @@ def _not_privileged(args: ResourceValidationArgs, report: ReportViolation) -> No
     for option in as_list(args.props.get("securityOpts")):
         if UNCONFINED_OPTIONS.match(str(option)):
             report(
-                f"{who} disables a kernel confinement with security option {option!r}. Fix: remove it from `security_opts`.",
+                f"{who} disables a kernel confinement with security option {option!r}. Fix: remove it "
+                "from `security_opts`.",
                 None,
             )
     if as_list(args.props.get("devices")):
@@ -375,7 +377,8 @@ def _non_root_user(args: ResourceValidationArgs, report: ReportViolation) -> Non
     user = args.props.get("user")
     if not isinstance(user, str) or not user.strip():
         report(
-            f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to the service's uid:gid (components/core/catalog.py).",
+            f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to "
+            "the service's uid:gid (components/core/catalog.py).",
             None,
         )
         return
@@ -384,7 +387,8 @@ def _non_root_user(args: ResourceValidationArgs, report: ReportViolation) -> Non
         report(f"{who} runs as root ({user!r}). Fix: set `user` to the service's non-root uid:gid.", None)
     if gid in ("0", "root"):
         report(
-            f"{who} runs with the root group ({user!r}), which can read root-group files. Fix: use the service's own gid.",
+            f"{who} runs with the root group ({user!r}), which can read root-group files. Fix: use "
+            "the service's own gid.",
             None,
         )
 
@@ -398,7 +402,8 @@ def _read_only_root(args: ResourceValidationArgs, report: ReportViolation) -> No
     never_started = args.props.get("start") is False and args.props.get("networkMode") == "none"
     if args.props.get("readOnly") is not True and not never_started:
         report(
-            f"{describe(args)} has a writable root filesystem. Fix: set `read_only=True` and give the service a tmpfs or a volume where it must write.",
+            f"{describe(args)} has a writable root filesystem. Fix: set `read_only=True` and give the service a tmpfs "
+            "or a volume where it must write.",
             None,
         )
 
@@ -410,7 +415,8 @@ def _drop_all_capabilities(args: ResourceValidationArgs, report: ReportViolation
     drops = {str(c).upper().removeprefix("CAP_") for c in as_list(capabilities.get("drops"))}
     if "ALL" not in drops:
         report(
-            f'{describe(args)} keeps Docker\'s default capabilities. Fix: set `capabilities=ContainerCapabilitiesArgs(drops=["ALL"])`.',
+            f"{describe(args)} keeps Docker's default capabilities. Fix: set "
+            '`capabilities=ContainerCapabilitiesArgs(drops=["ALL"])`.',
             None,
         )
 
@@ -424,7 +430,8 @@ def _no_new_privileges(args: ResourceValidationArgs, report: ReportViolation) ->
         or "no-new-privileges:false" in options
     ):
         report(
-            f'{describe(args)} lets processes gain privileges (setuid). Fix: add "no-new-privileges:true" to `security_opts`.',
+            f"{describe(args)} lets processes gain privileges (setuid). Fix: add "
+            '"no-new-privileges:true" to `security_opts`.',
             None,
         )
 
@@ -435,7 +442,8 @@ def _memory_limit(args: ResourceValidationArgs, report: ReportViolation) -> None
     memory = args.props.get("memory")
     if not isinstance(memory, int | float) or memory <= 0:
         report(
-            f"{describe(args)} has no memory limit, so one runaway process can starve the host. Fix: set `memory` (MB).",
+            f"{describe(args)} has no memory limit, so one runaway process can starve the host. "
+            "Fix: set `memory` (MB).",
             None,
         )
 
@@ -447,7 +455,8 @@ def _no_host_access(args: ResourceValidationArgs, report: ReportViolation) -> No
     for field in HOST_NAMESPACE_FIELDS:
         if str(args.props.get(field) or "").lower() == "host":
             report(
-                f"{who} shares the host's {field.removesuffix('Mode')} namespace. Fix: remove `{field}` (Docker's private default).",
+                f"{who} shares the host's {field.removesuffix('Mode')} namespace. Fix: remove `{field}` "
+                "(Docker's private default).",
                 None,
             )
     mounts: list[tuple[str, bool]] = []
@@ -465,7 +474,8 @@ def _no_host_access(args: ResourceValidationArgs, report: ReportViolation) -> No
             )
         elif not read_only:
             report(
-                f"{who} mounts host path {source} writable. Fix: mount it read-only (`read_only=True`) or use a named volume.",
+                f"{who} mounts host path {source} writable. Fix: mount it read-only (`read_only=True`) "
+                "or use a named volume.",
                 None,
             )
 
@@ -480,7 +490,8 @@ def _no_secrets_in_env(args: ResourceValidationArgs, report: ReportViolation) ->
             continue
         if SECRET_ENV_NAME.search(name) and not SECRET_ENV_POINTER.search(name):
             report(
-                f"{who} passes {name} in its environment, visible to anyone who can `docker inspect`. Fix: upload it as a 0400 file and pass {name}_FILE (or the service's file option).",
+                f"{who} passes {name} in its environment, visible to anyone who can `docker inspect`. Fix: upload it "
+                f"as a 0400 file and pass {name}_FILE (or the service's file option).",
                 None,
             )
         elif secret_content_reason(value) or URL_WITH_PASSWORD.search(value):
@@ -543,7 +554,8 @@ def _ports_on_one_address(args: ResourceValidationArgs, report: ReportViolation)
     who = describe(args)
     if args.props.get("publishAllPorts") is True:
         report(
-            f"{who} publishes every exposed port on every interface (`publish_all_ports`). Fix: remove it and publish through the proxy on one address.",
+            f"{who} publishes every exposed port on every interface (`publish_all_ports`). Fix: remove it and publish "
+            "through the proxy on one address.",
             None,
         )
     for port in published_ports(args.props):
@@ -551,8 +563,10 @@ def _ports_on_one_address(args: ResourceValidationArgs, report: ReportViolation)
         if every_interface(ip):
             shown = ip or "unset (Docker's default 0.0.0.0)"
             report(
-                f"{who} publishes port {_int(port.get('external'))}->{_int(port.get('internal'))} on {shown}: every interface of the host. "
-                f"Fix: set the port's `ip` to one host address (promshield:bindAddress), or set promshield:{ALLOW_PUBLIC_BIND} true to accept it.",
+                f"{who} publishes port {_int(port.get('external'))}->{_int(port.get('internal'))} on {shown}: every "
+                "interface of the host. "
+                "Fix: set the port's `ip` to one host address (promshield:bindAddress), or set "
+                f"promshield:{ALLOW_PUBLIC_BIND} true to accept it.",
                 None,
             )
 
@@ -565,7 +579,8 @@ def _only_proxy_publishes(args: ResourceValidationArgs, report: ReportViolation)
         return
     if published_ports(args.props) or args.props.get("publishAllPorts") is True:
         report(
-            f"{describe(args)} (service {service or 'unlabelled'}) publishes ports; only the proxy ({catalog.PROXY.name}) may. "
+            f"{describe(args)} (service {service or 'unlabelled'}) publishes ports; only the proxy "
+            f"({catalog.PROXY.name}) may. "
             "Fix: remove `ports` and route clients through the proxy (TLS, auth, roles, audit log).",
             None,
         )
@@ -589,7 +604,8 @@ def _backend_network_internal(args: ResourceValidationArgs, report: ReportViolat
         return
     if args.props.get("internal") is not True:
         report(
-            f"{describe(args)} is the backend network but not internal: Prometheus, Alertmanager and the exporters could reach (and be reached from) outside. "
+            f"{describe(args)} is the backend network but not internal: Prometheus, Alertmanager and the exporters "
+            "could reach (and be reached from) outside. "
             "Fix: set `internal=True`.",
             None,
         )
@@ -609,13 +625,16 @@ def _secret_file_modes(args: ResourceValidationArgs, report: ReportViolation) ->
         mode = mode_of(upload.props)
         if mode is None:
             report(
-                f'{who} uploads {upload.path} ({reason}) with unreadable permissions {upload.props.get("permissions")!r}. Fix: permissions="0{catalog.MODE_SECRET:o}".',
+                f"{who} uploads {upload.path} ({reason}) with unreadable permissions "
+                f'{upload.props.get("permissions")!r}. Fix: permissions="0{catalog.MODE_SECRET:o}".',
                 None,
             )
         elif mode & ~SECRET_MODE_BITS:
             report(
-                f"{who} uploads {upload.path} with mode 0{mode:o}, but {reason}: group, others or execute bits are set. "
-                f'Fix: permissions="0{catalog.MODE_SECRET:o}" (or 0{catalog.MODE_CONFIG:o}) and the service\'s uid as owner.',
+                f"{who} uploads {upload.path} with mode 0{mode:o}, but {reason}: group, others or "
+                "execute bits are set. "
+                f'Fix: permissions="0{catalog.MODE_SECRET:o}" (or 0{catalog.MODE_CONFIG:o}) and the '
+                "service's uid as owner.",
                 None,
             )
 
@@ -740,7 +759,8 @@ def _web_config_mtls(args: StackValidationArgs, report: ReportViolation) -> None
         if not path:
             report(
                 f"{who} runs without --web.config.file: it serves plain HTTP to anyone on its network. "
-                f"Fix: upload a web config (TLS >= 1.2, client_auth_type {REQUIRED_CLIENT_AUTH}) and pass --web.config.file={MONITORING_WEB_CONFIGS[service]}.",
+                f"Fix: upload a web config (TLS >= 1.2, client_auth_type {REQUIRED_CLIENT_AUTH}) and pass "
+                f"--web.config.file={MONITORING_WEB_CONFIGS[service]}.",
                 resource.urn,
             )
             return
@@ -748,7 +768,8 @@ def _web_config_mtls(args: StackValidationArgs, report: ReportViolation) -> None
         config, problem = read_yaml(source)
         if problem is not None:
             report(
-                f"{who}'s web config {path} cannot be verified: {problem} ({source.where}). Fix: upload it (through the service's config carrier) with `content`.",
+                f"{who}'s web config {path} cannot be verified: {problem} ({source.where}). Fix: upload it (through "
+                "the service's config carrier) with `content`.",
                 resource.urn,
             )
             return
@@ -756,18 +777,21 @@ def _web_config_mtls(args: StackValidationArgs, report: ReportViolation) -> None
         where = f"{who}'s web config {path} ({source.where})"
         if not isinstance(tls, dict):
             report(
-                f"{where} has no tls_server_config: {service} serves plain HTTP. Fix: add tls_server_config with cert_file, key_file and client_ca_file.",
+                f"{where} has no tls_server_config: {service} serves plain HTTP. Fix: add tls_server_config with "
+                "cert_file, key_file and client_ca_file.",
                 resource.urn,
             )
             return
         if str(tls.get("min_version", "")) not in TLS_MIN_VERSIONS:
             report(
-                f"{where} allows TLS below 1.2 (min_version {tls.get('min_version', 'unset: TLS10')!r}). Fix: min_version: TLS12.",
+                f"{where} allows TLS below 1.2 (min_version {tls.get('min_version', 'unset: TLS10')!r}). "
+                "Fix: min_version: TLS12.",
                 resource.urn,
             )
         if tls.get("client_auth_type") != REQUIRED_CLIENT_AUTH:
             report(
-                f"{where} has client_auth_type {tls.get('client_auth_type', 'unset: NoClientCert')!r}, so anyone on the network can go around the proxy. "
+                f"{where} has client_auth_type {tls.get('client_auth_type', 'unset: NoClientCert')!r}, so anyone on "
+                "the network can go around the proxy. "
                 f"Fix: client_auth_type: {REQUIRED_CLIENT_AUTH} with client_ca_file set to the stack CA.",
                 resource.urn,
             )
@@ -790,7 +814,8 @@ def _remote_write_secure(args: StackValidationArgs, report: ReportViolation) -> 
         config, problem = read_yaml(source)
         if problem is not None:
             report(
-                f'container "{resource.name}" (prometheus): its config {path} cannot be checked for remote_write: {problem} ({source.where}). Fix: upload it with `content`.',
+                f'container "{resource.name}" (prometheus): its config {path} cannot be checked for remote_write: '
+                f"{problem} ({source.where}). Fix: upload it with `content`.",
                 resource.urn,
             )
             return
@@ -800,7 +825,8 @@ def _remote_write_secure(args: StackValidationArgs, report: ReportViolation) -> 
             if isinstance(remote, dict):
                 for problem_text in remote_write_problems(remote):
                     report(
-                        f'container "{resource.name}" (prometheus): {path} remote_write[{index}] ({remote.get("url") or "no url"}) {problem_text}',
+                        f'container "{resource.name}" (prometheus): {path} remote_write[{index}] '
+                        f"({remote.get('url') or 'no url'}) {problem_text}",
                         resource.urn,
                     )
 
@@ -848,8 +874,10 @@ def _admin_endpoints_off(args: ResourceValidationArgs, report: ReportViolation) 
     argv = command_line(args.props)
     if flag_enabled(argv, ADMIN_API_FLAG) and not stack_flag(ENABLE_ADMIN_API):
         report(
-            f"{who} runs with {ADMIN_API_FLAG} (delete series, snapshots) but the stack does not set promshield:{ENABLE_ADMIN_API}. "
-            f"Fix: remove the flag, or `pulumi config set {ENABLE_ADMIN_API} true` to accept it (admin role only, through the proxy).",
+            f"{who} runs with {ADMIN_API_FLAG} (delete series, snapshots) but the stack does not set "
+            f"promshield:{ENABLE_ADMIN_API}. "
+            f"Fix: remove the flag, or `pulumi config set {ENABLE_ADMIN_API} true` to accept it (admin role "
+            "only, through the proxy).",
             None,
         )
     if pack_flag(args, ALLOW_REMOTE_WRITE_RECEIVER):
@@ -900,7 +928,8 @@ def _firewall_guards_published_ports(args: StackValidationArgs, report: ReportVi
             report(
                 f'container "{resource.name}" publishes ports but the stack has no {FIREWALL_COMPONENT} {missing}: '
                 "Docker's published ports bypass the host's INPUT rules and are open to every source. "
-                "Fix: add the Firewall component (components/firewall/component.py), which allow-lists promshield:trustedCidrs in DOCKER-USER.",
+                "Fix: add the Firewall component (components/firewall/component.py), which allow-lists "
+                "promshield:trustedCidrs in DOCKER-USER.",
                 resource.urn,
             )
         return
@@ -925,7 +954,10 @@ def _firewall_guards_published_ports(args: StackValidationArgs, report: ReportVi
 RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
     ResourceValidationPolicy(
         name="container-not-privileged",
-        description="Containers are not privileged: no --privileged, no host-level capabilities, no unconfined profiles, no host devices.",
+        description=(
+            "Containers are not privileged: no --privileged, no host-level capabilities, no unconfined "
+            "profiles, no host devices."
+        ),
         validate=_not_privileged,
         enforcement_level=MANDATORY,
     ),
@@ -961,13 +993,18 @@ RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
     ),
     ResourceValidationPolicy(
         name="container-no-host-access",
-        description="Containers share no host namespace, never mount the container runtime socket, and mount host paths read-only.",
+        description=(
+            "Containers share no host namespace, never mount the container runtime socket, and mount "
+            "host paths read-only."
+        ),
         validate=_no_host_access,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(
         name="container-no-secrets-in-env",
-        description="No secret-looking value in a container's environment (visible in docker inspect): secrets are files.",
+        description=(
+            "No secret-looking value in a container's environment (visible in docker inspect): secrets are files."
+        ),
         validate=_no_secrets_in_env,
         enforcement_level=MANDATORY,
     ),
@@ -979,7 +1016,9 @@ RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
     ),
     ResourceValidationPolicy(
         name="ports-bound-to-one-address",
-        description="Published ports bind one host address, never 0.0.0.0 or ::, unless the stack sets allowPublicBind.",
+        description=(
+            "Published ports bind one host address, never 0.0.0.0 or ::, unless the stack sets allowPublicBind."
+        ),
         validate=_ports_on_one_address,
         enforcement_level=MANDATORY,
     ),
@@ -1021,7 +1060,9 @@ RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
 STACK_POLICIES: list[StackValidationPolicy] = [
     StackValidationPolicy(
         name="monitoring-web-config-mtls",
-        description="Prometheus and Alertmanager run with a web config requiring TLS >= 1.2 and a verified client certificate.",
+        description=(
+            "Prometheus and Alertmanager run with a web config requiring TLS >= 1.2 and a verified client certificate."
+        ),
         validate=_web_config_mtls,
         enforcement_level=MANDATORY,
     ),

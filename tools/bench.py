@@ -162,7 +162,8 @@ def wait_until_idle(timeout: float) -> dict[str, Any]:
     waited = time.monotonic() - start
     if busy:
         log(
-            f"still busy after {waited:.0f}s (bound {timeout:.0f}s): measuring anyway; see machine.busy_at_start in the output"
+            f"still busy after {waited:.0f}s (bound {timeout:.0f}s): measuring anyway; see "
+            "machine.busy_at_start in the output"
         )
     return {
         "cores": os.cpu_count(),
@@ -225,7 +226,10 @@ def program_scale(repeats: int, targets: Sequence[int]) -> dict[str, Any]:
             runs[n].append(measured)
     best = {n: min(r["run_s"] for r in runs[n]) for n in targets}
     out: dict[str, Any] = {
-        "method": f"run_program under mocks in a fresh interpreter per run, best of {repeats}; run_s is run_program alone, process_s the whole interpreter (start, imports, run)",
+        "method": (
+            f"run_program under mocks in a fresh interpreter per run, best of {repeats}; run_s is run_program alone, "
+            "process_s the whole interpreter (start, imports, run)"
+        ),
         "targets": {
             str(n): {
                 "run_s": round(best[n], 3),
@@ -355,7 +359,8 @@ class LoadBench:
         variant_names = {}
         for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
             log(
-                f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{index * NAIVE_PORT_OFFSET}"
+                f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at "
+                f"+{index * NAIVE_PORT_OFFSET}"
             )
             spec = _with_conf(by_name[proxy_name], Path(conf_file).read_text(), catalog.PROXY_CONFIG_FILE, Upload)
             variant_names[variant] = (f"{proxy_name}-{variant}", index * NAIVE_PORT_OFFSET)
@@ -461,7 +466,8 @@ class LoadBench:
             self.sanity(targets, queries, authorization)
             nginx_workers = _count_processes(topo.netns_of(proxy_name), "nginx: worker")
             log(
-                f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per run, {self.args.rounds} round(s); warm-up {self.args.warmup}s"
+                f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per "
+                f"run, {self.args.rounds} round(s); warm-up {self.args.warmup}s"
             )
             self.idle_cores = self.measure_idle(
                 {name for t in targets.values() if t.path in self.paths for name in t.cpu_components.values()}
@@ -479,8 +485,10 @@ class LoadBench:
                         run = self.measure(targets[path], scripts[path], query, request, round_number)
                         result = run.result
                         log(
-                            f"round {round_number} {query:<8} {path:<8} {result.rps:9.1f} req/s  p50 {result.p50_us / 1000:7.2f} ms  "
-                            f"p99 {result.p99_us / 1000:7.2f} ms  errors {result.errors}  other load {run.other_busy_cores:.2f} cores"
+                            f"round {round_number} {query:<8} {path:<8} {result.rps:9.1f} req/s  p50 "
+                            f"{result.p50_us / 1000:7.2f} ms  "
+                            f"p99 {result.p99_us / 1000:7.2f} ms  errors {result.errors}  other load "
+                            f"{run.other_busy_cores:.2f} cores"
                         )
                         runs.append(run)
             if self.args.c1_duration > 0 and "instant" in queries:
@@ -498,7 +506,8 @@ class LoadBench:
                         duration=self.args.c1_duration,
                     )
                     log(
-                        f"1 connection  {path:<8} {run.result.rps:9.1f} req/s  p50 {run.result.p50_us / 1000:7.2f} ms  p99 {run.result.p99_us / 1000:7.2f} ms  errors {run.result.errors}"
+                        f"1 connection  {path:<8} {run.result.rps:9.1f} req/s  p50 {run.result.p50_us / 1000:7.2f} ms  "
+                        f"p99 {run.result.p99_us / 1000:7.2f} ms  errors {run.result.errors}"
                     )
                     runs.append(run)
                 queries = requests
@@ -508,14 +517,23 @@ class LoadBench:
         return {
             "summaries": summaries,
             "method": {
-                "load_generator": "wrk (Debian), HTTP/1.1 keep-alive, closed loop; LD_PRELOAD shim for the direct path's client certificate",
+                "load_generator": (
+                    "wrk (Debian), HTTP/1.1 keep-alive, closed loop; LD_PRELOAD shim for the direct "
+                    "path's client certificate"
+                ),
                 "connections": self.args.connections,
                 "threads": self.args.threads,
                 "duration_s": self.args.duration,
                 "rounds": self.args.rounds,
                 "warmup_s": self.args.warmup,
-                "aggregation": "median over rounds (best round too: interference only slows a run down); path order rotated each round",
-                "unloaded": f"{C1_QUERY}: the instant query on 1 connection, {self.args.c1_duration}s per path, after the rounds",
+                "aggregation": (
+                    "median over rounds (best round too: interference only slows a run down); path "
+                    "order rotated each round"
+                ),
+                "unloaded": (
+                    f"{C1_QUERY}: the instant query on 1 connection, {self.args.c1_duration}s per "
+                    "path, after the rounds"
+                ),
                 "paths": {
                     p: PATH_DESCRIPTIONS.get(p, f"EXPERIMENT: a proxy running {self.variants.get(p)}")
                     for p in self.paths
@@ -523,7 +541,9 @@ class LoadBench:
                 "nginx_workers": nginx_workers,
                 "idle_cores": self.idle_cores,
                 "auth_cache_seconds": _auth_cache_seconds(),
-                "tsdb": "fresh: only the samples scraped since the stack started (the query_range covers the last hour)",
+                "tsdb": (
+                    "fresh: only the samples scraped since the stack started (the query_range covers the last hour)"
+                ),
                 "proxy_conf": self.args.proxy_conf or "rendered by the program (files/proxy/nginx.conf.j2)",
             },
         }
@@ -721,7 +741,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         name, _, conf = variant.partition("=")
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name) or name in PATHS or not Path(conf).is_file():
             parser.error(
-                f"--variant {variant!r}: expected NAME=FILE, NAME 1-8 lowercase letters/digits (not a path name), FILE an nginx.conf"
+                f"--variant {variant!r}: expected NAME=FILE, NAME 1-8 lowercase letters/digits (not a path "
+                "name), FILE an nginx.conf"
             )
     unknown = set(args.paths) - set(PATHS)
     if unknown:
@@ -769,8 +790,10 @@ def print_report(report: dict[str, Any]) -> None:
     if "queries" in report:
         print(format_table(report["queries"]))
         print(
-            f"\nheadline (instant query): proxied {report['proxied_rps']} req/s, direct {report['direct_rps']}, naive {report['naive_rps']}; "
-            f"throughput_ratio {report['throughput_ratio']}, p50_overhead_ms {report['p50_overhead_ms']}, naive_ratio {report['naive_ratio']}"
+            f"\nheadline (instant query): proxied {report['proxied_rps']} req/s, direct {report['direct_rps']}, naive "
+            f"{report['naive_rps']}; "
+            f"throughput_ratio {report['throughput_ratio']}, p50_overhead_ms {report['p50_overhead_ms']}, naive_ratio "
+            f"{report['naive_ratio']}"
         )
         goals = {k: v for k, v in report["goals"].items() if k != "every query"}
         print("goals: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in goals.items()))
@@ -778,13 +801,15 @@ def print_report(report: dict[str, Any]) -> None:
     if scale:
         sizes = ", ".join(f"{n} targets {v['run_s']:.2f} s" for n, v in scale["targets"].items())
         print(
-            f"program under mocks: {sizes}; marginal ms/target {scale['marginal_ms_per_target']}; growth {scale['growth']}"
+            f"program under mocks: {sizes}; marginal ms/target {scale['marginal_ms_per_target']}; "
+            f"growth {scale['growth']}"
         )
         unit = scale["unit_suite"]
         print(f"unit+render+rules suites: {unit['wall_s']} s ({unit['summary']})")
     machine = report["machine"]
     print(
-        f"machine: {machine['cores']} cores, load {machine['loadavg_at_start']} -> {machine['loadavg_at_end']}, waited {machine['waited_for_idle_s']} s for idle"
+        f"machine: {machine['cores']} cores, load {machine['loadavg_at_start']} -> {machine['loadavg_at_end']}, waited "
+        f"{machine['waited_for_idle_s']} s for idle"
     )
 
 

@@ -20,7 +20,10 @@ from typing import Any
 PROXIED, DIRECT, NAIVE = "proxied", "direct", "naive"
 PATHS = (PROXIED, DIRECT, NAIVE)
 PATH_DESCRIPTIONS = {
-    PROXIED: "through the proxy (TLS, basic auth with the cached bcrypt check, role table, mTLS upstream), read-only user, from the trusted client",
+    PROXIED: (
+        "through the proxy (TLS, basic auth with the cached bcrypt check, role table, mTLS upstream), read-only user, "
+        "from the trusted client"
+    ),
     DIRECT: "straight to Prometheus over mTLS (the proxy's client certificate) from a namespace on the backend network",
     NAIVE: "the same proxy with the seed's auth_basic in the proxied location: one bcrypt check per request",
 }
@@ -327,7 +330,10 @@ def headline(queries: Mapping[str, dict[str, Any]], main_query: str) -> dict[str
 
 
 def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
-    header = f"{'query':<8} {'path':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} {'errors':>6}  cpu us/request"
+    header = (
+        f"{'query':<8} {'path':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} "
+        f"{'errors':>6}  cpu us/request"
+    )
     lines = [header, "-" * len(header)]
     for name, query in queries.items():
         direct_rps = query["paths"].get(DIRECT, {}).get("rps")
@@ -335,7 +341,8 @@ def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
             ratio = f"{p['rps'] / direct_rps:.3f}" if direct_rps else "-"
             cpu = ", ".join(f"{k} {v:.0f}" for k, v in p["cpu_us_per_request"].items() if v is not None)
             lines.append(
-                f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} {ratio:>8} {p['errors']:>6}  {cpu}"
+                f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} "
+                f"{ratio:>8} {p['errors']:>6}  {cpu}"
             )
         extras = []
         if "throughput_ratio" in query:
@@ -377,5 +384,7 @@ def scale_growth(seconds_by_targets: Mapping[int, float], noise_s: float = 0.2) 
     return {
         "marginal_ms_per_target": marginal,
         "growth": verdict,
-        "growth_rule": f"steps rising more than {noise_s}s compared; superlinear if one costs over 1.5x per target the previous",
+        "growth_rule": (
+            f"steps rising more than {noise_s}s compared; superlinear if one costs over 1.5x per target the previous"
+        ),
     }

@@ -54,7 +54,8 @@ def write_render(stack: RecordedStack, out: Path) -> list[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             if int(upload["permissions"], 8) == MODE_SECRET:
                 target.write_text(
-                    f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner {upload['owner']}>\n"
+                    f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner "
+                    f"{upload['owner']}>\n"
                 )
             else:
                 target.write_text(upload["content"])

@@ -21,8 +21,8 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
+from components.core.settings import Settings
 from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
-from components.settings import Settings
 
 SERVICE = catalog.ALERTMANAGER
 MEMORY_MB = 256

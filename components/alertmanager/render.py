@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from components.core import catalog
-from components.settings import Settings
+from components.core.settings import Settings
 
 WATCHDOG_RECEIVER = "watchdog-null"
 HEALTHCHECK_CONFIG_FILE = f"{catalog.ALERTMANAGER.config_dir}/healthcheck.yml"

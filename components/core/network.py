@@ -6,7 +6,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.core import catalog
-from components.settings import NetworkSettings
+from components.core.settings import NetworkSettings
 
 
 def network_name(stack: str, role: str) -> str:

@@ -14,7 +14,7 @@ import pulumi_tls as tls
 
 from components.core import catalog
 from components.core.hardening import UploadFile, config_file, secret_file
-from components.settings import Settings, TlsSettings
+from components.core.settings import Settings, TlsSettings
 
 SERVER_USES = ["digital_signature", "key_encipherment", "server_auth"]
 CLIENT_USES = ["digital_signature", "key_encipherment", "client_auth"]

@@ -25,9 +25,9 @@ from components.core.hardening import (
     tmpfs_for,
 )
 from components.core.pki import Certificate, tls_files
+from components.core.settings import Settings
 from components.duckdb.render import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
 from components.prometheus.render import ScrapeJob, stack_mtls
-from components.settings import Settings
 
 SERVICE = catalog.DUCKDB_EXPORTER
 MEMORY_MB = 256

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_command as command
 
+from components.core.settings import Settings
 from components.firewall.render import (
     FirewallPlan,
     chain_name,
@@ -15,7 +16,6 @@ from components.firewall.render import (
     render_remove_script,
     with_privilege,
 )
-from components.settings import Settings
 
 
 def firewall_plan(settings: Settings) -> FirewallPlan:

@@ -64,7 +64,8 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
             # `! -s`: the network's own members still talk to each other (with br_netfilter,
             # Docker bridges send even that traffic through FORWARD).
             lines.append(
-                f"-A {plan.chain} ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+                f"-A {plan.chain} ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! "
+                "--ctstate DNAT -j DROP"
             )
     return lines
 

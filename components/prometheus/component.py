@@ -21,6 +21,7 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
+from components.core.settings import Settings
 from components.prometheus.render import (
     HEALTHCHECK_CONFIG_FILE,
     REMOTE_WRITE_PASSWORD_FILE,
@@ -32,7 +33,6 @@ from components.prometheus.render import (
     render_web_config,
     stack_mtls,
 )
-from components.settings import Settings
 
 SERVICE = catalog.PROMETHEUS
 MEMORY_MB = 1024

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from components.core import catalog
-from components.settings import Settings
+from components.core.settings import Settings
 
 PROMETHEUS_TLS = catalog.PROMETHEUS.tls_dir
 ALERTMANAGER_TLS = catalog.ALERTMANAGER.tls_dir

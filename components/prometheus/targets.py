@@ -13,8 +13,8 @@ import pulumi
 
 from components.core import catalog
 from components.core.hardening import UploadFile, config_file, secret_file
+from components.core.settings import ScrapeTarget, Settings
 from components.prometheus.render import ScrapeJob, TlsClient
-from components.settings import ScrapeTarget, Settings
 
 TARGETS_DIR = f"{catalog.PROMETHEUS.config_dir}/targets"
 

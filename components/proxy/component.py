@@ -26,8 +26,8 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
+from components.core.settings import Settings
 from components.proxy.render import render_nginx_conf, render_njs
-from components.settings import Settings
 
 SERVICE = catalog.PROXY
 MEMORY_MB = 256

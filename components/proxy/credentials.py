@@ -13,8 +13,8 @@ import bcrypt
 import pulumi
 import pulumi_random as random
 
+from components.core.settings import Settings
 from components.proxy.render import render_htpasswd
-from components.settings import Settings
 
 BCRYPT_COST = 10
 PASSWORD_LENGTH = 32

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from components.core import catalog
+from components.core.settings import Settings
 from components.proxy import rbac
-from components.settings import Settings
 
 # TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
 TLS12_CIPHERS = ":".join(

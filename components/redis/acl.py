@@ -140,7 +140,8 @@ def validate_username(username: str) -> str:
     """A Redis ACL user name we create: plain characters, never Redis' ``default`` user."""
     if not isinstance(username, str) or not _USERNAME_RE.match(username):
         raise ValueError(
-            f"invalid Redis ACL username {username!r}: use 1-64 characters of A-Z a-z 0-9 _ . : @ - starting with a letter or digit"
+            f"invalid Redis ACL username {username!r}: use 1-64 characters of A-Z a-z 0-9 _ . : @ - starting "
+            "with a letter or digit"
         )
     if username == "default":
         raise ValueError("the Redis 'default' user is not managed here: it stays disabled")
@@ -157,7 +158,8 @@ def key_pattern(entry: str) -> str:
         raise ValueError(f"empty key pattern in check_keys entry {entry!r}")
     if _FORBIDDEN_IN_PATTERN.search(pattern):
         raise ValueError(
-            f"key pattern {pattern!r} contains whitespace, quotes, parentheses or control characters, which Redis ACL rules cannot carry"
+            f"key pattern {pattern!r} contains whitespace, quotes, parentheses or control characters, which Redis "
+            "ACL rules cannot carry"
         )
     return pattern
 

@@ -31,11 +31,11 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
+from components.core.settings import RedisSettings, Settings
 from components.prometheus.render import ScrapeJob, stack_mtls
 from components.redis.acl import password_sha256
 from components.redis.provider import RedisAclUser
 from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
-from components.settings import RedisSettings, Settings
 
 EXPORTER = catalog.REDIS_EXPORTER
 DEMO = catalog.DEMO_REDIS

@@ -356,7 +356,8 @@ class RedisAclProvider(dyn.ResourceProvider):
             expected = UserState.expected(password, check_keys)
             if actual != expected:
                 raise RedisAclError(
-                    f"Redis at {target.address}: ACL GETUSER {username} does not show the rules just set (expected {acl_rule_string(check_keys)!r} and one password hash)"
+                    f"Redis at {target.address}: ACL GETUSER {username} does not show the rules just set (expected "
+                    f"{acl_rule_string(check_keys)!r} and one password hash)"
                 )
             persisted = session.save()
         outs = {key: props[key] for key in INPUTS if key in props}

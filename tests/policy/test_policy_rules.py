@@ -527,7 +527,10 @@ REMOTE_WRITE_OK = """remote_write:
 - url: https://lts.example/api/v1/write
   basic_auth: {username: prom, password_file: /etc/prometheus/secrets/remote-write-password}
 """
-FIREWALL_SCRIPT = "iptables-restore <<RULES\n-A PROMSHIELD-TEST -s 10.0.0.0/24 -p tcp -m conntrack --ctorigdstport 9090 -j RETURN\n-A PROMSHIELD-TEST -p tcp --ctorigdstport 9090 -j DROP\nRULES\n"
+FIREWALL_SCRIPT = (
+    "iptables-restore <<RULES\n-A PROMSHIELD-TEST -s 10.0.0.0/24 -p tcp -m conntrack --ctorigdstport 9090 -j "
+    "RETURN\n-A PROMSHIELD-TEST -p tcp --ctorigdstport 9090 -j DROP\nRULES\n"
+)
 CONFIG_VOLUME = "promshield-test-prometheus-config"
 
 
@@ -693,7 +696,9 @@ STACK_CASES: list[tuple[str, str, Callable[[], list[PolicyResource]], str | None
         "prometheus-remote-write-secure",
         "accept-credentials-file",
         lambda: mini_stack(
-            prometheus_yml="remote_write:\n- url: https://x/w\n  authorization: {credentials_file: /etc/prometheus/secrets/t}\n"
+            prometheus_yml=(
+                "remote_write:\n- url: https://x/w\n  authorization: {credentials_file: /etc/prometheus/secrets/t}\n"
+            )
         ),
         None,
     ),

@@ -22,7 +22,10 @@ from components.redis.render import (
     render_demo_redis_files,
 )
 
-BASE = "on resetkeys resetchannels -@all +ping +info +select +config|get +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram"
+BASE = (
+    "on resetkeys resetchannels -@all +ping +info +select +config|get +client|setname +slowlog|get +slowlog|len "
+    "+latency|latest +latency|histogram"
+)
 KEY_RULES = "+scan +type +strlen +llen +scard +zcard +hlen +xlen +get"
 
 

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from components.core import catalog
-from components.settings import DEFAULT_NETWORKS
+from components.core.settings import DEFAULT_NETWORKS
 from testing.mock_stack import RecordedStack
 from tests.render.sandboxed import materialize, run_in_view
 

@@ -147,7 +147,10 @@ def _latency_test(threshold: float, fires: bool) -> dict[str, Any]:
                 "exp_labels": {"severity": "warning", "job": "trade-engine", "venue": "nyse"},
                 "exp_annotations": {
                     "summary": "Trade execution p99 latency is high on venue nyse",
-                    "description": f"The p99 trade execution latency on venue nyse is 300ms over the last 5m, above the {threshold:g}s threshold for 5m.",
+                    "description": (
+                        "The p99 trade execution latency on venue nyse is 300ms over the last 5m, above the "
+                        f"{threshold:g}s threshold for 5m."
+                    ),
                     "runbook": "README.md#runbook-tradeexecutionlatencyhigh",
                 },
             }

@@ -24,9 +24,11 @@ def test_chain_name_is_short_and_clean() -> None:
 
 def test_rules_allow_trusted_then_drop_per_port_and_skip_other_families() -> None:
     assert rule_lines(PLAN) == [
-        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 198.18.0.1 -j RETURN",
+        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst "
+        "198.18.0.1 -j RETURN",
         "-A PROMSHIELD-TEST -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 198.18.0.1 -j DROP",
-        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 198.18.0.1 -j RETURN",
+        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst "
+        "198.18.0.1 -j RETURN",
         "-A PROMSHIELD-TEST -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 198.18.0.1 -j DROP",
     ]
 
@@ -80,7 +82,8 @@ def test_apply_is_idempotent_and_remove_restores_the_table(namespace: str) -> No
     assert table.count("--ctorigdstport 9090") == 2  # rules replaced, not appended
     assert (
         table.count(
-            "-A PROMSHIELD-TEST ! -s 198.18.20.0/24 -d 198.18.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+            "-A PROMSHIELD-TEST ! -s 198.18.20.0/24 -d 198.18.20.0/24 -m conntrack --ctstate NEW -m conntrack ! "
+            "--ctstate DNAT -j DROP"
         )
         == 1
     )

@@ -408,8 +408,8 @@ def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
     create, delete = rules.inputs["create"], rules.inputs["delete"]
     assert create.startswith("sudo -n sh -c ")
     assert (
-        "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j RETURN"
-        in create
+        "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 "
+        "--ctorigdst 127.0.0.1 -j RETURN" in create
     )
     assert (
         "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP"
@@ -418,8 +418,8 @@ def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
     assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create and "INPUT" not in create
     for subnet in (catalog.DEFAULT_EDGE_SUBNET, catalog.DEFAULT_BACKEND_SUBNET):
         assert (
-            f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
-            in create
+            f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! "
+            "--ctstate DNAT -j DROP" in create
         )
     assert "iptables -w -D DOCKER-USER -j PROMSHIELD-DEV" in delete and "-X PROMSHIELD-DEV" in delete
     assert rules.inputs["update"] == create
@@ -433,8 +433,8 @@ def test_remote_firewall_runs_over_ssh_with_a_secret_key(prod_stack: RecordedSta
     plain = rules.inputs["connection"]
     assert (plain["host"], plain["user"]) == ("10.0.0.5", "deploy")
     assert (
-        "-A PROMSHIELD-PROD -s 10.0.0.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 10.0.0.5 -j RETURN"
-        in rules.inputs["create"]
+        "-A PROMSHIELD-PROD -s 10.0.0.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 "
+        "--ctorigdst 10.0.0.5 -j RETURN" in rules.inputs["create"]
     )
     assert not rules.inputs["create"].startswith("sudo")
     assert "PRIVATE KEY" not in rules.inputs["create"]

@@ -18,7 +18,7 @@ def test_generated_sections_are_current() -> None:
 def test_every_config_key_is_in_the_schema_and_documented() -> None:
     import yaml
 
-    from components.settings import KNOWN_KEYS, SECRET_KEYS
+    from components.core.settings import KNOWN_KEYS, SECRET_KEYS
 
     schema = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     assert set(schema) == set(KNOWN_KEYS)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.settings import Settings, SettingsError, load_settings
+from components.core.settings import Settings, SettingsError, load_settings
 
 
 def load(config: dict[str, Any], stack: str = "test") -> Settings:
@@ -76,17 +76,20 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "ports clash",
         {"prometheusPort": 9443, "alertmanagerPort": 9443},
-        "promshield:alertmanagerPort = 9443: clashes with promshield:prometheusPort (9443); expected two different ports",
+        "promshield:alertmanagerPort = 9443: clashes with promshield:prometheusPort (9443); "
+        "expected two different ports",
     ),
     (
         "bad CIDR",
         {"trustedCidrs": ["10.0.0.0/33"]},
-        'promshield:trustedCidrs = "10.0.0.0/33": expected an IPv4/IPv6 network in CIDR form with host bits zero, e.g. 10.0.0.0/24',
+        'promshield:trustedCidrs = "10.0.0.0/33": expected an IPv4/IPv6 network in CIDR form with host bits '
+        "zero, e.g. 10.0.0.0/24",
     ),
     (
         "CIDR with host bits",
         {"trustedCidrs": ["10.0.0.5/24"]},
-        'promshield:trustedCidrs = "10.0.0.5/24": expected an IPv4/IPv6 network in CIDR form with host bits zero, e.g. 10.0.0.0/24',
+        'promshield:trustedCidrs = "10.0.0.5/24": expected an IPv4/IPv6 network in CIDR form with host bits '
+        "zero, e.g. 10.0.0.0/24",
     ),
     (
         "no trusted CIDR",
@@ -96,7 +99,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "bind on every interface",
         {"bindAddress": "0.0.0.0"},
-        'promshield:bindAddress = "0.0.0.0": binds the proxy on every interface; set one host address, or set promshield:allowPublicBind true to accept it',
+        'promshield:bindAddress = "0.0.0.0": binds the proxy on every interface; set one host address, or set '
+        "promshield:allowPublicBind true to accept it",
     ),
     (
         "bind not an address",
@@ -116,7 +120,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "bad user name",
         {"users": [{"name": "admin", "role": "admin"}, {"name": "Bob:x", "role": "ops"}]},
-        "promshield:users[].name = \"Bob:x\": expected a lowercase name of 1-32 characters: letters, digits, '.', '_' or '-'",
+        'promshield:users[].name = "Bob:x": expected a lowercase name of 1-32 characters: letters, '
+        "digits, '.', '_' or '-'",
     ),
     (
         "no admin",
@@ -144,7 +149,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
             "remoteWrite": {"enabled": True, "url": "http://lts.example/api/v1/write", "username": "p"},
             "remoteWritePassword": "pw-long-enough",
         },
-        'promshield:remoteWrite.url = "http://lts.example/api/v1/write": remote write sends every sample: expected an https:// URL',
+        'promshield:remoteWrite.url = "http://lts.example/api/v1/write": remote write sends every sample: '
+        "expected an https:// URL",
     ),
     (
         "remote write without username",
@@ -157,27 +163,32 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "remote write without password",
         {"remoteWrite": {"enabled": True, "url": "https://lts.example/api/v1/write", "username": "p"}},
-        "promshield:remoteWritePassword = null: remote write needs a password: pulumi config set --secret remoteWritePassword ...",
+        "promshield:remoteWritePassword = null: remote write needs a password: pulumi config set --secret "
+        "remoteWritePassword ...",
     ),
     (
         "image on latest",
         {"images": {"prometheus": "prom/prometheus:latest"}},
-        'promshield:images.prometheus = "prom/prometheus:latest": expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating',
+        'promshield:images.prometheus = "prom/prometheus:latest": expected a pinned version tag (at least '
+        "major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating",
     ),
     (
         "image untagged",
         {"images": {"alertmanager": "prom/alertmanager"}},
-        'promshield:images.alertmanager = "prom/alertmanager": expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating',
+        'promshield:images.alertmanager = "prom/alertmanager": expected a pinned version tag (at least major.minor, '
+        "e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating",
     ),
     (
         "floating major tag",
         {"images": {"demo_redis": "redis:7"}},
-        'promshield:images.demo_redis = "redis:7": expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, untagged or floating',
+        'promshield:images.demo_redis = "redis:7": expected a pinned version tag (at least major.minor, e.g. v3.5.0) '
+        "or @sha256 digest, never latest, untagged or floating",
     ),
     (
         "unknown image key",
         {"images": {"grafana": "grafana/grafana:11.0.0"}},
-        'promshield:images.grafana = "grafana/grafana:11.0.0": unknown image key; expected one of prometheus, alertmanager, proxy, redis_exporter, duckdb_exporter_base, demo_redis',
+        'promshield:images.grafana = "grafana/grafana:11.0.0": unknown image key; expected one of prometheus, '
+        "alertmanager, proxy, redis_exporter, duckdb_exporter_base, demo_redis",
     ),
     (
         "limit out of range",
@@ -187,22 +198,26 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "subnet not a network",
         {"networks": {"backendSubnet": "172.30.10.5/24"}},
-        'promshield:networks.backendSubnet = "172.30.10.5/24": expected an IPv4 subnet in CIDR form with host bits zero and room for 12 hosts, e.g. 172.30.10.0/24',
+        'promshield:networks.backendSubnet = "172.30.10.5/24": expected an IPv4 subnet in CIDR form with host bits '
+        "zero and room for 12 hosts, e.g. 172.30.10.0/24",
     ),
     (
         "subnet too small",
         {"networks": {"edgeSubnet": "198.18.0.0/30"}},
-        'promshield:networks.edgeSubnet = "198.18.0.0/30": expected an IPv4 subnet in CIDR form with host bits zero and room for 12 hosts, e.g. 172.30.10.0/24',
+        'promshield:networks.edgeSubnet = "198.18.0.0/30": expected an IPv4 subnet in CIDR form with host bits zero '
+        "and room for 12 hosts, e.g. 172.30.10.0/24",
     ),
     (
         "subnets overlap",
         {"networks": {"backendSubnet": "198.18.0.0/16", "edgeSubnet": "198.18.5.0/24"}},
-        'promshield:networks.edgeSubnet = "198.18.5.0/24": overlaps networks.backendSubnet (198.18.0.0/16); expected two separate subnets',
+        'promshield:networks.edgeSubnet = "198.18.5.0/24": overlaps networks.backendSubnet (198.18.0.0/16); expected '
+        "two separate subnets",
     ),
     (
         "subnet holds the bind address",
         {"bindAddress": "172.30.20.7"},
-        'promshield:networks.edgeSubnet = "172.30.20.0/24": contains promshield:bindAddress (172.30.20.7); expected a subnet no host address is in',
+        'promshield:networks.edgeSubnet = "172.30.20.0/24": contains promshield:bindAddress (172.30.20.7); expected a '
+        "subnet no host address is in",
     ),
     (
         "unknown network key",
@@ -212,22 +227,26 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "unknown limit",
         {"limits": {"maxConns": 5}},
-        "promshield:limits.maxConns = 5: unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes or backendMaxConnections",
+        "promshield:limits.maxConns = 5: unknown key; expected requestsPerSecond, burst, connectionsPerClient, "
+        "maxBodyBytes or backendMaxConnections",
     ),
     (
         "receiver URL without scheme",
         {"alertmanagerReceivers": [{"name": "oncall", "webhookUrl": "alerts.example/hook"}]},
-        'promshield:alertmanagerReceivers[oncall].webhookUrl = "alerts.example/hook": expected a http or https URL with a host',
+        'promshield:alertmanagerReceivers[oncall].webhookUrl = "alerts.example/hook": expected a http or '
+        "https URL with a host",
     ),
     (
         "receiver URL with credentials",
         {"alertmanagerReceivers": [{"name": "oncall", "webhookUrl": "https://u:p@alerts.example/hook"}]},
-        'promshield:alertmanagerReceivers[oncall].webhookUrl = "<url with credentials>": expected no credentials inside the URL; use the dedicated secret key',
+        'promshield:alertmanagerReceivers[oncall].webhookUrl = "<url with credentials>": expected no credentials '
+        "inside the URL; use the dedicated secret key",
     ),
     (
         "remote Docker without SSH key",
         {"dockerHost": "ssh://deploy@10.0.0.5"},
-        "promshield:sshPrivateKey = null: a remote Docker host needs the SSH key for the firewall commands: pulumi config set --secret sshPrivateKey < key",
+        "promshield:sshPrivateKey = null: a remote Docker host needs the SSH key for the firewall commands: pulumi "
+        "config set --secret sshPrivateKey < key",
     ),
     (
         "bad docker host",
@@ -253,27 +272,32 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
             "instanceManagerTargets": [{"address": "im-1:9400", "scheme": "https"}],
             "instanceManagerTargetsPasswords": {"im-1:9400": "scrape-password"},
         },
-        'promshield:instanceManagerTargetsPasswords = "im-1:9400": basic auth needs both the target\'s username and its password (set with --secret)',
+        'promshield:instanceManagerTargetsPasswords = "im-1:9400": basic auth needs both the target\'s username and '
+        "its password (set with --secret)",
     ),
     (
         "reserved label",
         {"instanceManagerTargets": [{"address": "im-1:9400", "labels": {"__address__": "x"}}]},
-        'promshield:instanceManagerTargets[im-1:9400].labels = {"__address__": "x"}: expected a map of Prometheus label names (letters, digits, _) to strings',
+        'promshield:instanceManagerTargets[im-1:9400].labels = {"__address__": "x"}: expected a map of Prometheus '
+        "label names (letters, digits, _) to strings",
     ),
     (
         "redis without admin password",
         {"redis": {"address": "redis.internal:6379"}},
-        "promshield:redisAdminPassword = null: managing the exporter's ACL user needs the Redis admin password: pulumi config set --secret redisAdminPassword ...",
+        "promshield:redisAdminPassword = null: managing the exporter's ACL user needs the Redis admin password: "
+        "pulumi config set --secret redisAdminPassword ...",
     ),
     (
         "duckdb relative path",
         {"duckdb": {"databasePath": "data/metrics.duckdb"}},
-        'promshield:duckdb.databasePath = "data/metrics.duckdb": expected the absolute host path of the DuckDB file to monitor',
+        'promshield:duckdb.databasePath = "data/metrics.duckdb": expected the absolute host path of the '
+        "DuckDB file to monitor",
     ),
     (
         "BYO cert without key",
         {"proxyTlsCertificate": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----"},
-        "promshield:proxyTlsPrivateKey = null: a bring-your-own proxy certificate needs both proxyTlsCertificate and proxyTlsPrivateKey (set with --secret)",
+        "promshield:proxyTlsPrivateKey = null: a bring-your-own proxy certificate needs both proxyTlsCertificate and "
+        "proxyTlsPrivateKey (set with --secret)",
     ),
     (
         "bad DNS name",
@@ -310,7 +334,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "ratio above one",
         {"alertThresholds": {"redisMemoryRatio": 1.5}},
-        "promshield:alertThresholds.redisMemoryRatio = 1.5: expected a ratio greater than 0 and at most 1 (e.g. 0.9 for 90%)",
+        "promshield:alertThresholds.redisMemoryRatio = 1.5: expected a ratio greater than 0 and at most "
+        "1 (e.g. 0.9 for 90%)",
     ),
     (
         "fractional count",

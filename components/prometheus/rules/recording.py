@@ -72,8 +72,7 @@ def groups() -> list[dict[str, Any]]:
                 {
                     "record": REC_IM_MEMORY_RATIO,
                     "expr": (
-                        f"process_resident_memory_bytes{sel(im)}"
-                        f" / (instance_manager_memory_limit_bytes{sel(im)} > 0)"
+                        f"process_resident_memory_bytes{sel(im)} / (instance_manager_memory_limit_bytes{sel(im)} > 0)"
                     ),
                 },
             ],
