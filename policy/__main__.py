@@ -1,7 +1,8 @@
 """The promshield policy pack: `pulumi preview --policy-pack policy` runs this file.
 
 Constructing `PolicyPack` starts the analyzer's gRPC server and blocks, so nothing but this
-file builds it; the policies live in `policy/policies.py` (imported by the tests too).
+file builds it; the pack's table is `policy/policies.py` and the checks live in one module
+per domain (containers, network, files, monitoring, firewall), imported by the tests too.
 """
 
 import sys

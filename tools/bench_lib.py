@@ -173,8 +173,10 @@ SSL_CTX *SSL_CTX_new(const SSL_METHOD *method) {
     if (ctx == NULL || cert == NULL || key == NULL) {
         return ctx;
     }
-    int (*use_chain)(SSL_CTX *, const char *) = (int (*)(SSL_CTX *, const char *))dlsym(RTLD_DEFAULT, "SSL_CTX_use_certificate_chain_file");
-    int (*use_key)(SSL_CTX *, const char *, int) = (int (*)(SSL_CTX *, const char *, int))dlsym(RTLD_DEFAULT, "SSL_CTX_use_PrivateKey_file");
+    int (*use_chain)(SSL_CTX *, const char *) =
+        (int (*)(SSL_CTX *, const char *))dlsym(RTLD_DEFAULT, "SSL_CTX_use_certificate_chain_file");
+    int (*use_key)(SSL_CTX *, const char *, int) =
+        (int (*)(SSL_CTX *, const char *, int))dlsym(RTLD_DEFAULT, "SSL_CTX_use_PrivateKey_file");
     int (*check_key)(const SSL_CTX *) = (int (*)(const SSL_CTX *))dlsym(RTLD_DEFAULT, "SSL_CTX_check_private_key");
     if (use_chain == NULL || use_key == NULL || check_key == NULL
             || use_chain(ctx, cert) != 1 || use_key(ctx, key, 1 /* SSL_FILETYPE_PEM */) != 1 || check_key(ctx) != 1) {
@@ -244,7 +246,8 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
         "requests": requests,
         "errors": sum(r.errors for r in results),
         "cpu_us_per_request": cpu_per_request,
-        "cpu_us_per_request_minus_idle": net_per_request,  # without what the component burns with no load (scrapes, rules)
+        # without what the component burns with no load (scrapes, rules)
+        "cpu_us_per_request_minus_idle": net_per_request,
         "other_busy_cores": round(statistics.median(run.other_busy_cores for run in runs), 2),
         "prometheus_connections_per_1000_requests": _per_thousand([r.prometheus_connections for r in runs], requests),
         "rounds": [

@@ -60,7 +60,7 @@ class Alertmanager(pulumi.ComponentResource):
     files: list[UploadFile]
 
     def __init__(self, name: str, args: AlertmanagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("promshield:index:Alertmanager", name, None, opts)
+        super().__init__(catalog.ALERTMANAGER_TYPE, name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.data_volume = stack_volume(f"{name}-data", settings.stack, "alertmanager-data", self, keep=True)

@@ -117,8 +117,39 @@ def image_version(reference: str) -> str:
     return tag.lstrip("v").split("-", 1)[0]
 
 
+def container_name(stack: str, service: Service) -> str:
+    """The Docker name of a service's container: `promshield-<stack>-<service>`."""
+    return resource_name(stack, service.name)
+
+
 # Labels on every resource we create: who owns it, for `docker ps --filter`.
 LABEL_PREFIX = "io.promshield"
+LABEL_PROJECT = f"{LABEL_PREFIX}.project"
+LABEL_SERVICE = f"{LABEL_PREFIX}.service"
+LABEL_STACK = f"{LABEL_PREFIX}.stack"
+LABEL_KIND = f"{LABEL_PREFIX}.kind"  # service, config (a never-started carrier of files) or job (one-shot)
+LABEL_CONFIG_SHA256 = f"{LABEL_PREFIX}.config-sha256"  # digest of a service's files: changes force a restart
+
+# --- Pulumi type tokens ---------------------------------------------------------------------
+# The program's component types. Never rename one: the state knows every resource by its type,
+# so a new token would make `pulumi up` delete and recreate the whole stack.
+PKI_TYPE = f"{PROJECT}:index:Pki"
+CREDENTIALS_TYPE = f"{PROJECT}:index:Credentials"
+NETWORKS_TYPE = f"{PROJECT}:index:Networks"
+PROMETHEUS_TYPE = f"{PROJECT}:index:Prometheus"
+ALERTMANAGER_TYPE = f"{PROJECT}:index:Alertmanager"
+PROXY_TYPE = f"{PROJECT}:index:Proxy"
+FIREWALL_TYPE = f"{PROJECT}:index:Firewall"
+REDIS_ACCESS_TYPE = f"{PROJECT}:index:RedisAccess"
+DUCKDB_ACCESS_TYPE = f"{PROJECT}:index:DuckDbAccess"
+# The provider resources the components create (the policies, the mocks and the harness match on them).
+CONTAINER_TYPE = "docker:index/container:Container"
+NETWORK_TYPE = "docker:index/network:Network"
+VOLUME_TYPE = "docker:index/volume:Volume"
+REMOTE_IMAGE_TYPE = "docker:index/remoteImage:RemoteImage"
+BUILT_IMAGE_TYPE = "docker:index/image:Image"
+LOCAL_COMMAND_TYPE = "command:local:Command"
+REMOTE_COMMAND_TYPE = "command:remote:Command"
 
 # --- Scrape job names (rules, dashboards and the metric contract refer to these) ----------
 JOB_PROMETHEUS = "prometheus"

@@ -22,7 +22,17 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components.core.catalog import LABEL_PREFIX, MODE_CONFIG, MODE_SECRET, PROJECT, Service
+from components.core.catalog import (
+    LABEL_KIND,
+    LABEL_PREFIX,
+    LABEL_PROJECT,
+    LABEL_SERVICE,
+    LABEL_STACK,
+    MODE_CONFIG,
+    MODE_SECRET,
+    PROJECT,
+    Service,
+)
 from components.core.catalog import resource_name as catalog_resource_name
 
 DEFAULT_MEMORY_MB = 256
@@ -107,7 +117,7 @@ def stack_volume(
     return docker.Volume(
         resource_name,
         name=catalog_resource_name(stack, name),
-        labels=[docker.VolumeLabelArgs(label=f"{LABEL_PREFIX}.stack", value=stack)],
+        labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=stack)],
         opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=keep),
     )
 
@@ -172,10 +182,10 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
             for host, path in plan.host_mounts
         ],
         "labels": [
-            docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.project", value=PROJECT),
-            docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.service", value=service.name),
-            docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.stack", value=plan.stack),
-            docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.kind", value=plan.kind),
+            docker.ContainerLabelArgs(label=LABEL_PROJECT, value=PROJECT),
+            docker.ContainerLabelArgs(label=LABEL_SERVICE, value=service.name),
+            docker.ContainerLabelArgs(label=LABEL_STACK, value=plan.stack),
+            docker.ContainerLabelArgs(label=LABEL_KIND, value=plan.kind),
             *(
                 docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.{key}", value=value)
                 for key, value in plan.extra_labels
@@ -238,7 +248,7 @@ def hardened_container(
         volume = docker.Volume(
             f"{resource_name}-config",
             name=f"{container_name}-config",
-            labels=[docker.VolumeLabelArgs(label=f"{LABEL_PREFIX}.stack", value=plan.stack)],
+            labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=plan.stack)],
             opts=pulumi.ResourceOptions(parent=opts.parent),
         )  # named after its container, which may live outside the stack's naming scheme
         carrier = docker.Container(  # type: ignore[call-overload]

@@ -22,7 +22,7 @@ class Networks(pulumi.ComponentResource):
     def __init__(
         self, name: str, stack: str, subnets: NetworkSettings, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("promshield:index:Networks", name, None, opts)
+        super().__init__(catalog.NETWORKS_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.backend = docker.Network(
             f"{name}-backend",
@@ -31,7 +31,7 @@ class Networks(pulumi.ComponentResource):
             internal=True,  # no route to the outside world
             attachable=False,
             ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.backend_subnet)],
-            labels=[docker.NetworkLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=stack)],
+            labels=[docker.NetworkLabelArgs(label=catalog.LABEL_STACK, value=stack)],
             opts=child,
         )
         self.edge = docker.Network(
@@ -41,7 +41,7 @@ class Networks(pulumi.ComponentResource):
             internal=False,  # the published ports arrive here
             attachable=False,
             ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.edge_subnet)],
-            labels=[docker.NetworkLabelArgs(label=f"{catalog.LABEL_PREFIX}.stack", value=stack)],
+            labels=[docker.NetworkLabelArgs(label=catalog.LABEL_STACK, value=stack)],
             opts=child,
         )
         self.backend_name = self.backend.name

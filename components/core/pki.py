@@ -45,7 +45,7 @@ class Pki(pulumi.ComponentResource):
     def __init__(
         self, name: str, settings: Settings, leaves: Sequence[Leaf], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("promshield:index:Pki", name, None, opts)
+        super().__init__(catalog.PKI_TYPE, name, None, opts)
         self._tls = settings.tls
         child = pulumi.ResourceOptions(parent=self)
         ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)

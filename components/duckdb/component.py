@@ -61,7 +61,7 @@ class DuckDbAccess(pulumi.ComponentResource):
     demo_volume: docker.Volume | None
 
     def __init__(self, name: str, args: DuckDbAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("promshield:index:DuckDbAccess", name, None, opts)
+        super().__init__(catalog.DUCKDB_ACCESS_TYPE, name, None, opts)
         settings = args.settings
         duckdb = settings.duckdb
         if duckdb is None:

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_command as command
 
+from components.core import catalog
 from components.core.settings import Settings
 from components.firewall.render import (
     FirewallPlan,
@@ -34,7 +35,7 @@ class Firewall(pulumi.ComponentResource):
     remove_script: str
 
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("promshield:index:Firewall", name, None, opts)
+        super().__init__(catalog.FIREWALL_TYPE, name, None, opts)
         self.plan = firewall_plan(settings)
         self.apply_script = render_apply_script(self.plan)
         self.remove_script = render_remove_script(self.plan)

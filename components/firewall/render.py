@@ -73,8 +73,9 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
 def render_apply_script(plan: FirewallPlan) -> str:
     tool, restore, chain = plan.family_tool, plan.restore_tool, plan.chain
     rules = "\n".join(rule_lines(plan))
+    allowed = f"allow {', '.join(plan.trusted_cidrs)} to ports {', '.join(map(str, plan.ports))} on {plan.bind_address}"
     return f"""set -eu
-# promshield firewall: allow {", ".join(plan.trusted_cidrs)} to ports {", ".join(map(str, plan.ports))} on {plan.bind_address}; drop the rest.
+# promshield firewall: {allowed}; drop the rest.
 {tool} -w -n -L {DOCKER_USER_CHAIN} >/dev/null 2>&1 || {tool} -w -N {DOCKER_USER_CHAIN}
 {tool} -w -n -L {chain} >/dev/null 2>&1 || {tool} -w -N {chain}
 {restore} -w --noflush <<'RULES'

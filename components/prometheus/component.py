@@ -78,7 +78,7 @@ class Prometheus(pulumi.ComponentResource):
     files: list[UploadFile]
 
     def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("promshield:index:Prometheus", name, None, opts)
+        super().__init__(catalog.PROMETHEUS_TYPE, name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.data_volume = stack_volume(f"{name}-data", settings.stack, "prometheus-data", self, keep=True)

@@ -81,7 +81,7 @@ class Proxy(pulumi.ComponentResource):
     files: list[UploadFile]
 
     def __init__(self, name: str, args: ProxyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("promshield:index:Proxy", name, None, opts)
+        super().__init__(catalog.PROXY_TYPE, name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.audit_volume = stack_volume(f"{name}-audit", settings.stack, "proxy-audit", self, keep=True)

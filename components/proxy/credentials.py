@@ -13,6 +13,7 @@ import bcrypt
 import pulumi
 import pulumi_random as random
 
+from components.core import catalog
 from components.core.settings import Settings
 from components.proxy.render import render_htpasswd
 
@@ -41,7 +42,7 @@ class Credentials(pulumi.ComponentResource):
     digest_key: pulumi.Output[str]  # secret: keys the proxy's credential digests
 
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("promshield:index:Credentials", name, None, opts)
+        super().__init__(catalog.CREDENTIALS_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.passwords = {}
         self.hashes = {}

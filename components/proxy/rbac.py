@@ -45,22 +45,62 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # --- Prometheus: queries and metadata (read-only and up) ------------------------------
-    Rule(PROMETHEUS, QUERY, r"/api/v1/(query|query_range|query_exemplars|series|labels|label/[A-Za-z0-9_.]+/values|metadata|format_query|parse_query)", READERS, "queries and metadata (GET or POST)"),
-    Rule(PROMETHEUS, READ, r"/api/v1/(alerts|rules|targets|targets/metadata|scrape_pools|alertmanagers|notifications|status/buildinfo)", READERS, "alerting and target state"),
+    Rule(
+        PROMETHEUS,
+        QUERY,
+        r"/api/v1/(query|query_range|query_exemplars|series|labels|label/[A-Za-z0-9_.]+/values"
+        r"|metadata|format_query|parse_query)",
+        READERS,
+        "queries and metadata (GET or POST)",
+    ),
+    Rule(
+        PROMETHEUS,
+        READ,
+        r"/api/v1/(alerts|rules|targets|targets/metadata|scrape_pools|alertmanagers|notifications"
+        r"|status/buildinfo)",
+        READERS,
+        "alerting and target state",
+    ),
     Rule(PROMETHEUS, READ, r"/-/(healthy|ready)", READERS, "health"),
-    Rule(PROMETHEUS, READ, r"/(|graph|query|alerts|targets|rules|service-discovery|alertmanager-discovery|favicon\.ico|favicon\.svg|manifest\.json)", READERS, "web UI pages"),
+    Rule(
+        PROMETHEUS,
+        READ,
+        r"/(|graph|query|alerts|targets|rules|service-discovery|alertmanager-discovery"
+        r"|favicon\.ico|favicon\.svg|manifest\.json)",
+        READERS,
+        "web UI pages",
+    ),
     Rule(PROMETHEUS, READ, r"/(static|assets|classic/static)/[A-Za-z0-9_./-]+", READERS, "web UI assets"),
     # --- Prometheus: sensitive reads (admin) ----------------------------------------------
-    Rule(PROMETHEUS, READ, r"/api/v1/status/(config|flags|runtimeinfo|tsdb|tsdb/blocks|walreplay)", ADMINS, "config, flags and runtime details"),
+    Rule(
+        PROMETHEUS,
+        READ,
+        r"/api/v1/status/(config|flags|runtimeinfo|tsdb|tsdb/blocks|walreplay)",
+        ADMINS,
+        "config, flags and runtime details",
+    ),
     Rule(PROMETHEUS, READ, r"/(config|flags|status|tsdb-status)", ADMINS, "status and config pages"),
     Rule(PROMETHEUS, READ, r"/debug/pprof/[A-Za-z0-9_/]*", ADMINS, "profiling"),
     Rule(PROMETHEUS, READ, r"/federate", ADMINS, "federation dumps every series"),
     Rule(PROMETHEUS, frozenset({"POST"}), r"/api/v1/read", ADMINS, "remote read is expensive"),
     # --- Prometheus: changes ----------------------------------------------------------------
     Rule(PROMETHEUS, CHANGE, r"/-/reload", OPERATORS, "reload the configuration"),
-    Rule(PROMETHEUS, CHANGE, r"/api/v1/admin/tsdb/(delete_series|clean_tombstones|snapshot)", ADMINS, "TSDB admin API", requires=ADMIN_API),
+    Rule(
+        PROMETHEUS,
+        CHANGE,
+        r"/api/v1/admin/tsdb/(delete_series|clean_tombstones|snapshot)",
+        ADMINS,
+        "TSDB admin API",
+        requires=ADMIN_API,
+    ),
     # --- Alertmanager: reads ----------------------------------------------------------------
-    Rule(ALERTMANAGER, READ, r"/api/v2/(receivers|silences|silence/[0-9a-f-]{36}|alerts|alerts/groups)", READERS, "alerts, groups, silences"),
+    Rule(
+        ALERTMANAGER,
+        READ,
+        r"/api/v2/(receivers|silences|silence/[0-9a-f-]{36}|alerts|alerts/groups)",
+        READERS,
+        "alerts, groups, silences",
+    ),
     Rule(ALERTMANAGER, READ, r"/-/(healthy|ready)", READERS, "health"),
     Rule(ALERTMANAGER, READ, r"/(|script\.js|favicon\.ico|lib/[A-Za-z0-9_./-]+)", READERS, "web UI"),
     Rule(ALERTMANAGER, READ, r"/api/v2/status", ADMINS, "status includes the configuration"),
@@ -71,7 +111,7 @@ RULES: tuple[Rule, ...] = (
     Rule(ALERTMANAGER, frozenset({"POST"}), r"/-/reload", ADMINS, "reload the configuration"),
     # Never through the proxy: POST /api/v2/alerts (only Prometheus sends alerts),
     # /-/quit, /api/v1/write, /api/v1/otlp/*: absent from the table, so denied to everyone.
-)  # fmt: skip
+)  # fmt: skip - one rule per line (or two) keeps the table readable as the role matrix
 
 
 def active_rules(enabled_features: frozenset[str] = frozenset()) -> tuple[Rule, ...]:

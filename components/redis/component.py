@@ -97,7 +97,7 @@ class RedisAccess(pulumi.ComponentResource):
     files: list[UploadFile]
 
     def __init__(self, name: str, args: RedisAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("promshield:index:RedisAccess", name, None, opts)
+        super().__init__(catalog.REDIS_ACCESS_TYPE, name, None, opts)
         settings = args.settings
         redis = settings.redis
         if redis is None:

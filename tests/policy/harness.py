@@ -35,7 +35,8 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from policy import policies
+from components.core import catalog
+from policy import files, policies, support
 from testing.mock_stack import RecordedStack, Registered, config_values
 
 
@@ -183,7 +184,7 @@ def check_recorded(stack: RecordedStack, config: Mapping[str, Any] | None) -> St
 
 
 # --- Changing a recorded stack ---------------------------------------------------------------------
-def mutated(stack: RecordedStack, name: str, change: Any, typ: str = policies.CONTAINER) -> list[Registered]:
+def mutated(stack: RecordedStack, name: str, change: Any, typ: str = catalog.CONTAINER_TYPE) -> list[Registered]:
     """A copy of the stack's resources with `change(inputs)` applied to the inputs of resource
     `name` of type `typ` (and to its state, so the stack policies see it too). Inputs are the
     unwrapped values (a container and its config volume may share a name: the type tells them apart)."""
@@ -217,7 +218,7 @@ def fresh_preview(resources: list[Registered]) -> list[Registered]:
     changed = []
     for original in resources:
         resource = original
-        if original.type == policies.CONTAINER:
+        if original.type == catalog.CONTAINER_TYPE:
             inputs = copy.deepcopy(original.inputs)
             inputs["image"] = UNKNOWN_STRING_VALUE
             for upload in inputs.get("uploads", []):
@@ -243,7 +244,9 @@ def carrier_uploads_unknown(stack: RecordedStack, path: str) -> list[Registered]
     resources = []
     for original in stack.resources:
         resource = original
-        if original.type == policies.CONTAINER and any(u["file"] == path for u in original.inputs.get("uploads", [])):
+        if original.type == catalog.CONTAINER_TYPE and any(
+            u["file"] == path for u in original.inputs.get("uploads", [])
+        ):
             inputs = copy.deepcopy(original.inputs)
             for upload in inputs["uploads"]:
                 if upload["file"] == path:
@@ -264,7 +267,7 @@ def from_provider(upload: Mapping[str, Any]) -> bool:
     content = str(upload.get("content", ""))
     return (
         "-----BEGIN " in content
-        or policies.secret_path_reason(upload["file"]) is not None
+        or files.secret_path_reason(upload["file"]) is not None
         or upload["file"].endswith(".js")
     )
 
@@ -273,8 +276,8 @@ def container_named(resources: list[Registered], service: str) -> Registered:
     (found,) = [
         r
         for r in resources
-        if r.type == policies.CONTAINER
-        and policies.service_of(r.inputs) == service
+        if r.type == catalog.CONTAINER_TYPE
+        and support.service_of(r.inputs) == service
         and r.inputs.get("networkMode") != "none"
     ]
     return found

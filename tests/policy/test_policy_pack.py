@@ -30,7 +30,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _POLICY_PACK_NAME_RE, _PolicyAnalyzerServicer
 
 from components.core import catalog
-from policy import policies
+from policy import policies, support
 from testing.mock_stack import PROJECT_DIR, RecordedStack, Registered, config_values
 from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
@@ -122,7 +122,7 @@ def test_servicer_passes_the_real_stacks(any_stack: RecordedStack) -> None:
 def test_servicer_reports_a_violation_as_mandatory(dev_stack: RecordedStack) -> None:
     prometheus = next(
         r
-        for r in dev_stack.of_type(policies.CONTAINER)
+        for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
         if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}"
     )
     diagnostics = analyze_all(
@@ -175,7 +175,7 @@ def pack_process(request: pytest.FixtureRequest) -> Iterator[analyzer_pb2_grpc.A
 def proxy_on_every_interface(dev_stack: RecordedStack) -> proto.AnalyzeRequest:
     proxy = next(
         r
-        for r in dev_stack.of_type(policies.CONTAINER)
+        for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
         if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROXY.name}"
     )
     props = proxy.inputs
@@ -210,7 +210,7 @@ def test_pack_process_applies_the_pack_config(
 ) -> None:
     prometheus = next(
         r
-        for r in dev_stack.of_type(policies.CONTAINER)
+        for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
         if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}"
     )
     props = {**prometheus.inputs, "command": [*prometheus.inputs["command"], "--web.enable-remote-write-receiver"]}
@@ -221,7 +221,7 @@ def test_pack_process_applies_the_pack_config(
         "prometheus-admin-endpoints-off"
     }
     allow = proto.PolicyConfig(
-        properties=struct({policies.ALLOW_REMOTE_WRITE_RECEIVER: True}), enforcementLevel=proto.MANDATORY
+        properties=struct({support.ALLOW_REMOTE_WRITE_RECEIVER: True}), enforcementLevel=proto.MANDATORY
     )
     pack_process.Configure(
         proto.ConfigureAnalyzerRequest(policyConfig={"prometheus-admin-endpoints-off": allow}), timeout=30

@@ -17,7 +17,7 @@ import yaml
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.core import catalog
-from policy import policies
+from policy import files, monitoring, policies
 from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
@@ -50,11 +50,11 @@ def test_real_stacks_pass_in_a_first_preview(any_stack: RecordedStack) -> None:
     """Keys, certificates and hashes are unknown in a new stack's first preview: the file rules
     fall back to paths, and the rendered web configs are still read in full."""
     preview = fresh_preview(any_stack.resources)
-    assert all(r.inputs["image"] == UNKNOWN_STRING_VALUE for r in preview if r.type == policies.CONTAINER)
+    assert all(r.inputs["image"] == UNKNOWN_STRING_VALUE for r in preview if r.type == catalog.CONTAINER_TYPE)
     hidden = [
         u["file"]
         for r in preview
-        if r.type == policies.CONTAINER
+        if r.type == catalog.CONTAINER_TYPE
         for u in r.inputs.get("uploads", [])
         if u.get("content") == UNKNOWN_STRING_VALUE
     ]
@@ -66,20 +66,20 @@ def test_the_policies_see_every_kind_of_resource_they_guard(dev_stack: RecordedS
     """Guard against a silent pass: the program's resources are the ones the policies look for."""
     types = {r.type for r in dev_stack.resources}
     assert {
-        policies.CONTAINER,
-        policies.NETWORK,
-        policies.REMOTE_IMAGE,
-        policies.BUILT_IMAGE,
-        policies.FIREWALL_COMPONENT,
+        catalog.CONTAINER_TYPE,
+        catalog.NETWORK_TYPE,
+        catalog.REMOTE_IMAGE_TYPE,
+        catalog.BUILT_IMAGE_TYPE,
+        catalog.FIREWALL_TYPE,
     } <= types
-    assert any(t in types for t in policies.FIREWALL_COMMANDS)
-    monitors = sorted(service for _, service in policies.monitoring_containers(policy_resources(dev_stack.resources)))
+    assert any(t in types for t in (catalog.LOCAL_COMMAND_TYPE, catalog.REMOTE_COMMAND_TYPE))
+    monitors = sorted(service for _, service in monitoring.monitoring_containers(policy_resources(dev_stack.resources)))
     assert monitors == [catalog.ALERTMANAGER.name, catalog.PROMETHEUS.name]
     secret_uploads = [
         (r.name, u["file"])
-        for r in dev_stack.of_type(policies.CONTAINER)
+        for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
         for u in r.inputs.get("uploads", [])
-        if policies.secret_content_reason(str(u.get("content", "")))
+        if files.secret_content_reason(str(u.get("content", "")))
     ]
     assert len(secret_uploads) >= 6, secret_uploads  # server/client keys and the htpasswd
 
@@ -201,7 +201,7 @@ MUTATIONS: list[tuple[str, Callable[[RecordedStack], list[Registered]], set[str]
     ),
     (
         "latest-image",
-        lambda s: mutated(s, "prometheus-image", set_key("name", "prom/prometheus:latest"), policies.REMOTE_IMAGE),
+        lambda s: mutated(s, "prometheus-image", set_key("name", "prom/prometheus:latest"), catalog.REMOTE_IMAGE_TYPE),
         {"image-pinned"},
     ),
     (
@@ -220,7 +220,7 @@ MUTATIONS: list[tuple[str, Callable[[RecordedStack], list[Registered]], set[str]
     ),
     (
         "backend-routable",
-        lambda s: mutated(s, "networks-backend", set_key("internal", False), policies.NETWORK),
+        lambda s: mutated(s, "networks-backend", set_key("internal", False), catalog.NETWORK_TYPE),
         {"network-backend-internal"},
     ),
     (
@@ -290,7 +290,7 @@ MUTATIONS: list[tuple[str, Callable[[RecordedStack], list[Registered]], set[str]
     ),
     (
         "no-firewall",
-        lambda s: without(s, policies.FIREWALL_COMPONENT, *policies.FIREWALL_COMMANDS),
+        lambda s: without(s, catalog.FIREWALL_TYPE, *(catalog.LOCAL_COMMAND_TYPE, catalog.REMOTE_COMMAND_TYPE)),
         {"firewall-guards-published-ports"},
     ),
 ]

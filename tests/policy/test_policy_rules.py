@@ -17,7 +17,7 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.core import catalog
-from policy import policies
+from policy import monitoring, policies
 from tests.policy.harness import Outcome, check_resource, check_stack, options, policy_props, stack_config_env, urn_for
 
 DIGEST = "sha256:" + "ab" * 32
@@ -27,8 +27,8 @@ CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIBpTCCAUygAwIBAgIU\n-----END CERTI
 
 
 def labels(service: str | None, kind: str = "service") -> list[dict[str, str]]:
-    found = [{"label": policies.KIND_LABEL, "value": kind}]
-    return found + ([{"label": policies.SERVICE_LABEL, "value": service}] if service else [])
+    found = [{"label": catalog.LABEL_KIND, "value": kind}]
+    return found + ([{"label": catalog.LABEL_SERVICE, "value": service}] if service else [])
 
 
 GOOD_CONTAINER: dict[str, Any] = {
@@ -308,7 +308,7 @@ CONTAINER_CASES: list[tuple[str, str, Change, str | None]] = [
     ("policy_name", "case", "change", "expected"), CONTAINER_CASES, ids=[f"{p}:{c}" for p, c, _, _ in CONTAINER_CASES]
 )
 def test_container_policies(policy_name: str, case: str, change: Change, expected: str | None) -> None:
-    outcome = run(policy_name, policies.CONTAINER, GOOD_CONTAINER, change)
+    outcome = run(policy_name, catalog.CONTAINER_TYPE, GOOD_CONTAINER, change)
     verdict(outcome, expected)
     assert outcome.deferred is None
 
@@ -350,7 +350,9 @@ ANY_ADDRESS = put("ports", [{"internal": 8443.0, "external": 9090.0, "ip": "0.0.
     ],
 )
 def test_public_bind_needs_the_stack_to_allow_it(config: dict[str, Any] | None, expected: str | None) -> None:
-    verdict(run("ports-bound-to-one-address", policies.CONTAINER, GOOD_CONTAINER, ANY_ADDRESS, config=config), expected)
+    verdict(
+        run("ports-bound-to-one-address", catalog.CONTAINER_TYPE, GOOD_CONTAINER, ANY_ADDRESS, config=config), expected
+    )
 
 
 # --- Images: RemoteImage names, built Image names and base-image build args ---------------------------
@@ -373,7 +375,7 @@ IMAGE_CASES: list[tuple[str, str, Change, str | None]] = [
 )
 def test_remote_image_names(policy_name: str, case: str, change: Change, expected: str | None) -> None:
     verdict(
-        run(policy_name, policies.REMOTE_IMAGE, {"name": "prom/prometheus:v3.5.0", "keepLocally": True}, change),
+        run(policy_name, catalog.REMOTE_IMAGE_TYPE, {"name": "prom/prometheus:v3.5.0", "keepLocally": True}, change),
         expected,
     )
 
@@ -392,7 +394,7 @@ def test_built_images(image_name: str, base_image: str, expected: str | None) ->
         "build": {"context": "files/duckdb_exporter", "args": {"BASE_IMAGE": base_image, "VERSION": "x"}},
         "skipPush": True,
     }
-    verdict(run("image-pinned", policies.BUILT_IMAGE, props, keep), expected)
+    verdict(run("image-pinned", catalog.BUILT_IMAGE_TYPE, props, keep), expected)
 
 
 # --- Networks ------------------------------------------------------------------------------------------
@@ -414,14 +416,14 @@ NETWORK_CASES: list[tuple[str, str, Change, str | None]] = [
 )
 def test_networks(policy_name: str, case: str, change: Change, expected: str | None) -> None:
     base = {"name": f"promshield-dev-{catalog.BACKEND_NETWORK}", "internal": True, "driver": "bridge"}
-    verdict(run(policy_name, policies.NETWORK, base, change), expected)
+    verdict(run(policy_name, catalog.NETWORK_TYPE, base, change), expected)
 
 
 def test_backend_network_is_recognised_by_its_resource_name_too() -> None:
     policy = policies.policies_by_name()["network-backend-internal"]
     assert isinstance(policy, policies.ResourceValidationPolicy)
     outcome = check_resource(
-        policy, policies.NETWORK, {"name": "some-other-name", "internal": False}, name="networks-backend"
+        policy, catalog.NETWORK_TYPE, {"name": "some-other-name", "internal": False}, name="networks-backend"
     )
     assert outcome.violations
 
@@ -464,14 +466,14 @@ MONITOR_FLAG_CASES: list[tuple[str, str, Change, str | None]] = [
     ("policy_name", "case", "change", "expected"), MONITOR_FLAG_CASES, ids=[c for _, c, _, _ in MONITOR_FLAG_CASES]
 )
 def test_prometheus_flags(policy_name: str, case: str, change: Change, expected: str | None) -> None:
-    verdict(run(policy_name, policies.CONTAINER, GOOD_MONITOR, change), expected)
+    verdict(run(policy_name, catalog.CONTAINER_TYPE, GOOD_MONITOR, change), expected)
 
 
 def test_admin_api_is_allowed_by_the_stack_config() -> None:
     verdict(
         run(
             "prometheus-admin-endpoints-off",
-            policies.CONTAINER,
+            catalog.CONTAINER_TYPE,
             GOOD_MONITOR,
             flags("--web.enable-admin-api"),
             config={"enableAdminApi": True},
@@ -486,7 +488,7 @@ def test_receiver_is_allowed_only_by_the_pack_config() -> None:
     verdict(
         run(
             "prometheus-admin-endpoints-off",
-            policies.CONTAINER,
+            catalog.CONTAINER_TYPE,
             GOOD_MONITOR,
             receiver,
             config={"allowRemoteWriteReceiver": True},
@@ -497,7 +499,7 @@ def test_receiver_is_allowed_only_by_the_pack_config() -> None:
     verdict(
         run(
             "prometheus-admin-endpoints-off",
-            policies.CONTAINER,
+            catalog.CONTAINER_TYPE,
             GOOD_MONITOR,
             receiver,
             pack={"allowRemoteWriteReceiver": True},
@@ -509,7 +511,7 @@ def test_receiver_is_allowed_only_by_the_pack_config() -> None:
 def test_alertmanager_is_recognised_by_image_without_labels() -> None:
     unlabelled = {**copy.deepcopy(GOOD_MONITOR), "labels": [], "image": "quay.io/prometheus/alertmanager:v0.28.1"}
     verdict(
-        run("prometheus-admin-endpoints-off", policies.CONTAINER, unlabelled, flags("--web.enable-admin-api")),
+        run("prometheus-admin-endpoints-off", catalog.CONTAINER_TYPE, unlabelled, flags("--web.enable-admin-api")),
         "--web.enable-admin-api",
     )
 
@@ -584,31 +586,29 @@ def mini_stack(
     }
     resources = [
         resource(
-            policies.CONTAINER,
+            catalog.CONTAINER_TYPE,
             "proxy-container",
             copy.deepcopy(GOOD_CONTAINER),
             ("pulumi:pulumi:Stack", "promshield:index:Proxy"),
         ),
         resource(
-            policies.CONTAINER,
+            catalog.CONTAINER_TYPE,
             "prometheus-container",
             prometheus,
             ("pulumi:pulumi:Stack", "promshield:index:Prometheus"),
         ),
         resource(
-            policies.CONTAINER,
+            catalog.CONTAINER_TYPE,
             "prometheus-container-config",
             carrier,
             ("pulumi:pulumi:Stack", "promshield:index:Prometheus"),
         ),
     ]
     if firewall and "component" in firewall:
-        resources.append(resource(policies.FIREWALL_COMPONENT, "firewall", {}))
+        resources.append(resource(catalog.FIREWALL_TYPE, "firewall", {}))
     if firewall and "command" in firewall:
         parents = (
-            ("pulumi:pulumi:Stack", policies.FIREWALL_COMPONENT)
-            if "orphan" not in firewall
-            else ("pulumi:pulumi:Stack",)
+            ("pulumi:pulumi:Stack", catalog.FIREWALL_TYPE) if "orphan" not in firewall else ("pulumi:pulumi:Stack",)
         )
         resources.append(
             resource("command:remote:Command", "firewall-rules", {"create": script, "delete": "true"}, parents)
@@ -793,7 +793,7 @@ def test_carriers_that_never_start_need_no_web_config_flag() -> None:
     policy = policies.policies_by_name()["monitoring-web-config-mtls"]
     assert isinstance(policy, policies.StackValidationPolicy)
     assert check_stack(policy, stack).violations == []
-    assert [name for name, _ in ((r.name, s) for r, s in policies.monitoring_containers(stack))] == [
+    assert [name for name, _ in ((r.name, s) for r, s in monitoring.monitoring_containers(stack))] == [
         "prometheus-container"
     ]
 
