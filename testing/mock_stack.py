@@ -27,6 +27,7 @@ import pulumi
 import pulumi.runtime
 from pulumi.runtime import mocks as pulumi_mocks
 
+from components.core import catalog
 from testing import fake_tls
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -34,13 +35,14 @@ PROGRAM = PROJECT_DIR / "__main__.py"
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
-CONTAINER = "docker:index/container:Container"
-NETWORK = "docker:index/network:Network"
-VOLUME = "docker:index/volume:Volume"
-REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
-BUILT_IMAGE = "docker:index/image:Image"
-LOCAL_COMMAND = "command:local:Command"
-REMOTE_COMMAND = "command:remote:Command"
+# Short names for the type tokens the catalog defines (the tests import them from here).
+CONTAINER = catalog.CONTAINER_TYPE
+NETWORK = catalog.NETWORK_TYPE
+VOLUME = catalog.VOLUME_TYPE
+REMOTE_IMAGE = catalog.REMOTE_IMAGE_TYPE
+BUILT_IMAGE = catalog.BUILT_IMAGE_TYPE
+LOCAL_COMMAND = catalog.LOCAL_COMMAND_TYPE
+REMOTE_COMMAND = catalog.REMOTE_COMMAND_TYPE
 
 
 def secret(value: Any) -> dict[str, Any]:
@@ -143,7 +145,7 @@ class RecordedStack:
 
 def container_kind(container: Registered) -> str:
     labels = {label["label"]: label["value"] for label in container.inputs.get("labels", [])}
-    return str(labels.get("io.promshield.kind", "service"))
+    return str(labels.get(catalog.LABEL_KIND, "service"))
 
 
 _STATE: dict[str, dict[str, Any]] = {}

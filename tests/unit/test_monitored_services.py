@@ -24,7 +24,7 @@ def jobs(stack: RecordedStack) -> dict[str, dict]:
 
 
 def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: RecordedStack) -> None:
-    files = dev_stack.container_files("promshield-dev-demo-redis")
+    files = dev_stack.container_files(catalog.container_name("dev", catalog.DEMO_REDIS))
     acl = files[f"{catalog.DEMO_REDIS.config_dir}/users.acl"]
     assert acl["permissions"] == "0400" and acl["owner"] == str(catalog.DEMO_REDIS.uid)
     lines = acl["content"].splitlines()
@@ -37,7 +37,7 @@ def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: Recor
     conf = files[f"{catalog.DEMO_REDIS.config_dir}/redis.conf"]["content"]
     directives = [line.split()[0] for line in conf.splitlines() if line.strip() and not line.startswith("#")]
     assert "requirepass" not in directives and "aclfile /etc/redis/users.acl" in conf
-    demo = dev_stack.containers()["promshield-dev-demo-redis"].inputs
+    demo = dev_stack.containers()[catalog.container_name("dev", catalog.DEMO_REDIS)].inputs
     assert demo["networksAdvanced"][0]["aliases"] == [catalog.DEMO_REDIS.name] and not demo.get("ports")
     assert not dev_stack.of_type(REDIS_ACL_USER)  # unreachable from the deploying machine: rendered instead
 
@@ -68,7 +68,7 @@ def test_production_redis_user_is_a_typed_resource_with_secret_passwords(prod_st
         and user.inputs["port"] == 6379
     )
     assert contains_secret(user.raw_inputs["password"]) and contains_secret(user.raw_inputs["admin_password"])
-    exporter = prod_stack.containers()["promshield-prod-redis-exporter"].inputs
+    exporter = prod_stack.containers()[catalog.container_name("prod", catalog.REDIS_EXPORTER)].inputs
     assert len(exporter["networksAdvanced"]) == 2  # backend + the edge route to the trading Redis
     assert any(c == "--redis.addr=rediss://redis-rts.internal:6379" for c in exporter["command"])
 
@@ -93,7 +93,7 @@ def test_trading_targets_get_per_target_jobs_with_password_files(prod_stack: Rec
     ]
     assert trade["scheme"] == "https" and trade["basic_auth"]["username"] == "prometheus"
     password_path = trade["basic_auth"]["password_file"]
-    files = prod_stack.container_files("promshield-prod-prometheus")
+    files = prod_stack.container_files(catalog.container_name("prod", catalog.PROMETHEUS))
     assert files[password_path]["permissions"] == "0400"
     assert "password" not in trade["basic_auth"]
     im = scrape["instance-manager-1"]

@@ -44,7 +44,7 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
     counts: dict[str, int] = {}
     for resource in dev_stack.resources:
         counts[resource.type] = counts.get(resource.type, 0) + 1
-    assert {t.split(":")[-1] for t in counts if t.startswith("promshield:index:")} >= COMPONENT_TYPES
+    assert {t.split(":")[-1] for t in counts if t.startswith(f"{catalog.PROJECT}:index:")} >= COMPONENT_TYPES
     assert counts[NETWORK] == 2
     # data: Prometheus, Alertmanager, proxy audit log, demo DuckDB, demo Redis;
     # config: one per service with files (Prometheus, Alertmanager, proxy, both exporters, demo Redis)
@@ -52,9 +52,11 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
     assert counts[REMOTE_IMAGE] == 5  # Prometheus, Alertmanager, proxy, redis_exporter, demo Redis
     assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
     assert counts[LOCAL_COMMAND] == 1
-    assert {"promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy"} <= set(
-        dev_stack.containers()
-    )
+    assert {
+        catalog.container_name("dev", catalog.PROMETHEUS),
+        catalog.container_name("dev", catalog.ALERTMANAGER),
+        catalog.container_name("dev", catalog.PROXY),
+    } <= set(dev_stack.containers())
 
 
 def test_every_resource_is_parented_to_a_component(any_stack: RecordedStack) -> None:
@@ -62,7 +64,11 @@ def test_every_resource_is_parented_to_a_component(any_stack: RecordedStack) -> 
         if resource.type.startswith(("promshield:index:", "pulumi:providers:")):
             assert resource.parent_types[0] == "pulumi:pulumi:Stack"
             continue
-        assert resource.parent_types[-2].startswith("promshield:index:"), (resource.type, resource.name, resource.urn)
+        assert resource.parent_types[-2].startswith(f"{catalog.PROJECT}:index:"), (
+            resource.type,
+            resource.name,
+            resource.urn,
+        )
 
 
 # --- Containers ----------------------------------------------------------------------------
@@ -75,7 +81,7 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         assert uid != 0, name
         labels = {label["label"]: label["value"] for label in spec["labels"]}
         # A never-started carrier has a writable root: the daemon refuses uploads into a read-only one.
-        assert spec["readOnly"] is (labels["io.promshield.kind"] != "config"), name
+        assert spec["readOnly"] is (labels[catalog.LABEL_KIND] != "config"), name
         assert spec["privileged"] is False, name
         assert spec["capabilities"]["drops"] == ["ALL"], name
         assert "adds" not in spec["capabilities"], name
@@ -84,15 +90,15 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         assert spec["ulimits"] == [
             {"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}
         ], name
-        if labels["io.promshield.kind"] == "job":  # one-shot (seeding a volume): no network, runs once
+        if labels[catalog.LABEL_KIND] == "job":  # one-shot (seeding a volume): no network, runs once
             assert spec["networkMode"] == "none" and spec["restart"] == "no" and spec["attach"] is True, name
-        elif labels["io.promshield.kind"] == "config":  # created, never started: carries the files
+        elif labels[catalog.LABEL_KIND] == "config":  # created, never started: carries the files
             assert spec["start"] is False and spec["networkMode"] == "none" and spec["restart"] == "no", name
         else:
             assert spec["restart"] == "unless-stopped", name
             assert spec["healthcheck"]["tests"][0] == "CMD", name
         assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
-        assert labels["io.promshield.project"] == "promshield" and labels["io.promshield.stack"] == any_stack.stack
+        assert labels[catalog.LABEL_PROJECT] == "promshield" and labels[catalog.LABEL_STACK] == any_stack.stack
         assert "envs" not in spec or not spec["envs"], name
 
 
@@ -166,7 +172,7 @@ def test_files_reach_read_only_services_through_config_carriers(any_stack: Recor
         assert mount["readOnly"] is True and mount["containerPath"] == carried["containerPath"]
         assert all(u["file"].startswith(carried["containerPath"] + "/") for u in carrier.inputs["uploads"])
         labels = {label["label"]: label["value"] for label in service.inputs["labels"]}
-        assert re.fullmatch(r"[0-9a-f]{64}", labels["io.promshield.config-sha256"]), name
+        assert re.fullmatch(r"[0-9a-f]{64}", labels[catalog.LABEL_CONFIG_SHA256]), name
 
 
 def test_changed_files_change_the_service_digest() -> None:
@@ -175,7 +181,7 @@ def test_changed_files_change_the_service_digest() -> None:
 
     def digest(stack: RecordedStack) -> str:
         labels = stack.containers()["promshield-digest-proxy"].inputs["labels"]
-        return next(label["value"] for label in labels if label["label"] == "io.promshield.config-sha256")
+        return next(label["value"] for label in labels if label["label"] == catalog.LABEL_CONFIG_SHA256)
 
     assert digest(base) != digest(changed)
 
@@ -303,7 +309,7 @@ def test_nginx_config_essentials(dev_stack: RecordedStack) -> None:
 
 
 def test_proxy_secrets_are_secret_and_absent_from_plain_files(dev_stack: RecordedStack) -> None:
-    files = dev_stack.container_files("promshield-dev-proxy")
+    files = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))
     htpasswd = files[catalog.PROXY_HTPASSWD_FILE]["content"]
     assert all(re.fullmatch(r"[a-z0-9._-]+:\$2b\$1[0-9]\$[./A-Za-z0-9]{53}", line) for line in htpasswd.splitlines())
     passwords = dev_stack.exports["passwords"]
@@ -320,7 +326,9 @@ def test_passwords_are_secret_outputs_and_hashes_verify(dev_stack: RecordedStack
     assert "users" not in dev_stack.secret_exports
     passwords: dict[str, str] = dev_stack.exports["passwords"]
     assert set(passwords) == {"admin", "ops", "read-only", "guest"}
-    htpasswd = dev_stack.container_files("promshield-dev-proxy")[catalog.PROXY_HTPASSWD_FILE]["content"]
+    htpasswd = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))[catalog.PROXY_HTPASSWD_FILE][
+        "content"
+    ]
     hashes = dict(line.split(":", 1) for line in htpasswd.splitlines())
     for user, password in passwords.items():
         assert len(password) >= 32
@@ -339,10 +347,10 @@ def test_provider_secrets_stay_secret(dev_stack: RecordedStack) -> None:
     for key in dev_stack.of_type("tls:index/privateKey:PrivateKey"):
         assert is_secret(key.outputs["privateKeyPem"])
     for name in (
-        "promshield-dev-prometheus",
-        "promshield-dev-alertmanager",
-        "promshield-dev-proxy",
-        "promshield-dev-duckdb-exporter",
+        catalog.container_name("dev", catalog.PROMETHEUS),
+        catalog.container_name("dev", catalog.ALERTMANAGER),
+        catalog.container_name("dev", catalog.PROXY),
+        catalog.container_name("dev", catalog.DUCKDB_EXPORTER),
     ):
         (carrier,) = dev_stack.carriers_of(name)
         assert is_secret(carrier.raw_inputs["uploads"]), name

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-CONTAINER_TYPE = "docker:index/container:Container"
-NETWORK_TYPE = "docker:index/network:Network"
+from components.core.catalog import CONTAINER_TYPE, LABEL_KIND, NETWORK_TYPE
 
 # Pulumi's wire format: a secret is {SIG: SECRET_SIG, "value": ...}; an unknown is this string.
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -321,7 +320,7 @@ def from_recorded(resources: Iterable[Any]) -> tuple[list[NetworkSpec], list[Con
     return networks, containers
 
 
-CONFIG_KIND_LABEL = "io.promshield.kind"
+CONFIG_KIND_LABEL = LABEL_KIND
 
 
 def _merge_config_carriers(containers: list[ContainerSpec]) -> list[ContainerSpec]:
