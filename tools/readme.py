@@ -16,6 +16,7 @@ from collections.abc import Callable
 import yaml
 
 from components.prometheus.rules import render_runbook_markdown
+from components.core.settings.keys import CONFIG_KEYS
 from components.proxy import rbac
 from testing.mock_stack import PROJECT_DIR
 
@@ -23,15 +24,12 @@ README = PROJECT_DIR / "README.md"
 
 
 def config_reference() -> str:
-    schema = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    """The configuration reference, from the config key table (as Pulumi.yaml is)."""
     lines = ["| key | type | default | secret | description |", "|---|---|---|---|---|"]
-    for key, spec in schema.items():
-        default = spec.get("default", "")
-        shown = f"`{yaml.safe_dump(default, default_flow_style=True).strip()}`" if default != "" else ""
-        description = str(spec.get("description", "")).replace("|", "\\|")
-        lines.append(
-            f"| `{key}` | {spec.get('type', '')} | {shown} | {'yes' if spec.get('secret') else ''} | {description} |"
-        )
+    for spec in CONFIG_KEYS:
+        shown = f"`{yaml.safe_dump(spec.default, default_flow_style=True).strip()}`" if spec.has_default else ""
+        description = spec.description.replace("|", "\\|")
+        lines.append(f"| `{spec.key}` | {spec.type} | {shown} | {'yes' if spec.secret else ''} | {description} |")
     return "\n".join(lines)
 
 
