@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import yaml
 
-from components.prometheus.rules import render_runbook_markdown
 from components.core.settings.keys import CONFIG_KEYS
+from components.prometheus.rules import render_runbook_markdown
 from components.proxy import rbac
 from testing.mock_stack import PROJECT_DIR
 
