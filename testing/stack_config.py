@@ -1,13 +1,15 @@
-"""Read a stack file (Pulumi.<stack>.yaml) into the config mapping the mocks take."""
+"""Read a stack file (Pulumi.<stack>.yaml) or a test scenario (tests/stacks/<name>.yaml) into the config
+mapping the mocks take."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from testing.mock_stack import PROJECT_DIR
+from testing.mock_stack import PROJECT_DIR, RecordedStack, run_program
 
 
 def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -45,3 +47,29 @@ def placeholder_secrets(config: dict[str, Any]) -> dict[str, Any]:
     if (config.get("remoteWrite") or {}).get("enabled"):
         secrets["remoteWritePassword"] = "placeholder-remote-write-password"
     return secrets
+
+
+SCENARIOS_DIR = PROJECT_DIR / "tests" / "stacks"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A stack the tests run (tests/stacks/<name>.yaml): a stack file, plus config and secrets."""
+
+    name: str
+    stack: str
+    config: dict[str, Any]  # plain and secret values together, as run_program takes them
+    secret_keys: tuple[str, ...]
+
+    def run(self) -> RecordedStack:
+        return run_program(self.config, stack=self.stack, secret_keys=self.secret_keys)
+
+
+def load_scenario(name: str, directory: Path = SCENARIOS_DIR) -> Scenario:
+    """`base` names the stack file it starts from; `config` and `secrets` are added to it, and with
+    `placeholder_secrets: true` so are stand-ins for the secrets the stack file only names."""
+    document = yaml.safe_load((directory / f"{name}.yaml").read_text()) or {}
+    config = {**load_stack_config(document["base"]), **(document.get("config") or {})}
+    secrets = placeholder_secrets(config) if document.get("placeholder_secrets") else {}
+    secrets.update(document.get("secrets") or {})
+    return Scenario(name, str(document.get("stack", name)), {**config, **secrets}, tuple(secrets))

@@ -18,8 +18,8 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.core import catalog
 from policy import files, monitoring, policies
-from testing.mock_stack import RecordedStack, Registered, run_program
-from testing.stack_config import load_stack_config
+from testing.mock_stack import RecordedStack, Registered
+from testing.stack_config import load_scenario, load_stack_config
 from tests.conftest import prod_config
 from tests.policy.harness import (
     StackReport,
@@ -85,22 +85,19 @@ def test_the_policies_see_every_kind_of_resource_they_guard(dev_stack: RecordedS
 
 
 # --- Stacks that opt in ----------------------------------------------------------------------------------
-OPT_IN = {
-    "enableAdminApi": True,
-    "remoteWrite": {"enabled": True, "url": "https://lts.example/api/v1/write", "username": "prom"},
-    "remoteWritePassword": "a-long-remote-write-password",
-}
+OPT_IN = load_scenario("optin")
+PUBLIC = load_scenario("public")
 
 
 @pytest.fixture(scope="module")
 def opt_in_stack() -> RecordedStack:
-    return run_program({**load_stack_config("dev"), **OPT_IN}, stack="optin", secret_keys=("remoteWritePassword",))
+    return OPT_IN.run()
 
 
 def test_admin_api_and_remote_write_pass_when_the_stack_enables_them(opt_in_stack: RecordedStack) -> None:
     prometheus = container_named(opt_in_stack.resources, catalog.PROMETHEUS.name)
     assert "--web.enable-admin-api" in prometheus.inputs["command"]
-    assert_clean(check_recorded(opt_in_stack, {**load_stack_config("dev"), **OPT_IN}))
+    assert_clean(check_recorded(opt_in_stack, OPT_IN.config))
 
 
 def test_admin_api_fails_when_the_stack_config_does_not_allow_it(opt_in_stack: RecordedStack) -> None:
@@ -111,15 +108,13 @@ def test_admin_api_fails_when_the_stack_config_does_not_allow_it(opt_in_stack: R
 
 @pytest.fixture(scope="module")
 def public_stack() -> RecordedStack:
-    return run_program({**load_stack_config("dev"), "bindAddress": "0.0.0.0", "allowPublicBind": True}, stack="public")
+    return PUBLIC.run()
 
 
 def test_public_bind_passes_only_with_allow_public_bind(public_stack: RecordedStack) -> None:
     proxy = container_named(public_stack.resources, catalog.PROXY.name)
     assert {p["ip"] for p in proxy.inputs["ports"]} == {"0.0.0.0"}
-    assert_clean(
-        check_recorded(public_stack, {**load_stack_config("dev"), "bindAddress": "0.0.0.0", "allowPublicBind": True})
-    )
+    assert_clean(check_recorded(public_stack, PUBLIC.config))
     report = check_recorded(public_stack, {**load_stack_config("dev"), "bindAddress": "0.0.0.0"})
     assert report.violated_policies() == {"ports-bound-to-one-address"}
 
