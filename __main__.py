@@ -69,9 +69,8 @@ proxy = Proxy(
 )
 firewall = Firewall("firewall", settings, opts=pulumi.ResourceOptions(depends_on=[proxy.container]))
 
-host = settings.tls.dns_names[0] if settings.tls.dns_names else settings.bind_address
-pulumi.export("prometheus_url", f"https://{host}:{settings.prometheus_port}/")
-pulumi.export("alertmanager_url", f"https://{host}:{settings.alertmanager_port}/")
+pulumi.export("prometheus_url", settings.external_url(settings.prometheus_port))
+pulumi.export("alertmanager_url", settings.external_url(settings.alertmanager_port))
 pulumi.export("ca_certificate", pki.ca_cert_pem)
 pulumi.export("users", {user.name: user.role for user in settings.users})
 pulumi.export("passwords", pulumi.Output.secret(credentials.passwords))

@@ -36,12 +36,11 @@ def render_alertmanager_yml(settings: Settings) -> str:
 
 
 def alertmanager_command(settings: Settings) -> list[str]:
-    external_host = settings.tls.dns_names[0] if settings.tls.dns_names else settings.bind_address
     return [
         f"--config.file={catalog.ALERTMANAGER_CONFIG_FILE}",
         f"--web.config.file={catalog.ALERTMANAGER_WEB_CONFIG_FILE}",
         f"--web.listen-address=:{catalog.ALERTMANAGER.port}",
-        f"--web.external-url=https://{external_host}:{settings.alertmanager_port}/",
+        f"--web.external-url={settings.external_url(settings.alertmanager_port)}",
         f"--storage.path={catalog.ALERTMANAGER.data_dir}",
         "--cluster.listen-address=",  # single node: no gossip port
         "--log.format=json",

@@ -173,13 +173,12 @@ def render_healthcheck_client(tls: TlsClient) -> str:
 
 
 def prometheus_command(settings: Settings) -> list[str]:
-    external_host = settings.tls.dns_names[0] if settings.tls.dns_names else settings.bind_address
     command = [
         f"--config.file={catalog.PROMETHEUS_CONFIG_FILE}",
         f"--web.config.file={catalog.PROMETHEUS_WEB_CONFIG_FILE}",
         f"--web.listen-address=:{catalog.PROMETHEUS.port}",
         f"--web.max-connections={settings.limits.backend_max_connections}",
-        f"--web.external-url=https://{external_host}:{settings.prometheus_port}/",
+        f"--web.external-url={settings.external_url(settings.prometheus_port)}",
         f"--storage.tsdb.path={catalog.PROMETHEUS.data_dir}",
         f"--storage.tsdb.retention.time={settings.retention_time}",
         f"--query.timeout={QUERY_TIMEOUT}",

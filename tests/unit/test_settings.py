@@ -145,3 +145,10 @@ def test_bad_config_stops_the_program_before_any_resource() -> None:
     with pytest.raises(Exception, match="promshield:prometheusPort = 0") as error:
         run_program({"prometheusPort": 0}, stack="broken")
     assert "nothing was created" in str(error.value)
+
+
+def test_external_host_is_the_first_dns_name_else_the_bind_address() -> None:
+    assert load({}).external_host == "prometheus.internal"
+    no_names = load({"bindAddress": "10.0.0.5", "tls": {"dnsNames": [], "ipAddresses": ["10.0.0.5"]}})
+    assert no_names.external_host == "10.0.0.5"
+    assert no_names.external_url(9090) == "https://10.0.0.5:9090/"

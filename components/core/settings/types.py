@@ -170,6 +170,15 @@ class Settings:
     networks: NetworkSettings = DEFAULT_NETWORKS
 
     @property
+    def external_host(self) -> str:
+        """The host users reach the proxy at: the certificate's first DNS name, else the bind address."""
+        return self.tls.dns_names[0] if self.tls.dns_names else self.bind_address
+
+    def external_url(self, port: int) -> str:
+        """`https://<external host>:<port>/`: what the services announce and the stack exports."""
+        return f"https://{self.external_host}:{port}/"
+
+    @property
     def is_remote_docker(self) -> bool:
         return self.docker_host.startswith("ssh://")
 
