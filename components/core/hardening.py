@@ -137,8 +137,8 @@ def _upload_args(service: Service, upload: UploadFile) -> docker.ContainerUpload
     )
 
 
-def container_args(plan: ContainerPlan) -> dict[str, object]:
-    """The keyword arguments of `docker.Container` for a plan: pure, so tests can read them."""
+def container_args(plan: ContainerPlan, container_name: str) -> docker.ContainerArgs:
+    """The typed arguments of `docker.Container` for a plan: pure, so tests can read them."""
     service = plan.service
     healthcheck = None
     if plan.healthcheck is not None:
@@ -149,31 +149,35 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
             retries=plan.healthcheck.retries,
             start_period=plan.healthcheck.start_period,
         )
-    args: dict[str, object] = {
-        "image": plan.image,
-        "command": list(plan.command),
-        "user": service.user,
+    return docker.ContainerArgs(
+        name=container_name,
+        image=plan.image,
+        command=list(plan.command),
+        entrypoints=list(plan.entrypoint) if plan.entrypoint is not None else None,
+        user=service.user,
         # A carrier is never started, and the daemon refuses the provider's uploads (a tar put
         # at `/`) into a read-only root filesystem: "container rootfs is marked read-only".
-        "read_only": not plan.config_carrier,
-        "privileged": False,
-        "capabilities": docker.ContainerCapabilitiesArgs(drops=["ALL"]),
-        "security_opts": [NO_NEW_PRIVILEGES],
-        "memory": plan.memory_mb,
-        "memory_swap": plan.memory_mb,
-        "ulimits": [docker.ContainerUlimitArgs(name="nproc", soft=plan.pids_limit, hard=plan.pids_limit)],
-        "restart": RESTART_POLICY if plan.kind == "service" else "no",
-        "healthcheck": healthcheck,
-        "log_driver": "json-file",
-        "log_opts": {"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
-        "networks_advanced": [
+        read_only=not plan.config_carrier,
+        privileged=False,
+        capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+        security_opts=[NO_NEW_PRIVILEGES],
+        memory=plan.memory_mb,
+        memory_swap=plan.memory_mb,
+        ulimits=[docker.ContainerUlimitArgs(name="nproc", soft=plan.pids_limit, hard=plan.pids_limit)],
+        restart=RESTART_POLICY if plan.kind == "service" else "no",
+        healthcheck=healthcheck,
+        log_driver="json-file",
+        log_opts={"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
+        networks_advanced=[
             docker.ContainerNetworksAdvancedArgs(name=n.network, aliases=list(n.aliases), ipv4_address=n.ipv4_address)
             for n in plan.networks
         ],
-        "ports": list(plan.ports),
-        "tmpfs": dict(plan.tmpfs),
-        "uploads": [_upload_args(service, upload) for upload in plan.uploads],
-        "volumes": [
+        # Jobs and carriers have no network at all.
+        network_mode="none" if plan.kind != "service" else None,
+        ports=list(plan.ports),
+        tmpfs=dict(plan.tmpfs),
+        uploads=[_upload_args(service, upload) for upload in plan.uploads],
+        volumes=[
             docker.ContainerVolumeArgs(volume_name=volume, container_path=path, read_only=read_only)
             for volume, path, read_only in plan.volumes
         ]
@@ -181,7 +185,7 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
             docker.ContainerVolumeArgs(host_path=host, container_path=path, read_only=True)
             for host, path in plan.host_mounts
         ],
-        "labels": [
+        labels=[
             docker.ContainerLabelArgs(label=LABEL_PROJECT, value=PROJECT),
             docker.ContainerLabelArgs(label=LABEL_SERVICE, value=service.name),
             docker.ContainerLabelArgs(label=LABEL_STACK, value=plan.stack),
@@ -191,18 +195,11 @@ def container_args(plan: ContainerPlan) -> dict[str, object]:
                 for key, value in plan.extra_labels
             ),
         ],
-        "must_run": plan.kind == "service",
-        "wait": False,
-    }
-    if plan.entrypoint is not None:
-        args["entrypoints"] = list(plan.entrypoint)
-    if plan.one_shot:
-        args["attach"] = True  # `pulumi up` waits for it to finish and fails if it fails
-    if plan.kind != "service":
-        args["network_mode"] = "none"
-    if plan.config_carrier:
-        args["start"] = False
-    return args
+        must_run=plan.kind == "service",
+        wait=False,
+        attach=True if plan.one_shot else None,  # `pulumi up` waits for a job to finish and fails if it fails
+        start=False if plan.config_carrier else None,
+    )
 
 
 def files_digest(uploads: Sequence[UploadFile]) -> pulumi.Output[str]:
@@ -251,11 +248,10 @@ def hardened_container(
             labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=plan.stack)],
             opts=pulumi.ResourceOptions(parent=opts.parent),
         )  # named after its container, which may live outside the stack's naming scheme
-        carrier = docker.Container(  # type: ignore[call-overload]
+        carrier = docker.Container(
             f"{resource_name}-config",
-            name=f"{container_name}-config",
+            container_args(carrier_plan(plan, volume.name), f"{container_name}-config"),
             opts=pulumi.ResourceOptions(parent=opts.parent, delete_before_replace=True),
-            **container_args(carrier_plan(plan, volume.name)),  # type: ignore[arg-type,call-overload]
         )
         plan = ContainerPlan(
             **{
@@ -266,4 +262,4 @@ def hardened_container(
             }
         )
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[carrier]))
-    return docker.Container(resource_name, name=container_name, opts=opts, **container_args(plan))  # type: ignore[call-overload]
+    return docker.Container(resource_name, container_args(plan, container_name), opts=opts)

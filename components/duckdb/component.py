@@ -81,11 +81,13 @@ class DuckDbAccess(pulumi.ComponentResource):
             opts=child,
         )
         self.demo_volume = None
+        volumes: list[tuple[pulumi.Input[str], str, bool]] = []
+        host_mounts: list[tuple[str, str]] = []
         if duckdb.demo:
             self.demo_volume = self._demo_database(name, settings)
-            mounts: dict[str, object] = {"volumes": [(self.demo_volume.name, SERVICE.data_dir, True)]}
+            volumes.append((self.demo_volume.name, SERVICE.data_dir, True))
         else:
-            mounts = {"host_mounts": [(str(PurePosixPath(duckdb.database_path).parent), SERVICE.data_dir)]}
+            host_mounts.append((str(PurePosixPath(duckdb.database_path).parent), SERVICE.data_dir))
         self.files = exporter_files(args)
         plan = ContainerPlan(
             service=SERVICE,
@@ -99,7 +101,8 @@ class DuckDbAccess(pulumi.ComponentResource):
             tmpfs=tmpfs_for(SERVICE, "/tmp"),  # noqa: S108 - private tmpfs
             memory_mb=MEMORY_MB,
             stack=settings.stack,
-            **mounts,  # type: ignore[arg-type]
+            volumes=volumes,
+            host_mounts=host_mounts,
         )
         depends = [self._seeder] if duckdb.demo else []
         self.container = hardened_container(
