@@ -151,7 +151,7 @@ def _latency_test(threshold: float, fires: bool) -> dict[str, Any]:
                         "The p99 trade execution latency on venue nyse is 300ms over the last 5m, above the "
                         f"{threshold:g}s threshold for 5m."
                     ),
-                    "runbook": "README.md#runbook-tradeexecutionlatencyhigh",
+                    "runbook_url": "README.md#runbook-tradeexecutionlatencyhigh",
                 },
             }
         ]
@@ -221,7 +221,7 @@ def test_firing_cases_state_labels_and_annotations() -> None:
             for check in test.get("alert_rule_test", []):
                 for alert in check.get("exp_alerts") or []:
                     assert "severity" in alert.get("exp_labels", {}), (case.name, check["alertname"])
-                    assert set(alert.get("exp_annotations", {})) == {"summary", "description", "runbook"}, (
+                    assert set(alert.get("exp_annotations", {})) == {"summary", "description", "runbook_url"}, (
                         case.name,
                         check["alertname"],
                     )
@@ -243,9 +243,9 @@ def test_every_alert_has_severity_summary_description_runbook(thresholds: AlertT
         name = rule["alert"]
         assert rule["labels"]["severity"] in SEVERITIES, name
         annotations = rule["annotations"]
-        assert set(annotations) == {"summary", "description", "runbook"}, name
+        assert set(annotations) == {"summary", "description", "runbook_url"}, name
         assert all(isinstance(v, str) and v.strip() for v in annotations.values()), name
-        assert annotations["runbook"] == f"README.md#runbook-{name.lower()}"
+        assert annotations["runbook_url"] == f"README.md#runbook-{name.lower()}"
         assert name != "Watchdog" or rule["labels"]["severity"] == "none"
 
 

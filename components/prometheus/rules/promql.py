@@ -36,7 +36,7 @@ def during(duration: str) -> str:
 
 
 def runbook_anchor(alertname: str) -> str:
-    """The README anchor of an alert's runbook section: ``runbook-<alertname lowercased>``."""
+    """The README anchor of an alert's runbook section: `runbook-<alertname lowercased>`."""
     return f"runbook-{alertname.lower()}"
 
 
@@ -63,15 +63,16 @@ class Alert:
         rule["annotations"] = {
             "summary": self.summary,
             "description": self.description,
-            "runbook": f"{runbook_base}#{runbook_anchor(self.name)}",
+            # `runbook_url`: the annotation name the kubernetes-mixin alerts use, which UIs and routes know.
+            "runbook_url": f"{runbook_base}#{runbook_anchor(self.name)}",
         }
         return rule
 
 
 def duckdb_table_metric(name: str) -> str:
-    """A row of the DuckDB metrics table as the exporter exposes it: ``duckdb_metric_<name>``.
+    """A row of the DuckDB metrics table as the exporter exposes it: `duckdb_metric_<name>`.
 
-    The alert carries ``name="<name>"`` too, so its identity names the table row.
+    The alert carries `name="<name>"` too, so its identity names the table row.
     """
     return f'label_replace(duckdb_metric_{name}{sel(JOB_DUCKDB)}, "name", "{name}", "", "")'
 
