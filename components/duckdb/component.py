@@ -1,7 +1,7 @@
 """Read-only DuckDB monitoring: our exporter image, the database directory mounted read-only.
 
 DuckDB has no users or GRANTs: least privilege is a process that opens the file read-only
-with hardened settings (files/duckdb_exporter), as a non-root uid, through a `:ro` mount,
+with hardened settings (exporters/duckdb), as a non-root uid, through a `:ro` mount,
 and serves its metrics only over mTLS on the internal backend network.
 """
 

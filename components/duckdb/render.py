@@ -1,4 +1,4 @@
-"""Pure rendering of the DuckDB exporter's config (files/duckdb_exporter/exporter.py reads it)."""
+"""Pure rendering of the DuckDB exporter's config (exporters/duckdb/exporter.py reads it)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from components.core.settings import DuckDbSettings
 
 SERVICE = catalog.DUCKDB_EXPORTER
 CONFIG_FILE = f"{SERVICE.config_dir}/config.yml"
-EXPORTER_DIR = Path(__file__).resolve().parents[2] / "files" / "duckdb_exporter"
+EXPORTER_DIR = Path(__file__).resolve().parents[2] / "exporters" / "duckdb"
 IMAGE_REPOSITORY = "promshield/duckdb-exporter"
 DEMO_DATABASE_FILE = "demo.duckdb"
 

@@ -429,7 +429,7 @@ class AcceptanceStack:
         duckdb_dir.mkdir(parents=True)
         duckdb_dir.chmod(0o755)
         database = duckdb_dir / "metrics.duckdb"
-        make_db = [str(venv_dir() / "bin" / "python"), str(REPO_ROOT / "files" / "duckdb_exporter" / "make_demo_db.py"), str(database)]
+        make_db = [str(venv_dir() / "bin" / "python"), str(REPO_ROOT / "exporters" / "duckdb" / "make_demo_db.py"), str(database)]
         subprocess.run(make_db, check=True, capture_output=True, timeout=60)  # nosec B603
         database.chmod(0o644)
 

@@ -25,7 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[2]
-EXPORTER_DIR = REPO / "files" / "duckdb_exporter"
+EXPORTER_DIR = REPO / "exporters" / "duckdb"
 EXPORTER = EXPORTER_DIR / "exporter.py"
 START_TIMEOUT = 15.0
 

@@ -391,7 +391,7 @@ def test_remote_image_names(policy_name: str, case: str, change: Change, expecte
 def test_built_images(image_name: str, base_image: str, expected: str | None) -> None:
     props = {
         "imageName": image_name,
-        "build": {"context": "files/duckdb_exporter", "args": {"BASE_IMAGE": base_image, "VERSION": "x"}},
+        "build": {"context": "exporters/duckdb", "args": {"BASE_IMAGE": base_image, "VERSION": "x"}},
         "skipPush": True,
     }
     verdict(run("image-pinned", catalog.BUILT_IMAGE_TYPE, props, keep), expected)

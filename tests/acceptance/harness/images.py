@@ -85,7 +85,7 @@ def _redis(command: Sequence[str]) -> list[str]:
     return argv
 
 
-EXPORTER_SOURCE_DIR = REPO_ROOT / "files" / "duckdb_exporter"
+EXPORTER_SOURCE_DIR = REPO_ROOT / "exporters" / "duckdb"
 EXPORTER_APP_DIR = "/app"  # where the image's Dockerfile COPYs the exporter
 EXPORTER_DEFAULT_CMD = ("--config", "/etc/duckdb-exporter/config.yml")
 
