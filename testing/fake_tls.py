@@ -124,7 +124,8 @@ def cert_request(inputs: Mapping[str, Any]) -> str:
     sans = _sans(inputs.get("dnsNames"), inputs.get("ipAddresses"))
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()  # type: ignore[arg-type]
+    signed = builder.sign(key, hashes.SHA256())  # type: ignore[arg-type]
+    return signed.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def locally_signed_cert(inputs: Mapping[str, Any]) -> str:

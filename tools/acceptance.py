@@ -31,7 +31,8 @@ def up(hold: float) -> int:
         passwords.chmod(0o600)
         passwords.write_text("".join(f"{user}={password}\n" for user, password in stack.passwords.items()))
         print(
-            f"stack up: prometheus https://{HOST_ADDRESS}:{PORTS['prometheus']}/  alertmanager https://{HOST_ADDRESS}:{PORTS['alertmanager']}/"
+            f"stack up: prometheus https://{HOST_ADDRESS}:{PORTS['prometheus']}/  "
+            f"alertmanager https://{HOST_ADDRESS}:{PORTS['alertmanager']}/"
         )
         print(f"  CA certificate: {stack.ca_file}")
         print(f"  passwords (0600): {passwords}")

@@ -55,14 +55,12 @@ def build_shim(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     source = out_dir / "wrk-client-cert.c"
     source.write_text(WRK_CLIENT_CERT_SHIM)
-    compiler = next(
-        (
-            c
-            for c in ("cc", "gcc", "clang")
-            if subprocess.run(["sh", "-c", f"command -v {c}"], capture_output=True, check=False).returncode == 0
-        ),
-        None,
-    )  # nosec
+
+    def found(command: str) -> bool:
+        probe = ["sh", "-c", f"command -v {command}"]  # a fixed probe of our own compiler names
+        return subprocess.run(probe, capture_output=True, check=False).returncode == 0  # nosec
+
+    compiler = next((c for c in ("cc", "gcc", "clang") if found(c)), None)
     if compiler is None:
         raise SystemExit("make bench needs a C compiler (gcc) for wrk's client-certificate shim")
     subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# Units in Prometheus' order; each at most once (https://prometheus.io/docs/prometheus/latest/configuration/configuration/).
+# Units in Prometheus' order, each at most once (Prometheus' configuration docs, `<duration>`).
 DURATION = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
 _PART = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
 _UNITS_MS = {"y": 365 * 86400_000, "w": 7 * 86400_000, "d": 86400_000, "h": 3600_000, "m": 60_000, "s": 1000, "ms": 1}

@@ -48,7 +48,8 @@ class ProxyArgs:
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     tls_dir = SERVICE.tls_dir
-    njs: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.from_input(args.digest_key).apply(render_njs))  # type: ignore[arg-type]
+    rendered = pulumi.Output.from_input(args.digest_key).apply(render_njs)
+    njs: pulumi.Output[str] = pulumi.Output.secret(rendered)  # type: ignore[arg-type]
     return [
         config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
         secret_file(catalog.PROXY_NJS_FILE, njs),
