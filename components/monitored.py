@@ -47,7 +47,7 @@ def monitored_services(
             opts=opts,
         )
         monitored.jobs.append(redis_scrape_job(settings.redis))
-        monitored.exporters.append(redis.exporter)
+        monitored.exporters.append(redis.container)
     trading = trading_scrape_plan(settings)
     monitored.jobs += trading.jobs
     monitored.uploads += trading.uploads

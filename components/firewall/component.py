@@ -71,4 +71,4 @@ class Firewall(pulumi.ComponentResource):
             self.rules = command.local.Command(
                 f"{name}-rules", logging=command.local.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle
             )
-        self.register_outputs({})
+        self.register_outputs({"chain": self.plan.chain})

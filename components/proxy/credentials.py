@@ -62,4 +62,4 @@ class Credentials(pulumi.ComponentResource):
         self.digest_key = pulumi.Output.secret(
             random.RandomPassword(f"{name}-digest-key", length=48, special=False, opts=child).result
         )
-        self.register_outputs({})
+        self.register_outputs({"passwords": self.passwords, "htpasswd": self.htpasswd, "digest_key": self.digest_key})

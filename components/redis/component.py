@@ -89,7 +89,7 @@ def scrape_job(redis: RedisSettings) -> ScrapeJob:
 
 
 class RedisAccess(pulumi.ComponentResource):
-    exporter: pulumi.CustomResource
+    container: pulumi.CustomResource  # the exporter
     exporter_password: pulumi.Output[str]  # secret
     demo_admin_password: pulumi.Output[str] | None  # secret
     acl_user: RedisAclUser | None
@@ -153,13 +153,13 @@ class RedisAccess(pulumi.ComponentResource):
             memory_mb=64,
             stack=settings.stack,
         )
-        self.exporter = hardened_container(
+        self.container = hardened_container(
             f"{name}-exporter",
             catalog.resource_name(settings.stack, EXPORTER.name),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
-        self.register_outputs({})
+        self.register_outputs({"container_name": self.container.name})
 
     def _demo_redis(
         self, name: str, settings: Settings, redis: RedisSettings, args: RedisAccessArgs
