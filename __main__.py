@@ -8,10 +8,11 @@ import pulumi
 import pulumi_docker as docker
 
 from components.alertmanager.component import Alertmanager, AlertmanagerArgs
+from components.alertmanager.render import AlertmanagerSettings
 from components.core import pki as certs
 from components.core.network import Networks
 from components.core.settings import from_pulumi_config
-from components.firewall.component import Firewall
+from components.firewall.component import Firewall, FirewallSettings
 from components.monitored import monitored_services
 from components.prometheus.component import Prometheus, PrometheusArgs
 from components.prometheus.rules import render_rule_files
@@ -22,13 +23,13 @@ settings = from_pulumi_config()  # every config problem is reported here, before
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
 
 networks = Networks("networks", settings.stack, settings.networks, opts=docker_host)
-pki = certs.Pki("pki", settings, certs.stack_leaves(settings))
-credentials = Credentials("credentials", settings)
+pki = certs.Pki("pki", settings.stack, settings.tls, certs.stack_leaves(settings))
+credentials = Credentials("credentials", settings.users)
 
 alertmanager = Alertmanager(
     "alertmanager",
     AlertmanagerArgs(
-        settings=settings,
+        settings=AlertmanagerSettings.of(settings),
         backend_network=networks.backend_name,
         edge_network=networks.edge_name,
         ca_cert_pem=pki.ca_cert_pem,
@@ -67,7 +68,9 @@ proxy = Proxy(
     ),
     opts=docker_host,
 )
-firewall = Firewall("firewall", settings, opts=pulumi.ResourceOptions(depends_on=[proxy.container]))
+firewall = Firewall(
+    "firewall", FirewallSettings.of(settings), opts=pulumi.ResourceOptions(depends_on=[proxy.container])
+)
 
 pulumi.export("prometheus_url", settings.external_url(settings.prometheus_port))
 pulumi.export("alertmanager_url", settings.external_url(settings.alertmanager_port))

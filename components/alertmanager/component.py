@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components.alertmanager.render import HEALTHCHECK_CONFIG_FILE, alertmanager_command, render_alertmanager_yml
+from components.alertmanager.render import (
+    HEALTHCHECK_CONFIG_FILE,
+    AlertmanagerSettings,
+    alertmanager_command,
+    render_alertmanager_yml,
+)
 from components.core import catalog
 from components.core.hardening import (
     ContainerPlan,
@@ -21,7 +26,6 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
-from components.core.settings import Settings
 from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
 
 SERVICE = catalog.ALERTMANAGER
@@ -30,7 +34,7 @@ MEMORY_MB = 256
 
 @dataclass(frozen=True)
 class AlertmanagerArgs:
-    settings: Settings
+    settings: AlertmanagerSettings
     backend_network: pulumi.Input[str]
     edge_network: pulumi.Input[str]  # joined only when the stack allows notifications to leave
     ca_cert_pem: pulumi.Input[str]
@@ -64,12 +68,12 @@ class Alertmanager(pulumi.ComponentResource):
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.data_volume = stack_volume(f"{name}-data", settings.stack, "alertmanager-data", self, keep=True)
-        image = pulled_image(f"{name}-image", settings.images["alertmanager"], child)
+        image = pulled_image(f"{name}-image", settings.image, child)
         self.files = alertmanager_files(args)
         networks = [
             NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])
         ]
-        if settings.alertmanager_egress:
+        if settings.egress:
             networks.append(NetworkAttachment(args.edge_network))
         plan = ContainerPlan(
             service=SERVICE,

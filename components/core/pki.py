@@ -43,21 +43,24 @@ class Pki(pulumi.ComponentResource):
     certificates: dict[str, Certificate]
 
     def __init__(
-        self, name: str, settings: Settings, leaves: Sequence[Leaf], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        stack: str,
+        tls_settings: TlsSettings,
+        leaves: Sequence[Leaf],
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(catalog.PKI_TYPE, name, None, opts)
-        self._tls = settings.tls
+        self._tls = tls_settings
         child = pulumi.ResourceOptions(parent=self)
         ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
         ca = tls.SelfSignedCert(
             f"{name}-ca",
             private_key_pem=ca_key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(
-                common_name=f"promshield {settings.stack} CA", organization="promshield"
-            ),
+            subject=tls.SelfSignedCertSubjectArgs(common_name=f"promshield {stack} CA", organization="promshield"),
             is_ca_certificate=True,
-            validity_period_hours=settings.tls.validity_hours * 2,
-            early_renewal_hours=settings.tls.early_renewal_hours * 2,
+            validity_period_hours=tls_settings.validity_hours * 2,
+            early_renewal_hours=tls_settings.early_renewal_hours * 2,
             allowed_uses=CA_USES,
             opts=child,
         )

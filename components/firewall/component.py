@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -9,7 +10,7 @@ import pulumi
 import pulumi_command as command
 
 from components.core import catalog
-from components.core.settings import Settings
+from components.core.settings import SecretValue, Settings
 from components.firewall.render import (
     FirewallPlan,
     chain_name,
@@ -17,6 +18,24 @@ from components.firewall.render import (
     render_remove_script,
     with_privilege,
 )
+
+
+@dataclass(frozen=True)
+class FirewallSettings:
+    """The part of the stack's settings the firewall uses: what it opens, to whom, and where it runs."""
+
+    plan: FirewallPlan
+    docker_host: str
+    ssh_private_key: SecretValue | None
+    sudo: bool
+
+    @property
+    def is_remote(self) -> bool:
+        return self.docker_host.startswith("ssh://")
+
+    @classmethod
+    def of(cls, settings: Settings) -> FirewallSettings:
+        return cls(firewall_plan(settings), settings.docker_host, settings.ssh_private_key, settings.firewall_sudo)
 
 
 def firewall_plan(settings: Settings) -> FirewallPlan:
@@ -34,12 +53,12 @@ class Firewall(pulumi.ComponentResource):
     apply_script: str
     remove_script: str
 
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, settings: FirewallSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(catalog.FIREWALL_TYPE, name, None, opts)
-        self.plan = firewall_plan(settings)
+        self.plan = settings.plan
         self.apply_script = render_apply_script(self.plan)
         self.remove_script = render_remove_script(self.plan)
-        use_sudo = settings.firewall_sudo
+        use_sudo = settings.sudo
         create = with_privilege(self.apply_script, use_sudo)
         delete = with_privilege(self.remove_script, use_sudo)
         child = pulumi.ResourceOptions(parent=self)
@@ -50,7 +69,7 @@ class Firewall(pulumi.ComponentResource):
             "delete": delete,
             "triggers": [self.apply_script],
         }
-        if settings.is_remote_docker:
+        if settings.is_remote:
             if settings.ssh_private_key is None:  # settings reject this; kept for the type checker
                 raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
             target = urlparse(settings.docker_host)

@@ -8,13 +8,14 @@ same password gives the same hash on every run and a second `pulumi preview` sho
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 
 import bcrypt
 import pulumi
 import pulumi_random as random
 
 from components.core import catalog
-from components.core.settings import Settings
+from components.core.settings import User
 from components.proxy.render import render_htpasswd
 
 BCRYPT_COST = 10
@@ -41,12 +42,12 @@ class Credentials(pulumi.ComponentResource):
     htpasswd: pulumi.Output[str]  # secret
     digest_key: pulumi.Output[str]  # secret: keys the proxy's credential digests
 
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, users: Sequence[User], opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(catalog.CREDENTIALS_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.passwords = {}
         self.hashes = {}
-        for user in settings.users:
+        for user in users:
             if user.password is not None:
                 password = pulumi.Output.secret(user.password.reveal())
             else:
