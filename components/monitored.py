@@ -35,7 +35,16 @@ def monitored_services(
     if settings.duckdb is not None:
         server = pki.certificates[certs.DUCKDB_EXPORTER_SERVER]
         duckdb = DuckDbAccess(
-            "duckdb", DuckDbAccessArgs(settings, networks.backend_name, pki.ca_cert_pem, server), opts=opts
+            "duckdb",
+            DuckDbAccessArgs(
+                settings.stack,
+                settings.duckdb,
+                settings.images["duckdb_exporter_base"],
+                networks.backend_name,
+                pki.ca_cert_pem,
+                server,
+            ),
+            opts=opts,
         )
         monitored.jobs.append(duckdb_scrape_job())
         monitored.exporters.append(duckdb.container)
@@ -43,7 +52,15 @@ def monitored_services(
         server = pki.certificates[certs.REDIS_EXPORTER_SERVER]
         redis = RedisAccess(
             "redis",
-            RedisAccessArgs(settings, networks.backend_name, networks.edge_name, pki.ca_cert_pem, server),
+            RedisAccessArgs(
+                settings.stack,
+                settings.redis,
+                settings.images,
+                networks.backend_name,
+                networks.edge_name,
+                pki.ca_cert_pem,
+                server,
+            ),
             opts=opts,
         )
         monitored.jobs.append(redis_scrape_job(settings.redis))

@@ -25,7 +25,7 @@ from components.core.hardening import (
     tmpfs_for,
 )
 from components.core.pki import Certificate, tls_files
-from components.core.settings import Settings
+from components.core.settings import DuckDbSettings
 from components.duckdb.render import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
 from components.prometheus.render import ScrapeJob, stack_mtls
 
@@ -35,17 +35,18 @@ MEMORY_MB = 256
 
 @dataclass(frozen=True)
 class DuckDbAccessArgs:
-    settings: Settings
+    stack: str
+    duckdb: DuckDbSettings
+    base_image: str  # the exporter image's base (settings' images.duckdb_exporter_base)
     backend_network: pulumi.Input[str]
     ca_cert_pem: pulumi.Input[str]
     server: Certificate
 
 
 def exporter_files(args: DuckDbAccessArgs) -> list[UploadFile]:
-    assert args.settings.duckdb is not None  # noqa: S101 - the component exists only with duckdb settings
     tls_dir = SERVICE.tls_dir
     return [
-        config_file(CONFIG_FILE, render_exporter_config(args.settings.duckdb)),
+        config_file(CONFIG_FILE, render_exporter_config(args.duckdb)),
         *tls_files(tls_dir, args.ca_cert_pem, args.server),
     ]
 
@@ -62,10 +63,7 @@ class DuckDbAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DuckDbAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(catalog.DUCKDB_ACCESS_TYPE, name, None, opts)
-        settings = args.settings
-        duckdb = settings.duckdb
-        if duckdb is None:
-            raise ValueError("DuckDbAccess needs promshield:duckdb settings (or demo: true)")
+        duckdb = args.duckdb
         child = pulumi.ResourceOptions(parent=self)
         self.image = docker.Image(
             f"{name}-image",
@@ -73,7 +71,7 @@ class DuckDbAccess(pulumi.ComponentResource):
             build=docker.DockerBuildArgs(
                 context=str(EXPORTER_DIR),
                 dockerfile=str(EXPORTER_DIR / "Dockerfile"),
-                args={"BASE_IMAGE": settings.images["duckdb_exporter_base"]},
+                args={"BASE_IMAGE": args.base_image},
                 platform="linux/amd64",
             ),
             skip_push=True,
@@ -84,7 +82,7 @@ class DuckDbAccess(pulumi.ComponentResource):
         volumes: list[tuple[pulumi.Input[str], str, bool]] = []
         host_mounts: list[tuple[str, str]] = []
         if duckdb.demo:
-            self.demo_volume = self._demo_database(name, settings)
+            self.demo_volume = self._demo_database(name, args.stack)
             volumes.append((self.demo_volume.name, SERVICE.data_dir, True))
         else:
             host_mounts.append((str(PurePosixPath(duckdb.database_path).parent), SERVICE.data_dir))
@@ -100,22 +98,22 @@ class DuckDbAccess(pulumi.ComponentResource):
             uploads=self.files,
             tmpfs=tmpfs_for(SERVICE, "/tmp"),  # noqa: S108 - private tmpfs
             memory_mb=MEMORY_MB,
-            stack=settings.stack,
+            stack=args.stack,
             volumes=volumes,
             host_mounts=host_mounts,
         )
         depends = [self._seeder] if duckdb.demo else []
         self.container = hardened_container(
             f"{name}-container",
-            catalog.resource_name(settings.stack, SERVICE.name),
+            catalog.resource_name(args.stack, SERVICE.name),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         self.register_outputs({"container_name": self.container.name})
 
-    def _demo_database(self, name: str, settings: Settings) -> docker.Volume:
+    def _demo_database(self, name: str, stack: str) -> docker.Volume:
         """The dev stack's demo database: a volume seeded once by a one-shot run of the image."""
-        volume = stack_volume(f"{name}-demo-data", settings.stack, "demo-duckdb", self)
+        volume = stack_volume(f"{name}-demo-data", stack, "demo-duckdb", self)
         seed = ContainerPlan(
             service=SERVICE,
             image=self.image.repo_digest.apply(lambda digest: digest or image_tag()),
@@ -125,12 +123,12 @@ class DuckDbAccess(pulumi.ComponentResource):
             healthcheck=None,
             volumes=[(volume.name, SERVICE.data_dir, False)],
             memory_mb=MEMORY_MB,
-            stack=settings.stack,
+            stack=stack,
             one_shot=True,
         )
         self._seeder = hardened_container(
             f"{name}-demo-seed",
-            catalog.resource_name(settings.stack, "demo-duckdb-seed"),
+            catalog.resource_name(stack, "demo-duckdb-seed"),
             seed,
             pulumi.ResourceOptions(parent=self),
         )

@@ -13,6 +13,7 @@ its metrics only over mTLS to Prometheus.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -31,7 +32,7 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
-from components.core.settings import RedisSettings, Settings
+from components.core.settings import RedisSettings
 from components.prometheus.render import ScrapeJob, stack_mtls
 from components.redis.acl import password_sha256
 from components.redis.provider import RedisAclUser
@@ -45,7 +46,9 @@ REDIS_CA_FILE = f"{EXPORTER.tls_dir}/redis-ca.crt"
 
 @dataclass(frozen=True)
 class RedisAccessArgs:
-    settings: Settings
+    stack: str
+    redis: RedisSettings
+    images: Mapping[str, str]  # redis_exporter, and demo_redis for the demo
     backend_network: pulumi.Input[str]
     edge_network: pulumi.Input[str]  # the route to a Redis outside this host
     ca_cert_pem: pulumi.Input[str]
@@ -98,10 +101,7 @@ class RedisAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RedisAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(catalog.REDIS_ACCESS_TYPE, name, None, opts)
-        settings = args.settings
-        redis = settings.redis
-        if redis is None:
-            raise ValueError("RedisAccess needs promshield:redis settings (or demo: true)")
+        redis = args.redis
         child = pulumi.ResourceOptions(parent=self)
         self.exporter_password = pulumi.Output.secret(
             random.RandomPassword(f"{name}-exporter-password", length=32, special=False, opts=child).result
@@ -111,7 +111,7 @@ class RedisAccess(pulumi.ComponentResource):
         self.demo_admin_password = None
         depends: list[pulumi.Resource] = []
         if redis.demo:
-            self.demo = self._demo_redis(name, settings, redis, args)
+            self.demo = self._demo_redis(name, redis, args)
             depends.append(self.demo)
         else:
             if redis.admin_password is None:  # settings require it without demo
@@ -145,25 +145,23 @@ class RedisAccess(pulumi.ComponentResource):
             networks.append(NetworkAttachment(args.edge_network))  # the trading Redis is not on this host
         plan = ContainerPlan(
             service=EXPORTER,
-            image=pulled_image(f"{name}-exporter-image", settings.images["redis_exporter"], child),
+            image=pulled_image(f"{name}-exporter-image", args.images["redis_exporter"], child),
             command=exporter_command(redis),
             networks=networks,
             healthcheck=Healthcheck(["nc", "-z", "127.0.0.1", str(EXPORTER.port)]),
             uploads=self.files,
             memory_mb=64,
-            stack=settings.stack,
+            stack=args.stack,
         )
         self.container = hardened_container(
             f"{name}-exporter",
-            catalog.resource_name(settings.stack, EXPORTER.name),
+            catalog.resource_name(args.stack, EXPORTER.name),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         self.register_outputs({"container_name": self.container.name})
 
-    def _demo_redis(
-        self, name: str, settings: Settings, redis: RedisSettings, args: RedisAccessArgs
-    ) -> pulumi.CustomResource:
+    def _demo_redis(self, name: str, redis: RedisSettings, args: RedisAccessArgs) -> pulumi.CustomResource:
         """The dev stack's Redis: ACL users only (default user off), the exporter's user rendered in."""
 
         child = pulumi.ResourceOptions(parent=self)
@@ -180,10 +178,10 @@ class RedisAccess(pulumi.ComponentResource):
                 redis.check_keys,
             )
         )
-        data = stack_volume(f"{name}-demo-data", settings.stack, "demo-redis-data", self)
+        data = stack_volume(f"{name}-demo-data", args.stack, "demo-redis-data", self)
         plan = ContainerPlan(
             service=DEMO,
-            image=pulled_image(f"{name}-demo-image", settings.images["demo_redis"], child),
+            image=pulled_image(f"{name}-demo-image", args.images["demo_redis"], child),
             command=demo_redis_command(),
             entrypoint=[],  # the official image's entrypoint would chown and re-exec as root
             networks=[NetworkAttachment(args.backend_network, [DEMO.name])],
@@ -194,6 +192,6 @@ class RedisAccess(pulumi.ComponentResource):
             ],
             volumes=[(data.name, DEMO.data_dir, False)],
             memory_mb=192,
-            stack=settings.stack,
+            stack=args.stack,
         )
-        return hardened_container(f"{name}-demo", catalog.resource_name(settings.stack, DEMO.name), plan, child)
+        return hardened_container(f"{name}-demo", catalog.resource_name(args.stack, DEMO.name), plan, child)
