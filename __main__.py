@@ -15,9 +15,11 @@ from components.core.settings import from_pulumi_config
 from components.firewall.component import Firewall, FirewallSettings
 from components.monitored import monitored_services
 from components.prometheus.component import Prometheus, PrometheusArgs
+from components.prometheus.render import PrometheusSettings
 from components.prometheus.rules import render_rule_files
 from components.proxy.component import Proxy, ProxyArgs
 from components.proxy.credentials import Credentials
+from components.proxy.render import ProxySettings
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
@@ -41,7 +43,7 @@ monitored = monitored_services(settings, networks, pki, opts=docker_host)
 prometheus = Prometheus(
     "prometheus",
     PrometheusArgs(
-        settings=settings,
+        settings=PrometheusSettings.of(settings),
         backend_network=networks.backend_name,
         ca_cert_pem=pki.ca_cert_pem,
         server=pki.certificates[certs.PROMETHEUS_SERVER],
@@ -56,7 +58,7 @@ prometheus = Prometheus(
 proxy = Proxy(
     "proxy",
     ProxyArgs(
-        settings=settings,
+        settings=ProxySettings.of(settings),
         backend_network=networks.backend_name,
         edge_network=networks.edge_name,
         ca_cert_pem=pki.ca_cert_pem,

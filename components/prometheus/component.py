@@ -21,10 +21,10 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
-from components.core.settings import Settings
 from components.prometheus.render import (
     HEALTHCHECK_CONFIG_FILE,
     REMOTE_WRITE_PASSWORD_FILE,
+    PrometheusSettings,
     ScrapeJob,
     core_jobs,
     prometheus_command,
@@ -40,7 +40,7 @@ MEMORY_MB = 1024
 
 @dataclass(frozen=True)
 class PrometheusArgs:
-    settings: Settings
+    settings: PrometheusSettings
     backend_network: pulumi.Input[str]
     ca_cert_pem: pulumi.Input[str]
     server: Certificate
@@ -82,7 +82,7 @@ class Prometheus(pulumi.ComponentResource):
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.data_volume = stack_volume(f"{name}-data", settings.stack, "prometheus-data", self, keep=True)
-        image = pulled_image(f"{name}-image", settings.images["prometheus"], child)
+        image = pulled_image(f"{name}-image", settings.image, child)
         self.files = prometheus_files(args)
         plan = ContainerPlan(
             service=SERVICE,

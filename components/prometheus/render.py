@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from components.core import catalog
-from components.core.settings import Settings
+from components.core.settings import NetworkSettings, RemoteWrite, Settings
 
 PROMETHEUS_TLS = catalog.PROMETHEUS.tls_dir
 ALERTMANAGER_TLS = catalog.ALERTMANAGER.tls_dir
@@ -108,7 +108,40 @@ def _dump(data: Mapping[str, Any]) -> str:
     return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False)
 
 
-def render_prometheus_yml(settings: Settings, jobs: Sequence[ScrapeJob], rule_files: Sequence[str]) -> str:
+@dataclass(frozen=True)
+class PrometheusSettings:
+    """The part of the stack's settings Prometheus uses."""
+
+    stack: str
+    image: str
+    scrape_interval: str
+    scrape_timeout: str
+    evaluation_interval: str
+    retention_time: str
+    remote_write: RemoteWrite
+    enable_admin_api: bool
+    max_connections: int  # the proxy's backend connections (limits.backendMaxConnections)
+    external_url: str
+    networks: NetworkSettings
+
+    @classmethod
+    def of(cls, settings: Settings) -> PrometheusSettings:
+        return cls(
+            stack=settings.stack,
+            image=settings.images["prometheus"],
+            scrape_interval=settings.scrape_interval,
+            scrape_timeout=settings.scrape_timeout,
+            evaluation_interval=settings.evaluation_interval,
+            retention_time=settings.retention_time,
+            remote_write=settings.remote_write,
+            enable_admin_api=settings.enable_admin_api,
+            max_connections=settings.limits.backend_max_connections,
+            external_url=settings.external_url(settings.prometheus_port),
+            networks=settings.networks,
+        )
+
+
+def render_prometheus_yml(settings: PrometheusSettings, jobs: Sequence[ScrapeJob], rule_files: Sequence[str]) -> str:
     names = [job.name for job in jobs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -172,13 +205,13 @@ def render_healthcheck_client(tls: TlsClient) -> str:
     return _dump({"tls_config": tls.as_config()})
 
 
-def prometheus_command(settings: Settings) -> list[str]:
+def prometheus_command(settings: PrometheusSettings) -> list[str]:
     command = [
         f"--config.file={catalog.PROMETHEUS_CONFIG_FILE}",
         f"--web.config.file={catalog.PROMETHEUS_WEB_CONFIG_FILE}",
         f"--web.listen-address=:{catalog.PROMETHEUS.port}",
-        f"--web.max-connections={settings.limits.backend_max_connections}",
-        f"--web.external-url={settings.external_url(settings.prometheus_port)}",
+        f"--web.max-connections={settings.max_connections}",
+        f"--web.external-url={settings.external_url}",
         f"--storage.tsdb.path={catalog.PROMETHEUS.data_dir}",
         f"--storage.tsdb.retention.time={settings.retention_time}",
         f"--query.timeout={QUERY_TIMEOUT}",

@@ -26,8 +26,7 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
-from components.core.settings import Settings
-from components.proxy.render import render_nginx_conf, render_njs
+from components.proxy.render import ProxySettings, render_nginx_conf, render_njs
 
 SERVICE = catalog.PROXY
 MEMORY_MB = 256
@@ -35,7 +34,7 @@ MEMORY_MB = 256
 
 @dataclass(frozen=True)
 class ProxyArgs:
-    settings: Settings
+    settings: ProxySettings
     backend_network: pulumi.Input[str]
     edge_network: pulumi.Input[str]
     ca_cert_pem: pulumi.Input[str]
@@ -58,7 +57,7 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     ]
 
 
-def published_ports(settings: Settings) -> list[docker.ContainerPortArgs]:
+def published_ports(settings: ProxySettings) -> list[docker.ContainerPortArgs]:
     """Always bound to one host address (Docker's default would be 0.0.0.0)."""
     return [
         docker.ContainerPortArgs(
@@ -86,7 +85,7 @@ class Proxy(pulumi.ComponentResource):
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.audit_volume = stack_volume(f"{name}-audit", settings.stack, "proxy-audit", self, keep=True)
-        image = pulled_image(f"{name}-image", settings.images["proxy"], child)
+        image = pulled_image(f"{name}-image", settings.image, child)
         self.files = proxy_files(args)
         plan = ContainerPlan(
             service=SERVICE,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from components.core import catalog
-from components.core.settings import Settings
+from components.core.settings import Limits, Settings, User
 from components.proxy import rbac
 
 # TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
@@ -49,11 +49,38 @@ def proxied_services() -> tuple[ProxiedService, ...]:
     )
 
 
-def enabled_features(settings: Settings) -> frozenset[str]:
+@dataclass(frozen=True)
+class ProxySettings:
+    """The part of the stack's settings the proxy uses."""
+
+    stack: str
+    image: str
+    users: tuple[User, ...]
+    limits: Limits
+    enable_admin_api: bool
+    bind_address: str
+    prometheus_port: int
+    alertmanager_port: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> ProxySettings:
+        return cls(
+            stack=settings.stack,
+            image=settings.images["proxy"],
+            users=settings.users,
+            limits=settings.limits,
+            enable_admin_api=settings.enable_admin_api,
+            bind_address=settings.bind_address,
+            prometheus_port=settings.prometheus_port,
+            alertmanager_port=settings.alertmanager_port,
+        )
+
+
+def enabled_features(settings: ProxySettings) -> frozenset[str]:
     return frozenset({rbac.ADMIN_API} if settings.enable_admin_api else set())
 
 
-def render_nginx_conf(settings: Settings, worker_processes: str = "auto") -> str:
+def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -> str:
     from components.core.templates import render_template
 
     njs = PurePosixPath(catalog.PROXY_NJS_FILE)

@@ -6,7 +6,7 @@ import pytest
 
 from components.core import catalog
 from components.core.settings import load_settings
-from components.proxy.render import render_nginx_conf
+from components.proxy.render import ProxySettings, render_nginx_conf
 from tools.bench_lib import (
     DIRECT,
     NAIVE,
@@ -25,7 +25,7 @@ from tools.bench_lib import (
 
 
 def rendered() -> str:
-    return render_nginx_conf(load_settings(lambda key: None, "bench"))
+    return render_nginx_conf(ProxySettings.of(load_settings(lambda key: None, "bench")))
 
 
 def test_naive_conf_checks_bcrypt_in_every_proxied_location() -> None:
