@@ -1,1 +1,1 @@
-"""components/alertmanager."""
+"""Alertmanager: `component` (the ComponentResource) and `render` (alertmanager.yml, command line, settings slice)."""

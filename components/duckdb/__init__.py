@@ -1,1 +1,2 @@
-"""components/duckdb."""
+"""The DuckDB exporter: `component` (image built from exporters/duckdb, hardened container, demo database) and
+`render` (its config and image tag)."""

@@ -1,44 +1,44 @@
 """A Pulumi dynamic provider that keeps one least-privilege Redis ACL user (the exporter's).
 
-``RedisAclUser`` manages the user on a Redis the deploying machine can reach (host:port),
-logged in as an admin user allowed ``ACL SETUSER/GETUSER/DELUSER/SAVE``. The rules come from
-``components.redis.acl``; the provider adds only ``>password``, in the command it sends.
+`RedisAclUser` manages the user on a Redis the deploying machine can reach (host:port),
+logged in as an admin user allowed `ACL SETUSER/GETUSER/DELUSER/SAVE`. The rules come from
+`components.redis.acl`; the provider adds only `>password`, in the command it sends.
 
 create / update
-    ``ACL SETUSER <user> reset <rules> >password``: one command, atomic (Redis applies all the
-    rules or none), and ``reset`` first, so an existing user is replaced entirely (old
-    passwords, keys, selectors gone). Then ``ACL GETUSER`` must show exactly the intended
-    rules and one password hash, ``sha256(password)``; otherwise the operation fails.
+    `ACL SETUSER <user> reset <rules> >password`: one command, atomic (Redis applies all the
+    rules or none), and `reset` first, so an existing user is replaced entirely (old
+    passwords, keys, selectors gone). Then `ACL GETUSER` must show exactly the intended
+    rules and one password hash, `sha256(password)`; otherwise the operation fails.
     A changed username, host or port first sets the new user, then deletes the old one.
 delete
-    ``ACL DELUSER``. A user already gone counts as deleted.
+    `ACL DELUSER`. A user already gone counts as deleted.
 read (refresh)
-    ``ACL GETUSER``: a missing user is reported missing (Pulumi drops it from the state and
-    the next ``up`` creates it); a user whose rules or password hash differ is reported with
-    ``in_sync: False`` so the next ``up`` updates it.
+    `ACL GETUSER`: a missing user is reported missing (Pulumi drops it from the state and
+    the next `up` creates it); a user whose rules or password hash differ is reported with
+    `in_sync: False` so the next `up` updates it.
 persistence
-    After each change the provider sends ``ACL SAVE``. Redis writes its ACL file when one is
-    configured (``aclfile``), and the output ``persisted`` is True. Without an ``aclfile``,
-    Redis refuses ``ACL SAVE``; the change is then in memory only (``persisted`` False) and is
-    LOST when Redis restarts. ``CONFIG REWRITE`` is not used: it needs admin rights on the
-    whole config. For such a server, configure an ``aclfile`` in a writable directory,
+    After each change the provider sends `ACL SAVE`. Redis writes its ACL file when one is
+    configured (`aclfile`), and the output `persisted` is True. Without an `aclfile`,
+    Redis refuses `ACL SAVE`; the change is then in memory only (`persisted` False) and is
+    LOST when Redis restarts. `CONFIG REWRITE` is not used: it needs admin rights on the
+    whole config. For such a server, configure an `aclfile` in a writable directory,
     or add the user to its startup config yourself,
-    or run ``pulumi up --refresh`` after each Redis restart.
+    or run `pulumi up --refresh` after each Redis restart.
 secrets
-    ``password`` and ``admin_password`` are secret outputs (``additional_secret_outputs``).
-    No error message carries a password: errors name ``host:port``, the user and the Redis
+    `password` and `admin_password` are secret outputs (`additional_secret_outputs`).
+    No error message carries a password: errors name `host:port`, the user and the Redis
     error, with every password scrubbed, and are raised without the redis-py exception
     chained (the dynamic-provider host sends the full traceback text to the engine). The
-    provider logs nothing. Redis itself redacts ``ACL SETUSER`` in ``SLOWLOG`` and does not
-    show it in ``MONITOR`` (checked on 7.0).
+    provider logs nothing. Redis itself redacts `ACL SETUSER` in `SLOWLOG` and does not
+    show it in `MONITOR` (checked on 7.0).
 
-Inputs: ``host``, ``port``, ``admin_username`` (optional: omitted means the ``default``
-user), ``admin_password``, ``tls`` (verify the server with ``tls_ca_pem``, or the system CAs
-when omitted; the hostname is checked), ``tls_ca_pem``, ``username``, ``password``,
-``check_keys`` (key patterns, see ``redis_acl.acl_rules``) and ``triggers`` (anything: a
+Inputs: `host`, `port`, `admin_username` (optional: omitted means the `default`
+user), `admin_password`, `tls` (verify the server with `tls_ca_pem`, or the system CAs
+when omitted; the hostname is checked), `tls_ca_pem`, `username`, `password`,
+`check_keys` (key patterns, see `redis_acl.acl_rules`) and `triggers` (anything: a
 change re-applies the user; pass the Redis container's id so a re-created server gets the
-user back). Outputs add ``acl_rules`` (the rule string, no password), ``persisted`` and
-``in_sync``.
+user back). Outputs add `acl_rules` (the rule string, no password), `persisted` and
+`in_sync`.
 """
 
 from __future__ import annotations
@@ -408,16 +408,18 @@ class RedisAclProvider(dyn.ResourceProvider):
 class RedisAclUser(dyn.Resource, module="redis", name="RedisAclUser"):
     """The redis_exporter's ACL user on one Redis (see the module docstring).
 
-    Example::
+    Example:
 
-        RedisAclUser(
-            "trading-redis-exporter-user",
-            host="redis.internal", port=6379,
-            admin_username="admin", admin_password=admin_pw,   # secret Outputs
-            username="redis_exporter", password=exporter_pw.result,
-            tls=True, tls_ca_pem=ca_pem, check_keys=["orders:*"],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+    ```python
+    RedisAclUser(
+        "trading-redis-exporter-user",
+        host="redis.internal", port=6379,
+        admin_username="admin", admin_password=admin_pw,   # secret Outputs
+        username="redis_exporter", password=exporter_pw.result,
+        tls=True, tls_ca_pem=ca_pem, check_keys=["orders:*"],
+        opts=pulumi.ResourceOptions(parent=self),
+    )
+    ```
     """
 
     username: pulumi.Output[str]

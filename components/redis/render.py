@@ -2,24 +2,24 @@
 
 Design
 ------
-* ``components/redis/templates/demo-redis.conf`` holds every directive and no secret. It goes to
-  ``/etc/redis/redis.conf`` (``CONF_PATH``) and Redis runs ``redis-server /etc/redis/redis.conf``.
-* Users live in an ACL file, ``/etc/redis/users.acl`` (``ACL_PATH``), because Redis cannot
-  read a password from a file named in ``redis.conf`` and ``requirepass`` would be readable
-  through ``CONFIG GET``. The ACL file carries each password only as ``#<sha256 hex>``, which
+* `components/redis/templates/demo-redis.conf` holds every directive and no secret. It goes to
+  `/etc/redis/redis.conf` (`CONF_PATH`) and Redis runs `redis-server /etc/redis/redis.conf`.
+* Users live in an ACL file, `/etc/redis/users.acl` (`ACL_PATH`), because Redis cannot
+  read a password from a file named in `redis.conf` and `requirepass` would be readable
+  through `CONFIG GET`. The ACL file carries each password only as `#<sha256 hex>`, which
   Redis ACL files support: the program hashes the stack's secret passwords and renders the
   file; the hash is unsalted, hence stable across runs (no diff on every preview), and safe
   because the passwords are long random strings. It is uploaded 0400, owned by the redis uid
-  (``DEMO_REDIS``), and stays secret in Pulumi's state.
+  (`DEMO_REDIS`), and stays secret in Pulumi's state.
 * Both files arrive through the service's config carrier into its read-only config volume
-  (components/core/hardening.py). So ``ACL SAVE`` fails and no user added at runtime outlives a
+  (components/core/hardening.py). So `ACL SAVE` fails and no user added at runtime outlives a
   restart: the rendered users are the whole truth.
-* Users: ``default`` is ``off`` with no password (not ``nopass``: with ``nopass`` protected
-  mode would refuse every non-loopback client), an admin user (``+@all`` on all keys and
+* Users: `default` is `off` with no password (not `nopass`: with `nopass` protected
+  mode would refuse every non-loopback client), an admin user (`+@all` on all keys and
   channels) and the redis_exporter user with the least-privilege rules of
-  ``components.redis.acl``.
+  `components.redis.acl`.
 * The exporter user is rendered into this file for the demo Redis: the Pulumi dynamic provider
-  (``components.redis.provider``) runs on the machine that runs ``pulumi up`` and needs a
+  (`components.redis.provider`) runs on the machine that runs `pulumi up` and needs a
   route to Redis, and the demo Redis sits on the internal backend network with no published
   port. The provider is for a Redis the deploying machine can reach (the trading system's
   own Redis). Both use the same rules.
@@ -43,7 +43,7 @@ SERVER_BINARY = "redis-server"
 
 
 def conf_directives(text: str) -> list[tuple[str, list[str]]]:
-    """``(name, values)`` for each directive of a redis.conf text, in order (quotes honoured)."""
+    """`(name, values)` for each directive of a redis.conf text, in order (quotes honoured)."""
     directives: list[tuple[str, list[str]]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -105,7 +105,7 @@ def render_demo_redis_files(
     exporter_password_sha256: str | None = None,
     check_keys: Sequence[str] = (),
 ) -> dict[str, str]:
-    """Container path -> file text for the demo Redis (``CONF_PATH`` and ``ACL_PATH``)."""
+    """Container path -> file text for the demo Redis (`CONF_PATH` and `ACL_PATH`)."""
     return {
         CONF_PATH: demo_redis_conf(),
         ACL_PATH: render_users_acl(
@@ -115,7 +115,7 @@ def render_demo_redis_files(
 
 
 def demo_redis_command(inline: bool = False) -> list[str]:
-    """The container command: read ``CONF_PATH``, or (``inline``) the same directives as arguments."""
+    """The container command: read `CONF_PATH`, or (`inline`) the same directives as arguments."""
     if not inline:
         return [SERVER_BINARY, CONF_PATH]
     command = [SERVER_BINARY]

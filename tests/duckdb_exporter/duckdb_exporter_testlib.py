@@ -43,7 +43,7 @@ def load_module(name: str, path: Path) -> ModuleType:
 
 
 def tree_digest(directory: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``directory`` (new or removed files show up too)."""
+    """SHA-256 of every file under `directory` (new or removed files show up too)."""
     return {
         str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(directory.rglob("*"))
@@ -80,7 +80,7 @@ def base_config(database: Path, **extra: Any) -> dict[str, Any]:
 
 @dataclass
 class Exporter:
-    """One running exporter process; its stderr goes to ``log_path``."""
+    """One running exporter process; its stderr goes to `log_path`."""
 
     process: subprocess.Popen[bytes]
     log_path: Path
@@ -243,7 +243,7 @@ def make_pki(directory: Path) -> Pki:
 
 
 def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
-    """Trusts the test CA; presents ``cert`` when given."""
+    """Trusts the test CA; presents `cert` when given."""
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     if cert is not None:
         context.load_cert_chain(str(cert), str(key) if key else None)

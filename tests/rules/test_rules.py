@@ -1,7 +1,7 @@
 """Recording and alerting rules: rendered by components.prometheus.rules, checked by the real promtool.
 
 - `promtool check rules` on the files rendered with the default and with non-default thresholds;
-- `promtool test rules` on every unit-test file in tests/rules/cases/ (``custom_*.yml`` run
+- `promtool test rules` on every unit-test file in tests/rules/cases/ (`custom_*.yml` run
   against the rules rendered with CUSTOM, the others against the defaults);
 - a generated test showing that the latency threshold changes behaviour (p99 0.3s fires with
   0.25s and stays silent with 0.5s);

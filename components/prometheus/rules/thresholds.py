@@ -58,8 +58,8 @@ def _describe(text: str, kind: str) -> dict[str, str]:
 class AlertThresholds:
     """Alert thresholds and `for` durations of one stack (see the module docstring for config keys).
 
-    ``kind`` in each field's metadata says how the value is checked: ``seconds`` and ``count``
-    must be > 0, ``ratio`` in (0, 1], ``rate`` >= 0, ``bps`` > 0, ``duration`` a Prometheus duration.
+    `kind` in each field's metadata says how the value is checked: `seconds` and `count`
+    must be > 0, `ratio` in (0, 1], `rate` >= 0, `bps` > 0, `duration` a Prometheus duration.
     """
 
     trade_latency_p99_seconds: float = field(
@@ -192,7 +192,7 @@ def config_key(field_name: str) -> str:
 
 
 def threshold_config_keys() -> dict[str, str]:
-    """Config key (camelCase, under ``alertThresholds``) → AlertThresholds field name."""
+    """Config key (camelCase, under `alertThresholds`) → AlertThresholds field name."""
     return {config_key(f.name): f.name for f in fields(AlertThresholds)}
 
 
@@ -222,7 +222,7 @@ def threshold_problem(field_name: str, value: object) -> str | None:
 
 
 def thresholds_from_config(raw: Mapping[str, object]) -> AlertThresholds:
-    """Build thresholds from the ``alertThresholds`` config object (camelCase keys).
+    """Build thresholds from the `alertThresholds` config object (camelCase keys).
 
     Raises ValueError listing every bad or unknown key. Integers are accepted for float fields;
     a float for a count field is refused rather than truncated.
