@@ -38,3 +38,21 @@ def test_every_alert_has_a_runbook_anchor_in_the_readme() -> None:
     text = readme.README.read_text()
     for name in alert_names():
         assert f"### Runbook: {name}" in text, name
+
+
+def test_the_readme_shows_the_error_the_code_prints() -> None:
+    """The configuration reference's example is the program's own output for those three mistakes."""
+    import json
+
+    from components.core.settings import SettingsError, load_settings
+
+    config = {
+        "prometheusPort": "70000",
+        "bindAddress": "0.0.0.0",
+        "images": json.dumps({"prometheus": "prom/prometheus:latest"}),
+    }
+    try:
+        load_settings(config.get, "dev", config.keys())
+    except SettingsError as error:
+        printed = f"error: {error}"
+    assert f"```\n{printed}\n```" in readme.README.read_text()
