@@ -96,7 +96,7 @@ class Alertmanager(pulumi.ComponentResource):
         )
         self.container = hardened_container(
             f"{name}-container",
-            catalog.resource_name(settings.stack, SERVICE.name),
+            catalog.container_name(settings.stack, SERVICE),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )

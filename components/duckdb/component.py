@@ -105,7 +105,7 @@ class DuckDbAccess(pulumi.ComponentResource):
         depends = [self._seeder] if duckdb.demo else []
         self.container = hardened_container(
             f"{name}-container",
-            catalog.resource_name(args.stack, SERVICE.name),
+            catalog.container_name(args.stack, SERVICE),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=depends),
         )

@@ -155,7 +155,7 @@ class RedisAccess(pulumi.ComponentResource):
         )
         self.container = hardened_container(
             f"{name}-exporter",
-            catalog.resource_name(args.stack, EXPORTER.name),
+            catalog.container_name(args.stack, EXPORTER),
             plan,
             pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
@@ -194,4 +194,4 @@ class RedisAccess(pulumi.ComponentResource):
             memory_mb=192,
             stack=args.stack,
         )
-        return hardened_container(f"{name}-demo", catalog.resource_name(args.stack, DEMO.name), plan, child)
+        return hardened_container(f"{name}-demo", catalog.container_name(args.stack, DEMO), plan, child)

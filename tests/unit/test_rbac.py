@@ -1,4 +1,4 @@
-"""The role table itself: the properties DESIGN.md's roles promise."""
+"""The role table itself: the properties the README's Roles section promises."""
 
 from __future__ import annotations
 
