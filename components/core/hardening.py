@@ -15,6 +15,7 @@ directory, and carries a digest of the files as a label, so changed files replac
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,8 +24,8 @@ import pulumi
 import pulumi_docker as docker
 
 from components.core.catalog import (
+    LABEL_CONFIG_SHA256,
     LABEL_KIND,
-    LABEL_PREFIX,
     LABEL_PROJECT,
     LABEL_SERVICE,
     LABEL_STACK,
@@ -101,7 +102,7 @@ class ContainerPlan:
     entrypoint: Sequence[str] | None = None
     one_shot: bool = False  # runs to completion once (e.g. seeding a volume): no restart, no network
     config_carrier: bool = False  # created, never started: receives uploads into a config volume
-    extra_labels: Sequence[tuple[str, pulumi.Input[str]]] = ()
+    extra_labels: Sequence[tuple[str, pulumi.Input[str]]] = ()  # (full label name, value)
 
     @property
     def kind(self) -> str:
@@ -190,10 +191,7 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
             docker.ContainerLabelArgs(label=LABEL_SERVICE, value=service.name),
             docker.ContainerLabelArgs(label=LABEL_STACK, value=plan.stack),
             docker.ContainerLabelArgs(label=LABEL_KIND, value=plan.kind),
-            *(
-                docker.ContainerLabelArgs(label=f"{LABEL_PREFIX}.{key}", value=value)
-                for key, value in plan.extra_labels
-            ),
+            *(docker.ContainerLabelArgs(label=label, value=value) for label, value in plan.extra_labels),
         ],
         must_run=plan.kind == "service",
         wait=False,
@@ -253,13 +251,12 @@ def hardened_container(
             container_args(carrier_plan(plan, volume.name), f"{container_name}-config"),
             opts=pulumi.ResourceOptions(parent=opts.parent, delete_before_replace=True),
         )
-        plan = ContainerPlan(
-            **{
-                **plan.__dict__,
-                "uploads": (),
-                "volumes": [*plan.volumes, (volume.name, plan.service.config_dir, True)],
-                "extra_labels": [*plan.extra_labels, ("config-sha256", files_digest(plan.uploads))],
-            }
+        plan = dataclasses.replace(
+            plan,
+            uploads=(),
+            volumes=[*plan.volumes, (volume.name, plan.service.config_dir, True)],
+            # the service is replaced (restarted) exactly when its files change
+            extra_labels=[*plan.extra_labels, (LABEL_CONFIG_SHA256, files_digest(plan.uploads))],
         )
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[carrier]))
     return docker.Container(resource_name, container_args(plan, container_name), opts=opts)
