@@ -66,10 +66,11 @@ class Scenario:
 
 
 def load_scenario(name: str, directory: Path = SCENARIOS_DIR) -> Scenario:
-    """`base` names the stack file it starts from; `config` and `secrets` are added to it, and with
+    """`base` names the stack file it starts from (none: the defaults); `config` and `secrets` are added to it, and with
     `placeholder_secrets: true` so are stand-ins for the secrets the stack file only names."""
     document = yaml.safe_load((directory / f"{name}.yaml").read_text()) or {}
-    config = {**load_stack_config(document["base"]), **(document.get("config") or {})}
+    base = load_stack_config(document["base"]) if document.get("base") else {}
+    config = {**base, **(document.get("config") or {})}
     secrets = placeholder_secrets(config) if document.get("placeholder_secrets") else {}
     secrets.update(document.get("secrets") or {})
     return Scenario(name, str(document.get("stack", name)), {**config, **secrets}, tuple(secrets))

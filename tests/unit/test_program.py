@@ -23,7 +23,7 @@ from testing.mock_stack import (
     is_secret,
     run_program,
 )
-from testing.stack_config import load_stack_config
+from testing.stack_config import load_scenario, load_stack_config
 from tests.conftest import prod_config
 
 COMPONENT_TYPES = {"Networks", "Pki", "Credentials", "Prometheus", "Alertmanager", "Proxy", "Firewall"}
@@ -123,7 +123,7 @@ def test_only_the_proxy_publishes_and_never_on_every_interface(any_stack: Record
 
 
 def test_configured_subnets_reach_the_networks_the_fixed_addresses_and_the_firewall() -> None:
-    stack = run_program({"networks": {"backendSubnet": "198.18.40.0/24", "edgeSubnet": "198.18.41.0/24"}}, stack="dev")
+    stack = load_scenario("subnets").run()
     subnets = {n.inputs["name"]: n.inputs["ipamConfigs"] for n in stack.of_type(NETWORK)}
     assert subnets == {
         "promshield-dev-backend": [{"subnet": "198.18.40.0/24"}],
@@ -247,15 +247,7 @@ def test_web_configs_require_client_certificates(any_stack: RecordedStack) -> No
 
 
 def test_remote_write_and_admin_api_only_when_enabled() -> None:
-    stack = run_program(
-        {
-            "remoteWrite": {"enabled": True, "url": "https://lts.example/api/v1/write", "username": "prom"},
-            "remoteWritePassword": "a-long-remote-write-password",
-            "enableAdminApi": True,
-        },
-        stack="remotewrite",
-        secret_keys=("remoteWritePassword",),
-    )
+    stack = load_scenario("remotewrite").run()
     config = yaml.safe_load(file_text(stack, catalog.PROMETHEUS, catalog.PROMETHEUS_CONFIG_FILE))
     (remote,) = config["remote_write"]
     assert remote["url"].startswith("https://") and remote["basic_auth"]["password_file"].startswith(
@@ -395,13 +387,9 @@ def test_pki_issues_p256_certificates_that_chain_to_the_ca(dev_stack: RecordedSt
 
 
 def test_bring_your_own_proxy_certificate() -> None:
-    cert = "-----BEGIN CERTIFICATE-----\nMIIBbyo=\n-----END CERTIFICATE-----\n"
-    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgE=\n-----END PRIVATE KEY-----\n"
-    stack = run_program(
-        {"proxyTlsCertificate": cert, "proxyTlsPrivateKey": key},
-        stack="byo",
-        secret_keys=("proxyTlsCertificate", "proxyTlsPrivateKey"),
-    )
+    scenario = load_scenario("byo")
+    cert, key = scenario.config["proxyTlsCertificate"], scenario.config["proxyTlsPrivateKey"]
+    stack = scenario.run()
     assert not [r for r in stack.resources if r.name.startswith("pki-proxy-server")]
     files = stack.container_files("promshield-byo-proxy")
     assert files[f"{catalog.PROXY.tls_dir}/server.crt"]["content"] == cert
