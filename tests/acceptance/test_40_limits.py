@@ -11,17 +11,7 @@ from collections import Counter
 
 import pytest
 
-from tests.acceptance.stack import (
-    BURST,
-    CONNECTIONS_PER_CLIENT,
-    HOST_ADDRESS,
-    MAX_BODY_BYTES,
-    PORTS,
-    RATE_PER_SECOND,
-    AcceptanceStack,
-    basic,
-    wait_until,
-)
+from tests.acceptance.stack import BURST, CONNECTIONS_PER_CLIENT, HOST_ADDRESS, MAX_BODY_BYTES, PORTS, RATE_PER_SECOND, AcceptanceStack, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
 
