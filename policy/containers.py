@@ -6,16 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pulumi_policy import (
-    ReportViolation,
-    ResourceValidationArgs,
-)
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from components.core.catalog import (
-    BUILT_IMAGE_TYPE,
-    CONTAINER_TYPE,
-    REMOTE_IMAGE_TYPE,
-)
+from components.core.catalog import BUILT_IMAGE_TYPE, CONTAINER_TYPE, REMOTE_IMAGE_TYPE
 from policy.files import URL_WITH_PASSWORD, secret_content_reason
 from policy.support import as_list, container_policy, describe, known
 
@@ -35,36 +28,20 @@ HOST_LEVEL_CAPABILITIES = frozenset(
         "MAC_OVERRIDE",
     }
 )
-
-
 UNCONFINED_OPTIONS = re.compile(
     r"^(?:seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable|systempaths[=:]unconfined)$", re.IGNORECASE
 )
-
-
 HOST_NAMESPACE_FIELDS = ("networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode")
-
-
 RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "podman.sock")
-
-
 # Environment variables: names that announce a secret (a `_FILE`/`_PATH` pointer is the fix).
 SECRET_ENV_NAME = re.compile(
     r"(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", re.IGNORECASE
 )
-
-
 SECRET_ENV_POINTER = re.compile(r"_(?:FILE|PATH|DIR|FILENAME)$", re.IGNORECASE)
-
-
 # A tag that names a release: at least major.minor (`v3.5.0`, `1.28.0-bookworm`), never `latest`,
 # a distro name or a bare major that moves (`7`).
 VERSION_TAG = re.compile(r"^v?\d+\.\d+")
-
-
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-
-
 IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 

@@ -5,21 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from pulumi_policy import (
-    ReportViolation,
-    ResourceValidationArgs,
-)
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components.core import catalog
 from policy.support import container_policy, describe, mode_of, uploads_of, visible
 
 SECRET_MODE_BITS = 0o600  # an upload holding key material may use these bits and no others
-
-
 # Secret material recognised by content.
 PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----|PuTTY-User-Key-File-")
-
-
 PASSWORD_HASH = re.compile(
     r"\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}"  # bcrypt (htpasswd -B, Prometheus/Alertmanager basic_auth_users)
     r"|\$apr1\$[./A-Za-z0-9]{1,8}\$"  # Apache MD5
@@ -27,22 +20,12 @@ PASSWORD_HASH = re.compile(
     r"|\$argon2(?:id|i|d)\$"
     r"|\{SHA\}[A-Za-z0-9+/]{27}="
 )
-
-
 # Redis ACL rules with a password: `#<sha256 hex>` or a plaintext `>password`.
 REDIS_ACL_PASSWORD = re.compile(r"^user\s+\S+(?:\s+\S+)*?\s+(?:#[0-9a-fA-F]{64}|>\S+)(?:\s|$)", re.MULTILINE)
-
-
 # Secret material recognised by path (used alone when the content is not visible).
 SECRET_DIRECTORIES = frozenset({"secrets", "private"})
-
-
 SECRET_SUFFIXES = (".key", ".p12", ".pfx", ".jks", ".keystore")
-
-
 SECRET_NAME_PARTS = ("htpasswd", "password", "passwd", "token", "credentials", "private_key", "private-key")
-
-
 URL_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 

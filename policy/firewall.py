@@ -5,18 +5,9 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from pulumi_policy import (
-    PolicyResource,
-    ReportViolation,
-    StackValidationArgs,
-)
+from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
 
-from components.core.catalog import (
-    CONTAINER_TYPE,
-    FIREWALL_TYPE,
-    LOCAL_COMMAND_TYPE,
-    REMOTE_COMMAND_TYPE,
-)
+from components.core.catalog import CONTAINER_TYPE, FIREWALL_TYPE, LOCAL_COMMAND_TYPE, REMOTE_COMMAND_TYPE
 from policy.network import published_ports
 from policy.support import known, type_chain, visible
 

@@ -7,18 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from pulumi_policy import (
-    PolicyResource,
-    ReportViolation,
-    ResourceValidationArgs,
-    StackValidationArgs,
-)
+from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from components.core import catalog
-from components.core.catalog import (
-    CONTAINER_TYPE,
-)
+from components.core.catalog import CONTAINER_TYPE
 from policy.containers import IMAGE_ID
 from policy.files import URL_WITH_PASSWORD
 from policy.support import (
@@ -40,20 +33,10 @@ from policy.support import (
 )
 
 TLS_MIN_VERSIONS = ("TLS12", "TLS13")
-
-
 REQUIRED_CLIENT_AUTH = "RequireAndVerifyClientCert"
-
-
 ADMIN_API_FLAG = "--web.enable-admin-api"
-
-
 RECEIVER_FLAGS = ("--web.enable-remote-write-receiver", "--web.enable-otlp-receiver")
-
-
 RECEIVER_FEATURES = ("remote-write-receiver", "otlp-write-receiver")
-
-
 # Their files reach them through a *config carrier* (components/core/hardening.py): a never-started
 # container uploads them into a config volume that the service mounts read-only. A resource
 # policy sees one resource, so the checks that read a file are stack policies that follow a

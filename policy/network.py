@@ -6,15 +6,10 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import (
-    ReportViolation,
-    ResourceValidationArgs,
-)
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components.core import catalog
-from components.core.catalog import (
-    NETWORK_TYPE,
-)
+from components.core.catalog import NETWORK_TYPE
 from policy.support import ALLOW_PUBLIC_BIND, as_list, container_policy, describe, known, service_of, stack_flag
 
 

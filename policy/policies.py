@@ -45,11 +45,7 @@ Fixed facts (service names, label keys, file paths, network names, modes) come f
 
 from __future__ import annotations
 
-from pulumi_policy import (
-    PolicyConfigSchema,
-    ResourceValidationPolicy,
-    StackValidationPolicy,
-)
+from pulumi_policy import PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy
 
 from components.core import catalog
 from policy.containers import (
@@ -174,8 +170,6 @@ RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
         ),
     ),
 ]
-
-
 STACK_POLICIES: list[StackValidationPolicy] = [
     StackValidationPolicy(
         name="monitoring-web-config-mtls",
@@ -198,11 +192,7 @@ STACK_POLICIES: list[StackValidationPolicy] = [
         enforcement_level=MANDATORY,
     ),
 ]
-
-
 ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [*RESOURCE_POLICIES, *STACK_POLICIES]
-
-
 PACK_NAME = f"{catalog.PROJECT}-guardrails"
 
 

@@ -12,37 +12,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyResource,
-    ReportViolation,
-    ResourceValidationArgs,
-    StackValidationArgs,
-)
+from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from components.core import catalog
-from components.core.catalog import (
-    BUILT_IMAGE_TYPE,
-    CONTAINER_TYPE,
-    LABEL_SERVICE,
-    NETWORK_TYPE,
-    REMOTE_IMAGE_TYPE,
-)
+from components.core.catalog import BUILT_IMAGE_TYPE, CONTAINER_TYPE, LABEL_SERVICE, NETWORK_TYPE, REMOTE_IMAGE_TYPE
 
 ALLOW_PUBLIC_BIND = "allowPublicBind"
-
-
 ENABLE_ADMIN_API = "enableAdminApi"
-
-
 # Pack config (no stack key exists): `pulumi preview --policy-pack-config <file>`.
 ALLOW_REMOTE_WRITE_RECEIVER = "allowRemoteWriteReceiver"
-
-
 MANDATORY = EnforcementLevel.MANDATORY
-
-
 DOCKER_DEFAULT_UPLOAD_MODE = 0o644  # what Docker gives an upload without `permissions`
 
 

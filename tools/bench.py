@@ -46,12 +46,7 @@ from typing import Any
 
 from testing.mock_stack import PROJECT_DIR
 from tools.bench_host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
-from tools.bench_lib import (
-    PATHS,
-    format_table,
-    headline,
-    scale_growth,
-)
+from tools.bench_lib import PATHS, format_table, headline, scale_growth
 from tools.bench_load import LoadBench, _auth_cache_seconds
 
 

@@ -5,15 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from components.core.settings.reader import (
-    NAMESPACE,
-    Reader,
-    check_url,
-)
-from components.core.settings.types import (
-    Receiver,
-    RemoteWrite,
-)
+from components.core.settings.reader import NAMESPACE, Reader, check_url
+from components.core.settings.types import Receiver, RemoteWrite
 from components.prometheus.rules.thresholds import (
     AlertThresholds,
     threshold_config_keys,
@@ -22,8 +15,6 @@ from components.prometheus.rules.thresholds import (
 )
 
 DEFAULT_RECEIVER = Receiver("default", "http://alert-receiver:4000/alerts", True)
-
-
 RECEIVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

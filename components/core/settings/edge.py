@@ -7,28 +7,13 @@ import re
 
 from components.core import catalog
 from components.core.settings.keys import default_of
-from components.core.settings.reader import (
-    Reader,
-)
-from components.core.settings.types import (
-    DEFAULT_NETWORKS,
-    Limits,
-    NetworkSettings,
-    TlsSettings,
-)
+from components.core.settings.reader import Reader
+from components.core.settings.types import DEFAULT_NETWORKS, Limits, NetworkSettings, TlsSettings
 
 DEFAULT_BIND_ADDRESS: str = default_of("bindAddress")
-
-
 DEFAULT_TRUSTED_CIDRS: tuple[str, ...] = tuple(default_of("trustedCidrs"))
-
-
 DEFAULT_DNS_NAMES = ("prometheus.internal", "localhost")
-
-
 DEFAULT_IP_ADDRESSES = ("127.0.0.1",)
-
-
 DEFAULT_LIMITS = Limits(
     requests_per_second=20,
     burst=40,
@@ -36,14 +21,8 @@ DEFAULT_LIMITS = Limits(
     max_body_bytes=1024 * 1024,
     backend_max_connections=256,  # > proxy workers x UPSTREAM_KEEPALIVE on hosts with many cores
 )
-
-
 DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*$")
-
-
 NETWORK_KEYS = {"backendSubnet": "backend_subnet", "edgeSubnet": "edge_subnet"}
-
-
 # The backend subnet must hold the fixed addresses (host numbers) and Docker's gateway (.1).
 _MIN_HOSTS = max(catalog.BACKEND_HOST_NUMBERS.values()) + 1
 

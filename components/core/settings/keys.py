@@ -253,7 +253,6 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "alertThresholds", "object", description='Alert thresholds by camelCase name (see README, "Alert thresholds").'
     ),
 )
-
 BY_KEY = {spec.key: spec for spec in CONFIG_KEYS}
 KNOWN_KEYS = tuple(BY_KEY)
 SECRET_KEYS = tuple(spec.key for spec in CONFIG_KEYS if spec.secret)

@@ -7,37 +7,18 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from components.core import catalog
-from components.core.settings.reader import (
-    Reader,
-)
-from components.core.settings.types import (
-    DuckDbSettings,
-    RedisSettings,
-    ScrapeTarget,
-    SecretValue,
-)
+from components.core.settings.reader import Reader
+from components.core.settings.types import DuckDbSettings, RedisSettings, ScrapeTarget, SecretValue
 from components.core.settings.users import USER_NAME
 
 DEFAULT_PROBE_QUERIES = {"metrics_rows": "SELECT count(*) FROM metrics"}
-
-
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-
-
 HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
-
-
 IMAGE_REF = re.compile(
     r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:[0-9a-f]{64})?$"
 )
-
-
 PINNED_TAG = re.compile(r"^v?\d+\.\d+")  # names a release; `latest`, `7` or `alpine` float
-
-
 DUCKDB_SIZE = re.compile(r"^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|KiB|MiB|GiB)$")
-
-
 SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

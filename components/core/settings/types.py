@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from components.core import catalog
-from components.prometheus.rules.thresholds import (
-    AlertThresholds,
-)
+from components.prometheus.rules.thresholds import AlertThresholds
 
 
 class SecretValue:

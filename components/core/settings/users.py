@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import re
 
-from components.core.settings.reader import (
-    Reader,
-)
-from components.core.settings.types import (
-    SecretValue,
-    User,
-)
+from components.core.settings.reader import Reader
+from components.core.settings.types import SecretValue, User
 from components.proxy.rbac import ROLES
 
 DEFAULT_USERS = (("admin", "admin"), ("ops", "ops"), ("read-only", "read-only"))
-
-
 MIN_PASSWORD_LENGTH = 12
-
-
 USER_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 
 

@@ -10,7 +10,6 @@ from components.core.durations import duration_seconds
 
 RUNBOOK_BASE = "README.md"
 SEVERITIES = ("critical", "warning", "info", "none")
-
 # Fixed windows: thresholds are set per window, so changing a window changes their meaning.
 RATE_WINDOW = "5m"
 RESTART_WINDOW = "15m"

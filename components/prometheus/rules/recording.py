@@ -16,7 +16,6 @@ TRADE_LATENCY = "trade_execution_latency_seconds"
 TRADE_SLIPPAGE = "trade_slippage_ratio"
 TRADES_EXECUTED = "trades_executed_total"
 TRADES_FAILED = "trades_failed_total"
-
 REC_TRADE_LATENCY_P99 = "job_venue:trade_execution_latency_seconds:p99_rate5m"
 REC_TRADE_SLIPPAGE_BPS = "job_venue:trade_slippage_bps:mean_rate5m"
 REC_TRADES_EXECUTED_RATE = "job_venue:trades_executed:rate5m"

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from components.core.catalog import JOB_ALERTMANAGER, JOB_PROMETHEUS
-from components.prometheus.rules.promql import (
-    RATE_WINDOW,
-    Alert,
-    during,
-    sel,
-)
+from components.prometheus.rules.promql import RATE_WINDOW, Alert, during, sel
 from components.prometheus.rules.thresholds import AlertThresholds
 
 FILE = "stack.yml"

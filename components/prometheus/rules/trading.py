@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 from components.core.catalog import JOB_INSTANCE_MANAGER
-from components.prometheus.rules.promql import (
-    RATE_WINDOW,
-    RESTART_WINDOW,
-    Alert,
-    during,
-    num,
-    pct,
-    secs,
-    sel,
-)
+from components.prometheus.rules.promql import RATE_WINDOW, RESTART_WINDOW, Alert, during, num, pct, secs, sel
 from components.prometheus.rules.recording import (
     REC_IM_CPU_RATIO,
     REC_IM_MEMORY_RATIO,
