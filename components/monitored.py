@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components import pki as certs
-from components.duckdb_access import DuckDbAccess, DuckDbAccessArgs
-from components.duckdb_access import scrape_job as duckdb_scrape_job
-from components.hardening import UploadFile
-from components.network import Networks
-from components.prometheus_config import ScrapeJob
-from components.redis_access import RedisAccess, RedisAccessArgs
-from components.redis_access import scrape_job as redis_scrape_job
-from components.settings import Settings
-from components.targets import trading_scrape_plan
+from components.core import pki as certs
+from components.core.hardening import UploadFile
+from components.core.network import Networks
+from components.core.settings import Settings
+from components.duckdb.component import DuckDbAccess, DuckDbAccessArgs
+from components.duckdb.component import scrape_job as duckdb_scrape_job
+from components.prometheus.render import ScrapeJob
+from components.prometheus.targets import trading_scrape_plan
+from components.redis.component import RedisAccess, RedisAccessArgs
+from components.redis.component import scrape_job as redis_scrape_job
 
 
 @dataclass
@@ -28,18 +28,43 @@ class MonitoredServices:
     exporters: list[pulumi.Resource] = field(default_factory=list)
 
 
-def monitored_services(settings: Settings, networks: Networks, pki: certs.Pki, opts: pulumi.ResourceOptions) -> MonitoredServices:
+def monitored_services(
+    settings: Settings, networks: Networks, pki: certs.Pki, opts: pulumi.ResourceOptions
+) -> MonitoredServices:
     monitored = MonitoredServices()
     if settings.duckdb is not None:
         server = pki.certificates[certs.DUCKDB_EXPORTER_SERVER]
-        duckdb = DuckDbAccess("duckdb", DuckDbAccessArgs(settings, networks.backend_name, pki.ca_cert_pem, server), opts=opts)
+        duckdb = DuckDbAccess(
+            "duckdb",
+            DuckDbAccessArgs(
+                settings.stack,
+                settings.duckdb,
+                settings.images["duckdb_exporter_base"],
+                networks.backend_name,
+                pki.ca_cert_pem,
+                server,
+            ),
+            opts=opts,
+        )
         monitored.jobs.append(duckdb_scrape_job())
         monitored.exporters.append(duckdb.container)
     if settings.redis is not None:
         server = pki.certificates[certs.REDIS_EXPORTER_SERVER]
-        redis = RedisAccess("redis", RedisAccessArgs(settings, networks.backend_name, networks.edge_name, pki.ca_cert_pem, server), opts=opts)
+        redis = RedisAccess(
+            "redis",
+            RedisAccessArgs(
+                settings.stack,
+                settings.redis,
+                settings.images,
+                networks.backend_name,
+                networks.edge_name,
+                pki.ca_cert_pem,
+                server,
+            ),
+            opts=opts,
+        )
         monitored.jobs.append(redis_scrape_job(settings.redis))
-        monitored.exporters.append(redis.exporter)
+        monitored.exporters.append(redis.container)
     trading = trading_scrape_plan(settings)
     monitored.jobs += trading.jobs
     monitored.uploads += trading.uploads

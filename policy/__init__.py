@@ -1,1 +1,2 @@
-"""promshield CrossGuard policy pack: policies in `policy.policies`, the pack built in `policy/__main__.py`."""
+"""promshield CrossGuard policy pack: the table in `policy.policies`, one module per domain, built in
+`policy/__main__.py`."""

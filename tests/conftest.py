@@ -1,4 +1,4 @@
-"""Shared fixtures: the program run under Pulumi mocks for the stacks we test."""
+"""Shared fixtures: the program run under Pulumi mocks for the stacks we test (tests/stacks/)."""
 
 from __future__ import annotations
 
@@ -6,29 +6,25 @@ from typing import Any
 
 import pytest
 
-from tools.mock_stack import RecordedStack, run_program
-from tools.stack_config import load_stack_config, placeholder_secrets
+from testing.mock_stack import RecordedStack
+from testing.stack_config import load_scenario
 
-# A production-like stack: the example prod stack file plus the secrets it names, and one
-# user who chose her own password.
-PROD_SECRETS: dict[str, Any] = {
-    **placeholder_secrets(load_stack_config("prod")),
-    "userPasswords": {"alice": "alice-chose-this-passphrase"},
-}
+PROD = load_scenario("prod")
+PROD_SECRETS: dict[str, Any] = {key: PROD.config[key] for key in PROD.secret_keys}
 
 
 def prod_config() -> dict[str, Any]:
-    return {**load_stack_config("prod"), **PROD_SECRETS}
+    return dict(PROD.config)
 
 
 @pytest.fixture(scope="session")
 def dev_stack() -> RecordedStack:
-    return run_program(load_stack_config("dev"), stack="dev")
+    return load_scenario("dev").run()
 
 
 @pytest.fixture(scope="session")
 def prod_stack() -> RecordedStack:
-    return run_program(prod_config(), stack="prod", secret_keys=tuple(PROD_SECRETS))
+    return PROD.run()
 
 
 @pytest.fixture(params=["dev", "prod"])

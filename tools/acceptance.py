@@ -32,7 +32,10 @@ def up(hold: float) -> int:
         passwords.touch(mode=0o600)
         passwords.chmod(0o600)
         passwords.write_text("".join(f"{user}={password}\n" for user, password in stack.passwords.items()))
-        print(f"stack up: prometheus https://{HOST_ADDRESS}:{PORTS['prometheus']}/  alertmanager https://{HOST_ADDRESS}:{PORTS['alertmanager']}/")
+        print(
+            f"stack up: prometheus https://{HOST_ADDRESS}:{PORTS['prometheus']}/  "
+            f"alertmanager https://{HOST_ADDRESS}:{PORTS['alertmanager']}/"
+        )
         print(f"  CA certificate: {stack.ca_file}")
         print(f"  passwords (0600): {passwords}")
         print(f"  clients: ip netns exec {PREFIX}-trusted ... / {PREFIX}-trusted2 / {PREFIX}-untrusted")

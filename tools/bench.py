@@ -2,32 +2,31 @@
 
 Method (README "Performance"):
 - The program runs under Pulumi mocks with a bench stack config (high rate limits, bind address
-  and trusted client of the acceptance harness); the acceptance harness deploys what it registers
-  on a real Docker Engine of its own (prefix `pdb`) and the firewall script is applied, so the
+  and trusted client of the acceptance harness); the acceptance harness starts what it registers
+  as real servers in network namespaces (prefix `psb`) and the firewall script is applied, so the
   measured path is the real one: trusted client -> DOCKER-USER -> DNAT -> proxy -> mTLS -> Prometheus.
 - Three paths, one load generator (Debian's wrk, HTTP/1.1 keep-alive, 8 connections, 2 threads,
   fixed duration), alternating in every round, their order rotated from round to round:
     proxied  https://198.19.0.1:9090 from the trusted client, read-only user (basic auth)
-    direct   https://prometheus:9090 over mTLS from a container on the backend network (wrk runs in
-             its network namespace); wrk gets the proxy's client certificate through a small
-             LD_PRELOAD shim (tools/bench_lib.py)
+    direct   https://prometheus:9090 over mTLS from a namespace on the backend network; wrk gets the
+             proxy's client certificate through a small LD_PRELOAD shim (tools/bench_lib.py)
     naive    a second proxy container (ports 9190/9193) whose config is the rendered one with
              `auth_basic` in the proxied location: bcrypt on every request (the seed's design)
 - Two requests: the instant query `up` and a query_range of `up` over the last hour (step 15s;
   the TSDB is fresh, so it holds the minutes since start). Then `instant@1`: the instant query on
   one connection per path, the latency a request pays with nothing queued for a CPU.
 - Per path: median (and best) over rounds of requests/s, p50, p90, p99; the CPU used per request
-  by the proxy, Prometheus, wrk, the network softirq and the engine (dockerd, containerd and
-  the shims: the containers' log pumps), and the load the rest of the machine added meanwhile.
+  by the proxy, Prometheus, wrk, the network softirq and this process (the containers' log
+  pumps), and the load the rest of the machine added meanwhile (other people's test runs).
 - Program scale: `run_program` (mocks) for 10, 100 and 1000 Trade Engine targets, each in a fresh
   interpreter, best of 3; and the wall time of the unit, render and rules suites.
 - Before measuring it waits (bounded, --idle-timeout) until no other test run, benchmark or
   harness server is running; what was still running is written to the output.
 
 Experiments: `--variant NAME=nginx.conf` adds a proxied path served by a proxy running that file,
-`--proxy-conf` replaces the proxied path's config (start from the rendered one: `make render
-STACK=dev`, build/dev/promshield-dev-proxy/etc/nginx/nginx.conf); `--paths`, `--queries`,
-`--rounds`, `--duration` narrow a run.
+`--proxy-conf` replaces the proxied path's config (start from the rendered one, left after a run in
+build/acceptance/psb/containers/promshield-bench-proxy/files/etc/nginx/nginx.conf); `--paths`,
+`--queries`, `--rounds`, `--duration` narrow a run.
 
 Needs root (the harness), wrk and a C compiler (the client-certificate shim). Writes build/bench.json.
 """
@@ -35,12 +34,9 @@ Needs root (the harness), wrk and a C compiler (the client-certificate shim). Wr
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import re
-import resource
-import shlex
 import subprocess  # nosec B404 - drives wrk, cc and the harness on purpose
 import sys
 import time
@@ -48,152 +44,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.bench_lib import (
-    DIRECT,
-    NAIVE,
-    PATH_DESCRIPTIONS,
-    PATHS,
-    PROXIED,
-    WRK_CLIENT_CERT_SHIM,
-    Run,
-    basic_authorization,
-    format_table,
-    headline,
-    naive_nginx_conf,
-    parse_wrk,
-    query_summary,
-    scale_growth,
-    wrk_lua,
-)
-from tools.mock_stack import PROJECT_DIR
-
-PREFIX = "pdb"  # the acceptance suite uses "pd", the engine self-test "pdt"
-BENCH_USER = "viewer"  # read-only role
-NAIVE_PORT_OFFSET = 100  # naive proxy published on 9190 / 9193
-SCALE_TARGETS = (10, 100, 1000, 2000)  # 2000: a second measurable step, to tell linear from worse
-UNIT_SUITES = ("tests/unit", "tests/render", "tests/rules")
-BUSY_PATTERN = re.compile(r"pytest|(^|/)wrk( |$)|tools[./](bench|render)|promtool|/usr/bin/prometheus|nginx: worker|amtool|mypy|ruff")
-RANGE_SECONDS = 3600
-C1_QUERY = "instant@1"  # the instant query on one connection: unloaded latency
-RANGE_STEP_S = 15
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def bench_config() -> dict[str, Any]:
-    from tests.acceptance.harness import HOST_ADDRESS
-    from tests.acceptance.stack import BACKEND_SUBNET, EDGE_SUBNET, TRUSTED
-
-    return {
-        "bindAddress": HOST_ADDRESS,
-        "trustedCidrs": [f"{TRUSTED}/32"],
-        "networks": {"backendSubnet": BACKEND_SUBNET, "edgeSubnet": EDGE_SUBNET},
-        "tls": {"ipAddresses": [HOST_ADDRESS], "dnsNames": ["localhost"]},
-        "users": [{"name": "admin", "role": "admin"}, {"name": BENCH_USER, "role": "read-only"}],
-        # Rate limits out of the way of the load; Prometheus' connection cap (--web.max-connections)
-        # above what several proxies' upstream keepalive pools hold at once (--variant runs).
-        "limits": {"requestsPerSecond": 100_000, "burst": 100_000, "connectionsPerClient": 1000, "backendMaxConnections": 1024},
-        "firewallSudo": False,
-        "demo": False,
-    }
-
-
-# --- machine state --------------------------------------------------------------------------
-def _ancestors() -> set[int]:
-    pids, pid = {os.getpid()}, os.getpid()
-    while pid > 1:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            break
-        pid = int(fields[1])
-        pids.add(pid)
-    return pids
-
-
-def busy_processes() -> list[str]:
-    """Other people's test runs, benchmarks and servers (not this process, its parents or children)."""
-    mine = _ancestors()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) in mine:
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid in mine and ppid != 1:
-            continue
-        if cmdline and BUSY_PATTERN.search(cmdline):
-            found.append(f"{entry.name} {cmdline[:160]}")
-    return sorted(found)
-
-
-def loadavg() -> list[float]:
-    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-
-
-def wait_until_idle(timeout: float) -> dict[str, Any]:
-    """Wait (bounded) until nobody else runs tests or servers; then until the 1-min load settles."""
-    start = time.monotonic()
-    deadline = start + timeout
-    settle_until: float | None = None  # once nobody else runs: let the 1-min load settle, at most 60 s
-    busy = busy_processes()
-    first_busy = busy[:20]
-    while time.monotonic() < deadline:
-        busy = busy_processes()
-        if busy:
-            settle_until = None
-            log(f"waiting for {len(busy)} other process(es) to finish, e.g. {busy[0]}")
-            time.sleep(10)
-            continue
-        now = time.monotonic()
-        settle_until = settle_until or now + 60
-        if loadavg()[0] <= 1.0 or now >= settle_until:
-            break
-        time.sleep(5)
-    waited = time.monotonic() - start
-    if busy:
-        log(f"still busy after {waited:.0f}s (bound {timeout:.0f}s): measuring anyway; see machine.busy_at_start in the output")
-    return {
-        "cores": os.cpu_count(),
-        "waited_for_idle_s": round(waited, 1),
-        "busy_when_started_waiting": first_busy,
-        "busy_at_start": busy[:20],
-        "loadavg_at_start": loadavg(),
-    }
-
-
-def cpu_times() -> tuple[float, float, float]:
-    """(busy, interrupts, total) CPU seconds of the whole machine, all cores. Interrupt time
-    (mostly the network softirq of the namespaces' veths, bridges and netfilter) belongs to no
-    process."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    total = sum(fields[:8])
-    return (total - idle) / ticks, (fields[5] + fields[6]) / ticks, total / ticks
-
-
-def process_cpu(pids: Sequence[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+from testing.mock_stack import PROJECT_DIR
+from tools.bench_host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
+from tools.bench_lib import PATHS, format_table, headline, scale_growth
+from tools.bench_load import LoadBench, _auth_cache_seconds
 
 
 # --- program scale ---------------------------------------------------------------------------
 def scale_worker(targets: int) -> None:
     """In a fresh interpreter: time one run of the program under mocks with `targets` targets."""
-    from tools.mock_stack import run_program
+    from testing.mock_stack import run_program
 
     imported = time.perf_counter()
     config = {"demo": False, "tradeEngineTargets": [{"address": f"te-{i}.internal:9400"} for i in range(targets)]}
@@ -219,7 +79,10 @@ def program_scale(repeats: int, targets: Sequence[int]) -> dict[str, Any]:
             runs[n].append(measured)
     best = {n: min(r["run_s"] for r in runs[n]) for n in targets}
     out: dict[str, Any] = {
-        "method": f"run_program under mocks in a fresh interpreter per run, best of {repeats}; run_s is run_program alone, process_s the whole interpreter (start, imports, run)",
+        "method": (
+            f"run_program under mocks in a fresh interpreter per run, best of {repeats}; run_s is run_program alone, "
+            "process_s the whole interpreter (start, imports, run)"
+        ),
         "targets": {
             str(n): {
                 "run_s": round(best[n], 3),
@@ -238,356 +101,16 @@ def program_scale(repeats: int, targets: Sequence[int]) -> dict[str, Any]:
 def unit_suite_time() -> dict[str, Any]:
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *UNIT_SUITES]
     started = time.perf_counter()
-    result = subprocess.run(argv, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900, check=False)  # nosec B603
+    # runs the project's own test suites (B603: no untrusted input)
+    result = subprocess.run(argv, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900, check=False)  # nosec
     wall = time.perf_counter() - started
     tail = [line for line in result.stdout.strip().splitlines() if line.strip()][-1:] or [""]
-    return {"command": " ".join(["python", *argv[1:]]), "wall_s": round(wall, 2), "exit_code": result.returncode, "summary": tail[0]}
-
-
-# --- the load test ---------------------------------------------------------------------------
-def build_shim(out_dir: Path) -> Path:
-    """Compile the wrk client-certificate shim (cached by source)."""
-    import hashlib
-
-    digest = hashlib.sha256(WRK_CLIENT_CERT_SHIM.encode()).hexdigest()[:12]
-    target = out_dir / f"wrk-client-cert-{digest}.so"
-    if target.exists():
-        return target
-    out_dir.mkdir(parents=True, exist_ok=True)
-    source = out_dir / "wrk-client-cert.c"
-    source.write_text(WRK_CLIENT_CERT_SHIM)
-    compiler = next((c for c in ("cc", "gcc", "clang") if subprocess.run(["sh", "-c", f"command -v {c}"], capture_output=True, check=False).returncode == 0), None)  # nosec
-    if compiler is None:
-        raise SystemExit("make bench needs a C compiler (gcc) for wrk's client-certificate shim")
-    subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(target), str(source), "-ldl"], check=True, timeout=120)  # nosec B603
-    return target
-
-
-@dataclasses.dataclass
-class Target:
-    path: str  # proxied / direct / naive
-    netns: str  # where wrk runs: a LAN client or a container
-    base_url: str
-    headers: dict[str, str]
-    env: dict[str, str]
-    cpu_components: dict[str, str]  # name -> container whose processes' CPU is counted
-    resolve: str | None = None  # curl --resolve host:port:address (wrk is given the address)
-
-
-def queries_now() -> dict[str, str]:
-    end = int(time.time())
-    start = end - RANGE_SECONDS
     return {
-        "instant": "/api/v1/query?query=up",
-        "range": f"/api/v1/query_range?query=up&start={start}&end={end}&step={RANGE_STEP_S}s",
+        "command": " ".join(["python", *argv[1:]]),
+        "wall_s": round(wall, 2),
+        "exit_code": result.returncode,
+        "summary": tail[0],
     }
-
-
-class LoadBench:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.variants: dict[str, str] = dict(v.split("=", 1) for v in args.variant)  # name -> nginx.conf file
-        self.paths = [p for p in PATHS if p in args.paths] + list(self.variants)
-        self.topo: Any = None
-        self.shim = Path()
-        self.files: dict[str, Path] = {}  # ca, client_cert, client_key
-        self.direct: Target | None = None
-        self.idle_cores: dict[str, float] = {}  # container -> cores used with no load
-
-    def run(self) -> dict[str, Any]:
-        from components import catalog
-        from components.firewall_rules import FirewallPlan, render_apply_script
-        from tests.acceptance.harness import Fixture, LiveStack
-        from tests.acceptance.stack import CLIENTS, FIXTURE_IMAGE
-        from tools.mock_stack import CONTAINER, run_program, unwrap
-
-        config = bench_config()
-        log("running the program under mocks (bench stack)")
-        stack = run_program(config, stack="bench")
-        resources = list(stack.resources)
-        containers = {str(r.inputs["name"]): r for r in resources if r.type == CONTAINER}
-        proxy_name = next(n for n in containers if n.endswith("-proxy"))
-        prometheus_name = next(n for n in containers if n.endswith("-prometheus"))
-        backend = catalog.resource_name("bench", catalog.BACKEND_NETWORK)
-        proxy_files = stack.container_files(proxy_name)
-        rendered_conf = str(proxy_files[catalog.PROXY_CONFIG_FILE]["content"])
-
-        if self.args.proxy_conf:
-            log(f"EXPERIMENT: the proxied path uses {self.args.proxy_conf} instead of the rendered nginx.conf")
-            resources = _with_proxy_conf(resources, proxy_name, Path(self.args.proxy_conf).read_text())
-        naive_name = f"{proxy_name}-naive"
-        if NAIVE in self.paths:
-            naive_conf = naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE)
-            resources += _proxy_copy(stack.resources, proxy_name, "naive", NAIVE_PORT_OFFSET, naive_conf)
-
-        variant_names = {}
-        for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
-            log(f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{index * NAIVE_PORT_OFFSET}")
-            variant_names[variant] = (f"{proxy_name}-{variant}", index * NAIVE_PORT_OFFSET)
-            resources += _proxy_copy(stack.resources, proxy_name, variant, index * NAIVE_PORT_OFFSET, Path(conf_file).read_text())
-        authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
-        firewall = stack.named("firewall-rules").inputs["create"]
-        if not firewall.startswith("sh -c "):
-            raise RuntimeError(f"unexpected firewall command: {firewall[:80]}")
-        firewall_script = shlex.split(firewall)[2]
-        published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
-        offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
-        extra_plan = FirewallPlan("PROMSHIELD-BENCH-EXTRA", config["bindAddress"], [p + o for o in offsets for p in published], config["trustedCidrs"])
-
-        self.shim = build_shim(PROJECT_DIR / "build" / "bench")
-        # A container on the backend network whose network namespace the direct path's wrk runs in.
-        loadgen = Fixture("loadgen", backend, ("loadgen",), ["sleep", "infinity"], FIXTURE_IMAGE)
-        # The program's own rules (the measured path is the real one), then the same rules for the
-        # naive (and variant) proxies' ports.
-        host_script = firewall_script + "\n" + render_apply_script(extra_plan)
-        live = LiveStack(resources, prefix=PREFIX, clients={"trusted": CLIENTS["trusted"]}, fixtures=[loadgen], host_script=host_script)
-        live.cleanup_stale()
-        with live as topo:
-            self.topo = topo
-            tls_dir = catalog.PROXY.tls_dir
-            self.files = {
-                "ca": topo.write_file("ca.crt", stack.exports["ca_certificate"], 0o644),
-                "client_cert": topo.write_file("client.crt", str(unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}"]["content"]))),
-                "client_key": topo.write_file("client.key", str(unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}"]["content"]))),
-            }
-            host = topo.host_address
-            basic = {"Authorization": authorization}
-            mtls = {"BENCH_CLIENT_CERT": str(self.files["client_cert"]), "BENCH_CLIENT_KEY": str(self.files["client_key"])}
-            prometheus = f"{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}"
-            prometheus_address = topo.address_of(prometheus_name, backend)
-            targets = {
-                PROXIED: Target(PROXIED, "trusted", f"https://{host}:{published[0]}", basic, {}, {"proxy": proxy_name, "prometheus": prometheus_name}),
-                DIRECT: Target(
-                    DIRECT, "loadgen", f"https://{prometheus}", {}, mtls, {"prometheus": prometheus_name}, f"{prometheus}:{prometheus_address}"
-                ),
-                NAIVE: Target(NAIVE, "trusted", f"https://{host}:{published[0] + NAIVE_PORT_OFFSET}", basic, {}, {"proxy": naive_name, "prometheus": prometheus_name}),
-            }
-            for variant, (container, offset) in variant_names.items():
-                targets[variant] = Target(variant, "trusted", f"https://{host}:{published[0] + offset}", basic, {}, {"proxy": container, "prometheus": prometheus_name})
-            self.direct = targets[DIRECT]
-            self.wait_for_first_scrape(targets[DIRECT])
-            time.sleep(RANGE_STEP_S + 1)  # so the range's last step (end = now) falls after the first sample
-            queries = queries_now()
-            if self.args.queries:
-                queries = {k: v for k, v in queries.items() if k in self.args.queries}
-            scripts = {path: topo.write_file(f"bench-{path}.lua", wrk_lua(targets[path].headers)) for path in self.paths}
-            self.sanity(targets, queries, authorization)
-            nginx_workers = self._count_processes(proxy_name, "nginx: worker")
-            log(f"wrk: {self.args.connections} connections, {self.args.threads} threads, {self.args.duration}s per run, {self.args.rounds} round(s); warm-up {self.args.warmup}s")
-            self.idle_cores = self.measure_idle({name for t in targets.values() if t.path in self.paths for name in t.cpu_components.values()})
-            log("idle CPU (cores): " + ", ".join(f"{k} {v:.3f}" for k, v in self.idle_cores.items()))
-            for request in queries.values():
-                for path in self.paths:
-                    if self.args.warmup > 0:
-                        self.wrk(targets[path], scripts[path], request, self.args.warmup)
-            runs: list[Run] = []
-            for round_number in range(1, self.args.rounds + 1):
-                order = self.paths[round_number - 1 :] + self.paths[: round_number - 1]
-                for query, request in queries.items():
-                    for path in order:
-                        run = self.measure(targets[path], scripts[path], query, request, round_number)
-                        result = run.result
-                        log(
-                            f"round {round_number} {query:<8} {path:<8} {result.rps:9.1f} req/s  p50 {result.p50_us / 1000:7.2f} ms  "
-                            f"p99 {result.p99_us / 1000:7.2f} ms  errors {result.errors}  other load {run.other_busy_cores:.2f} cores"
-                        )
-                        runs.append(run)
-            if self.args.c1_duration > 0 and "instant" in queries:
-                # Unloaded latency: one connection, nothing queues for a CPU; the overhead per request.
-                requests = dict(queries)
-                requests[C1_QUERY] = queries["instant"]
-                for path in self.paths:
-                    run = self.measure(targets[path], scripts[path], C1_QUERY, queries["instant"], 1, connections=1, duration=self.args.c1_duration)
-                    log(f"1 connection  {path:<8} {run.result.rps:9.1f} req/s  p50 {run.result.p50_us / 1000:7.2f} ms  p99 {run.result.p99_us / 1000:7.2f} ms  errors {run.result.errors}")
-                    runs.append(run)
-                queries = requests
-        summaries = {query: query_summary([r for r in runs if r.query == query], request) for query, request in queries.items()}
-        return {
-            "summaries": summaries,
-            "method": {
-                "load_generator": "wrk (Debian), HTTP/1.1 keep-alive, closed loop; LD_PRELOAD shim for the direct path's client certificate",
-                "connections": self.args.connections,
-                "threads": self.args.threads,
-                "duration_s": self.args.duration,
-                "rounds": self.args.rounds,
-                "warmup_s": self.args.warmup,
-                "aggregation": "median over rounds (best round too: interference only slows a run down); path order rotated each round",
-                "unloaded": f"{C1_QUERY}: the instant query on 1 connection, {self.args.c1_duration}s per path, after the rounds",
-                "paths": {p: PATH_DESCRIPTIONS.get(p, f"EXPERIMENT: a proxy running {self.variants.get(p)}") for p in self.paths},
-                "nginx_workers": nginx_workers,
-                "idle_cores": self.idle_cores,
-                "auth_cache_seconds": _auth_cache_seconds(),
-                "tsdb": "fresh: only the samples scraped since the stack started (the query_range covers the last hour)",
-                "proxy_conf": self.args.proxy_conf or "rendered by the program (files/proxy/nginx.conf.j2)",
-            },
-        }
-
-    def curl(self, target: Target, request: str, *extra: str) -> subprocess.CompletedProcess[str]:
-        auth = ["--cert", str(self.files["client_cert"]), "--key", str(self.files["client_key"])] if target.path == DIRECT else []
-        headers = [arg for k, v in target.headers.items() for arg in ("-H", f"{k}: {v}")]
-        resolve = ["--resolve", target.resolve] if target.resolve else []
-        return self.topo.client(target.netns).curl(
-            "--cacert", str(self.files["ca"]), *resolve, *auth, *headers, *extra, target.base_url + request, timeout=10
-        )
-
-    def wait_for_first_scrape(self, direct: Target) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            result = self.curl(direct, "/api/v1/query?query=up")
-            if '"status":"success"' in result.stdout and '"result":[]' not in result.stdout:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Prometheus has no `up` sample after 60 s: {result.stdout[:300]} {result.stderr[:300]}")
-            time.sleep(1)
-
-    def sanity(self, targets: dict[str, Target], queries: dict[str, str], authorization: str) -> None:
-        """Every path answers 200 with data before anything is measured; a wrong password is refused."""
-        for path in self.paths:
-            for request in queries.values():
-                result = self.curl(targets[path], request, "-w", "\n%{http_code}")
-                body, _, code = result.stdout.rpartition("\n")
-                if code != "200" or '"status":"success"' not in body or '"result":[]' in body:
-                    raise RuntimeError(f"{path} {request}: HTTP {code!r} {body[:300]!r} {result.stderr[:300]}")
-        wrong = dataclasses.replace(targets[PROXIED], headers={"Authorization": basic_authorization(BENCH_USER, "not-the-password")})
-        refused = self.curl(wrong, next(iter(queries.values())), "-o", "/dev/null", "-w", "%{http_code}")
-        if refused.stdout != "401":
-            raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from the proxied path, expected 401")
-        log("sanity: every path answers 200 with data; a wrong password gets 401")
-
-    def wrk(self, target: Target, script: Path, request: str, duration: int, connections: int | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
-        connections = connections or self.args.connections
-        threads = min(self.args.threads, connections)
-        argv = [
-            "env", f"LD_PRELOAD={self.shim}", *(f"{k}={v}" for k, v in target.env.items()),
-            "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
-            "-s", str(script), _wrk_url(target) + request,
-        ]  # fmt: skip
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = self.topo.exec_in(target.netns, argv, timeout=duration + 30)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if result.returncode != 0:
-            raise RuntimeError(f"wrk failed ({result.returncode}) on {target.path}: {result.stderr[-1500:]}{result.stdout[-1500:]}")
-        return result, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-
-    def measure_idle(self, members: set[str], seconds: float = 5.0) -> dict[str, float]:
-        """Cores each container uses with no load (Prometheus scrapes and evaluates rules meanwhile)."""
-        pids = {name: self._pids(name) for name in members}
-        before = {name: process_cpu(p) for name, p in pids.items()}
-        started = time.monotonic()
-        time.sleep(seconds)
-        elapsed = time.monotonic() - started
-        return {name: round((process_cpu(p) - before[name]) / elapsed, 4) for name, p in sorted(pids.items())}
-
-    def prometheus_accepted(self) -> int | None:
-        """Connections Prometheus has accepted (its conntrack listener counter), over mTLS."""
-        if self.direct is None:
-            return None
-        result = self.curl(self.direct, "/metrics")
-        match = re.search(r'^net_conntrack_listener_conn_accepted_total\{listener_name="http"\} (\S+)$', result.stdout, re.MULTILINE)
-        return int(float(match.group(1))) if match else None
-
-    def measure(self, target: Target, script: Path, query: str, request: str, round_number: int, *, connections: int | None = None, duration: int | None = None) -> Run:
-        pids = {name: self._pids(member) for name, member in target.cpu_components.items()}
-        pids["engine"] = self._engine_pids()
-        accepted_before = self.prometheus_accepted()
-        cpu_before = {name: process_cpu(p) for name, p in pids.items()}
-        busy_before, irq_before, total_before = cpu_times()
-        result, wrk_cpu = self.wrk(target, script, request, duration or self.args.duration, connections)
-        busy_after, irq_after, total_after = cpu_times()
-        cpu = {name: process_cpu(p) - cpu_before[name] for name, p in pids.items()}
-        cpu["wrk"] = wrk_cpu
-        cpu["softirq"] = irq_after - irq_before  # the network path between the namespaces (no process)
-        accepted_after = self.prometheus_accepted()
-        elapsed = (total_after - total_before) / (os.cpu_count() or 1)
-        machine_busy = (busy_after - busy_before) / elapsed if elapsed > 0 else 0.0
-        ours = sum(cpu.values()) / elapsed if elapsed > 0 else 0.0
-        # The two /metrics scrapes of this accounting are connections too.
-        connections = accepted_after - accepted_before - 1 if accepted_after is not None and accepted_before is not None else None
-        idle = {name: self.idle_cores[member] for name, member in target.cpu_components.items() if member in self.idle_cores}
-        return Run(query, target.path, round_number, parse_wrk(result.stdout), cpu, machine_busy, max(0.0, machine_busy - ours), connections, idle)
-
-
-    def _pids(self, container: str) -> list[int]:
-        """A running container's processes: its main process and everything it started."""
-        from tests.acceptance.stack import proc_pids
-
-        return proc_pids(self.topo.main_pid(container))
-
-    def _engine_pids(self) -> list[int]:
-        """dockerd, its containerd and the shims (the containers' log pumps and port proxies)."""
-        from tests.acceptance.stack import proc_pids
-
-        dockerd = int(self.topo.engine.pidfile.read_text().strip())
-        containers = {pid for name in self.topo.members for pid in self._pids(name)}
-        return [pid for pid in proc_pids(dockerd) if pid not in containers]
-
-    def _count_processes(self, container: str, needle: str) -> int:
-        count = 0
-        for pid in self._pids(container):
-            try:
-                count += needle in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-        return count
-
-
-def _wrk_url(target: Target) -> str:
-    """wrk resolves nothing inside a container's namespace: give it the address curl resolves."""
-    if target.resolve is None:
-        return target.base_url
-    host, port, address = target.resolve.split(":")
-    return target.base_url.replace(f"//{host}:{port}", f"//{address}:{port}")
-
-
-def _with_proxy_conf(resources: list[Any], proxy_name: str, conf: str) -> list[Any]:
-    """The resources with the proxy's carrier uploading `conf` as nginx.conf."""
-    from components import catalog
-    from tools.mock_stack import unwrap
-
-    carrier = f"{proxy_name}-config"
-    changed = []
-    for record in resources:
-        if record.inputs.get("name") != carrier:
-            changed.append(record)
-            continue
-        raw = unwrap(record.raw_inputs)
-        raw["uploads"] = [{**u, "content": conf} if u["file"] == catalog.PROXY_CONFIG_FILE else u for u in raw["uploads"]]
-        changed.append(dataclasses.replace(record, raw_inputs=raw))
-    return changed
-
-
-def _proxy_copy(resources: Sequence[Any], proxy_name: str, suffix: str, port_offset: int, conf: str) -> list[Any]:
-    """A second proxy (its own volumes, config carrier and container) running `conf`, published at
-    +port_offset, with no aliases on the networks (so nothing resolves the stack's names to it)."""
-    from tools.mock_stack import CONTAINER, VOLUME, unwrap
-
-    ours = {proxy_name, f"{proxy_name}-config"}
-    volumes: set[str] = set()
-    for record in resources:
-        if record.type == CONTAINER and record.inputs.get("name") in ours:
-            volumes |= {str(v["volumeName"]) for v in record.inputs.get("volumes", []) if v.get("volumeName")}
-    copies = []
-    for record in resources:
-        name = record.inputs.get("name")
-        if record.type == VOLUME and name in volumes:
-            raw = {**unwrap(record.raw_inputs), "name": f"{name}-{suffix}"}
-        elif record.type == CONTAINER and name in ours:
-            raw = unwrap(record.raw_inputs)
-            raw["name"] = f"{proxy_name}-{suffix}" + ("-config" if name.endswith("-config") else "")
-            raw["volumes"] = [{**v, "volumeName": f"{v['volumeName']}-{suffix}"} if v.get("volumeName") else v for v in raw.get("volumes", [])]
-            raw["ports"] = [{**p, "external": int(p["external"]) + port_offset} for p in raw.get("ports", [])]
-            raw["networksAdvanced"] = [{**n, "aliases": []} for n in raw.get("networksAdvanced", [])]
-            raw["uploads"] = [{**u, "content": conf} if u["file"].endswith("/nginx.conf") else u for u in raw.get("uploads", [])]
-        else:
-            continue
-        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=raw))
-    return copies
-
-
-def _auth_cache_seconds() -> int:
-    from components.proxy_config import AUTH_CACHE_SECONDS
-
-    return AUTH_CACHE_SECONDS
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -598,17 +121,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per path and query first")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--c1-duration", type=int, default=5, help="seconds per path of the instant query on 1 connection (0: skip)")
+    parser.add_argument(
+        "--c1-duration", type=int, default=5, help="seconds per path of the instant query on 1 connection (0: skip)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--paths", default=",".join(PATHS), type=lambda s: [p for p in s.split(",") if p])
-    parser.add_argument("--queries", default="", type=lambda s: [q for q in s.split(",") if q], help="instant,range (default both)")
-    parser.add_argument("--idle-timeout", type=float, default=600.0, help="at most this long to wait for other runs to finish")
+    parser.add_argument(
+        "--queries", default="", type=lambda s: [q for q in s.split(",") if q], help="instant,range (default both)"
+    )
+    parser.add_argument(
+        "--idle-timeout", type=float, default=600.0, help="at most this long to wait for other runs to finish"
+    )
     parser.add_argument("--scale-repeats", type=int, default=3)
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3 s runs, 1 round, 1 s warm-up, 1 scale repeat")
-    parser.add_argument("--variant", action="append", default=[], metavar="NAME=FILE", help="EXPERIMENT: one more proxied path, a proxy running the nginx.conf FILE")
-    parser.add_argument("--proxy-conf", help="EXPERIMENT: an nginx.conf for the proxied path instead of the rendered one")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 3 s runs, 1 round, 1 s warm-up, 1 scale repeat"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="EXPERIMENT: one more proxied path, a proxy running the nginx.conf FILE",
+    )
+    parser.add_argument(
+        "--proxy-conf", help="EXPERIMENT: an nginx.conf for the proxied path instead of the rendered one"
+    )
     parser.add_argument("--scale-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -616,7 +155,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for variant in args.variant:
         name, _, conf = variant.partition("=")
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name) or name in PATHS or not Path(conf).is_file():
-            parser.error(f"--variant {variant!r}: expected NAME=FILE, NAME 1-8 lowercase letters/digits (not a path name), FILE an nginx.conf")
+            parser.error(
+                f"--variant {variant!r}: expected NAME=FILE, NAME 1-8 lowercase letters/digits (not a path "
+                "name), FILE an nginx.conf"
+            )
     unknown = set(args.paths) - set(PATHS)
     if unknown:
         parser.error(f"unknown paths {sorted(unknown)}; expected some of {','.join(PATHS)}")
@@ -641,7 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_load:
         load = LoadBench(args).run()
         summaries = load["summaries"]
-        report = {**headline(summaries, "instant" if "instant" in summaries else next(iter(summaries))), "queries": summaries, "method": load["method"], **report}
+        report = {
+            **headline(summaries, "instant" if "instant" in summaries else next(iter(summaries))),
+            "queries": summaries,
+            "method": load["method"],
+            **report,
+        }
     machine["loadavg_at_end"] = loadavg()
     report["machine"] = machine
     report["revocation_delay_s"] = _auth_cache_seconds()
@@ -658,19 +205,27 @@ def print_report(report: dict[str, Any]) -> None:
     if "queries" in report:
         print(format_table(report["queries"]))
         print(
-            f"\nheadline (instant query): proxied {report['proxied_rps']} req/s, direct {report['direct_rps']}, naive {report['naive_rps']}; "
-            f"throughput_ratio {report['throughput_ratio']}, p50_overhead_ms {report['p50_overhead_ms']}, naive_ratio {report['naive_ratio']}"
+            f"\nheadline (instant query): proxied {report['proxied_rps']} req/s, direct {report['direct_rps']}, naive "
+            f"{report['naive_rps']}; "
+            f"throughput_ratio {report['throughput_ratio']}, p50_overhead_ms {report['p50_overhead_ms']}, naive_ratio "
+            f"{report['naive_ratio']}"
         )
         goals = {k: v for k, v in report["goals"].items() if k != "every query"}
         print("goals: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in goals.items()))
     scale = report.get("program_scale")
     if scale:
         sizes = ", ".join(f"{n} targets {v['run_s']:.2f} s" for n, v in scale["targets"].items())
-        print(f"program under mocks: {sizes}; marginal ms/target {scale['marginal_ms_per_target']}; growth {scale['growth']}")
+        print(
+            f"program under mocks: {sizes}; marginal ms/target {scale['marginal_ms_per_target']}; "
+            f"growth {scale['growth']}"
+        )
         unit = scale["unit_suite"]
         print(f"unit+render+rules suites: {unit['wall_s']} s ({unit['summary']})")
     machine = report["machine"]
-    print(f"machine: {machine['cores']} cores, load {machine['loadavg_at_start']} -> {machine['loadavg_at_end']}, waited {machine['waited_for_idle_s']} s for idle")
+    print(
+        f"machine: {machine['cores']} cores, load {machine['loadavg_at_start']} -> {machine['loadavg_at_end']}, waited "
+        f"{machine['waited_for_idle_s']} s for idle"
+    )
 
 
 if __name__ == "__main__":

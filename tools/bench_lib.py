@@ -20,7 +20,10 @@ from typing import Any
 PROXIED, DIRECT, NAIVE = "proxied", "direct", "naive"
 PATHS = (PROXIED, DIRECT, NAIVE)
 PATH_DESCRIPTIONS = {
-    PROXIED: "through the proxy (TLS, basic auth with the cached bcrypt check, role table, mTLS upstream), read-only user, from the trusted client",
+    PROXIED: (
+        "through the proxy (TLS, basic auth with the cached bcrypt check, role table, mTLS upstream), read-only user, "
+        "from the trusted client"
+    ),
     DIRECT: "straight to Prometheus over mTLS (the proxy's client certificate) from a namespace on the backend network",
     NAIVE: "the same proxy with the seed's auth_basic in the proxied location: one bcrypt check per request",
 }
@@ -56,7 +59,9 @@ def naive_nginx_conf(conf: str, htpasswd_path: str) -> str:
         if stripped == AUTH_REQUEST_LINE:
             following = lines[index + 1].strip() if index + 1 < len(lines) else ""
             if following != AUTH_REQUEST_SET_LINE:
-                raise TransformError(f"expected {AUTH_REQUEST_SET_LINE!r} after {AUTH_REQUEST_LINE!r}, found {following!r}")
+                raise TransformError(
+                    f"expected {AUTH_REQUEST_SET_LINE!r} after {AUTH_REQUEST_LINE!r}, found {following!r}"
+                )
             indent = line[: len(line) - len(line.lstrip())]
             out += [
                 f"{indent}# bench baseline (the seed's design): bcrypt on every request, no cache.\n",
@@ -168,8 +173,10 @@ SSL_CTX *SSL_CTX_new(const SSL_METHOD *method) {
     if (ctx == NULL || cert == NULL || key == NULL) {
         return ctx;
     }
-    int (*use_chain)(SSL_CTX *, const char *) = (int (*)(SSL_CTX *, const char *))dlsym(RTLD_DEFAULT, "SSL_CTX_use_certificate_chain_file");
-    int (*use_key)(SSL_CTX *, const char *, int) = (int (*)(SSL_CTX *, const char *, int))dlsym(RTLD_DEFAULT, "SSL_CTX_use_PrivateKey_file");
+    int (*use_chain)(SSL_CTX *, const char *) =
+        (int (*)(SSL_CTX *, const char *))dlsym(RTLD_DEFAULT, "SSL_CTX_use_certificate_chain_file");
+    int (*use_key)(SSL_CTX *, const char *, int) =
+        (int (*)(SSL_CTX *, const char *, int))dlsym(RTLD_DEFAULT, "SSL_CTX_use_PrivateKey_file");
     int (*check_key)(const SSL_CTX *) = (int (*)(const SSL_CTX *))dlsym(RTLD_DEFAULT, "SSL_CTX_check_private_key");
     if (use_chain == NULL || use_key == NULL || check_key == NULL
             || use_chain(ctx, cert) != 1 || use_key(ctx, key, 1 /* SSL_FILETYPE_PEM */) != 1 || check_key(ctx) != 1) {
@@ -214,9 +221,17 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
     results = [run.result for run in runs]
     requests = sum(r.requests for r in results)
     components = sorted({name for run in runs for name in run.cpu_s})
-    cpu_per_request = {name: round(1e6 * sum(run.cpu_s.get(name, 0.0) for run in runs) / requests, 1) if requests else None for name in components}
+    cpu_per_request = {
+        name: round(1e6 * sum(run.cpu_s.get(name, 0.0) for run in runs) / requests, 1) if requests else None
+        for name in components
+    }
     net_per_request = {
-        name: round(1e6 * sum(max(0.0, run.cpu_s[name] - run.idle_cores[name] * run.result.duration_us / 1e6) for run in runs) / requests, 1)
+        name: round(
+            1e6
+            * sum(max(0.0, run.cpu_s[name] - run.idle_cores[name] * run.result.duration_us / 1e6) for run in runs)
+            / requests,
+            1,
+        )
         for name in components
         if requests and all(name in run.idle_cores and name in run.cpu_s for run in runs)
     }
@@ -231,7 +246,8 @@ def path_summary(runs: Sequence[Run]) -> dict[str, Any]:
         "requests": requests,
         "errors": sum(r.errors for r in results),
         "cpu_us_per_request": cpu_per_request,
-        "cpu_us_per_request_minus_idle": net_per_request,  # without what the component burns with no load (scrapes, rules)
+        # without what the component burns with no load (scrapes, rules)
+        "cpu_us_per_request_minus_idle": net_per_request,
         "other_busy_cores": round(statistics.median(run.other_busy_cores for run in runs), 2),
         "prometheus_connections_per_1000_requests": _per_thousand([r.prometheus_connections for r in runs], requests),
         "rounds": [
@@ -257,7 +273,9 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def query_summary(runs: Sequence[Run], query_path: str) -> dict[str, Any]:
-    order = [p for p in PATHS if any(r.path == p for r in runs)] + list(dict.fromkeys(r.path for r in runs if r.path not in PATHS))
+    order = [p for p in PATHS if any(r.path == p for r in runs)] + list(
+        dict.fromkeys(r.path for r in runs if r.path not in PATHS)
+    )
     by_path = {path: path_summary([r for r in runs if r.path == path]) for path in order}
     if DIRECT in by_path:
         for p in by_path.values():
@@ -303,8 +321,10 @@ def headline(queries: Mapping[str, dict[str, Any]], main_query: str) -> dict[str
         "p50_overhead_ms <= 3": None if overhead is None else overhead <= GOALS["p50_overhead_ms"],
         "every query": {
             name: {
-                "throughput_ratio >= 0.5": q.get("throughput_ratio") is not None and q["throughput_ratio"] >= GOALS["throughput_ratio"],
-                "p50_overhead_ms <= 3": q.get("p50_overhead_ms") is not None and q["p50_overhead_ms"] <= GOALS["p50_overhead_ms"],
+                "throughput_ratio >= 0.5": q.get("throughput_ratio") is not None
+                and q["throughput_ratio"] >= GOALS["throughput_ratio"],
+                "p50_overhead_ms <= 3": q.get("p50_overhead_ms") is not None
+                and q["p50_overhead_ms"] <= GOALS["p50_overhead_ms"],
             }
             for name, q in queries.items()
         },
@@ -313,20 +333,28 @@ def headline(queries: Mapping[str, dict[str, Any]], main_query: str) -> dict[str
 
 
 def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
-    header = f"{'query':<8} {'path':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} {'errors':>6}  cpu us/request"
+    header = (
+        f"{'query':<8} {'path':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} "
+        f"{'errors':>6}  cpu us/request"
+    )
     lines = [header, "-" * len(header)]
     for name, query in queries.items():
         direct_rps = query["paths"].get(DIRECT, {}).get("rps")
         for path, p in query["paths"].items():
             ratio = f"{p['rps'] / direct_rps:.3f}" if direct_rps else "-"
             cpu = ", ".join(f"{k} {v:.0f}" for k, v in p["cpu_us_per_request"].items() if v is not None)
-            lines.append(f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} {ratio:>8} {p['errors']:>6}  {cpu}")
+            lines.append(
+                f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} "
+                f"{ratio:>8} {p['errors']:>6}  {cpu}"
+            )
         extras = []
         if "throughput_ratio" in query:
             extras.append(f"throughput_ratio {query['throughput_ratio']}")
             extras.append(f"p50_overhead_ms {query['p50_overhead_ms']}")
             extras.append(f"p99_overhead_ms {query['p99_overhead_ms']}")
-            extras.append(f"best rounds: ratio {query['throughput_ratio_best']}, p50 overhead {query['p50_overhead_ms_best']} ms")
+            extras.append(
+                f"best rounds: ratio {query['throughput_ratio_best']}, p50 overhead {query['p50_overhead_ms_best']} ms"
+            )
         if "naive_ratio" in query:
             extras.append(f"naive_ratio {query['naive_ratio']}")
         if "speedup_over_naive" in query:
@@ -356,4 +384,10 @@ def scale_growth(seconds_by_targets: Mapping[int, float], noise_s: float = 0.2) 
         verdict = "superlinear"
     else:
         verdict = "linear"
-    return {"marginal_ms_per_target": marginal, "growth": verdict, "growth_rule": f"steps rising more than {noise_s}s compared; superlinear if one costs over 1.5x per target the previous"}
+    return {
+        "marginal_ms_per_target": marginal,
+        "growth": verdict,
+        "growth_rule": (
+            f"steps rising more than {noise_s}s compared; superlinear if one costs over 1.5x per target the previous"
+        ),
+    }

@@ -9,27 +9,33 @@ Sections are delimited by `<!-- BEGIN name -->` / `<!-- END name -->` markers.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
 
-import yaml
-
-from components import rbac
-from components.alert_rules import render_runbook_markdown
-from tools.mock_stack import PROJECT_DIR
+from components.core.settings.keys import CONFIG_KEYS
+from components.prometheus.rules import render_runbook_markdown
+from components.proxy import rbac
+from testing.mock_stack import PROJECT_DIR
 
 README = PROJECT_DIR / "README.md"
 
 
+def _shown(value: object) -> str:
+    """A default as the reference shows it: lists as JSON, booleans in YAML's spelling."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
 def config_reference() -> str:
-    schema = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    """The configuration reference, from the config key table (as Pulumi.yaml is)."""
     lines = ["| key | type | default | secret | description |", "|---|---|---|---|---|"]
-    for key, spec in schema.items():
-        default = spec.get("default", "")
-        shown = f"`{yaml.safe_dump(default, default_flow_style=True).strip()}`" if default != "" else ""
-        description = str(spec.get("description", "")).replace("|", "\\|")
-        lines.append(f"| `{key}` | {spec.get('type', '')} | {shown} | {'yes' if spec.get('secret') else ''} | {description} |")
+    for spec in CONFIG_KEYS:
+        shown = f"`{_shown(spec.default)}`" if spec.has_default else ""
+        description = spec.description.replace("|", "\\|")
+        lines.append(f"| `{spec.key}` | {spec.type} | {shown} | {'yes' if spec.secret else ''} | {description} |")
     return "\n".join(lines)
 
 

@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from components.catalog import MODE_SECRET
-from tools.mock_stack import RecordedStack, run_program
-from tools.stack_config import load_stack_config, placeholder_secrets
+from components.core.catalog import MODE_SECRET
+from testing.mock_stack import RecordedStack, run_program
+from testing.stack_config import load_stack_config, placeholder_secrets
 
 
 def container_summary(stack: RecordedStack) -> dict[str, Any]:
@@ -25,7 +25,21 @@ def container_summary(stack: RecordedStack) -> dict[str, Any]:
         spec = container.inputs
         summary[name] = {
             key: spec.get(key)
-            for key in ("image", "command", "user", "readOnly", "capabilities", "securityOpts", "memory", "restart", "tmpfs", "ports", "networksAdvanced", "volumes", "healthcheck")
+            for key in (
+                "image",
+                "command",
+                "user",
+                "readOnly",
+                "capabilities",
+                "securityOpts",
+                "memory",
+                "restart",
+                "tmpfs",
+                "ports",
+                "networksAdvanced",
+                "volumes",
+                "healthcheck",
+            )
         }
     return summary
 
@@ -39,7 +53,10 @@ def write_render(stack: RecordedStack, out: Path) -> list[Path]:
             target = out / name / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             if int(upload["permissions"], 8) == MODE_SECRET:
-                target.write_text(f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner {upload['owner']}>\n")
+                target.write_text(
+                    f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner "
+                    f"{upload['owner']}>\n"
+                )
             else:
                 target.write_text(upload["content"])
             target.chmod(0o600)

@@ -31,7 +31,10 @@ def _missing() -> list[str]:
 def _tear_down() -> None:
     while _running:
         _running.pop().__exit__(None, None, None)
-        print(f"\n[acceptance] stack torn down; logs kept under {HERE.parents[1] / 'build' / 'acceptance'}", file=sys.stderr)
+        print(
+            f"\n[acceptance] stack torn down; logs kept under {HERE.parents[1] / 'build' / 'acceptance'}",
+            file=sys.stderr,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The role matrix the proxy must enforce, written out by hand.
 
-Deliberately NOT generated from `components/rbac.py` (the table the proxy is rendered from):
+Deliberately NOT generated from `components/proxy/rbac.py` (the table the proxy is rendered from):
 a wrong rule there must make a case here fail. Each case is (role, method, service, path,
 expected) where expected is
 

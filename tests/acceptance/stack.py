@@ -38,11 +38,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from components import catalog
+from components.core import catalog
+from testing.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.live import HOST_ADDRESS, Fixture, LiveStack
 from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT, venv_dir
-from tools.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
 
 T = TypeVar("T")
 
@@ -86,7 +86,12 @@ CONFIG: dict[str, Any] = {
     "tls": {"dnsNames": ["promshield.test"], "ipAddresses": [HOST_ADDRESS]},
     "users": [{"name": name, "role": role} for name, role in USERS.items()],
     "alertmanagerReceivers": [{"name": "test", "webhookUrl": f"http://webhook:{WEBHOOK_PORT}/alerts"}],
-    "limits": {"requestsPerSecond": RATE_PER_SECOND, "burst": BURST, "connectionsPerClient": CONNECTIONS_PER_CLIENT, "maxBodyBytes": MAX_BODY_BYTES},
+    "limits": {
+        "requestsPerSecond": RATE_PER_SECOND,
+        "burst": BURST,
+        "connectionsPerClient": CONNECTIONS_PER_CLIENT,
+        "maxBodyBytes": MAX_BODY_BYTES,
+    },
     # demo: the stack deploys its own Redis (ACL users only) with the exporter's user rendered
     # in; DuckDB is configured, so it is read from a host directory (a writer can lock it).
     "demo": True,
@@ -152,7 +157,9 @@ def wait_until(check: Callable[[], T], *, timeout: float, interval: float = 0.5,
         except (OSError, AssertionError, ValueError, KeyError, http.client.HTTPException) as exc:
             error = exc
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value {last!r}, last error {error!r}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what}; last value {last!r}, last error {error!r}"
+            )
         time.sleep(interval)
 
 
@@ -224,7 +231,13 @@ class AcceptanceStack:
         return values
 
     # --- talking to the proxy ----------------------------------------------------------------
-    def tls_context(self, *, minimum: ssl.TLSVersion | None = None, maximum: ssl.TLSVersion | None = None, ciphers: str | None = None) -> ssl.SSLContext:
+    def tls_context(
+        self,
+        *,
+        minimum: ssl.TLSVersion | None = None,
+        maximum: ssl.TLSVersion | None = None,
+        ciphers: str | None = None,
+    ) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.ca_file))
         if minimum is not None:
             context.minimum_version = minimum
@@ -234,7 +247,14 @@ class AcceptanceStack:
             context.set_ciphers(ciphers)
         return context
 
-    def tls_connect(self, client: str, port: int, context: ssl.SSLContext | None = None, host: str = HOST_ADDRESS, timeout: float = 5.0) -> ssl.SSLSocket:
+    def tls_connect(
+        self,
+        client: str,
+        port: int,
+        context: ssl.SSLContext | None = None,
+        host: str = HOST_ADDRESS,
+        timeout: float = 5.0,
+    ) -> ssl.SSLSocket:
         sock = self.topo.client(client).connect(host, port, timeout=timeout)
         try:
             return (context or self.tls_context()).wrap_socket(sock, server_hostname=HOST_ADDRESS)
@@ -280,7 +300,9 @@ class AcceptanceStack:
         finally:
             connection.close()
         if record:
-            self.sent.append(Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status))
+            self.sent.append(
+                Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status)
+            )
         return result
 
     def identify(self, authorization: str | None) -> tuple[str | None, bool]:
@@ -322,11 +344,21 @@ class AcceptanceStack:
         all_headers.update(headers or {})
         result = self._exchange(connection, service, method, path, all_headers, body, time.monotonic())
         user, authentic = self.identify(all_headers.get("Authorization"))
-        self.sent.append(Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status))
+        self.sent.append(
+            Sent(self.topo.client_addresses[client], service, method, path, user, authentic, result.status)
+        )
         return result
 
     @staticmethod
-    def _exchange(connection: http.client.HTTPSConnection, service: str, method: str, path: str, headers: dict[str, str], payload: bytes | None, started: float) -> Response:  # noqa: PLR0917
+    def _exchange(  # noqa: PLR0917 - one request's parts, passed through from two callers
+        connection: http.client.HTTPSConnection,
+        service: str,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        payload: bytes | None,
+        started: float,
+    ) -> Response:
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         connection.putheader("Host", f"{HOST_ADDRESS}:{PORTS[service]}")
         for key, value in headers.items():
@@ -336,7 +368,9 @@ class AcceptanceStack:
         connection.endheaders(payload)
         response = connection.getresponse()
         data = response.read()
-        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data, time.monotonic() - started)
+        return Response(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, data, time.monotonic() - started
+        )
 
     def get(self, service: str, path: str, user: str | None = "admin", **kwargs: Any) -> Response:
         return self.request("GET", service, path, user=user, **kwargs)
@@ -354,7 +388,9 @@ class AcceptanceStack:
         return result
 
     # --- inside the backend network ------------------------------------------------------------
-    def backend_tls(self, client: str, host: str, port: int, *, cert: tuple[Path, Path] | None, timeout: float = 5.0) -> ssl.SSLSocket:
+    def backend_tls(
+        self, client: str, host: str, port: int, *, cert: tuple[Path, Path] | None, timeout: float = 5.0
+    ) -> ssl.SSLSocket:
         """A TLS connection from a backend-network namespace to a stack service, with or
         without a client certificate (the server's name is verified against the stack CA)."""
         context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -368,7 +404,9 @@ class AcceptanceStack:
             sock.close()
             raise
 
-    def backend_get(self, client: str, host: str, port: int, path: str, *, cert: tuple[Path, Path] | None, timeout: float = 5.0) -> tuple[int, bytes]:
+    def backend_get(
+        self, client: str, host: str, port: int, path: str, *, cert: tuple[Path, Path] | None, timeout: float = 5.0
+    ) -> tuple[int, bytes]:
         sock = self.backend_tls(client, host, port, cert=cert, timeout=timeout)
         connection = http.client.HTTPSConnection(host, port, timeout=timeout)
         connection.sock = sock
@@ -381,11 +419,15 @@ class AcceptanceStack:
 
     def proxy_client_cert(self) -> tuple[Path, Path]:
         tls = catalog.PROXY.tls_dir
-        return self.upload_path("proxy", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path("proxy", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}")
+        return self.upload_path("proxy", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path(
+            "proxy", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}"
+        )
 
     def prometheus_client_cert(self) -> tuple[Path, Path]:
         tls = catalog.PROMETHEUS.tls_dir
-        return self.upload_path("prometheus", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path("prometheus", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}")
+        return self.upload_path("prometheus", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path(
+            "prometheus", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}"
+        )
 
     # --- logs ------------------------------------------------------------------------------------
     def audit_file(self) -> Path:
@@ -394,7 +436,11 @@ class AcceptanceStack:
     def audit_entries(self, source: str = "file") -> list[dict[str, Any]]:
         # Decoded leniently: an attacker-chosen claimed_user can put any bytes in a line
         # (test_80_audit checks that separately).
-        text = self.audit_file().read_bytes().decode(errors="replace") if source == "file" else self.topo.log_text(self.container("proxy"))
+        text = (
+            self.audit_file().read_bytes().decode(errors="replace")
+            if source == "file"
+            else self.topo.log_text(self.container("proxy"))
+        )
         entries = []
         for raw in text.splitlines():
             line = raw.strip()
@@ -421,9 +467,13 @@ class AcceptanceStack:
         """Every log the stack's servers and our fakes wrote (`docker logs` of every container
         saved to the run directory, and the files the services log to)."""
         self.topo.save_logs()
-        logs: dict[str, Path] = {f"docker logs {path.stem}": path for path in (self.topo.run_dir / "logs").glob("*.log")}
+        logs: dict[str, Path] = {
+            f"docker logs {path.stem}": path for path in (self.topo.run_dir / "logs").glob("*.log")
+        }
         logs["proxy audit.log"] = self.audit_file()
-        logs["prometheus query.log"] = self.topo.host_path_of(self.container("prometheus"), catalog.PROMETHEUS_QUERY_LOG_FILE)
+        logs["prometheus query.log"] = self.topo.host_path_of(
+            self.container("prometheus"), catalog.PROMETHEUS_QUERY_LOG_FILE
+        )
         return {name: path for name, path in logs.items() if path.exists()}
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -437,7 +487,11 @@ class AcceptanceStack:
         duckdb_dir.mkdir(parents=True)
         duckdb_dir.chmod(0o755)
         database = duckdb_dir / "metrics.duckdb"
-        make_db = [str(venv_dir() / "bin" / "python"), str(REPO_ROOT / "files" / "duckdb_exporter" / "make_demo_db.py"), str(database)]
+        make_db = [
+            str(venv_dir() / "bin" / "python"),
+            str(REPO_ROOT / "exporters" / "duckdb" / "make_demo_db.py"),
+            str(database),
+        ]
         subprocess.run(make_db, check=True, capture_output=True, timeout=60)  # nosec B603
         database.chmod(0o644)
 
@@ -480,12 +534,21 @@ class AcceptanceStack:
                 wait_until(listening, timeout=20, interval=0.2, what=f"{extra} listening")
             stack.started_at = time.time()
             stack.warm_up()
-            print(f"[acceptance] stack up and warm in {time.monotonic() - started:.1f}s; DOCKER_HOST={topo.engine.host}; logs under {topo.run_dir}", file=sys.stderr)
+            print(
+                f"[acceptance] stack up and warm in {time.monotonic() - started:.1f}s; "
+                f"DOCKER_HOST={topo.engine.host}; logs under {topo.run_dir}",
+                file=sys.stderr,
+            )
             yield stack
 
     def warm_up(self) -> None:
         """Wait for the proxy to answer, then authenticate every user once (fills the cache)."""
-        wait_until(lambda: self.request("GET", "prometheus", "/-/ready", record=False).status == 401, timeout=20, interval=0.2, what="the proxy")
+        wait_until(
+            lambda: self.request("GET", "prometheus", "/-/ready", record=False).status == 401,
+            timeout=20,
+            interval=0.2,
+            what="the proxy",
+        )
         for user in USERS:
             for service in PORTS:
                 response = self.request("GET", service, "/-/ready", user=user, record=False)
@@ -500,7 +563,9 @@ def host_address(stack: AcceptanceStack, name: str) -> str:
     except OSError:
         pass
     for member in stack.topo.members.values():
-        if member.name == stack.topo.container_name(name) or any(name in aliases for aliases in member.aliases.values()):
+        if member.name == stack.topo.container_name(name) or any(
+            name in aliases for aliases in member.aliases.values()
+        ):
             return next(iter(member.addresses.values()))
     return stack.topo.address_of(name)
 
@@ -534,11 +599,15 @@ def iptables_counters(stack: AcceptanceStack, chain: str) -> list[tuple[int, str
     return rules
 
 
-def netns_run(stack: AcceptanceStack, client: str, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def netns_run(
+    stack: AcceptanceStack, client: str, argv: Sequence[str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return nx.run(nx.exec_argv(stack.topo.netns_of(client), argv), check=False, timeout=timeout)
 
 
-def scan(stack: AcceptanceStack, client: str, targets: Sequence[tuple[str, int]], timeout: float = 1.0) -> set[tuple[str, int]]:
+def scan(
+    stack: AcceptanceStack, client: str, targets: Sequence[tuple[str, int]], timeout: float = 1.0
+) -> set[tuple[str, int]]:
     """TCP connect scan from a namespace, all targets at once (bounded by `timeout`): the
     (address, port) pairs that accepted a connection."""
     import errno

@@ -27,7 +27,12 @@ def routes() -> list[tuple[str, str, str]]:
         path = case[3].replace("{sid}", DUMMY_SILENCE).replace("{fresh}", DUMMY_SILENCE)
         seen[(case[1], case[2], path)] = None
     for service in ("prometheus", "alertmanager"):
-        for method, path in (("GET", "/unknown"), ("OPTIONS", "/api/v1/query"), ("PATCH", "/-/reload"), ("GET", "/metrics")):
+        for method, path in (
+            ("GET", "/unknown"),
+            ("OPTIONS", "/api/v1/query"),
+            ("PATCH", "/-/reload"),
+            ("GET", "/metrics"),
+        ):
             seen[(method, service, path)] = None
     return list(seen)
 
@@ -54,7 +59,9 @@ def run_all(stack: AcceptanceStack, jobs: list[tuple[str, str, str, dict[str, st
                     response = stack.send(connection, ATTACKER, service, method, path, **kwargs)  # type: ignore[arg-type]
                 if response.status != 401:
                     with lock:
-                        failures.append(f"{method} {service} {path} {kwargs.get('user')}: {response.status} {response.text[:80]!r}")
+                        failures.append(
+                            f"{method} {service} {path} {kwargs.get('user')}: {response.status} {response.text[:80]!r}"
+                        )
         finally:
             connection.close()
 
@@ -110,21 +117,27 @@ def test_unauthenticated_requests_do_not_lock_real_users_out(stack: AcceptanceSt
     logins = []
     for scheme in ("basic", "BASIC", "bAsIc"):  # each a new cache key: a password check each
         header = {"Authorization": fresh.replace("basic", scheme, 1)}
-        logins.append(stack.request("GET", "prometheus", "/api/v1/query?query=up", client=ATTACKER, headers=header, pace=False).status)
+        logins.append(
+            stack.request(
+                "GET", "prometheus", "/api/v1/query?query=up", client=ATTACKER, headers=header, pace=False
+            ).status
+        )
         time.sleep(0.3)
     stop.set()
     thread.join(timeout=10)
     assert flood_statuses and all(status == 401 for status, _ in flood_statuses)
     without_challenge = sum(1 for _, challenged in flood_statuses if not challenged)
     assert (logins, without_challenge) == ([200, 200, 200], 0), (
-        f"during a flood of {len(flood_statuses)} unauthenticated requests ({without_challenge} of them answered by the password-check "
-        f"limiter, without a challenge), a real user's logins from the same address got {logins}: unauthenticated requests use up "
-        "the password-check budget"
+        f"during a flood of {len(flood_statuses)} unauthenticated requests ({without_challenge} of them "
+        f"answered by the password-check limiter, without a challenge), a real user's logins from the same "
+        f"address got {logins}: unauthenticated requests use up the password-check budget"
     )
 
 
 def test_every_route_requires_credentials(stack: AcceptanceStack) -> None:
-    jobs: list[tuple[str, str, str, dict[str, str]]] = [(method, service, path, {}) for method, service, path in routes()]
+    jobs: list[tuple[str, str, str, dict[str, str]]] = [
+        (method, service, path, {}) for method, service, path in routes()
+    ]
     assert len(jobs) >= 90  # every (method, path) of the role matrix and a few in no rule
     assert run_all(stack, jobs) == []
 
@@ -132,7 +145,10 @@ def test_every_route_requires_credentials(stack: AcceptanceStack) -> None:
 def test_every_route_refuses_a_wrong_password(stack: AcceptanceStack) -> None:
     """A different wrong password each time (a brute force): never a 429 or a pass, always 401."""
     users = ["admin", "ops", "read-only", "guest"]
-    jobs = [(method, service, path, {"user": users[index % len(users)], "password": f"wrong-password-{index:04d}"}) for index, (method, service, path) in enumerate(routes())]
+    jobs = [
+        (method, service, path, {"user": users[index % len(users)], "password": f"wrong-password-{index:04d}"})
+        for index, (method, service, path) in enumerate(routes())
+    ]
     assert run_all(stack, jobs) == []
 
 
@@ -177,7 +193,15 @@ def test_malformed_and_foreign_credentials(stack: AcceptanceStack, variant: str)
     elif variant == "user name only in the URL":
         path = "/api/v1/query?query=up&user=admin&password=" + passwords["admin"]
     for service in ("prometheus", "alertmanager"):
-        response = stack.request("GET", service, path if service == "prometheus" else "/api/v2/alerts", client=ATTACKER, headers=headers, pace=False, **kwargs)  # type: ignore[arg-type]
+        response = stack.request(
+            "GET",
+            service,
+            path if service == "prometheus" else "/api/v2/alerts",
+            client=ATTACKER,
+            headers=headers,
+            pace=False,
+            **kwargs,
+        )  # type: ignore[arg-type]
         assert_unauthenticated(response, f"{variant} on {service}")
 
 
@@ -189,5 +213,12 @@ def test_right_password_passes_and_a_changed_header_does_not_ride_the_cache(stac
     header = basic("admin", stack.passwords["admin"])
     flipped = header[:-8] + ("A" if header[-8] != "A" else "B") + header[-7:]
     for forged in (flipped, header[:-4], header.lower(), header.upper()):
-        response = stack.request("GET", "prometheus", "/api/v1/query?query=up", client=ATTACKER, headers={"Authorization": forged}, pace=False)
+        response = stack.request(
+            "GET",
+            "prometheus",
+            "/api/v1/query?query=up",
+            client=ATTACKER,
+            headers={"Authorization": forged},
+            pace=False,
+        )
         assert_unauthenticated(response, f"a modified admin header {forged!r}")

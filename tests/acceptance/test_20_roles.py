@@ -57,7 +57,14 @@ def case_id(case: tuple[Any, ...]) -> str:
 
 
 def create_silence(stack: AcceptanceStack, comment: str) -> str:
-    response = stack.request("POST", "alertmanager", "/api/v2/silences", user="admin", body=silence_body(comment), headers={"Content-Type": "application/json"})
+    response = stack.request(
+        "POST",
+        "alertmanager",
+        "/api/v2/silences",
+        user="admin",
+        body=silence_body(comment),
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status == 200, (response.status, response.text)
     return str(response.json()["silenceID"])
 
@@ -118,15 +125,30 @@ def test_role_matrix(stack: AcceptanceStack, silence_id: str, case: tuple[Any, .
 
 def test_silence_created_by_ops_is_visible_and_expired_by_ops(stack: AcceptanceStack) -> None:
     """The whole ops silence workflow through the proxy, checked on Alertmanager's side."""
-    created = stack.request("POST", "alertmanager", "/api/v2/silences", user="ops", body=silence_body("ops workflow"), headers={"Content-Type": "application/json"})
+    created = stack.request(
+        "POST",
+        "alertmanager",
+        "/api/v2/silences",
+        user="ops",
+        body=silence_body("ops workflow"),
+        headers={"Content-Type": "application/json"},
+    )
     assert created.status == 200, created.text
     sid = created.json()["silenceID"]
     seen = stack.request("GET", "alertmanager", f"/api/v2/silence/{sid}", user="read-only")
-    assert seen.status == 200 and seen.json()["status"]["state"] == "active" and seen.json()["createdBy"] == "acceptance"
+    assert (
+        seen.status == 200 and seen.json()["status"]["state"] == "active" and seen.json()["createdBy"] == "acceptance"
+    )
     assert stack.request("DELETE", "alertmanager", f"/api/v2/silence/{sid}", user="read-only").proxy_denied
-    assert stack.request("GET", "alertmanager", f"/api/v2/silence/{sid}", user="read-only").json()["status"]["state"] == "active"
+    assert (
+        stack.request("GET", "alertmanager", f"/api/v2/silence/{sid}", user="read-only").json()["status"]["state"]
+        == "active"
+    )
     assert stack.request("DELETE", "alertmanager", f"/api/v2/silence/{sid}", user="ops").status == 200
-    assert stack.request("GET", "alertmanager", f"/api/v2/silence/{sid}", user="read-only").json()["status"]["state"] == "expired"
+    assert (
+        stack.request("GET", "alertmanager", f"/api/v2/silence/{sid}", user="read-only").json()["status"]["state"]
+        == "expired"
+    )
 
 
 def test_injected_alerts_never_reach_alertmanager(stack: AcceptanceStack) -> None:

@@ -20,7 +20,14 @@ pytestmark = pytest.mark.acceptance
 OLD = {"TLSv1.0": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1}
 CURRENT = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
 # Refusals the *server* causes (an alert or a reset), never "our client could not offer it".
-SERVER_REFUSALS = ("alert protocol version", "unsupported protocol", "wrong version number", "handshake failure", "connection reset", "eof occurred")
+SERVER_REFUSALS = (
+    "alert protocol version",
+    "unsupported protocol",
+    "wrong version number",
+    "handshake failure",
+    "connection reset",
+    "eof occurred",
+)
 
 
 def old_protocol_client(version: ssl.TLSVersion) -> ssl.SSLContext:
@@ -64,13 +71,22 @@ def test_tls12_and_tls13_are_accepted(stack: AcceptanceStack, service: str, name
 
 
 @pytest.mark.parametrize("service", list(PORTS))
-@pytest.mark.parametrize("ciphers", ["ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES128-SHA", "AES128-SHA:AES256-GCM-SHA384:DES-CBC3-SHA", "aNULL:eNULL:RC4"])
+@pytest.mark.parametrize(
+    "ciphers",
+    [
+        "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES128-SHA",
+        "AES128-SHA:AES256-GCM-SHA384:DES-CBC3-SHA",
+        "aNULL:eNULL:RC4",
+    ],
+)
 def test_weak_tls12_suites_are_refused(stack: AcceptanceStack, service: str, ciphers: str) -> None:
     context = old_protocol_client(ssl.TLSVersion.TLSv1_2)
     context.set_ciphers(ciphers + ":@SECLEVEL=0")
     with pytest.raises((ssl.SSLError, ConnectionResetError)) as refused:
         stack.tls_connect("trusted", PORTS[service], context).close()
-    assert "handshake failure" in str(refused.value).lower() or "no shared cipher" in str(refused.value).lower(), refused.value
+    assert "handshake failure" in str(refused.value).lower() or "no shared cipher" in str(refused.value).lower(), (
+        refused.value
+    )
 
 
 def test_the_certificate_names_the_host_and_chains_to_the_stack_ca(stack: AcceptanceStack) -> None:
@@ -109,7 +125,12 @@ def test_sslyze_scan_finds_no_weak_protocol_or_cipher(stack: AcceptanceStack) ->
             assert scanned[command]["status"] == "COMPLETED", (where, command)
             return [suite["cipher_suite"]["name"] for suite in scanned[command]["result"]["accepted_cipher_suites"]]
 
-        for command in ("ssl_2_0_cipher_suites", "ssl_3_0_cipher_suites", "tls_1_0_cipher_suites", "tls_1_1_cipher_suites"):
+        for command in (
+            "ssl_2_0_cipher_suites",
+            "ssl_3_0_cipher_suites",
+            "tls_1_0_cipher_suites",
+            "tls_1_1_cipher_suites",
+        ):
             assert accepted(command) == [], (where, command)
         tls12 = accepted("tls_1_2_cipher_suites")
         assert tls12, where
@@ -127,7 +148,12 @@ def test_sslyze_scan_finds_no_weak_protocol_or_cipher(stack: AcceptanceStack) ->
 
 
 # --- the backends: only the stack's client certificates get in --------------------------------
-BACKENDS = [("prometheus", 9090, "/-/healthy"), ("alertmanager", 9093, "/-/healthy"), ("duckdb-exporter", 9188, "/metrics"), ("redis-exporter", 9121, "/metrics")]
+BACKENDS = [
+    ("prometheus", 9090, "/-/healthy"),
+    ("alertmanager", 9093, "/-/healthy"),
+    ("duckdb-exporter", 9188, "/metrics"),
+    ("redis-exporter", 9121, "/metrics"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +176,9 @@ def test_backend_refuses_a_client_without_certificate(stack: AcceptanceStack, ho
 
 
 @pytest.mark.parametrize(("host", "port", "path"), BACKENDS, ids=[b[0] for b in BACKENDS])
-def test_backend_refuses_a_certificate_from_another_ca(stack: AcceptanceStack, foreign_cert: tuple[Path, Path], host: str, port: int, path: str) -> None:
+def test_backend_refuses_a_certificate_from_another_ca(
+    stack: AcceptanceStack, foreign_cert: tuple[Path, Path], host: str, port: int, path: str
+) -> None:
     with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
         stack.backend_get("webhook", host, port, path, cert=foreign_cert)
 

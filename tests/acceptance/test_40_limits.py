@@ -11,7 +11,17 @@ from collections import Counter
 
 import pytest
 
-from tests.acceptance.stack import BURST, CONNECTIONS_PER_CLIENT, HOST_ADDRESS, MAX_BODY_BYTES, PORTS, RATE_PER_SECOND, AcceptanceStack, basic, wait_until
+from tests.acceptance.stack import (
+    BURST,
+    CONNECTIONS_PER_CLIENT,
+    HOST_ADDRESS,
+    MAX_BODY_BYTES,
+    PORTS,
+    RATE_PER_SECOND,
+    AcceptanceStack,
+    basic,
+    wait_until,
+)
 
 pytestmark = pytest.mark.acceptance
 
@@ -23,7 +33,12 @@ USER = "burst"
 def burst_user_ready(stack: AcceptanceStack) -> None:
     """The user authenticates from trusted2 (after the brute-force tests its password-check
     budget refills within seconds), then its rate budget is left to refill."""
-    wait_until(lambda: stack.request("GET", "prometheus", "/-/ready", user=USER, client=CLIENT).status == 200, timeout=15, interval=0.5, what="the burst user")
+    wait_until(
+        lambda: stack.request("GET", "prometheus", "/-/ready", user=USER, client=CLIENT).status == 200,
+        timeout=15,
+        interval=0.5,
+        what="the burst user",
+    )
     time.sleep(1.5)
 
 
@@ -34,7 +49,9 @@ def test_a_burst_over_the_rate_limit_gets_429s(stack: AcceptanceStack) -> None:
     started = time.monotonic()
     try:
         for _ in range(total):
-            statuses[stack.send(connection, CLIENT, "prometheus", "GET", "/api/v1/query?query=up", user=USER).status] += 1
+            statuses[
+                stack.send(connection, CLIENT, "prometheus", "GET", "/api/v1/query?query=up", user=USER).status
+            ] += 1
     finally:
         connection.close()
     elapsed = time.monotonic() - started
@@ -54,7 +71,9 @@ def test_the_rate_limit_is_per_credential(stack: AcceptanceStack) -> None:
     """While `burst` is being throttled, another user from the same address is served."""
     connection = stack.connection(CLIENT, "alertmanager")
     try:
-        statuses = [stack.send(connection, CLIENT, "alertmanager", "GET", "/-/ready", user=USER).status for _ in range(15)]
+        statuses = [
+            stack.send(connection, CLIENT, "alertmanager", "GET", "/-/ready", user=USER).status for _ in range(15)
+        ]
     finally:
         connection.close()
     assert 429 in statuses
@@ -67,7 +86,8 @@ def hold_request(stack: AcceptanceStack, port: int) -> ssl.SSLSocket:
     sock = stack.tls_connect(CLIENT, port)
     sock.sendall(
         (
-            f"POST /api/v1/query HTTP/1.1\r\nHost: {HOST_ADDRESS}:{port}\r\nAuthorization: {basic(USER, stack.passwords[USER])}\r\n"
+            f"POST /api/v1/query HTTP/1.1\r\nHost: {HOST_ADDRESS}:{port}\r\n"
+            f"Authorization: {basic(USER, stack.passwords[USER])}\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery="
         ).encode()
     )
@@ -94,7 +114,12 @@ def test_connections_over_the_per_client_limit_are_refused(stack: AcceptanceStac
         for sock in holders:
             with contextlib.suppress(OSError):
                 sock.close()
-    wait_until(lambda: stack.request("GET", "prometheus", "/-/ready", client=CLIENT, record=False).status == 401, timeout=10, interval=0.2, what="the held connections to be released")
+    wait_until(
+        lambda: stack.request("GET", "prometheus", "/-/ready", client=CLIENT, record=False).status == 401,
+        timeout=10,
+        interval=0.2,
+        what="the held connections to be released",
+    )
     assert stack.request("GET", "prometheus", "/-/ready", client=CLIENT).status == 401
 
 
@@ -106,14 +131,30 @@ def form_of_size(size: int) -> bytes:
 def test_a_body_of_exactly_the_limit_is_accepted(stack: AcceptanceStack) -> None:
     body = form_of_size(MAX_BODY_BYTES)
     assert len(body) == 1024 * 1024
-    response = stack.request("POST", "prometheus", "/api/v1/query", user="read-only", client=CLIENT, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = stack.request(
+        "POST",
+        "prometheus",
+        "/api/v1/query",
+        user="read-only",
+        client=CLIENT,
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status == 200, (response.status, response.text[:200])
 
 
 @pytest.mark.parametrize("user", ["read-only", None], ids=["authenticated", "anonymous"])
 def test_a_body_of_one_mib_plus_one_byte_gets_413(stack: AcceptanceStack, user: str | None) -> None:
     body = form_of_size(MAX_BODY_BYTES + 1)
-    response = stack.request("POST", "prometheus", "/api/v1/query", user=user, client=CLIENT, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = stack.request(
+        "POST",
+        "prometheus",
+        "/api/v1/query",
+        user=user,
+        client=CLIENT,
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status == 413, (response.status, response.text[:200])
 
 
@@ -125,8 +166,10 @@ def test_a_chunked_body_over_the_limit_gets_413(stack: AcceptanceStack) -> None:
     with stack.tls_connect(CLIENT, port, timeout=15) as sock:
         sock.sendall(
             (
-                f"POST /api/v1/query HTTP/1.1\r\nHost: {HOST_ADDRESS}:{port}\r\nAuthorization: {basic('read-only', stack.passwords['read-only'])}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                f"POST /api/v1/query HTTP/1.1\r\nHost: {HOST_ADDRESS}:{port}\r\n"
+                f"Authorization: {basic('read-only', stack.passwords['read-only'])}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
+                "Connection: close\r\n\r\n"
             ).encode()
         )
         with contextlib.suppress(OSError):  # the proxy may answer and close before all is sent

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.firewall_rules import seed_input_rules
+from components.firewall.render import seed_input_rules
 from tests.acceptance.stack import HOST_ADDRESS, PORTS, TRUSTED, TRUSTED2, UNTRUSTED, AcceptanceStack, iptables_counters
 
 pytestmark = pytest.mark.acceptance
@@ -106,7 +106,9 @@ def test_seed_input_rules_let_the_untrusted_client_through(stack: AcceptanceStac
     stack.topo.apply_host_script(stack.firewall_script("delete"))
     assert CHAIN not in stack.topo.iptables_save(), "the program's delete command removes its chain and jump"
     seed = seed_input_rules([f"{TRUSTED}/32", f"{TRUSTED2}/32"], list(PORTS.values()))
-    stack.topo.apply_host_script("iptables-restore -w --noflush <<'RULES'\n*filter\n" + "\n".join(seed) + "\nCOMMIT\nRULES\n")
+    stack.topo.apply_host_script(
+        "iptables-restore -w --noflush <<'RULES'\n*filter\n" + "\n".join(seed) + "\nCOMMIT\nRULES\n"
+    )
     try:
         for port in PORTS.values():
             assert reaches(stack, "untrusted", port) == 401, "the seed's rules do not stop anyone"

@@ -25,7 +25,9 @@ CLIENTS = ("trusted", "trusted2", "untrusted")
 def backend_members(stack: AcceptanceStack) -> list[tuple[str, str]]:
     """(name, address) of every container and extra namespace on the internal network."""
     backend = next(n.name for n in stack.topo.networks if n.internal)
-    return [(name, member.addresses[backend]) for name, member in stack.topo.members.items() if backend in member.addresses]
+    return [
+        (name, member.addresses[backend]) for name, member in stack.topo.members.items() if backend in member.addresses
+    ]
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -75,7 +77,9 @@ def listeners(stack: AcceptanceStack) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("service", ["prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis"])
-def test_backend_services_reach_neither_the_lan_nor_the_docker_host(stack: AcceptanceStack, service: str, listeners: None) -> None:
+def test_backend_services_reach_neither_the_lan_nor_the_docker_host(
+    stack: AcceptanceStack, service: str, listeners: None
+) -> None:
     """A compromised backend reaches nothing outside its network: not the LAN, not the Docker
     host by any of its addresses (the backend gateway included), not the published ports.
 
@@ -98,11 +102,18 @@ def test_backend_services_reach_neither_the_lan_nor_the_docker_host(stack: Accep
 def test_duckdb_exporter_cannot_write_the_database(stack: AcceptanceStack) -> None:
     """The database directory is mounted read-only and the exporter runs as its own uid."""
     name = stack.container("duckdb-exporter")
-    for argv in (["touch", "/data/metrics.duckdb"], ["touch", "/data/new-file"], ["sh", "-c", "echo x >> /data/metrics.duckdb"]):
+    for argv in (
+        ["touch", "/data/metrics.duckdb"],
+        ["touch", "/data/new-file"],
+        ["sh", "-c", "echo x >> /data/metrics.duckdb"],
+    ):
         result = stack.topo.container_exec(name, argv)
         assert result.returncode != 0, argv
         assert "Read-only file system" in result.stderr or "Permission denied" in result.stderr, result.stderr
     python = "python"  # the exporter image's interpreter
-    script = "import duckdb\ncon = duckdb.connect('/data/metrics.duckdb', read_only=False)\ncon.execute(\"DELETE FROM trades\")\n"
+    script = (
+        "import duckdb\ncon = duckdb.connect('/data/metrics.duckdb', read_only=False)\n"
+        'con.execute("DELETE FROM trades")\n'
+    )
     attempt = stack.topo.container_exec(name, [python, "-c", script])
     assert attempt.returncode != 0, "a read-write open of the database succeeded inside the exporter"

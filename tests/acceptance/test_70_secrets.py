@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog
+from components.core import catalog
 from tests.acceptance.stack import AcceptanceStack, proc_pids
 
 pytestmark = pytest.mark.acceptance
@@ -20,19 +20,32 @@ DIGEST_KEY_FILE = catalog.PROXY_NJS_FILE
 
 def uploads(stack: AcceptanceStack) -> list[tuple[str, str, dict]]:
     """(container, path, upload) of every file the program uploads into a container."""
-    return [(name, path, upload) for name in stack.recorded.containers() for path, upload in stack.recorded.container_files(name).items()]
+    return [
+        (name, path, upload)
+        for name in stack.recorded.containers()
+        for path, upload in stack.recorded.container_files(name).items()
+    ]
 
 
 def test_no_password_in_any_uploaded_file(stack: AcceptanceStack) -> None:
     passwords = {name: value for name, value in stack.generated_secrets().items() if name.startswith("password of ")}
     assert len(passwords) == 5
-    found = [(container, path, what) for container, path, upload in uploads(stack) for what, value in passwords.items() if value in upload["content"]]
+    found = [
+        (container, path, what)
+        for container, path, upload in uploads(stack)
+        for what, value in passwords.items()
+        if value in upload["content"]
+    ]
     assert found == []
 
 
 def test_the_digest_key_is_only_in_the_proxys_secret_njs_file(stack: AcceptanceStack) -> None:
     digest_key = stack.generated_secrets()["random credentials-digest-key"]
-    holders = [(container, path, upload["permissions"]) for container, path, upload in uploads(stack) if digest_key in upload["content"]]
+    holders = [
+        (container, path, upload["permissions"])
+        for container, path, upload in uploads(stack)
+        if digest_key in upload["content"]
+    ]
     assert holders == [(stack.container("proxy"), DIGEST_KEY_FILE, "0400")]
 
 
@@ -88,7 +101,9 @@ def test_uploaded_files_keep_modes_and_owners(stack: AcceptanceStack, service: s
 @pytest.mark.parametrize("service", SERVICES)
 def test_key_files_are_unreadable_by_other_uids(stack: AcceptanceStack, service: str) -> None:
     name = stack.container(service)
-    secret_paths = [path for path, upload in stack.recorded.container_files(name).items() if upload["permissions"] == "0400"]
+    secret_paths = [
+        path for path, upload in stack.recorded.container_files(name).items() if upload["permissions"] == "0400"
+    ]
     # every TLS server has a key; the demo Redis (no TLS) keeps its users' password hashes
     expected = "users.acl" if service == "demo-redis" else ".key"
     assert any(path.endswith(expected) for path in secret_paths), secret_paths

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from components import catalog
+from components.core import catalog
+from testing.mock_stack import run_program
 from tests.acceptance.stack import HOST_ADDRESS, AcceptanceStack
 from tests.acceptance.test_70_secrets import SERVICES
-from tools.mock_stack import run_program
 
 pytestmark = pytest.mark.acceptance
 
@@ -56,14 +56,18 @@ def test_docker_holds_exactly_the_hardening_the_program_asked_for(stack: Accepta
     for volume in asked.get("volumes", []):
         assert read_only_mounts[volume["containerPath"]] is not bool(volume.get("readOnly")), volume
     labels = config["Labels"]
-    assert labels[f"{catalog.LABEL_PREFIX}.stack"] == "acceptance" and labels[f"{catalog.LABEL_PREFIX}.kind"] == "service"
+    assert (
+        labels[f"{catalog.LABEL_PREFIX}.stack"] == "acceptance" and labels[f"{catalog.LABEL_PREFIX}.kind"] == "service"
+    )
 
 
 def test_only_the_proxy_publishes_and_only_on_the_bind_address(stack: AcceptanceStack) -> None:
     published = {}
     for service in SERVICES:
         bindings = stack.topo.inspect(stack.container(service))["HostConfig"]["PortBindings"] or {}
-        published[service] = sorted((port, b["HostIp"], b["HostPort"]) for port, items in bindings.items() for b in items)
+        published[service] = sorted(
+            (port, b["HostIp"], b["HostPort"]) for port, items in bindings.items() for b in items
+        )
     assert published.pop("proxy") == [("8443/tcp", HOST_ADDRESS, "9090"), ("8444/tcp", HOST_ADDRESS, "9093")]
     assert all(not bindings for bindings in published.values()), published
 
@@ -110,13 +114,17 @@ def test_the_demo_duckdb_seeder_runs_as_the_one_shot_job_the_program_registers(s
     uid owns; a second run keeps it (`--if-missing`)."""
     from tests.acceptance.harness import deploy, standins
 
-    demo = run_program({"demo": True, "networks": {"backendSubnet": "198.18.30.0/24", "edgeSubnet": "198.18.31.0/24"}}, stack="seedtest")
+    demo = run_program(
+        {"demo": True, "networks": {"backendSubnet": "198.18.30.0/24", "edgeSubnet": "198.18.31.0/24"}},
+        stack="seedtest",
+    )
     volume = catalog.resource_name("seedtest", "demo-duckdb")
     seed = catalog.resource_name("seedtest", "demo-duckdb-seed")
     wanted = [
         r
         for r in demo.resources
-        if r.type == deploy.BUILT_IMAGE or (r.inputs.get("name") in (volume, seed) and r.type in (deploy.VOLUME, deploy.CONTAINER))
+        if r.type == deploy.BUILT_IMAGE
+        or (r.inputs.get("name") in (volume, seed) and r.type in (deploy.VOLUME, deploy.CONTAINER))
     ]
     assert [r.type for r in wanted] == [deploy.BUILT_IMAGE, deploy.VOLUME, deploy.CONTAINER]
     client = stack.topo.engine.client()

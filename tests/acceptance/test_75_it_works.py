@@ -35,13 +35,25 @@ def test_prometheus_scrapes_every_target(stack: AcceptanceStack) -> None:
         raise AssertionError(f"targets not all up: {summary}") from None
     schemes = {t["labels"]["job"]: t["scrapeUrl"].split(":", 1)[0] for t in targets}
     # The stack's own services are scraped over (m)TLS; the fake trading services are plain http.
-    assert schemes == {"prometheus": "https", "alertmanager": "https", "duckdb": "https", "redis": "https", "instance-manager": "http", "trade-engine": "http"}
+    assert schemes == {
+        "prometheus": "https",
+        "alertmanager": "https",
+        "duckdb": "https",
+        "redis": "https",
+        "instance-manager": "http",
+        "trade-engine": "http",
+    }
     instance_manager = next(t for t in targets if t["labels"]["job"] == "instance-manager")
     assert instance_manager["labels"]["desk"] == "acceptance"
 
 
 def test_duckdb_metrics_arrive_in_prometheus(stack: AcceptanceStack) -> None:
-    result = wait_until(lambda: stack.query('duckdb_metric_transaction_success_rate{job="duckdb"}', user="read-only"), timeout=20, interval=1, what="DuckDB metrics")
+    result = wait_until(
+        lambda: stack.query('duckdb_metric_transaction_success_rate{job="duckdb"}', user="read-only"),
+        timeout=20,
+        interval=1,
+        what="DuckDB metrics",
+    )
     assert float(result[0]["value"][1]) == pytest.approx(0.997)
     assert float(stack.query('duckdb_up{job="duckdb"}', user="read-only")[0]["value"][1]) == 1
 
@@ -50,7 +62,12 @@ def test_prometheus_sends_alerts_to_alertmanager_over_mtls(stack: AcceptanceStac
     response = stack.get("prometheus", "/api/v1/alertmanagers", user="read-only")
     active = [am["url"] for am in response.json()["data"]["activeAlertmanagers"]]
     assert active == ["https://alertmanager:9093/api/v2/alerts"]
-    sent = wait_until(lambda: stack.query('sum(prometheus_notifications_sent_total{job="prometheus"}) > 0'), timeout=30, interval=1, what="notifications sent")
+    sent = wait_until(
+        lambda: stack.query('sum(prometheus_notifications_sent_total{job="prometheus"}) > 0'),
+        timeout=30,
+        interval=1,
+        what="notifications sent",
+    )
     assert float(sent[0]["value"][1]) > 0
 
 
@@ -78,7 +95,11 @@ def test_the_watchdog_goes_to_the_null_receiver(stack: AcceptanceStack) -> None:
 
     def routed() -> dict[str, list[str]]:
         alerts = stack.get("alertmanager", "/api/v2/alerts", user="read-only").json()
-        return {a["labels"]["alertname"]: [r["name"] for r in a["receivers"]] for a in alerts if a["labels"]["alertname"] == "Watchdog"}
+        return {
+            a["labels"]["alertname"]: [r["name"] for r in a["receivers"]]
+            for a in alerts
+            if a["labels"]["alertname"] == "Watchdog"
+        }
 
     deadline = stack.started_at + 90 - time.time()
     watchdog = wait_until(routed, timeout=max(deadline, 5), interval=1, what="the Watchdog in Alertmanager")
@@ -90,11 +111,20 @@ def test_instance_manager_alerts_keep_the_targets_labels(stack: AcceptanceStack)
     """docs/metrics-contract.md: "Rules that do not aggregate (InstanceManager*, ...) keep all of
     these labels, so ... an alert for a labelled Instance Manager carries its `desk`". The
     target here is labelled desk=acceptance; the alert must say which desk's manager it is."""
-    alerts = wait_until(lambda: [a for a in stack.webhook_alerts() if a["labels"].get("alertname") == FIRING_ALERT], timeout=60, interval=1, what=FIRING_ALERT)
-    assert alerts[0]["labels"].get("desk") == "acceptance", f"{FIRING_ALERT} lost the target's labels: {alerts[0]['labels']}"
+    alerts = wait_until(
+        lambda: [a for a in stack.webhook_alerts() if a["labels"].get("alertname") == FIRING_ALERT],
+        timeout=60,
+        interval=1,
+        what=FIRING_ALERT,
+    )
+    assert alerts[0]["labels"].get("desk") == "acceptance", (
+        f"{FIRING_ALERT} lost the target's labels: {alerts[0]['labels']}"
+    )
 
 
-@pytest.mark.parametrize("service", ["proxy", "prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis"])
+@pytest.mark.parametrize(
+    "service", ["proxy", "prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis"]
+)
 def test_docker_reports_every_service_healthy(stack: AcceptanceStack, service: str) -> None:
     """Docker's own healthcheck runner, with the program's command, interval and retries (mTLS
     where needed), says healthy; the last probe's output is shown when it does not."""
@@ -111,7 +141,7 @@ def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStac
     Redis up, and the same credentials can neither write nor read keys nor administer."""
     import json
 
-    from components.redis_access import PASSWORD_FILE
+    from components.redis.component import PASSWORD_FILE
 
     def redis_up() -> list[dict[str, Any]]:
         return [s for s in stack.query('redis_up{job="redis"}') if s["value"][1] == "1"]
@@ -119,9 +149,14 @@ def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStac
     (sample,) = wait_until(redis_up, timeout=30, interval=1, what="redis_up 1")
     assert sample["metric"]["redis_instance"] == "RTS"
     assert stack.query('redis_connected_clients{job="redis"}'), "the exporter's usual metrics"
-    (_, password) = json.loads(stack.recorded.container_files(container_name("redis-exporter"))[PASSWORD_FILE]["content"]).popitem()
+    (_, password) = json.loads(
+        stack.recorded.container_files(container_name("redis-exporter"))[PASSWORD_FILE]["content"]
+    ).popitem()
     # The password goes through stdin (AUTH as the first command), never a command line.
-    script = f"AUTH prometheus {password}\nINFO server\nSET promshield:probe 1\nGET anykey\nCONFIG SET maxmemory 1\nACL LIST\nFLUSHALL\n"
+    script = (
+        f"AUTH prometheus {password}\nINFO server\nSET promshield:probe 1\nGET anykey\n"
+        "CONFIG SET maxmemory 1\nACL LIST\nFLUSHALL\n"
+    )
     result = stack.topo.container_exec(container_name("demo-redis"), ["redis-cli", "-p", "6379"], input=script)
     replies = result.stdout.splitlines()
     assert replies[0] == "OK" and any(line.startswith("redis_version:") for line in replies), result.stdout

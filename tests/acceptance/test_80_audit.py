@@ -18,7 +18,22 @@ from tests.acceptance.stack import USERS, AcceptanceStack, Sent, basic
 
 pytestmark = pytest.mark.acceptance
 
-FIELDS = {"time", "client", "user", "claimed_user", "role", "service", "method", "path", "status", "decision", "bytes", "duration_s", "tls", "request_id"}
+FIELDS = {
+    "time",
+    "client",
+    "user",
+    "claimed_user",
+    "role",
+    "service",
+    "method",
+    "path",
+    "status",
+    "decision",
+    "bytes",
+    "duration_s",
+    "tls",
+    "request_id",
+}
 AUTH_HEADER = re.compile(r"Basic\s+[A-Za-z0-9+/=]{8,}", re.IGNORECASE)
 
 
@@ -46,7 +61,16 @@ def expected_entry(sent: Sent) -> tuple[str, str, str, str, int, str, str, str]:
 
 
 def entry_key(entry: dict) -> tuple[str, str, str, str, int, str, str, str]:
-    return (entry["client"], entry["service"], entry["method"], entry["path"], int(entry["status"]), entry["user"], entry["role"], entry["decision"])
+    return (
+        entry["client"],
+        entry["service"],
+        entry["method"],
+        entry["path"],
+        int(entry["status"]),
+        entry["user"],
+        entry["role"],
+        entry["decision"],
+    )
 
 
 def test_logged_path_is_the_raw_path() -> None:
@@ -60,7 +84,10 @@ def test_every_request_is_in_the_audit_log(stack: AcceptanceStack) -> None:
     logged = Counter(entry_key(entry) for entry in stack.audit_entries("file"))
     wanted = Counter(expected_entry(sent) for sent in stack.sent)
     missing = {key: count - logged[key] for key, count in wanted.items() if logged[key] < count}
-    assert missing == {}, f"{sum(missing.values())} of {len(stack.sent)} requests are not in the audit log as expected, e.g. {list(missing)[:5]}"
+    assert missing == {}, (
+        f"{sum(missing.values())} of {len(stack.sent)} requests are not in the audit log as expected, "
+        f"e.g. {list(missing)[:5]}"
+    )
     decisions = Counter(key[-1] for key in wanted.elements())
     print(f"audit: {len(stack.sent)} requests found; decisions {dict(decisions)}")
     assert {"allowed", "denied", "unauthenticated", "rate-limited", "body-too-large"} <= set(decisions)
@@ -74,7 +101,14 @@ def test_audit_entries_are_complete_json_on_stdout_and_in_the_file(stack: Accept
     assert sorted(e["request_id"] for e in in_file) == sorted(e["request_id"] for e in on_stdout)
     for entry in in_file:
         assert set(entry) == FIELDS, entry
-        assert entry["decision"] in {"allowed", "denied", "unauthenticated", "rate-limited", "body-too-large", "bad-request"}, entry
+        assert entry["decision"] in {
+            "allowed",
+            "denied",
+            "unauthenticated",
+            "rate-limited",
+            "body-too-large",
+            "bad-request",
+        }, entry
         if entry["status"] == 400 and not entry["method"]:
             # A connection that never sent a parsable request (e.g. the TLS scanner's probes):
             # logged before the server's variables are set.
@@ -94,7 +128,12 @@ def test_audit_lines_are_valid_utf8_json(stack: AcceptanceStack) -> None:
     authentication tests sent such headers (a mangled base64 credential): a log pipeline that
     decodes UTF-8 strictly would reject those lines, i.e. drop a brute-force attempt's trail."""
     claimed = "Basic " + base64.b64encode(b"\xff\xfe-not-utf8:some-password").decode()
-    assert stack.request("GET", "prometheus", "/-/ready", client="trusted2", headers={"Authorization": claimed}, pace=False).status == 401
+    assert (
+        stack.request(
+            "GET", "prometheus", "/-/ready", client="trusted2", headers={"Authorization": claimed}, pace=False
+        ).status
+        == 401
+    )
     bad = []
     for number, line in enumerate(stack.audit_file().read_bytes().splitlines(), start=1):
         try:

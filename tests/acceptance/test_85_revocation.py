@@ -12,8 +12,8 @@ import time
 import bcrypt
 import pytest
 
-from components import catalog
-from components.proxy_config import AUTH_CACHE_SECONDS
+from components.core import catalog
+from components.proxy.render import AUTH_CACHE_SECONDS
 from tests.acceptance.stack import AcceptanceStack
 
 pytestmark = pytest.mark.acceptance
@@ -23,7 +23,9 @@ NEW_PASSWORD = "a-brand-new-password-for-ops"
 
 
 def status(stack: AcceptanceStack, password: str) -> int:
-    return stack.get("prometheus", "/api/v1/query?query=up", user=USER, password=password, pace=False, record=False).status
+    return stack.get(
+        "prometheus", "/api/v1/query?query=up", user=USER, password=password, pace=False, record=False
+    ).status
 
 
 def test_a_changed_password_stops_working_within_the_cache_bound(stack: AcceptanceStack) -> None:

@@ -49,7 +49,9 @@ def metric(text: str, name: str, **labels: str) -> float | None:
 def scrape_exporter(stack: AcceptanceStack) -> str:
     """One scrape of the DuckDB exporter as Prometheus does it (mTLS, Prometheus' client cert),
     from inside the backend network."""
-    status, body = stack.backend_get("webhook", "duckdb-exporter", 9188, "/metrics", cert=stack.prometheus_client_cert(), timeout=10)
+    status, body = stack.backend_get(
+        "webhook", "duckdb-exporter", 9188, "/metrics", cert=stack.prometheus_client_cert(), timeout=10
+    )
     assert status == 200
     return body.decode()
 
@@ -61,7 +63,9 @@ def test_duckdb_writer_killed_mid_scrape_and_the_exporter_recovers(stack: Accept
     database = stack.duckdb_dir / "metrics.duckdb"
     log = stack.files_dir / "duckdb-writer.log"
     with open(log, "w") as out:
-        writer = subprocess.Popen([str(venv_dir() / "bin" / "python"), "-c", WRITER, str(database)], stdout=out, stderr=subprocess.STDOUT)  # nosec B603
+        writer = subprocess.Popen(
+            [str(venv_dir() / "bin" / "python"), "-c", WRITER, str(database)], stdout=out, stderr=subprocess.STDOUT
+        )  # nosec B603
     scrapes: list[tuple[float, float | None, float | None]] = []  # (time, up, locked)
     errors: list[str] = []
     stop = threading.Event()
@@ -71,20 +75,37 @@ def test_duckdb_writer_killed_mid_scrape_and_the_exporter_recovers(stack: Accept
         while not stop.is_set() and time.monotonic() < deadline:
             try:
                 text = scrape_exporter(stack)
-                scrapes.append((time.monotonic(), metric(text, "duckdb_up"), metric(text, "duckdb_up_reason", reason="locked")))
+                scrapes.append(
+                    (time.monotonic(), metric(text, "duckdb_up"), metric(text, "duckdb_up_reason", reason="locked"))
+                )
             except Exception as exc:
                 errors.append(repr(exc))
 
     thread = threading.Thread(target=scraper, daemon=True)
     try:
-        wait_until(lambda: "writer open" in log.read_text() and len(log.read_text().splitlines()) > 5, timeout=15, interval=0.1, what="the writer")
+        wait_until(
+            lambda: "writer open" in log.read_text() and len(log.read_text().splitlines()) > 5,
+            timeout=15,
+            interval=0.1,
+            what="the writer",
+        )
         thread.start()
-        wait_until(lambda: any(locked == 1 for _, _, locked in scrapes), timeout=10, interval=0.05, what="a scrape that finds the file locked")
+        wait_until(
+            lambda: any(locked == 1 for _, _, locked in scrapes),
+            timeout=10,
+            interval=0.05,
+            what="a scrape that finds the file locked",
+        )
         killed_at = time.monotonic()
         writer.send_signal(signal.SIGKILL)  # while the scraper keeps scraping
         writer.wait(timeout=10)
         last_commit = int(log.read_text().split()[-1]) if log.read_text().split()[-1].isdigit() else None
-        wait_until(lambda: any(at > killed_at and up == 1 for at, up, _ in scrapes), timeout=10, interval=0.1, what="the exporter to recover")
+        wait_until(
+            lambda: any(at > killed_at and up == 1 for at, up, _ in scrapes),
+            timeout=10,
+            interval=0.1,
+            what="the exporter to recover",
+        )
     finally:
         stop.set()
         if writer.poll() is None:
@@ -93,7 +114,9 @@ def test_duckdb_writer_killed_mid_scrape_and_the_exporter_recovers(stack: Accept
         thread.join(timeout=30)
     assert errors == [], errors[:3]
     recovered_after = next(at for at, up, _ in scrapes if at > killed_at and up == 1) - killed_at
-    print(f"duckdb: {len(scrapes)} scrapes, locked while the writer ran, up again {recovered_after:.2f}s after the kill")
+    print(
+        f"duckdb: {len(scrapes)} scrapes, locked while the writer ran, up again {recovered_after:.2f}s after the kill"
+    )
     assert stack.topo.main_pid(name) == exporter_pid, "the exporter did not crash or restart"
     # What the writer committed before it died is there (read-only WAL replay), nothing torn.
     text = scrape_exporter(stack)
@@ -104,7 +127,12 @@ def test_duckdb_writer_killed_mid_scrape_and_the_exporter_recovers(stack: Accept
         assert last_commit - 1 <= heartbeat <= last_commit + 1
     assert metric(text, "duckdb_metric_transaction_success_rate") == pytest.approx(0.997)
     # And Prometheus sees it up again.
-    wait_until(lambda: stack.query('duckdb_up{job="duckdb"} == 1 and duckdb_metric_acceptance_writer_heartbeat > 0'), timeout=20, interval=1, what="Prometheus to see the recovered exporter")
+    wait_until(
+        lambda: stack.query('duckdb_up{job="duckdb"} == 1 and duckdb_metric_acceptance_writer_heartbeat > 0'),
+        timeout=20,
+        interval=1,
+        what="Prometheus to see the recovered exporter",
+    )
 
 
 def timed_statuses(stack: AcceptanceStack, service: str, paths: list[str]) -> list[tuple[str, int, float]]:
@@ -133,8 +161,18 @@ def test_alertmanager_down_prometheus_keeps_scraping_and_the_proxy_answers_fast(
         # Prometheus goes on: its own API through the proxy, and fresh scrapes of the others.
         assert stack.get("prometheus", "/-/ready", user="read-only").status == 200
         before = time.time()
-        wait_until(lambda: stack.query('up{job="alertmanager"} == 0'), timeout=20, interval=1, what="Prometheus to notice Alertmanager is down")
-        fresh = wait_until(lambda: stack.query(f'timestamp(up{{job="duckdb"}} == 1) > {before:.3f}'), timeout=15, interval=1, what="a scrape of the exporter after Alertmanager went down")
+        wait_until(
+            lambda: stack.query('up{job="alertmanager"} == 0'),
+            timeout=20,
+            interval=1,
+            what="Prometheus to notice Alertmanager is down",
+        )
+        fresh = wait_until(
+            lambda: stack.query(f'timestamp(up{{job="duckdb"}} == 1) > {before:.3f}'),
+            timeout=15,
+            interval=1,
+            what="a scrape of the exporter after Alertmanager went down",
+        )
         assert fresh
         # Gone from the network as well: the same bound.
         attachment = stack.topo.disconnect(name, backend)
@@ -147,7 +185,12 @@ def test_alertmanager_down_prometheus_keeps_scraping_and_the_proxy_answers_fast(
             stack.topo.reconnect(name, backend, attachment)
         if not stack.topo.is_running(name):
             stack.topo.start(name)
-    recovered = wait_until(lambda: stack.get("alertmanager", "/-/ready", user="read-only", record=False).status == 200, timeout=20, interval=0.5, what="Alertmanager through the proxy again")
+    recovered = wait_until(
+        lambda: stack.get("alertmanager", "/-/ready", user="read-only", record=False).status == 200,
+        timeout=20,
+        interval=0.5,
+        what="Alertmanager through the proxy again",
+    )
     assert recovered
 
 
@@ -169,7 +212,9 @@ def test_prometheus_killed_and_restarted_keeps_its_data(stack: AcceptanceStack) 
     answers: list[int] = []
 
     def query_works() -> bool:
-        response = stack.request("POST", "prometheus", "/api/v1/query", user="read-only", form={"query": promql, "time": f"{at:.3f}"})
+        response = stack.request(
+            "POST", "prometheus", "/api/v1/query", user="read-only", form={"query": promql, "time": f"{at:.3f}"}
+        )
         answers.append(response.status)
         return response.status == 200
 
@@ -190,7 +235,13 @@ def test_a_process_past_the_memory_limit_is_killed_inside_its_container(stack: A
     assert limit == int(stack.recorded.containers()[name].inputs["memory"]) * 1024 * 1024
     grab = f"b = bytearray({limit * 2}); b[::4096] = b'x' * len(b[::4096]); print('survived')"
     result = stack.topo.container_exec(name, ["python", "-c", grab], timeout=60)
-    assert result.returncode == 137 and "survived" not in result.stdout, (result.returncode, result.stdout, result.stderr)
+    assert result.returncode == 137 and "survived" not in result.stdout, (
+        result.returncode,
+        result.stdout,
+        result.stderr,
+    )
     assert stack.topo.is_running(name)
-    status, _ = stack.backend_get("webhook", "duckdb-exporter", 9188, "/metrics", cert=stack.prometheus_client_cert(), timeout=10)
+    status, _ = stack.backend_get(
+        "webhook", "duckdb-exporter", 9188, "/metrics", cert=stack.prometheus_client_cert(), timeout=10
+    )
     assert status == 200

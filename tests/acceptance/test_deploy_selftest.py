@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from testing.mock_stack import secret
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.deploy import (
     BUILT_IMAGE,
@@ -35,7 +36,6 @@ from tests.acceptance.harness.deploy import (
     plan,
 )
 from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT
-from tools.mock_stack import secret
 
 PREFIX = f"{HARNESS_PREFIX}c"
 NETNS = f"{PREFIX}-host"
@@ -52,7 +52,7 @@ needs_engine = pytest.mark.skipif(
 
 @dataclass
 class Res:
-    """A recorded resource, as `tools.mock_stack.Registered` offers it."""
+    """A recorded resource, as `testing.mock_stack.Registered` offers it."""
 
     type: str
     name: str

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from components.catalog import DEFAULT_IMAGES
-from components.duckdb_exporter_config import image_tag
+from components.core.catalog import DEFAULT_IMAGES
+from components.duckdb.render import image_tag
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.engine import Engine
 from tests.acceptance.harness.paths import HARNESS_PREFIX, RUN_ROOT
@@ -151,8 +151,12 @@ def test_duckdb_exporter_builds_offline_on_the_python_standin(engine: Engine, im
     tag = build_duckdb_exporter(engine.client())
     assert tag == image_tag()
     output = engine.client().containers.run(
-        tag, entrypoint=["python", "-c", "import duckdb, prometheus_client, yaml; print(duckdb.__version__)"],
-        network_mode="none", remove=True, read_only=True, cap_drop=["ALL"],
+        tag,
+        entrypoint=["python", "-c", "import duckdb, prometheus_client, yaml; print(duckdb.__version__)"],
+        network_mode="none",
+        remove=True,
+        read_only=True,
+        cap_drop=["ALL"],
     )
     assert output.strip(), output
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components import catalog
-from components.proxy_config import render_nginx_conf
-from components.settings import load_settings
+from components.core import catalog
+from components.core.settings import load_settings
+from components.proxy.render import ProxySettings, render_nginx_conf
 from tools.bench_lib import (
     DIRECT,
     NAIVE,
@@ -25,14 +25,16 @@ from tools.bench_lib import (
 
 
 def rendered() -> str:
-    return render_nginx_conf(load_settings(lambda key: None, "bench"))
+    return render_nginx_conf(ProxySettings.of(load_settings(lambda key: None, "bench")))
 
 
 def test_naive_conf_checks_bcrypt_in_every_proxied_location() -> None:
     conf = rendered()
     naive = naive_nginx_conf(conf, catalog.PROXY_HTPASSWD_FILE)
     assert not [line for line in naive.splitlines() if line.strip().startswith("auth_request")]
-    assert naive.count(f"auth_basic_user_file {catalog.PROXY_HTPASSWD_FILE};") == conf.count("auth_request /_authn;") + 1  # + the /authn server's own
+    assert (
+        naive.count(f"auth_basic_user_file {catalog.PROXY_HTPASSWD_FILE};") == conf.count("auth_request /_authn;") + 1
+    )  # + the /authn server's own
     # Nothing else changed: the same text minus the two cached-check lines per location.
     removed = {line.strip() for line in conf.splitlines()} - {line.strip() for line in naive.splitlines()}
     assert removed == {"auth_request /_authn;", "auth_request_set $auth_user $upstream_http_x_promshield_user;"}

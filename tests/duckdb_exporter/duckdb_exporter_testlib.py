@@ -25,7 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[2]
-EXPORTER_DIR = REPO / "files" / "duckdb_exporter"
+EXPORTER_DIR = REPO / "exporters" / "duckdb"
 EXPORTER = EXPORTER_DIR / "exporter.py"
 START_TIMEOUT = 15.0
 
@@ -43,8 +43,12 @@ def load_module(name: str, path: Path) -> ModuleType:
 
 
 def tree_digest(directory: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``directory`` (new or removed files show up too)."""
-    return {str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(directory.rglob("*")) if path.is_file()}
+    """SHA-256 of every file under `directory` (new or removed files show up too)."""
+    return {
+        str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
 
 def parse_metrics(text: str) -> Samples:
@@ -76,7 +80,7 @@ def base_config(database: Path, **extra: Any) -> dict[str, Any]:
 
 @dataclass
 class Exporter:
-    """One running exporter process; its stderr goes to ``log_path``."""
+    """One running exporter process; its stderr goes to `log_path`."""
 
     process: subprocess.Popen[bytes]
     log_path: Path
@@ -239,7 +243,7 @@ def make_pki(directory: Path) -> Pki:
 
 
 def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
-    """Trusts the test CA; presents ``cert`` when given."""
+    """Trusts the test CA; presents `cert` when given."""
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     if cert is not None:
         context.load_cert_chain(str(cert), str(key) if key else None)

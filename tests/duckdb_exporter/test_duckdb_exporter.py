@@ -64,7 +64,9 @@ def test_demo_database_is_exported(demo_db: Path, start_exporter: StartExporter)
     assert exporter.stop() == 0
 
 
-def test_scrape_releases_the_file(demo_db: Path, start_exporter: StartExporter, start_writer: Callable[[Path], Writer]) -> None:
+def test_scrape_releases_the_file(
+    demo_db: Path, start_exporter: StartExporter, start_writer: Callable[[Path], Writer]
+) -> None:
     exporter = start_exporter(base_config(demo_db))
     assert value(exporter.scrape(), "duckdb_up") == 1
     # Between scrapes the exporter holds no lock: a writer can open the file read-write.
@@ -72,7 +74,9 @@ def test_scrape_releases_the_file(demo_db: Path, start_exporter: StartExporter, 
     writer.stop()
 
 
-def test_locked_by_writer_then_recovers(demo_db: Path, start_exporter: StartExporter, start_writer: Callable[[Path], Writer]) -> None:
+def test_locked_by_writer_then_recovers(
+    demo_db: Path, start_exporter: StartExporter, start_writer: Callable[[Path], Writer]
+) -> None:
     exporter = start_exporter(base_config(demo_db))
     writer = start_writer(demo_db)
 

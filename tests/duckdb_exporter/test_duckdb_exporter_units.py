@@ -153,6 +153,8 @@ def test_defaults_and_table_quoting(exporter_module: ModuleType) -> None:
     settings = exporter_module.parse_settings({"database": "/data/x.duckdb", "metrics_table": "ops.metrics"})
     assert settings.port == 9188 and ipaddress.ip_address(settings.listen_address).is_unspecified
     assert settings.memory_limit == "64MB" and settings.threads == 1 and settings.tls is None
-    assert [(p.name, p.sql) for p in settings.probe_queries] == [("metrics_count", 'SELECT count(*) FROM "ops"."metrics"')]
+    assert [(p.name, p.sql) for p in settings.probe_queries] == [
+        ("metrics_count", 'SELECT count(*) FROM "ops"."metrics"')
+    ]
     with pytest.raises(exporter_module.ConfigError, match="metrics_table"):
         exporter_module.parse_settings({"database": "/x", "metrics_table": "m; DROP TABLE m"})

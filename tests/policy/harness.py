@@ -35,8 +35,9 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from policy import policies
-from tools.mock_stack import RecordedStack, Registered, config_values
+from components.core import catalog
+from policy import files, policies, support
+from testing.mock_stack import RecordedStack, Registered, config_values
 
 
 @dataclass
@@ -102,7 +103,9 @@ def check_resource(
     def report(message: str, urn: str | None = None) -> None:
         outcome.violations.append(message)
 
-    args = ResourceValidationArgs(typ, policy_props(props), urn or urn_for(typ, name), name, options(), None, dict(pack_config or {}))
+    args = ResourceValidationArgs(
+        typ, policy_props(props), urn or urn_for(typ, name), name, options(), None, dict(pack_config or {})
+    )
     try:
         result = policy.validate(args, report)
         assert result is None, "promshield's policies are synchronous"
@@ -127,7 +130,9 @@ def check_stack(policy: StackValidationPolicy, resources: list[PolicyResource]) 
 
 def policy_resources(resources: list[Registered]) -> list[PolicyResource]:
     """The stack as AnalyzeStack sees it: each resource's state (inputs + provider outputs)."""
-    return [PolicyResource(r.type, policy_props(r.outputs), r.urn, r.name, options(), None, None, [], {}) for r in resources]
+    return [
+        PolicyResource(r.type, policy_props(r.outputs), r.urn, r.name, options(), None, None, [], {}) for r in resources
+    ]
 
 
 @dataclass
@@ -165,7 +170,9 @@ def check_stack_resources(
         for policy in policies.RESOURCE_POLICIES:
             config_for = (pack_config or {}).get(policy.name)
             by_policy[policy.name] = {
-                r.name: check_resource(policy, r.type, r.raw_inputs, name=r.name, urn=r.urn, pack_config=config_for) for r in resources if r.custom
+                r.name: check_resource(policy, r.type, r.raw_inputs, name=r.name, urn=r.urn, pack_config=config_for)
+                for r in resources
+                if r.custom
             }
         for stack_policy in policies.STACK_POLICIES:
             by_policy[stack_policy.name] = {"<stack>": check_stack(stack_policy, policy_resources(resources))}
@@ -177,7 +184,7 @@ def check_recorded(stack: RecordedStack, config: Mapping[str, Any] | None) -> St
 
 
 # --- Changing a recorded stack ---------------------------------------------------------------------
-def mutated(stack: RecordedStack, name: str, change: Any, typ: str = policies.CONTAINER) -> list[Registered]:
+def mutated(stack: RecordedStack, name: str, change: Any, typ: str = catalog.CONTAINER_TYPE) -> list[Registered]:
     """A copy of the stack's resources with `change(inputs)` applied to the inputs of resource
     `name` of type `typ` (and to its state, so the stack policies see it too). Inputs are the
     unwrapped values (a container and its config volume may share a name: the type tells them apart)."""
@@ -187,7 +194,14 @@ def mutated(stack: RecordedStack, name: str, change: Any, typ: str = policies.CO
         if original.name == name and original.type == typ:
             inputs = copy.deepcopy(original.inputs)
             change(inputs)
-            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+            resource = Registered(
+                original.type,
+                original.name,
+                original.urn,
+                original.custom,
+                inputs,
+                {**copy.deepcopy(original.outputs), **inputs},
+            )
         resources.append(resource)
     return resources
 
@@ -204,7 +218,7 @@ def fresh_preview(resources: list[Registered]) -> list[Registered]:
     changed = []
     for original in resources:
         resource = original
-        if original.type == policies.CONTAINER:
+        if original.type == catalog.CONTAINER_TYPE:
             inputs = copy.deepcopy(original.inputs)
             inputs["image"] = UNKNOWN_STRING_VALUE
             for upload in inputs.get("uploads", []):
@@ -213,7 +227,14 @@ def fresh_preview(resources: list[Registered]) -> list[Registered]:
             for label in inputs.get("labels", []):
                 if label["label"].endswith("config-sha256"):  # a digest over those contents
                     label["value"] = UNKNOWN_STRING_VALUE
-            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+            resource = Registered(
+                original.type,
+                original.name,
+                original.urn,
+                original.custom,
+                inputs,
+                {**copy.deepcopy(original.outputs), **inputs},
+            )
         changed.append(resource)
     return changed
 
@@ -223,21 +244,40 @@ def carrier_uploads_unknown(stack: RecordedStack, path: str) -> list[Registered]
     resources = []
     for original in stack.resources:
         resource = original
-        if original.type == policies.CONTAINER and any(u["file"] == path for u in original.inputs.get("uploads", [])):
+        if original.type == catalog.CONTAINER_TYPE and any(
+            u["file"] == path for u in original.inputs.get("uploads", [])
+        ):
             inputs = copy.deepcopy(original.inputs)
             for upload in inputs["uploads"]:
                 if upload["file"] == path:
                     upload["content"] = UNKNOWN_STRING_VALUE
-            resource = Registered(original.type, original.name, original.urn, original.custom, inputs, {**copy.deepcopy(original.outputs), **inputs})
+            resource = Registered(
+                original.type,
+                original.name,
+                original.urn,
+                original.custom,
+                inputs,
+                {**copy.deepcopy(original.outputs), **inputs},
+            )
         resources.append(resource)
     return resources
 
 
 def from_provider(upload: Mapping[str, Any]) -> bool:
     content = str(upload.get("content", ""))
-    return "-----BEGIN " in content or policies.secret_path_reason(upload["file"]) is not None or upload["file"].endswith(".js")
+    return (
+        "-----BEGIN " in content
+        or files.secret_path_reason(upload["file"]) is not None
+        or upload["file"].endswith(".js")
+    )
 
 
 def container_named(resources: list[Registered], service: str) -> Registered:
-    (found,) = [r for r in resources if r.type == policies.CONTAINER and policies.service_of(r.inputs) == service and r.inputs.get("networkMode") != "none"]
+    (found,) = [
+        r
+        for r in resources
+        if r.type == catalog.CONTAINER_TYPE
+        and support.service_of(r.inputs) == service
+        and r.inputs.get("networkMode") != "none"
+    ]
     return found

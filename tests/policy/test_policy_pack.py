@@ -29,12 +29,12 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _POLICY_PACK_NAME_RE, _PolicyAnalyzerServicer
 
-from components import catalog
-from policy import policies
+from components.core import catalog
+from policy import policies, support
+from testing.mock_stack import PROJECT_DIR, RecordedStack, Registered, config_values
+from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
 from tests.policy.harness import carrier_uploads_unknown, mutated, stack_config_env
-from tools.mock_stack import PROJECT_DIR, RecordedStack, Registered, config_values
-from tools.stack_config import load_stack_config
 
 POLICY_DIR = PROJECT_DIR / "policy"
 
@@ -94,7 +94,9 @@ def struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def analyze_all(resources: list[Registered], config: Mapping[str, Any]) -> list[Any]:
-    servicer = _PolicyAnalyzerServicer(policies.PACK_NAME, "0.1.0", list(policies.ALL_POLICIES), EnforcementLevel.MANDATORY)
+    servicer = _PolicyAnalyzerServicer(
+        policies.PACK_NAME, "0.1.0", list(policies.ALL_POLICIES), EnforcementLevel.MANDATORY
+    )
     diagnostics: list[Any] = []
     with stack_config_env(config):
         for r in resources:
@@ -102,7 +104,10 @@ def analyze_all(resources: list[Registered], config: Mapping[str, Any]) -> list[
                 request = proto.AnalyzeRequest(type=r.type, properties=struct(r.raw_inputs), urn=r.urn, name=r.name)
                 diagnostics += servicer.Analyze(request, None).diagnostics
         stack_request = proto.AnalyzeStackRequest(
-            resources=[proto.AnalyzerResource(type=r.type, properties=struct(r.outputs), urn=r.urn, name=r.name) for r in resources]
+            resources=[
+                proto.AnalyzerResource(type=r.type, properties=struct(r.outputs), urn=r.urn, name=r.name)
+                for r in resources
+            ]
         )
         diagnostics += servicer.AnalyzeStack(stack_request, None).diagnostics
     return diagnostics
@@ -115,8 +120,14 @@ def test_servicer_passes_the_real_stacks(any_stack: RecordedStack) -> None:
 
 
 def test_servicer_reports_a_violation_as_mandatory(dev_stack: RecordedStack) -> None:
-    prometheus = next(r for r in dev_stack.of_type(policies.CONTAINER) if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}")
-    diagnostics = analyze_all(mutated(dev_stack, prometheus.name, lambda i: i.update(privileged=True)), load_stack_config("dev"))
+    prometheus = next(
+        r
+        for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
+        if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}"
+    )
+    diagnostics = analyze_all(
+        mutated(dev_stack, prometheus.name, lambda i: i.update(privileged=True)), load_stack_config("dev")
+    )
     # a resource policy's diagnostic carries no URN: the engine attaches it to the analyzed resource
     assert [(d.policyName, d.enforcementLevel) for d in diagnostics] == [("container-not-privileged", proto.MANDATORY)]
     assert "Fix:" in diagnostics[0].message and f'"{prometheus.name}"' in diagnostics[0].message
@@ -162,7 +173,11 @@ def pack_process(request: pytest.FixtureRequest) -> Iterator[analyzer_pb2_grpc.A
 
 
 def proxy_on_every_interface(dev_stack: RecordedStack) -> proto.AnalyzeRequest:
-    proxy = next(r for r in dev_stack.of_type(policies.CONTAINER) if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROXY.name}")
+    proxy = next(
+        r
+        for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
+        if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROXY.name}"
+    )
     props = proxy.inputs
     props["ports"] = [{**port, "ip": "0.0.0.0"} for port in props["ports"]]
     return proto.AnalyzeRequest(type=proxy.type, properties=struct(props), urn=proxy.urn, name=proxy.name)
@@ -175,24 +190,42 @@ def test_pack_process_lists_its_mandatory_policies(pack_process: analyzer_pb2_gr
     assert {p.enforcementLevel for p in info.policies} == {proto.MANDATORY}
 
 
-def test_pack_process_rejects_a_public_bind(pack_process: analyzer_pb2_grpc.AnalyzerStub, dev_stack: RecordedStack) -> None:
+def test_pack_process_rejects_a_public_bind(
+    pack_process: analyzer_pb2_grpc.AnalyzerStub, dev_stack: RecordedStack
+) -> None:
     response = pack_process.Analyze(proxy_on_every_interface(dev_stack), timeout=30)
     assert {d.policyName for d in response.diagnostics} == {"ports-bound-to-one-address"}
 
 
 @pytest.mark.parametrize("pack_process", [{"allowPublicBind": True}], indirect=True)
-def test_pack_process_reads_the_stack_config(pack_process: analyzer_pb2_grpc.AnalyzerStub, dev_stack: RecordedStack) -> None:
+def test_pack_process_reads_the_stack_config(
+    pack_process: analyzer_pb2_grpc.AnalyzerStub, dev_stack: RecordedStack
+) -> None:
     response = pack_process.Analyze(proxy_on_every_interface(dev_stack), timeout=30)
     assert list(response.diagnostics) == []
 
 
-def test_pack_process_applies_the_pack_config(pack_process: analyzer_pb2_grpc.AnalyzerStub, dev_stack: RecordedStack) -> None:
-    prometheus = next(r for r in dev_stack.of_type(policies.CONTAINER) if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}")
+def test_pack_process_applies_the_pack_config(
+    pack_process: analyzer_pb2_grpc.AnalyzerStub, dev_stack: RecordedStack
+) -> None:
+    prometheus = next(
+        r
+        for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
+        if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}"
+    )
     props = {**prometheus.inputs, "command": [*prometheus.inputs["command"], "--web.enable-remote-write-receiver"]}
-    request = proto.AnalyzeRequest(type=prometheus.type, properties=struct(props), urn=prometheus.urn, name=prometheus.name)
-    assert {d.policyName for d in pack_process.Analyze(request, timeout=30).diagnostics} == {"prometheus-admin-endpoints-off"}
-    allow = proto.PolicyConfig(properties=struct({policies.ALLOW_REMOTE_WRITE_RECEIVER: True}), enforcementLevel=proto.MANDATORY)
-    pack_process.Configure(proto.ConfigureAnalyzerRequest(policyConfig={"prometheus-admin-endpoints-off": allow}), timeout=30)
+    request = proto.AnalyzeRequest(
+        type=prometheus.type, properties=struct(props), urn=prometheus.urn, name=prometheus.name
+    )
+    assert {d.policyName for d in pack_process.Analyze(request, timeout=30).diagnostics} == {
+        "prometheus-admin-endpoints-off"
+    }
+    allow = proto.PolicyConfig(
+        properties=struct({support.ALLOW_REMOTE_WRITE_RECEIVER: True}), enforcementLevel=proto.MANDATORY
+    )
+    pack_process.Configure(
+        proto.ConfigureAnalyzerRequest(policyConfig={"prometheus-admin-endpoints-off": allow}), timeout=30
+    )
     assert list(pack_process.Analyze(request, timeout=30).diagnostics) == []
 
 

@@ -20,8 +20,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from components.demo_redis_render import render_users_acl
-from components.redis_acl import password_sha256
+from components.redis.acl import password_sha256
+from components.redis.render import render_users_acl
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_EXPORTER = shutil.which("prometheus-redis-exporter") or "/usr/bin/prometheus-redis-exporter"
@@ -190,7 +190,9 @@ class RedisServer:
         return props
 
     def start(self) -> RedisServer:
-        self.proc = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=self.directory)
+        self.proc = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=self.directory
+        )
         wait_until(lambda: bool(self.admin().ping()), f"redis-server on {self.address}", self.proc, self.log)
         return self
 
@@ -378,7 +380,11 @@ def dryrun_all(admin: redis.Redis, username: str, key: str) -> tuple[set[str], s
 
 def write_commands(admin: redis.Redis) -> set[str]:
     """Commands Redis flags `write` or files under @write."""
-    return {name for name, entry in command_table(admin).items() if "write" in [str(f) for f in entry[2]] or "@write" in [str(c) for c in entry[6]]}
+    return {
+        name
+        for name, entry in command_table(admin).items()
+        if "write" in [str(f) for f in entry[2]] or "@write" in [str(c) for c in entry[6]]
+    }
 
 
 def bwrap_available() -> bool:

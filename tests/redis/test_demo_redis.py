@@ -27,10 +27,10 @@ from redis_testlib import (
     wait_until,
 )
 
-from components.catalog import DEMO_REDIS
-from components.demo_redis_render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
-from components.redis_acl import password_sha256
-from components.redis_acl_provider import RedisAclError, RedisAclProvider
+from components.core.catalog import DEMO_REDIS
+from components.redis.acl import password_sha256
+from components.redis.provider import RedisAclError, RedisAclProvider
+from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
 
 pytestmark = pytest.mark.skipif(not bwrap_available(), reason="needs root, bwrap and setpriv (container view)")
 
@@ -98,7 +98,9 @@ def demo(tmp_path: Path) -> Iterator[Sandboxed]:
         DEMO_REDIS.gid,
         [*demo_redis_command(), "--port", str(port), "--bind", LOOPBACK, "--logfile", "/data/redis.log"],
     )
-    sandbox = Sandboxed(files, port, bwrap_command({CONF_PATH: files.conf, ACL_PATH: files.acl}, files.data, inner, unshare_net=False))
+    sandbox = Sandboxed(
+        files, port, bwrap_command({CONF_PATH: files.conf, ACL_PATH: files.acl}, files.data, inner, unshare_net=False)
+    )
     try:
         yield sandbox.start()
     finally:
@@ -195,7 +197,9 @@ echo "protected: $(REDISCLI_AUTH="$ADMIN_PW" {cli} --user {ADMIN} config get pro
         "ADMIN_PW": files.admin_password,
         "EXPORTER_PW": files.exporter_password,
     }
-    command = bwrap_command({CONF_PATH: files.conf, ACL_PATH: files.acl}, files.data, ["sh", "-c", script], unshare_net=True)
+    command = bwrap_command(
+        {CONF_PATH: files.conf, ACL_PATH: files.acl}, files.data, ["sh", "-c", script], unshare_net=True
+    )
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=False)
     results = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
     assert set(results) >= {"anonymous", "admin", "exporter", "protected"}, (done.stdout, done.stderr)

@@ -9,8 +9,8 @@ import pytest
 import redis
 from redis_testlib import RedisServer, free_port, new_password, raw
 
-from components.redis_acl import acl_rule_string, password_sha256
-from components.redis_acl_provider import RedisAclError, RedisAclProvider
+from components.redis.acl import acl_rule_string, password_sha256
+from components.redis.provider import RedisAclError, RedisAclProvider
 
 USER = "redis_exporter"
 
@@ -136,7 +136,9 @@ def test_read_reports_in_sync_drift_and_missing(redis_server: RedisServer) -> No
     assert missing.id == "" and missing.outs == {}
 
 
-def test_acl_survives_a_restart_only_with_an_aclfile(redis_server: RedisServer, redis_server_no_aclfile: RedisServer) -> None:
+def test_acl_survives_a_restart_only_with_an_aclfile(
+    redis_server: RedisServer, redis_server_no_aclfile: RedisServer
+) -> None:
     password = new_password()
     assert (_provider().create(redis_server.provider_props(USER, password)).outs or {})["persisted"] is True
     redis_server.restart()
@@ -194,7 +196,7 @@ def test_redis_errors_are_scrubbed_even_if_they_echo_arguments(redis_server: Red
     props = redis_server.provider_props(USER, password)
     outs = _provider().create(props).outs or {}
     assert outs["in_sync"] is True  # `>password` takes the rest of the argument verbatim
-    from components.redis_acl_provider import _scrub
+    from components.redis.provider import _scrub
 
     assert _scrub(f"ERR modifier '>{password}' bad", [password]) == "ERR modifier '>***' bad"
 

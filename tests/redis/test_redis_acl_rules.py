@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import catalog
-from components.demo_redis_render import (
-    ACL_PATH,
-    CONF_PATH,
-    conf_directives,
-    demo_redis_command,
-    render_demo_redis_files,
-)
-from components.redis_acl import (
+from components.core import catalog
+from components.redis.acl import (
     EXPORTER_COMMANDS,
     acl_file_line,
     acl_rule_string,
@@ -21,8 +14,18 @@ from components.redis_acl import (
     key_patterns,
     password_sha256,
 )
+from components.redis.render import (
+    ACL_PATH,
+    CONF_PATH,
+    conf_directives,
+    demo_redis_command,
+    render_demo_redis_files,
+)
 
-BASE = "on resetkeys resetchannels -@all +ping +info +select +config|get +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram"
+BASE = (
+    "on resetkeys resetchannels -@all +ping +info +select +config|get +client|setname +slowlog|get +slowlog|len "
+    "+latency|latest +latency|histogram"
+)
 KEY_RULES = "+scan +type +strlen +llen +scard +zcard +hlen +xlen +get"
 
 

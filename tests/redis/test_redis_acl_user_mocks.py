@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
-from components.redis_acl_provider import SECRET_OUTPUTS, RedisAclProvider, RedisAclUser
+from components.redis.provider import SECRET_OUTPUTS, RedisAclProvider, RedisAclUser
 
 SECRET_SIG = rpc._special_secret_sig  # the sentinel mocks wrap secret inputs in
 

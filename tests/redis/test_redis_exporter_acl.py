@@ -27,7 +27,7 @@ from redis_testlib import (
     write_commands,
 )
 
-from components.redis_acl_provider import RedisAclProvider
+from components.redis.provider import RedisAclProvider
 
 USER = "redis_exporter"
 
@@ -167,7 +167,9 @@ def test_exporter_command_line_and_environment_hold_no_password(redis_server: Re
         stop(exporter.proc)
 
 
-def test_password_file_does_not_send_the_password_to_other_scrape_targets(redis_server: RedisServer, tmp_path: Path) -> None:
+def test_password_file_does_not_send_the_password_to_other_scrape_targets(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
     """/scrape?target= reuses --redis.password for ANY target; the password file is per URI."""
     import socket
     import threading
@@ -229,7 +231,9 @@ def test_dryrun_allows_exactly_the_base_set(redis_server: RedisServer, record_pr
     assert not allowed & NEVER
 
 
-def test_dryrun_with_check_keys_allows_key_reads_only_on_matching_keys(redis_server: RedisServer, record_property: Any) -> None:
+def test_dryrun_with_check_keys_allows_key_reads_only_on_matching_keys(
+    redis_server: RedisServer, record_property: Any
+) -> None:
     _create(redis_server, new_password(), CHECK_KEYS)
     on_match = _dryrun(redis_server, "app:1", record_property, "check_keys_matching_key")
     assert on_match == CHECK_KEYS_ALLOWED_ON_MATCH

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tools.mock_stack import RecordedStack
+from testing.mock_stack import RecordedStack
 
 BASE_VIEW = [
     "--ro-bind", "/usr", "/usr",
@@ -37,7 +37,9 @@ def materialize(stack: RecordedStack, container: str, root: Path) -> Path:
     return root
 
 
-def run_in_view(root: Path, argv: list[str], hosts: str = "127.0.0.1 localhost\n", writable: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+def run_in_view(
+    root: Path, argv: list[str], hosts: str = "127.0.0.1 localhost\n", writable: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     """Run `argv` where every top-level directory under `root` appears at `/<dir>`."""
     hosts_file = root.parent / f"{root.name}.hosts"
     hosts_file.write_text(hosts)

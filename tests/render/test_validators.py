@@ -9,10 +9,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from components import catalog
-from components.settings import DEFAULT_NETWORKS
+from components.core import catalog
+from components.core.settings import DEFAULT_NETWORKS
+from testing.mock_stack import RecordedStack
 from tests.render.sandboxed import materialize, run_in_view
-from tools.mock_stack import RecordedStack
 
 GIXY = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "gixy")
 
@@ -35,7 +35,10 @@ def test_promtool_accepts_prometheus_config(any_stack: RecordedStack, tmp_path: 
 
 
 def test_promtool_accepts_web_configs(any_stack: RecordedStack, tmp_path: Path) -> None:
-    for service, web_config in ((catalog.PROMETHEUS, catalog.PROMETHEUS_WEB_CONFIG_FILE), (catalog.ALERTMANAGER, catalog.ALERTMANAGER_WEB_CONFIG_FILE)):
+    for service, web_config in (
+        (catalog.PROMETHEUS, catalog.PROMETHEUS_WEB_CONFIG_FILE),
+        (catalog.ALERTMANAGER, catalog.ALERTMANAGER_WEB_CONFIG_FILE),
+    ):
         root = materialize(any_stack, container(any_stack, service), tmp_path / service.name)
         assert "SUCCESS" in ok(run_in_view(root, ["promtool", "check", "web-config", web_config]))
 
@@ -56,8 +59,12 @@ def test_amtool_accepts_alertmanager_config(any_stack: RecordedStack, tmp_path: 
 
 def test_nginx_accepts_proxy_config(any_stack: RecordedStack, tmp_path: Path) -> None:
     root = materialize(any_stack, container(any_stack, catalog.PROXY), tmp_path / "root")
-    hosts = "127.0.0.1 localhost\n" + "".join(f"{ip} {name}\n" for name, ip in DEFAULT_NETWORKS.backend_addresses.items())
-    result = run_in_view(root, ["nginx", "-t", "-c", catalog.PROXY_CONFIG_FILE], hosts=hosts, writable=(catalog.PROXY.data_dir,))
+    hosts = "127.0.0.1 localhost\n" + "".join(
+        f"{ip} {name}\n" for name, ip in DEFAULT_NETWORKS.backend_addresses.items()
+    )
+    result = run_in_view(
+        root, ["nginx", "-t", "-c", catalog.PROXY_CONFIG_FILE], hosts=hosts, writable=(catalog.PROXY.data_dir,)
+    )
     assert "test is successful" in ok(result)
 
 
@@ -65,6 +72,8 @@ def test_gixy_finds_nothing_medium_or_high(any_stack: RecordedStack, tmp_path: P
     root = materialize(any_stack, container(any_stack, catalog.PROXY), tmp_path / "root")
     config = root / catalog.PROXY_CONFIG_FILE.lstrip("/")
     version = catalog.image_version(catalog.DEFAULT_IMAGES["proxy"])  # also checks the pinned NGINX's known CVEs
-    result = subprocess.run([GIXY, "-ll", "--nginx-version", version, str(config)], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [GIXY, "-ll", "--nginx-version", version, str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Medium: 0" in result.stdout and "High: 0" in result.stdout

@@ -1,7 +1,7 @@
-"""Recording and alerting rules: rendered by components.alert_rules, checked by the real promtool.
+"""Recording and alerting rules: rendered by components.prometheus.rules, checked by the real promtool.
 
 - `promtool check rules` on the files rendered with the default and with non-default thresholds;
-- `promtool test rules` on every unit-test file in tests/rules/cases/ (``custom_*.yml`` run
+- `promtool test rules` on every unit-test file in tests/rules/cases/ (`custom_*.yml` run
   against the rules rendered with CUSTOM, the others against the defaults);
 - a generated test showing that the latency threshold changes behaviour (p99 0.3s fires with
   0.25s and stays silent with 0.5s);
@@ -25,8 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import alert_rules
-from components.alert_rules import (
+from components.prometheus.rules import (
     RULE_FILE_NAMES,
     SEVERITIES,
     AlertThresholds,
@@ -42,6 +41,7 @@ from components.alert_rules import (
     threshold_problem,
     thresholds_from_config,
 )
+from components.prometheus.rules import thresholds as thresholds_module
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.yml"))
@@ -103,7 +103,13 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _alerting_rules(thresholds: AlertThresholds | None = None) -> list[dict[str, Any]]:
-    return [rule for groups in rule_groups(thresholds).values() for group in groups for rule in group["rules"] if "alert" in rule]
+    return [
+        rule
+        for groups in rule_groups(thresholds).values()
+        for group in groups
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
 
 
 def _all_exprs(thresholds: AlertThresholds | None = None) -> list[str]:
@@ -141,8 +147,11 @@ def _latency_test(threshold: float, fires: bool) -> dict[str, Any]:
                 "exp_labels": {"severity": "warning", "job": "trade-engine", "venue": "nyse"},
                 "exp_annotations": {
                     "summary": "Trade execution p99 latency is high on venue nyse",
-                    "description": f"The p99 trade execution latency on venue nyse is 300ms over the last 5m, above the {threshold:g}s threshold for 5m.",
-                    "runbook": "README.md#runbook-tradeexecutionlatencyhigh",
+                    "description": (
+                        "The p99 trade execution latency on venue nyse is 300ms over the last 5m, above the "
+                        f"{threshold:g}s threshold for 5m."
+                    ),
+                    "runbook_url": "README.md#runbook-tradeexecutionlatencyhigh",
                 },
             }
         ]
@@ -157,7 +166,9 @@ def _latency_test(threshold: float, fires: bool) -> dict[str, Any]:
                     {"series": series.format("0.4"), "values": "0+6000x20"},
                     {"series": series.format("+Inf"), "values": "0+6000x20"},
                 ],
-                "alert_rule_test": [{"eval_time": "10m", "alertname": "TradeExecutionLatencyHigh", "exp_alerts": expected}],
+                "alert_rule_test": [
+                    {"eval_time": "10m", "alertname": "TradeExecutionLatencyHigh", "exp_alerts": expected}
+                ],
                 "promql_expr_test": [
                     {
                         "expr": "round(job_venue:trade_execution_latency_seconds:p99_rate5m, 0.001)",
@@ -173,7 +184,9 @@ def _latency_test(threshold: float, fires: bool) -> dict[str, Any]:
 @pytest.mark.parametrize(("threshold", "fires"), [(0.25, True), (0.5, False)], ids=["0.25s-fires", "0.5s-silent"])
 def test_latency_threshold_changes_behaviour(tmp_path: Path, threshold: float, fires: bool) -> None:
     _render_into(tmp_path, AlertThresholds(trade_latency_p99_seconds=threshold))
-    (tmp_path / "latency.yml").write_text(yaml.safe_dump(_latency_test(threshold, fires), sort_keys=False), encoding="utf-8")
+    (tmp_path / "latency.yml").write_text(
+        yaml.safe_dump(_latency_test(threshold, fires), sort_keys=False), encoding="utf-8"
+    )
     result = _run(["test", "rules", "latency.yml"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -208,7 +221,10 @@ def test_firing_cases_state_labels_and_annotations() -> None:
             for check in test.get("alert_rule_test", []):
                 for alert in check.get("exp_alerts") or []:
                     assert "severity" in alert.get("exp_labels", {}), (case.name, check["alertname"])
-                    assert set(alert.get("exp_annotations", {})) == {"summary", "description", "runbook"}, (case.name, check["alertname"])
+                    assert set(alert.get("exp_annotations", {})) == {"summary", "description", "runbook_url"}, (
+                        case.name,
+                        check["alertname"],
+                    )
 
 
 def test_case_files_load_the_rendered_files() -> None:
@@ -227,9 +243,9 @@ def test_every_alert_has_severity_summary_description_runbook(thresholds: AlertT
         name = rule["alert"]
         assert rule["labels"]["severity"] in SEVERITIES, name
         annotations = rule["annotations"]
-        assert set(annotations) == {"summary", "description", "runbook"}, name
+        assert set(annotations) == {"summary", "description", "runbook_url"}, name
         assert all(isinstance(v, str) and v.strip() for v in annotations.values()), name
-        assert annotations["runbook"] == f"README.md#runbook-{name.lower()}"
+        assert annotations["runbook_url"] == f"README.md#runbook-{name.lower()}"
         assert name != "Watchdog" or rule["labels"]["severity"] == "none"
 
 
@@ -261,10 +277,17 @@ def test_rendered_yaml_is_the_rule_data_and_deterministic() -> None:
 
 
 def test_alerts_carry_job_selectors_from_the_catalog() -> None:
-    from components import catalog
+    from components.core import catalog
 
     text = "\n".join(_all_exprs())
-    jobs = (catalog.JOB_TRADE_ENGINE, catalog.JOB_INSTANCE_MANAGER, catalog.JOB_DUCKDB, catalog.JOB_REDIS, catalog.JOB_PROMETHEUS, catalog.JOB_ALERTMANAGER)
+    jobs = (
+        catalog.JOB_TRADE_ENGINE,
+        catalog.JOB_INSTANCE_MANAGER,
+        catalog.JOB_DUCKDB,
+        catalog.JOB_REDIS,
+        catalog.JOB_PROMETHEUS,
+        catalog.JOB_ALERTMANAGER,
+    )
     for job in jobs:
         assert f'job="{job}"' in text, job
 
@@ -292,7 +315,9 @@ def test_thresholds_reach_the_expressions_and_for() -> None:
 
 
 def test_tiny_and_large_numbers_are_valid_promql(tmp_path: Path) -> None:
-    thresholds = AlertThresholds(redis_rejected_connections_rate=1e-05, slippage_bps=12345.678, trade_latency_p99_seconds=1e-3)
+    thresholds = AlertThresholds(
+        redis_rejected_connections_rate=1e-05, slippage_bps=12345.678, trade_latency_p99_seconds=1e-3
+    )
     rules = _render_into(tmp_path, thresholds)
     result = _run(["check", "rules", *(str(rules / name) for name in RULE_FILE_NAMES)], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -322,15 +347,25 @@ def test_threshold_fields_and_config_keys() -> None:
     assert keys["duckdbProbeP99Seconds"] == "duckdb_probe_p99_seconds"
     assert sorted(keys.values()) == sorted(types)
     assert config_key("redis_memory_ratio") == "redisMemoryRatio"
-    doc = alert_rules.__doc__ or ""
-    for key in keys:  # the module docstring documents every key
-        assert re.search(rf"^{key}\s", doc, re.MULTILINE), key
+    doc = thresholds_module.__doc__ or ""
+    for key in keys:  # the module docstring's table documents every key
+        assert re.search(rf"^\| `{key}` \|", doc, re.MULTILINE), key
 
 
 def test_defaults_match_the_documented_ones() -> None:
     t = AlertThresholds()
-    assert (t.trade_latency_p99_seconds, t.slippage_bps, t.instance_manager_cpu_ratio, t.instance_manager_memory_ratio) == (0.25, 5.0, 0.9, 0.9)
-    assert (t.instance_manager_restarts, t.duckdb_probe_p99_seconds, t.duckdb_success_rate_min, t.redis_memory_ratio) == (3, 1.0, 0.99, 0.9)
+    assert (
+        t.trade_latency_p99_seconds,
+        t.slippage_bps,
+        t.instance_manager_cpu_ratio,
+        t.instance_manager_memory_ratio,
+    ) == (0.25, 5.0, 0.9, 0.9)
+    assert (
+        t.instance_manager_restarts,
+        t.duckdb_probe_p99_seconds,
+        t.duckdb_success_rate_min,
+        t.redis_memory_ratio,
+    ) == (3, 1.0, 0.99, 0.9)
     assert t.redis_rejected_connections_rate == 0.0
     for f in fields(AlertThresholds):
         assert threshold_problem(f.name, getattr(t, f.name)) is None

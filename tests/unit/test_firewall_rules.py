@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.firewall_rules import FirewallPlan, chain_name, render_apply_script, render_remove_script, rule_lines
+from components.firewall.render import FirewallPlan, chain_name, render_apply_script, render_remove_script, rule_lines
 
 PLAN = FirewallPlan("PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24", "fd00::/64"))
-APPLIED = FirewallPlan("PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24",), protected_subnets=("198.18.20.0/24",))
+APPLIED = FirewallPlan(
+    "PROMSHIELD-TEST", "198.18.0.1", (9090, 9093), ("198.18.5.0/24",), protected_subnets=("198.18.20.0/24",)
+)
 
 
 def test_chain_name_is_short_and_clean() -> None:
@@ -22,16 +24,23 @@ def test_chain_name_is_short_and_clean() -> None:
 
 def test_rules_allow_trusted_then_drop_per_port_and_skip_other_families() -> None:
     assert rule_lines(PLAN) == [
-        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 198.18.0.1 -j RETURN",
+        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst "
+        "198.18.0.1 -j RETURN",
         "-A PROMSHIELD-TEST -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 198.18.0.1 -j DROP",
-        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 198.18.0.1 -j RETURN",
+        "-A PROMSHIELD-TEST -s 198.18.5.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst "
+        "198.18.0.1 -j RETURN",
         "-A PROMSHIELD-TEST -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 198.18.0.1 -j DROP",
     ]
 
 
 def test_routing_around_the_published_ports_is_dropped() -> None:
-    plan = FirewallPlan("C", "198.18.0.1", (9090,), ("198.18.5.0/24",), protected_subnets=("172.30.20.0/24", "fd00:1::/64"))
-    assert rule_lines(plan)[-1] == "-A C ! -s 172.30.20.0/24 -d 172.30.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+    plan = FirewallPlan(
+        "C", "198.18.0.1", (9090,), ("198.18.5.0/24",), protected_subnets=("172.30.20.0/24", "fd00:1::/64")
+    )
+    assert (
+        rule_lines(plan)[-1]
+        == "-A C ! -s 172.30.20.0/24 -d 172.30.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP"
+    )
     assert "fd00:1::/64" not in "\n".join(rule_lines(plan))
 
 
@@ -51,7 +60,9 @@ def namespace() -> Iterator[str]:
 
 
 def in_ns(namespace: str, script: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", "netns", "exec", namespace, "sh", "-c", script], capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        ["ip", "netns", "exec", namespace, "sh", "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
 
 
 def filter_table(namespace: str) -> str:
@@ -59,7 +70,9 @@ def filter_table(namespace: str) -> str:
 
 
 def test_apply_is_idempotent_and_remove_restores_the_table(namespace: str) -> None:
-    in_ns(namespace, "iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && iptables -A FORWARD -j DOCKER-USER")
+    in_ns(
+        namespace, "iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && iptables -A FORWARD -j DOCKER-USER"
+    )
     before = filter_table(namespace)
     for _ in range(2):
         result = in_ns(namespace, render_apply_script(APPLIED))
@@ -67,7 +80,13 @@ def test_apply_is_idempotent_and_remove_restores_the_table(namespace: str) -> No
     table = filter_table(namespace)
     assert table.count("-A DOCKER-USER -j PROMSHIELD-TEST") == 1  # the jump is added once
     assert table.count("--ctorigdstport 9090") == 2  # rules replaced, not appended
-    assert table.count("-A PROMSHIELD-TEST ! -s 198.18.20.0/24 -d 198.18.20.0/24 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP") == 1
+    assert (
+        table.count(
+            "-A PROMSHIELD-TEST ! -s 198.18.20.0/24 -d 198.18.20.0/24 -m conntrack --ctstate NEW -m conntrack ! "
+            "--ctstate DNAT -j DROP"
+        )
+        == 1
+    )
     assert table.index("-A DOCKER-USER -j PROMSHIELD-TEST") < table.index("-A DOCKER-USER -j RETURN")
     assert in_ns(namespace, render_remove_script(APPLIED)).returncode == 0
     assert filter_table(namespace) == before

@@ -7,9 +7,9 @@ import re
 
 import yaml
 
-from components import catalog
-from components.redis_acl import acl_rule_string
-from tools.mock_stack import RecordedStack, contains_secret
+from components.core import catalog
+from components.redis.acl import acl_rule_string
+from testing.mock_stack import RecordedStack, contains_secret
 
 REDIS_ACL_USER = "pulumi-python:dynamic/redis:RedisAclUser"
 
@@ -24,7 +24,7 @@ def jobs(stack: RecordedStack) -> dict[str, dict]:
 
 
 def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: RecordedStack) -> None:
-    files = dev_stack.container_files("promshield-dev-demo-redis")
+    files = dev_stack.container_files(catalog.container_name("dev", catalog.DEMO_REDIS))
     acl = files[f"{catalog.DEMO_REDIS.config_dir}/users.acl"]
     assert acl["permissions"] == "0400" and acl["owner"] == str(catalog.DEMO_REDIS.uid)
     lines = acl["content"].splitlines()
@@ -37,7 +37,7 @@ def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: Recor
     conf = files[f"{catalog.DEMO_REDIS.config_dir}/redis.conf"]["content"]
     directives = [line.split()[0] for line in conf.splitlines() if line.strip() and not line.startswith("#")]
     assert "requirepass" not in directives and "aclfile /etc/redis/users.acl" in conf
-    demo = dev_stack.containers()["promshield-dev-demo-redis"].inputs
+    demo = dev_stack.containers()[catalog.container_name("dev", catalog.DEMO_REDIS)].inputs
     assert demo["networksAdvanced"][0]["aliases"] == [catalog.DEMO_REDIS.name] and not demo.get("ports")
     assert not dev_stack.of_type(REDIS_ACL_USER)  # unreachable from the deploying machine: rendered instead
 
@@ -55,21 +55,30 @@ def test_redis_exporter_gets_its_password_only_from_a_bound_file(any_stack: Reco
     assert url == next(c for c in command if c.startswith("--redis.addr=")).split("=", 1)[1]
     assert len(password) == 32 and password not in " ".join(command)
     assert not exporter.get("envs")
-    assert {"--tls-server-cert-file", "--tls-server-key-file", "--tls-server-ca-cert-file"} <= {c.split("=")[0] for c in command}
+    assert {"--tls-server-cert-file", "--tls-server-key-file", "--tls-server-ca-cert-file"} <= {
+        c.split("=")[0] for c in command
+    }
 
 
 def test_production_redis_user_is_a_typed_resource_with_secret_passwords(prod_stack: RecordedStack) -> None:
     (user,) = prod_stack.of_type(REDIS_ACL_USER)
-    assert user.inputs["username"] == "prometheus" and user.inputs["host"] == "redis-rts.internal" and user.inputs["port"] == 6379
+    assert (
+        user.inputs["username"] == "prometheus"
+        and user.inputs["host"] == "redis-rts.internal"
+        and user.inputs["port"] == 6379
+    )
     assert contains_secret(user.raw_inputs["password"]) and contains_secret(user.raw_inputs["admin_password"])
-    exporter = prod_stack.containers()["promshield-prod-redis-exporter"].inputs
+    exporter = prod_stack.containers()[catalog.container_name("prod", catalog.REDIS_EXPORTER)].inputs
     assert len(exporter["networksAdvanced"]) == 2  # backend + the edge route to the trading Redis
     assert any(c == "--redis.addr=rediss://redis-rts.internal:6379" for c in exporter["command"])
 
 
 def test_prometheus_scrapes_every_monitored_service_over_tls(any_stack: RecordedStack) -> None:
     scrape = jobs(any_stack)
-    for job, server_name in ((catalog.JOB_REDIS, catalog.REDIS_EXPORTER.name), (catalog.JOB_DUCKDB, catalog.DUCKDB_EXPORTER.name)):
+    for job, server_name in (
+        (catalog.JOB_REDIS, catalog.REDIS_EXPORTER.name),
+        (catalog.JOB_DUCKDB, catalog.DUCKDB_EXPORTER.name),
+    ):
         assert scrape[job]["scheme"] == "https"
         assert scrape[job]["tls_config"]["server_name"] == server_name
         assert scrape[job]["tls_config"]["cert_file"].endswith("client.crt")
@@ -79,10 +88,12 @@ def test_prometheus_scrapes_every_monitored_service_over_tls(any_stack: Recorded
 def test_trading_targets_get_per_target_jobs_with_password_files(prod_stack: RecordedStack) -> None:
     scrape = jobs(prod_stack)
     trade = scrape["trade-engine-1"]
-    assert trade["static_configs"] == [{"targets": ["te-1.internal:9400"], "labels": {"venue": "xetra", "job": "trade-engine"}}]
+    assert trade["static_configs"] == [
+        {"targets": ["te-1.internal:9400"], "labels": {"venue": "xetra", "job": "trade-engine"}}
+    ]
     assert trade["scheme"] == "https" and trade["basic_auth"]["username"] == "prometheus"
     password_path = trade["basic_auth"]["password_file"]
-    files = prod_stack.container_files("promshield-prod-prometheus")
+    files = prod_stack.container_files(catalog.container_name("prod", catalog.PROMETHEUS))
     assert files[password_path]["permissions"] == "0400"
     assert "password" not in trade["basic_auth"]
     im = scrape["instance-manager-1"]
@@ -94,7 +105,9 @@ def test_duckdb_exporter_reads_a_read_only_mount(any_stack: RecordedStack) -> No
     exporter = any_stack.containers()[name].inputs
     data = [v for v in exporter["volumes"] if v["containerPath"] == catalog.DUCKDB_EXPORTER.data_dir]
     assert len(data) == 1 and data[0]["readOnly"] is True
-    config = yaml.safe_load(any_stack.container_files(name)[f"{catalog.DUCKDB_EXPORTER.config_dir}/config.yml"]["content"])
+    config = yaml.safe_load(
+        any_stack.container_files(name)[f"{catalog.DUCKDB_EXPORTER.config_dir}/config.yml"]["content"]
+    )
     assert config["database"].startswith(catalog.DUCKDB_EXPORTER.data_dir + "/")
     assert set(config["tls"]) == {"cert_file", "key_file", "client_ca_file"}
     if any_stack.stack == "prod":
@@ -102,11 +115,7 @@ def test_duckdb_exporter_reads_a_read_only_mount(any_stack: RecordedStack) -> No
 
 
 def test_duckdb_image_base_matches_the_catalog() -> None:
-    dockerfile = (catalog_dir() / "files" / "duckdb_exporter" / "Dockerfile").read_text()
+    from components.duckdb.render import EXPORTER_DIR
+
+    dockerfile = (EXPORTER_DIR / "Dockerfile").read_text()
     assert f"ARG BASE_IMAGE={catalog.DEFAULT_IMAGES['duckdb_exporter_base']}" in dockerfile
-
-
-def catalog_dir():
-    from pathlib import Path
-
-    return Path(catalog.__file__).resolve().parents[1]

@@ -11,10 +11,20 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from components import catalog
+from components.core import catalog
+from testing.mock_stack import (
+    LOCAL_COMMAND,
+    NETWORK,
+    REMOTE_COMMAND,
+    REMOTE_IMAGE,
+    VOLUME,
+    RecordedStack,
+    contains_secret,
+    is_secret,
+    run_program,
+)
+from testing.stack_config import load_scenario, load_stack_config
 from tests.conftest import prod_config
-from tools.mock_stack import LOCAL_COMMAND, NETWORK, REMOTE_COMMAND, REMOTE_IMAGE, VOLUME, RecordedStack, contains_secret, is_secret, run_program
-from tools.stack_config import load_stack_config
 
 COMPONENT_TYPES = {"Networks", "Pki", "Credentials", "Prometheus", "Alertmanager", "Proxy", "Firewall"}
 
@@ -34,7 +44,7 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
     counts: dict[str, int] = {}
     for resource in dev_stack.resources:
         counts[resource.type] = counts.get(resource.type, 0) + 1
-    assert {t.split(":")[-1] for t in counts if t.startswith("promshield:index:")} >= COMPONENT_TYPES
+    assert {t.split(":")[-1] for t in counts if t.startswith(f"{catalog.PROJECT}:index:")} >= COMPONENT_TYPES
     assert counts[NETWORK] == 2
     # data: Prometheus, Alertmanager, proxy audit log, demo DuckDB, demo Redis;
     # config: one per service with files (Prometheus, Alertmanager, proxy, both exporters, demo Redis)
@@ -42,7 +52,11 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
     assert counts[REMOTE_IMAGE] == 5  # Prometheus, Alertmanager, proxy, redis_exporter, demo Redis
     assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
     assert counts[LOCAL_COMMAND] == 1
-    assert {"promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy"} <= set(dev_stack.containers())
+    assert {
+        catalog.container_name("dev", catalog.PROMETHEUS),
+        catalog.container_name("dev", catalog.ALERTMANAGER),
+        catalog.container_name("dev", catalog.PROXY),
+    } <= set(dev_stack.containers())
 
 
 def test_every_resource_is_parented_to_a_component(any_stack: RecordedStack) -> None:
@@ -50,7 +64,11 @@ def test_every_resource_is_parented_to_a_component(any_stack: RecordedStack) -> 
         if resource.type.startswith(("promshield:index:", "pulumi:providers:")):
             assert resource.parent_types[0] == "pulumi:pulumi:Stack"
             continue
-        assert resource.parent_types[-2].startswith("promshield:index:"), (resource.type, resource.name, resource.urn)
+        assert resource.parent_types[-2].startswith(f"{catalog.PROJECT}:index:"), (
+            resource.type,
+            resource.name,
+            resource.urn,
+        )
 
 
 # --- Containers ----------------------------------------------------------------------------
@@ -63,22 +81,24 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         assert uid != 0, name
         labels = {label["label"]: label["value"] for label in spec["labels"]}
         # A never-started carrier has a writable root: the daemon refuses uploads into a read-only one.
-        assert spec["readOnly"] is (labels["io.promshield.kind"] != "config"), name
+        assert spec["readOnly"] is (labels[catalog.LABEL_KIND] != "config"), name
         assert spec["privileged"] is False, name
         assert spec["capabilities"]["drops"] == ["ALL"], name
         assert "adds" not in spec["capabilities"], name
         assert "no-new-privileges:true" in spec["securityOpts"], name
         assert spec["memory"] > 0 and spec["memorySwap"] == spec["memory"], name
-        assert spec["ulimits"] == [{"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}], name
-        if labels["io.promshield.kind"] == "job":  # one-shot (seeding a volume): no network, runs once
+        assert spec["ulimits"] == [
+            {"name": "nproc", "soft": spec["ulimits"][0]["soft"], "hard": spec["ulimits"][0]["soft"]}
+        ], name
+        if labels[catalog.LABEL_KIND] == "job":  # one-shot (seeding a volume): no network, runs once
             assert spec["networkMode"] == "none" and spec["restart"] == "no" and spec["attach"] is True, name
-        elif labels["io.promshield.kind"] == "config":  # created, never started: carries the files
+        elif labels[catalog.LABEL_KIND] == "config":  # created, never started: carries the files
             assert spec["start"] is False and spec["networkMode"] == "none" and spec["restart"] == "no", name
         else:
             assert spec["restart"] == "unless-stopped", name
             assert spec["healthcheck"]["tests"][0] == "CMD", name
         assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
-        assert labels["io.promshield.project"] == "promshield" and labels["io.promshield.stack"] == any_stack.stack
+        assert labels[catalog.LABEL_PROJECT] == "promshield" and labels[catalog.LABEL_STACK] == any_stack.stack
         assert "envs" not in spec or not spec["envs"], name
 
 
@@ -103,9 +123,12 @@ def test_only_the_proxy_publishes_and_never_on_every_interface(any_stack: Record
 
 
 def test_configured_subnets_reach_the_networks_the_fixed_addresses_and_the_firewall() -> None:
-    stack = run_program({"networks": {"backendSubnet": "198.18.40.0/24", "edgeSubnet": "198.18.41.0/24"}}, stack="dev")
+    stack = load_scenario("subnets").run()
     subnets = {n.inputs["name"]: n.inputs["ipamConfigs"] for n in stack.of_type(NETWORK)}
-    assert subnets == {"promshield-dev-backend": [{"subnet": "198.18.40.0/24"}], "promshield-dev-edge": [{"subnet": "198.18.41.0/24"}]}
+    assert subnets == {
+        "promshield-dev-backend": [{"subnet": "198.18.40.0/24"}],
+        "promshield-dev-edge": [{"subnet": "198.18.41.0/24"}],
+    }
     assert service_container(stack, catalog.ALERTMANAGER)["networksAdvanced"][0]["ipv4Address"] == "198.18.40.11"
     firewall = str(stack.of_type(LOCAL_COMMAND)[0].inputs["create"])
     assert "-d 198.18.40.0/24" in firewall and "-d 198.18.41.0/24" in firewall and "172.30." not in firewall
@@ -124,7 +147,9 @@ def test_backend_network_is_internal_and_backends_live_only_there(any_stack: Rec
     assert sorted(n["name"] for n in proxy["networksAdvanced"]) == sorted([backend["name"], edge["name"]])
 
 
-def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(dev_stack: RecordedStack, prod_stack: RecordedStack) -> None:
+def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(
+    dev_stack: RecordedStack, prod_stack: RecordedStack
+) -> None:
     assert len(service_container(dev_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 1
     assert len(service_container(prod_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 2
 
@@ -147,7 +172,7 @@ def test_files_reach_read_only_services_through_config_carriers(any_stack: Recor
         assert mount["readOnly"] is True and mount["containerPath"] == carried["containerPath"]
         assert all(u["file"].startswith(carried["containerPath"] + "/") for u in carrier.inputs["uploads"])
         labels = {label["label"]: label["value"] for label in service.inputs["labels"]}
-        assert re.fullmatch(r"[0-9a-f]{64}", labels["io.promshield.config-sha256"]), name
+        assert re.fullmatch(r"[0-9a-f]{64}", labels[catalog.LABEL_CONFIG_SHA256]), name
 
 
 def test_changed_files_change_the_service_digest() -> None:
@@ -156,13 +181,15 @@ def test_changed_files_change_the_service_digest() -> None:
 
     def digest(stack: RecordedStack) -> str:
         labels = stack.containers()["promshield-digest-proxy"].inputs["labels"]
-        return next(label["value"] for label in labels if label["label"] == "io.promshield.config-sha256")
+        return next(label["value"] for label in labels if label["label"] == catalog.LABEL_CONFIG_SHA256)
 
     assert digest(base) != digest(changed)
 
 
 def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStack) -> None:
-    owners = {f"promshield-{any_stack.stack}-{s.name}": s for s in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.PROXY)}
+    owners = {
+        f"promshield-{any_stack.stack}-{s.name}": s for s in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.PROXY)
+    }
     for name, service in owners.items():
         for path, upload in any_stack.container_files(name).items():
             assert upload["owner"] == str(service.uid) and upload["group"] == str(service.gid), path
@@ -173,7 +200,9 @@ def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStac
 
 def test_stack_volumes_are_named_per_stack(any_stack: RecordedStack) -> None:
     retained = {v.inputs["name"] for v in any_stack.of_type(VOLUME) if not v.name.endswith(("-demo-data", "-config"))}
-    assert retained == {f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")}
+    assert retained == {
+        f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")
+    }
 
 
 # --- Prometheus ----------------------------------------------------------------------------
@@ -207,7 +236,10 @@ def test_prometheus_yml(dev_stack: RecordedStack) -> None:
 
 
 def test_web_configs_require_client_certificates(any_stack: RecordedStack) -> None:
-    for service, path in ((catalog.PROMETHEUS, catalog.PROMETHEUS_WEB_CONFIG_FILE), (catalog.ALERTMANAGER, catalog.ALERTMANAGER_WEB_CONFIG_FILE)):
+    for service, path in (
+        (catalog.PROMETHEUS, catalog.PROMETHEUS_WEB_CONFIG_FILE),
+        (catalog.ALERTMANAGER, catalog.ALERTMANAGER_WEB_CONFIG_FILE),
+    ):
         tls = yaml.safe_load(file_text(any_stack, service, path))["tls_server_config"]
         assert tls["client_auth_type"] == "RequireAndVerifyClientCert"
         assert tls["min_version"] == "TLS12"
@@ -215,18 +247,12 @@ def test_web_configs_require_client_certificates(any_stack: RecordedStack) -> No
 
 
 def test_remote_write_and_admin_api_only_when_enabled() -> None:
-    stack = run_program(
-        {
-            "remoteWrite": {"enabled": True, "url": "https://lts.example/api/v1/write", "username": "prom"},
-            "remoteWritePassword": "a-long-remote-write-password",
-            "enableAdminApi": True,
-        },
-        stack="remotewrite",
-        secret_keys=("remoteWritePassword",),
-    )
+    stack = load_scenario("remotewrite").run()
     config = yaml.safe_load(file_text(stack, catalog.PROMETHEUS, catalog.PROMETHEUS_CONFIG_FILE))
     (remote,) = config["remote_write"]
-    assert remote["url"].startswith("https://") and remote["basic_auth"]["password_file"].startswith(catalog.PROMETHEUS_SECRETS_DIR)
+    assert remote["url"].startswith("https://") and remote["basic_auth"]["password_file"].startswith(
+        catalog.PROMETHEUS_SECRETS_DIR
+    )
     assert "password" not in remote["basic_auth"]
     files = stack.container_files("promshield-remotewrite-prometheus")
     assert files[remote["basic_auth"]["password_file"]]["permissions"] == "0400"
@@ -275,7 +301,7 @@ def test_nginx_config_essentials(dev_stack: RecordedStack) -> None:
 
 
 def test_proxy_secrets_are_secret_and_absent_from_plain_files(dev_stack: RecordedStack) -> None:
-    files = dev_stack.container_files("promshield-dev-proxy")
+    files = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))
     htpasswd = files[catalog.PROXY_HTPASSWD_FILE]["content"]
     assert all(re.fullmatch(r"[a-z0-9._-]+:\$2b\$1[0-9]\$[./A-Za-z0-9]{53}", line) for line in htpasswd.splitlines())
     passwords = dev_stack.exports["passwords"]
@@ -292,7 +318,9 @@ def test_passwords_are_secret_outputs_and_hashes_verify(dev_stack: RecordedStack
     assert "users" not in dev_stack.secret_exports
     passwords: dict[str, str] = dev_stack.exports["passwords"]
     assert set(passwords) == {"admin", "ops", "read-only", "guest"}
-    htpasswd = dev_stack.container_files("promshield-dev-proxy")[catalog.PROXY_HTPASSWD_FILE]["content"]
+    htpasswd = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))[catalog.PROXY_HTPASSWD_FILE][
+        "content"
+    ]
     hashes = dict(line.split(":", 1) for line in htpasswd.splitlines())
     for user, password in passwords.items():
         assert len(password) >= 32
@@ -310,7 +338,12 @@ def test_configured_password_is_used_not_generated(prod_stack: RecordedStack) ->
 def test_provider_secrets_stay_secret(dev_stack: RecordedStack) -> None:
     for key in dev_stack.of_type("tls:index/privateKey:PrivateKey"):
         assert is_secret(key.outputs["privateKeyPem"])
-    for name in ("promshield-dev-prometheus", "promshield-dev-alertmanager", "promshield-dev-proxy", "promshield-dev-duckdb-exporter"):
+    for name in (
+        catalog.container_name("dev", catalog.PROMETHEUS),
+        catalog.container_name("dev", catalog.ALERTMANAGER),
+        catalog.container_name("dev", catalog.PROXY),
+        catalog.container_name("dev", catalog.DUCKDB_EXPORTER),
+    ):
         (carrier,) = dev_stack.carriers_of(name)
         assert is_secret(carrier.raw_inputs["uploads"]), name
 
@@ -342,15 +375,21 @@ def test_pki_issues_p256_certificates_that_chain_to_the_ca(dev_stack: RecordedSt
     proxy = x509.load_pem_x509_certificate(dev_stack.named("pki-proxy-server-cert").outputs["certPem"].encode())
     sans = proxy.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert sans.get_values_for_type(x509.DNSName) == ["localhost"]
-    usages = {cert.name: set(cert.inputs["allowedUses"]) for cert in dev_stack.of_type("tls:index/locallySignedCert:LocallySignedCert")}
+    usages = {
+        cert.name: set(cert.inputs["allowedUses"])
+        for cert in dev_stack.of_type("tls:index/locallySignedCert:LocallySignedCert")
+    }
     assert "client_auth" in usages["pki-proxy-client-cert"] and "server_auth" not in usages["pki-proxy-client-cert"]
-    assert "server_auth" in usages["pki-prometheus-server-cert"] and "client_auth" not in usages["pki-prometheus-server-cert"]
+    assert (
+        "server_auth" in usages["pki-prometheus-server-cert"]
+        and "client_auth" not in usages["pki-prometheus-server-cert"]
+    )
 
 
 def test_bring_your_own_proxy_certificate() -> None:
-    cert = "-----BEGIN CERTIFICATE-----\nMIIBbyo=\n-----END CERTIFICATE-----\n"
-    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgE=\n-----END PRIVATE KEY-----\n"
-    stack = run_program({"proxyTlsCertificate": cert, "proxyTlsPrivateKey": key}, stack="byo", secret_keys=("proxyTlsCertificate", "proxyTlsPrivateKey"))
+    scenario = load_scenario("byo")
+    cert, key = scenario.config["proxyTlsCertificate"], scenario.config["proxyTlsPrivateKey"]
+    stack = scenario.run()
     assert not [r for r in stack.resources if r.name.startswith("pki-proxy-server")]
     files = stack.container_files("promshield-byo-proxy")
     assert files[f"{catalog.PROXY.tls_dir}/server.crt"]["content"] == cert
@@ -364,11 +403,20 @@ def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
     (rules,) = dev_stack.of_type(LOCAL_COMMAND)
     create, delete = rules.inputs["create"], rules.inputs["delete"]
     assert create.startswith("sudo -n sh -c ")
-    assert "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j RETURN" in create
-    assert "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP" in create
+    assert (
+        "-A PROMSHIELD-DEV -s 127.0.0.1/32 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 "
+        "--ctorigdst 127.0.0.1 -j RETURN" in create
+    )
+    assert (
+        "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP"
+        in create
+    )
     assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create and "INPUT" not in create
     for subnet in (catalog.DEFAULT_EDGE_SUBNET, catalog.DEFAULT_BACKEND_SUBNET):
-        assert f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP" in create
+        assert (
+            f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! "
+            "--ctstate DNAT -j DROP" in create
+        )
     assert "iptables -w -D DOCKER-USER -j PROMSHIELD-DEV" in delete and "-X PROMSHIELD-DEV" in delete
     assert rules.inputs["update"] == create
 
@@ -380,7 +428,10 @@ def test_remote_firewall_runs_over_ssh_with_a_secret_key(prod_stack: RecordedSta
     assert contains_secret(connection)
     plain = rules.inputs["connection"]
     assert (plain["host"], plain["user"]) == ("10.0.0.5", "deploy")
-    assert "-A PROMSHIELD-PROD -s 10.0.0.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 --ctorigdst 10.0.0.5 -j RETURN" in rules.inputs["create"]
+    assert (
+        "-A PROMSHIELD-PROD -s 10.0.0.0/24 -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9090 "
+        "--ctorigdst 10.0.0.5 -j RETURN" in rules.inputs["create"]
+    )
     assert not rules.inputs["create"].startswith("sudo")
     assert "PRIVATE KEY" not in rules.inputs["create"]
 
@@ -388,7 +439,9 @@ def test_remote_firewall_runs_over_ssh_with_a_secret_key(prod_stack: RecordedSta
 def test_a_typo_in_the_stack_config_stops_the_program() -> None:
     import pytest
 
-    with pytest.raises(Exception, match=r"promshield:retentionTme is not a promshield setting; did you mean promshield:retentionTime\?"):
+    with pytest.raises(
+        Exception, match=r"promshield:retentionTme is not a promshield setting; did you mean promshield:retentionTime\?"
+    ):
         run_program({"retentionTme": "30d"}, stack="typo")
 
 

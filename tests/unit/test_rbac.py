@@ -1,4 +1,4 @@
-"""The role table itself: the properties DESIGN.md's roles promise."""
+"""The role table itself: the properties the README's Roles section promises."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from components import rbac
-from components.rbac import ADMIN, ALERTMANAGER, NO_ACCESS, OPS, PROMETHEUS, READ_ONLY, is_allowed
+from components.proxy import rbac
+from components.proxy.rbac import ADMIN, ALERTMANAGER, NO_ACCESS, OPS, PROMETHEUS, READ_ONLY, is_allowed
 
 SILENCE = "/api/v2/silence/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 

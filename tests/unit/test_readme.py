@@ -18,7 +18,7 @@ def test_generated_sections_are_current() -> None:
 def test_every_config_key_is_in_the_schema_and_documented() -> None:
     import yaml
 
-    from components.settings import KNOWN_KEYS, SECRET_KEYS
+    from components.core.settings import KNOWN_KEYS, SECRET_KEYS
 
     schema = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     assert set(schema) == set(KNOWN_KEYS)
@@ -33,8 +33,26 @@ def test_readme_names_the_two_commands_and_ci_runs_make_test() -> None:
 
 
 def test_every_alert_has_a_runbook_anchor_in_the_readme() -> None:
-    from components.alert_rules import alert_names
+    from components.prometheus.rules import alert_names
 
     text = readme.README.read_text()
     for name in alert_names():
         assert f"### Runbook: {name}" in text, name
+
+
+def test_the_readme_shows_the_error_the_code_prints() -> None:
+    """The configuration reference's example is the program's own output for those three mistakes."""
+    import json
+
+    from components.core.settings import SettingsError, load_settings
+
+    config = {
+        "prometheusPort": "70000",
+        "bindAddress": "0.0.0.0",
+        "images": json.dumps({"prometheus": "prom/prometheus:latest"}),
+    }
+    try:
+        load_settings(config.get, "dev", config.keys())
+    except SettingsError as error:
+        printed = f"error: {error}"
+    assert f"```\n{printed}\n```" in readme.README.read_text()

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from docker.errors import NotFound
 
-from tools.mock_stack import BUILT_IMAGE, CONTAINER, NETWORK, REMOTE_IMAGE, VOLUME, is_secret, unwrap
+from testing.mock_stack import BUILT_IMAGE, CONTAINER, NETWORK, REMOTE_IMAGE, VOLUME, is_secret, unwrap
 
 
 class DeployError(RuntimeError):
@@ -58,7 +58,7 @@ class JobFailedError(DeployError):
 
 
 class Recorded(Protocol):
-    """What `tools.mock_stack.Registered` offers: type token, resource name, wire-format inputs."""
+    """What `testing.mock_stack.Registered` offers: type token, resource name, wire-format inputs."""
 
     type: str
     name: str
@@ -714,8 +714,8 @@ def deploy(
 
 def main() -> None:
     """`python -m tests.acceptance.harness.deploy`: the acceptance stack's plan, without an Engine."""
+    from testing.mock_stack import run_program
     from tests.acceptance.stack import CONFIG, STACK
-    from tools.mock_stack import run_program
 
     the_plan = plan(run_program(CONFIG, stack=STACK).resources)
     for step in the_plan.steps:

@@ -217,7 +217,9 @@ class Engine:
         config = self.root / "daemon.json"
         config.write_text("{}\n")  # never the host's /etc/docker/daemon.json
         argv = [
-            "nsenter", f"--net={nx.NETNS_DIR / self.netns}", "--",
+            "nsenter",
+            f"--net={nx.NETNS_DIR / self.netns}",
+            "--",
             "dockerd",
             f"--config-file={config}",
             f"--data-root={self.data_root}",
@@ -370,9 +372,11 @@ class Engine:
     def _cgroup_dirs(self) -> list[Path]:
         dirs: list[Path] = []
         relative = self.cgroup_parent.lstrip("/")
-        candidates = [CGROUP_ROOT / relative] if (CGROUP_ROOT / "cgroup.controllers").exists() else [
-            controller / relative for controller in CGROUP_ROOT.iterdir() if controller.is_dir()
-        ]
+        candidates = (
+            [CGROUP_ROOT / relative]
+            if (CGROUP_ROOT / "cgroup.controllers").exists()
+            else [controller / relative for controller in CGROUP_ROOT.iterdir() if controller.is_dir()]
+        )
         for top in candidates:
             if top.is_dir():
                 dirs += sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
@@ -476,8 +480,8 @@ def _created_marker(engine: Engine) -> Path:
 
 
 def _up(prefix: str) -> int:
-    from components import catalog
-    from components.duckdb_exporter_config import image_tag
+    from components.core import catalog
+    from components.duckdb.render import image_tag
 
     from . import standins
 

@@ -150,7 +150,7 @@ def _sanitize(name: str) -> str:
 class LiveStack:
     """LAN namespaces, a dockerd in the Docker host namespace, and what the program registered.
 
-    `resources` are the program's recorded resources (`tools.mock_stack.Registered`), deployed by
+    `resources` are the program's recorded resources (`testing.mock_stack.Registered`), deployed by
     `deploy.deploy` in registration order. `host_script` runs in the Docker host namespace once
     the engine has made its chains and before any container exists (the firewall's create
     command). `host_paths` maps a recorded host path (bind mount) to a real directory.
@@ -189,7 +189,9 @@ class LiveStack:
     def __enter__(self) -> LiveStack:
         return self.up()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def up(self) -> LiveStack:

@@ -28,7 +28,10 @@ class CommandError(RuntimeError):
     def __init__(self, argv: Sequence[str], result: subprocess.CompletedProcess[str]) -> None:
         self.argv = list(argv)
         self.result = result
-        super().__init__(f"command failed ({result.returncode}): {shlex.join(argv)}\nstdout: {result.stdout.strip()}\nstderr: {result.stderr.strip()}")
+        super().__init__(
+            f"command failed ({result.returncode}): {shlex.join(argv)}\n"
+            f"stdout: {result.stdout.strip()}\nstderr: {result.stderr.strip()}"
+        )
 
 
 def run(

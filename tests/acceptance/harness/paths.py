@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-# `components.catalog` is the single source of fixed facts; make it importable however pytest
+# `components.core.catalog` is the single source of fixed facts; make it importable however pytest
 # was started (appending never shadows anything already importable).
 if str(REPO_ROOT) not in sys.path:
     sys.path.append(str(REPO_ROOT))

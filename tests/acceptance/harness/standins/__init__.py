@@ -1,7 +1,7 @@
 """Local stand-ins for the pinned images, built from Debian packages (no registry is reachable).
 
 One shared Debian bookworm rootfs (`mmdebstrap`, every package the stand-ins need) is imported
-once as `promshield-standin-base:<key>`; each pinned reference of `components.catalog.DEFAULT_IMAGES`
+once as `promshield-standin-base:<key>`; each pinned reference of `components.core.catalog.DEFAULT_IMAGES`
 is then a tiny `docker build` on top of it that recreates the real image's user, entrypoint,
 command, workdir and the few files the stack relies on (see `README.md` here for what differs).
 
@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components import catalog
-from components.duckdb_exporter_config import image_tag as duckdb_exporter_tag
+from components.core import catalog
+from components.duckdb.render import image_tag as duckdb_exporter_tag
 
 from ..paths import REPO_ROOT, venv_dir
 
@@ -44,7 +44,7 @@ KEY_LABEL = "io.promshield.standin-key"
 PACKAGES_LABEL = "io.promshield.standin-packages"
 BASE_REPOSITORY = "promshield-standin-base"
 SUITE = "bookworm"
-EXPORTER_DIR = REPO_ROOT / "files" / "duckdb_exporter"
+EXPORTER_DIR = REPO_ROOT / "exporters" / "duckdb"
 BUILD_TIMEOUT = 900  # seconds: a cold rootfs downloads ~150 MB of packages
 
 
@@ -96,7 +96,7 @@ DPKG_OPTIONS: tuple[str, ...] = (
 # would collide with the images' (Debian's own users come from the dynamic 100-999 range).
 ESSENTIAL_HOOK = (
     "printf 'nginx:x:101:101:nginx user:/nonexistent:/usr/sbin/nologin\\n"
-    "redis:x:999:999::/var/lib/redis:/usr/sbin/nologin\\n' >> \"$1/etc/passwd\" && "
+    'redis:x:999:999::/var/lib/redis:/usr/sbin/nologin\\n\' >> "$1/etc/passwd" && '
     "printf 'nginx:x:101:\\nredis:x:999:\\n' >> \"$1/etc/group\""
 )
 # After: drop logs and caches mmdebstrap does not clean (apt lists/caches it removes itself).
@@ -441,8 +441,19 @@ def _prepare_wheels(context: Path) -> str:
             python = venv_dir() / "bin" / "python"
             try:
                 _run(
-                    [str(python), "-m", "pip", "download", "-q", "--disable-pip-version-check", *_wheel_platform_args(),
-                     "-r", str(EXPORTER_DIR / "requirements.txt"), "-d", str(partial)],
+                    [
+                        str(python),
+                        "-m",
+                        "pip",
+                        "download",
+                        "-q",
+                        "--disable-pip-version-check",
+                        *_wheel_platform_args(),
+                        "-r",
+                        str(EXPORTER_DIR / "requirements.txt"),
+                        "-d",
+                        str(partial),
+                    ],
                     timeout=600,
                 )
                 partial.rename(wheels)
@@ -564,8 +575,14 @@ def _build(
 
     try:
         image, _logs = client.images.build(
-            path=str(context), tag=tag, labels=dict(labels), buildargs=dict(buildargs or {}),
-            rm=True, forcerm=True, pull=False, network_mode="none",
+            path=str(context),
+            tag=tag,
+            labels=dict(labels),
+            buildargs=dict(buildargs or {}),
+            rm=True,
+            forcerm=True,
+            pull=False,
+            network_mode="none",
         )
     except docker.errors.BuildError as exc:
         log = "".join(str(chunk.get("stream", chunk.get("error", ""))) for chunk in exc.build_log)
@@ -613,7 +630,7 @@ def ensure_images(client: Any, references: Iterable[str], *, built: list[str] | 
     """Make every reference exist in `client`'s engine; returns reference -> image id.
 
     Pinned references (`DEFAULT_IMAGES`) are built from their recipe when missing or stale; the
-    DuckDB exporter's tag (`image_tag()`) is built from files/duckdb_exporter on its stand-in
+    DuckDB exporter's tag (`image_tag()`) is built from exporters/duckdb on its stand-in
     base. Raises `UnknownStandinError` for any other reference the engine does not already have.
     The references actually (re)built are appended to `built` when given.
     """
@@ -645,8 +662,8 @@ def ensure_images(client: Any, references: Iterable[str], *, built: list[str] | 
 
 
 def build_duckdb_exporter(client: Any, *, built: list[str] | None = None) -> str:
-    """Build the project's DuckDB exporter image (files/duckdb_exporter) on the python stand-in,
-    offline, as the program would; returns its tag (`components.duckdb_exporter_config.image_tag()`).
+    """Build the project's DuckDB exporter image (exporters/duckdb) on the python stand-in,
+    offline, as the program would; returns its tag (`components.duckdb.render.image_tag()`).
 
     Reused while it exists and was built on the current python stand-in.
     """

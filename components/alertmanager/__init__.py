@@ -1,0 +1,1 @@
+"""Alertmanager: `component` (the ComponentResource) and `render` (alertmanager.yml, command line, settings slice)."""

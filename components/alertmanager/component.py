@@ -1,0 +1,103 @@
+"""Alertmanager: pinned image, mTLS-only web config, receivers from settings, a data volume."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+from components.alertmanager.render import (
+    HEALTHCHECK_CONFIG_FILE,
+    AlertmanagerSettings,
+    alertmanager_command,
+    render_alertmanager_yml,
+)
+from components.core import catalog
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    stack_volume,
+)
+from components.core.images import pulled_image
+from components.core.pki import Certificate, tls_files
+from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
+
+SERVICE = catalog.ALERTMANAGER
+MEMORY_MB = 256
+
+
+@dataclass(frozen=True)
+class AlertmanagerArgs:
+    settings: AlertmanagerSettings
+    backend_network: pulumi.Input[str]
+    edge_network: pulumi.Input[str]  # joined only when the stack allows notifications to leave
+    ca_cert_pem: pulumi.Input[str]
+    server: Certificate  # also its client identity for its own healthcheck
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
+    tls_dir = SERVICE.tls_dir
+    own_identity = TlsClient(
+        ca_file=f"{tls_dir}/{catalog.TLS_CA_FILE}",
+        server_name=SERVICE.name,
+        cert_file=f"{tls_dir}/{catalog.TLS_CERT_FILE}",
+        key_file=f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+    )
+    return [
+        config_file(catalog.ALERTMANAGER_CONFIG_FILE, render_alertmanager_yml(args.settings)),
+        config_file(catalog.ALERTMANAGER_WEB_CONFIG_FILE, render_web_config(tls_dir)),
+        config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(own_identity)),
+        *tls_files(tls_dir, args.ca_cert_pem, args.server),
+    ]
+
+
+class Alertmanager(pulumi.ComponentResource):
+    container: docker.Container
+    data_volume: docker.Volume
+    files: list[UploadFile]
+
+    def __init__(self, name: str, args: AlertmanagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(catalog.ALERTMANAGER_TYPE, name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.data_volume = stack_volume(f"{name}-data", settings.stack, "alertmanager-data", self, keep=True)
+        image = pulled_image(f"{name}-image", settings.image, child)
+        self.files = alertmanager_files(args)
+        networks = [
+            NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])
+        ]
+        if settings.egress:
+            networks.append(NetworkAttachment(args.edge_network))
+        plan = ContainerPlan(
+            service=SERVICE,
+            image=image,
+            command=alertmanager_command(settings),
+            networks=networks,
+            healthcheck=Healthcheck(
+                [
+                    "amtool",
+                    f"--alertmanager.url=https://localhost:{SERVICE.port}",
+                    f"--http.config.file={HEALTHCHECK_CONFIG_FILE}",
+                    "config",
+                    "show",
+                ]
+            ),
+            uploads=self.files,
+            volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
+            memory_mb=MEMORY_MB,
+            stack=settings.stack,
+        )
+        self.container = hardened_container(
+            f"{name}-container",
+            catalog.container_name(settings.stack, SERVICE),
+            plan,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.register_outputs({"container_name": self.container.name})

@@ -1,0 +1,160 @@
+"""The single source of truth for the stack's fixed facts.
+
+Ports, container paths, uids, network names and pinned images are defined here once and
+imported everywhere else (components, renderers, tests, policies, the acceptance harness).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROJECT = "promshield"
+
+# --- Published (host) ports: defaults for settings -----------------------------------------
+DEFAULT_PROMETHEUS_PUBLISHED_PORT = 9090
+DEFAULT_ALERTMANAGER_PUBLISHED_PORT = 9093
+
+
+@dataclass(frozen=True)
+class Service:
+    """One container's fixed identity: its name on the networks, uid/gid, port and paths."""
+
+    name: str
+    uid: int
+    gid: int
+    port: int
+    config_dir: str
+    data_dir: str
+
+    @property
+    def user(self) -> str:
+        return f"{self.uid}:{self.gid}"
+
+    @property
+    def tls_dir(self) -> str:
+        return f"{self.config_dir}/tls"
+
+
+# The official images run as these users: keep them so volume ownership matches the image.
+PROMETHEUS = Service("prometheus", 65534, 65534, 9090, "/etc/prometheus", "/prometheus")
+ALERTMANAGER = Service("alertmanager", 65534, 65534, 9093, "/etc/alertmanager", "/alertmanager")
+# nginx-unprivileged runs as uid 101 and cannot bind ports below 1024.
+# /var/cache/nginx is owned by uid 101 in the image, so a fresh volume there is writable by it.
+PROXY = Service("proxy", 101, 101, 8443, "/etc/nginx", "/var/cache/nginx")
+REDIS_EXPORTER = Service("redis-exporter", 59000, 59000, 9121, "/etc/redis-exporter", "/nonexistent")
+DUCKDB_EXPORTER = Service("duckdb-exporter", 10001, 10001, 9188, "/etc/duckdb-exporter", "/data")
+DEMO_REDIS = Service("demo-redis", 999, 999, 6379, "/etc/redis", "/data")
+
+# The proxy's listeners inside its container (each published on a host port by settings).
+PROXY_PROMETHEUS_PORT = 8443
+PROXY_ALERTMANAGER_PORT = 8444
+# Loopback-only listeners inside the proxy container.
+PROXY_AUTH_PORT = 8081  # the bcrypt check behind auth_request
+PROXY_DENY_PORT = 8082  # answers 403 for requests the role table refuses
+PROXY_HEALTH_PORT = 8080  # container healthcheck
+
+# --- Files inside containers ---------------------------------------------------------------
+PROMETHEUS_CONFIG_FILE = f"{PROMETHEUS.config_dir}/prometheus.yml"
+PROMETHEUS_WEB_CONFIG_FILE = f"{PROMETHEUS.config_dir}/web.yml"
+PROMETHEUS_RULES_DIR = f"{PROMETHEUS.config_dir}/rules"
+PROMETHEUS_SECRETS_DIR = f"{PROMETHEUS.config_dir}/secrets"
+PROMETHEUS_QUERY_LOG_FILE = f"{PROMETHEUS.data_dir}/query.log"
+
+ALERTMANAGER_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/alertmanager.yml"
+ALERTMANAGER_WEB_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/web.yml"
+ALERTMANAGER_SECRETS_DIR = f"{ALERTMANAGER.config_dir}/secrets"
+
+PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
+PROXY_HTPASSWD_FILE = f"{PROXY.config_dir}/secrets/htpasswd"
+PROXY_NJS_FILE = f"{PROXY.config_dir}/njs/promshield.js"
+PROXY_AUDIT_LOG_FILE = f"{PROXY.data_dir}/audit.log"
+# A private tmpfs inside the proxy container, not the host's /tmp.
+PROXY_RUNTIME_DIR = "/tmp"  # noqa: S108  # nosec B108
+
+# TLS material: every service keeps the same file names under its tls_dir.
+TLS_CA_FILE = "ca.crt"
+TLS_CERT_FILE = "server.crt"
+TLS_KEY_FILE = "server.key"
+TLS_CLIENT_CERT_FILE = "client.crt"
+TLS_CLIENT_KEY_FILE = "client.key"
+
+# Upload modes (octal): secrets are owner-read-only, the rest owner-read-write at most.
+MODE_SECRET = 0o400
+MODE_CONFIG = 0o600
+MODE_PUBLIC = 0o444
+
+# --- Networks ------------------------------------------------------------------------------
+BACKEND_NETWORK = "backend"
+EDGE_NETWORK = "edge"
+# Defaults for the `networks` setting: users move them when they clash with a LAN or VPN.
+DEFAULT_BACKEND_SUBNET = "172.30.10.0/24"
+DEFAULT_EDGE_SUBNET = "172.30.20.0/24"
+# Fixed backend addresses, as host numbers inside the backend subnet: the proxy resolves its
+# upstreams once, at start, so a recreated Prometheus or Alertmanager must come back at the
+# same address.
+BACKEND_HOST_NUMBERS = {"prometheus": 10, "alertmanager": 11}
+
+# --- Pinned images (never `latest`): defaults for settings ---------------------------------
+DEFAULT_IMAGES: dict[str, str] = {
+    "prometheus": "prom/prometheus:v3.5.0",
+    "alertmanager": "prom/alertmanager:v0.28.1",
+    # 1.30.6: the first stable release without a known CVE (gixy's nginx_cves check, `make lint`).
+    "proxy": "nginxinc/nginx-unprivileged:1.30.6",
+    "redis_exporter": "oliver006/redis_exporter:v1.74.0-alpine",
+    "duckdb_exporter_base": "python:3.11.13-slim-bookworm",
+    "demo_redis": "redis:7.4.5-bookworm",
+}
+
+
+def resource_name(stack: str, name: str) -> str:
+    """Docker names of the stack's containers and volumes: `promshield-<stack>-<name>`."""
+    return f"{PROJECT}-{stack}-{name}"
+
+
+def image_version(reference: str) -> str:
+    """The version in a pinned tag: `nginxinc/nginx-unprivileged:1.30.6-alpine` -> `1.30.6`."""
+    tag = reference.rsplit(":", 1)[1]
+    return tag.lstrip("v").split("-", 1)[0]
+
+
+def container_name(stack: str, service: Service) -> str:
+    """The Docker name of a service's container: `promshield-<stack>-<service>`."""
+    return resource_name(stack, service.name)
+
+
+# Labels on every resource we create: who owns it, for `docker ps --filter`.
+LABEL_PREFIX = "io.promshield"
+LABEL_PROJECT = f"{LABEL_PREFIX}.project"
+LABEL_SERVICE = f"{LABEL_PREFIX}.service"
+LABEL_STACK = f"{LABEL_PREFIX}.stack"
+LABEL_KIND = f"{LABEL_PREFIX}.kind"  # service, config (a never-started carrier of files) or job (one-shot)
+LABEL_CONFIG_SHA256 = f"{LABEL_PREFIX}.config-sha256"  # digest of a service's files: changes force a restart
+
+# --- Pulumi type tokens ---------------------------------------------------------------------
+# The program's component types. Never rename one: the state knows every resource by its type,
+# so a new token would make `pulumi up` delete and recreate the whole stack.
+PKI_TYPE = f"{PROJECT}:index:Pki"
+CREDENTIALS_TYPE = f"{PROJECT}:index:Credentials"
+NETWORKS_TYPE = f"{PROJECT}:index:Networks"
+PROMETHEUS_TYPE = f"{PROJECT}:index:Prometheus"
+ALERTMANAGER_TYPE = f"{PROJECT}:index:Alertmanager"
+PROXY_TYPE = f"{PROJECT}:index:Proxy"
+FIREWALL_TYPE = f"{PROJECT}:index:Firewall"
+REDIS_ACCESS_TYPE = f"{PROJECT}:index:RedisAccess"
+DUCKDB_ACCESS_TYPE = f"{PROJECT}:index:DuckDbAccess"
+# The provider resources the components create (the policies, the mocks and the harness match on them).
+CONTAINER_TYPE = "docker:index/container:Container"
+NETWORK_TYPE = "docker:index/network:Network"
+VOLUME_TYPE = "docker:index/volume:Volume"
+REMOTE_IMAGE_TYPE = "docker:index/remoteImage:RemoteImage"
+BUILT_IMAGE_TYPE = "docker:index/image:Image"
+LOCAL_COMMAND_TYPE = "command:local:Command"
+REMOTE_COMMAND_TYPE = "command:remote:Command"
+
+# --- Scrape job names (rules, dashboards and the metric contract refer to these) ----------
+JOB_PROMETHEUS = "prometheus"
+JOB_ALERTMANAGER = "alertmanager"
+JOB_REDIS = "redis"
+JOB_DUCKDB = "duckdb"
+JOB_INSTANCE_MANAGER = "instance-manager"
+JOB_TRADE_ENGINE = "trade-engine"

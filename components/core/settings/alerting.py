@@ -1,0 +1,87 @@
+"""Readers of where alerts and samples go: receivers, remote write, alert thresholds."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from components.core.settings.reader import NAMESPACE, Reader, check_url
+from components.core.settings.types import Receiver, RemoteWrite
+from components.prometheus.rules.thresholds import (
+    AlertThresholds,
+    threshold_config_keys,
+    threshold_fields,
+    threshold_problem,
+)
+
+DEFAULT_RECEIVER = Receiver("default", "http://alert-receiver:4000/alerts", True)
+RECEIVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def read_receivers(r: Reader) -> tuple[Receiver, ...]:
+    default = [{"name": DEFAULT_RECEIVER.name, "webhookUrl": DEFAULT_RECEIVER.webhook_url}]
+    raw = r.structured("alertmanagerReceivers", default, list)
+    receivers: list[Receiver] = []
+    names: set[str] = set()
+    if not raw:
+        r.problem("alertmanagerReceivers", raw, "expected at least one receiver (the first one is the default route)")
+    for entry in raw:
+        if not isinstance(entry, dict):
+            r.problem(
+                "alertmanagerReceivers", entry, 'expected objects like {"name": "oncall", "webhookUrl": "https://..."}'
+            )
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not RECEIVER_NAME.match(name) or name in names:
+            r.problem("alertmanagerReceivers[].name", name, "expected a unique name of letters, digits, '_' or '-'")
+            continue
+        names.add(name)
+        url = entry.get("webhookUrl")
+        if check_url(r, f"alertmanagerReceivers[{name}].webhookUrl", url, ("http", "https")):
+            receivers.append(Receiver(name, str(url), bool(entry.get("sendResolved", True))))
+    return tuple(receivers)
+
+
+def read_remote_write(r: Reader) -> RemoteWrite:
+    raw = r.structured("remoteWrite", {}, dict)
+    enabled = raw.get("enabled", False)
+    url = raw.get("url", "")
+    username = raw.get("username", "")
+    password = r.secret("remoteWritePassword")
+    if not isinstance(enabled, bool):
+        r.problem("remoteWrite.enabled", enabled, "expected true or false")
+        enabled = False
+    if enabled:
+        if isinstance(url, str) and url.startswith("http://"):
+            r.problem("remoteWrite.url", url, "remote write sends every sample: expected an https:// URL")
+        else:
+            check_url(r, "remoteWrite.url", url, ("https",))
+        if not username:
+            r.problem(
+                "remoteWrite.username", username, "remote write needs basic-auth credentials: set remoteWrite.username"
+            )
+        if password is None:
+            r.problem(
+                "remoteWritePassword",
+                None,
+                "remote write needs a password: pulumi config set --secret remoteWritePassword ...",
+            )
+    return RemoteWrite(enabled, str(url), str(username), password)
+
+
+def read_thresholds(r: Reader) -> AlertThresholds:
+    raw = r.structured("alertThresholds", {}, dict)
+    by_key = threshold_config_keys()
+    types = threshold_fields()
+    values: dict[str, Any] = {}
+    for key, raw_value in raw.items():
+        name = by_key.get(key)
+        value = raw_value
+        if name is not None and types[name] is float and isinstance(raw_value, int) and not isinstance(raw_value, bool):
+            value = float(raw_value)
+        problem = threshold_problem(name or key, value)
+        if problem is not None:
+            r.problems.append(f"{NAMESPACE}:{problem}")
+            continue
+        values[str(name)] = value
+    return AlertThresholds(**values)

@@ -1,0 +1,177 @@
+"""Readers of what faces the network: bind address, trusted CIDRs, Docker subnets, TLS names, proxy limits."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from components.core import catalog
+from components.core.settings.keys import default_of
+from components.core.settings.reader import Reader
+from components.core.settings.types import DEFAULT_NETWORKS, Limits, NetworkSettings, TlsSettings
+
+DEFAULT_BIND_ADDRESS: str = default_of("bindAddress")
+DEFAULT_TRUSTED_CIDRS: tuple[str, ...] = tuple(default_of("trustedCidrs"))
+DEFAULT_DNS_NAMES = ("prometheus.internal", "localhost")
+DEFAULT_IP_ADDRESSES = ("127.0.0.1",)
+DEFAULT_LIMITS = Limits(
+    requests_per_second=20,
+    burst=40,
+    connections_per_client=10,
+    max_body_bytes=1024 * 1024,
+    backend_max_connections=256,  # > proxy workers x UPSTREAM_KEEPALIVE on hosts with many cores
+)
+DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*$")
+NETWORK_KEYS = {"backendSubnet": "backend_subnet", "edgeSubnet": "edge_subnet"}
+# The backend subnet must hold the fixed addresses (host numbers) and Docker's gateway (.1).
+_MIN_HOSTS = max(catalog.BACKEND_HOST_NUMBERS.values()) + 1
+
+
+def read_cidrs(r: Reader) -> tuple[str, ...]:
+    raw = r.structured("trustedCidrs", list(DEFAULT_TRUSTED_CIDRS), list)
+    cidrs: list[str] = []
+    if not raw:
+        r.problem("trustedCidrs", raw, "expected at least one CIDR allowed to reach the proxy")
+    for item in raw:
+        try:
+            cidrs.append(str(ipaddress.ip_network(str(item), strict=True)))
+        except ValueError:
+            r.problem(
+                "trustedCidrs", item, "expected an IPv4/IPv6 network in CIDR form with host bits zero, e.g. 10.0.0.0/24"
+            )
+    return tuple(cidrs)
+
+
+def read_bind(r: Reader) -> tuple[str, bool]:
+    address = r.string("bindAddress", DEFAULT_BIND_ADDRESS)
+    allow_public = r.boolean("allowPublicBind", default_of("allowPublicBind"))
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        r.problem("bindAddress", address, "expected one IP address of the Docker host, e.g. 127.0.0.1 or 10.0.0.5")
+        return DEFAULT_BIND_ADDRESS, allow_public
+    if parsed.is_unspecified and not allow_public:
+        r.problem(
+            "bindAddress",
+            address,
+            "binds the proxy on every interface; set one host address, or set "
+            "promshield:allowPublicBind true to accept it",
+        )
+    return address, allow_public
+
+
+def read_networks(r: Reader, bind_address: str) -> NetworkSettings:
+    raw = r.structured("networks", {}, dict)
+    values = {"backend_subnet": DEFAULT_NETWORKS.backend_subnet, "edge_subnet": DEFAULT_NETWORKS.edge_subnet}
+    for key, item in raw.items():
+        if key not in NETWORK_KEYS:
+            r.problem(f"networks.{key}", item, f"unknown key; expected {' or '.join(NETWORK_KEYS)}")
+            continue
+        try:
+            network = ipaddress.ip_network(str(item), strict=True)
+        except ValueError:
+            network = None
+        if not isinstance(network, ipaddress.IPv4Network) or network.num_addresses < _MIN_HOSTS + 2:
+            r.problem(
+                f"networks.{key}",
+                item,
+                f"expected an IPv4 subnet in CIDR form with host bits zero and room for {_MIN_HOSTS} hosts, "
+                "e.g. 172.30.10.0/24",
+            )
+            continue
+        values[NETWORK_KEYS[key]] = str(network)
+    settings = NetworkSettings(**values)
+    backend = ipaddress.ip_network(settings.backend_subnet)
+    edge = ipaddress.ip_network(settings.edge_subnet)
+    if backend.overlaps(edge):
+        r.problem(
+            "networks.edgeSubnet",
+            settings.edge_subnet,
+            f"overlaps networks.backendSubnet ({backend}); expected two separate subnets",
+        )
+    for key, network in (("backendSubnet", backend), ("edgeSubnet", edge)):
+        try:
+            inside = ipaddress.ip_address(bind_address) in network
+        except ValueError:
+            inside = False
+        if inside:
+            r.problem(
+                f"networks.{key}",
+                str(network),
+                f"contains promshield:bindAddress ({bind_address}); expected a subnet no host address is in",
+            )
+    return settings
+
+
+def read_tls(r: Reader) -> TlsSettings:
+    raw = r.structured("tls", {}, dict)
+    dns_names = tuple(raw.get("dnsNames", DEFAULT_DNS_NAMES))
+    ips = tuple(raw.get("ipAddresses", DEFAULT_IP_ADDRESSES))
+    for name in dns_names:
+        if not isinstance(name, str) or not DNS_NAME.match(name):
+            r.problem("tls.dnsNames", name, "expected DNS names such as prometheus.example.com")
+    for ip in ips:
+        try:
+            ipaddress.ip_address(str(ip))
+        except ValueError:
+            r.problem("tls.ipAddresses", ip, "expected IP addresses for the proxy certificate's SANs")
+    if not dns_names and not ips:
+        r.problem("tls", raw, "expected at least one of dnsNames or ipAddresses for the proxy certificate")
+    validity = raw.get("validityHours", 8760)
+    early = raw.get("earlyRenewalHours", 720)
+    if not isinstance(validity, int) or not 24 <= validity <= 87600:
+        r.problem("tls.validityHours", validity, "expected hours between 24 and 87600")
+        validity = 8760
+    if not isinstance(early, int) or not 1 <= early < validity:
+        r.problem("tls.earlyRenewalHours", early, f"expected hours between 1 and validityHours ({validity}) - 1")
+        early = min(720, validity // 2)
+    cert = r.secret("proxyTlsCertificate")
+    key = r.secret("proxyTlsPrivateKey")
+    if (cert is None) != (key is None):
+        missing = "proxyTlsPrivateKey" if key is None else "proxyTlsCertificate"
+        r.problem(
+            missing,
+            None,
+            "a bring-your-own proxy certificate needs both proxyTlsCertificate and "
+            "proxyTlsPrivateKey (set with --secret)",
+        )
+        cert = key = None
+    if cert is not None and "BEGIN CERTIFICATE" not in cert.reveal():
+        r.problem("proxyTlsCertificate", cert, "expected a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    if key is not None and "PRIVATE KEY" not in key.reveal():
+        r.problem("proxyTlsPrivateKey", key, "expected a PEM private key")
+    return TlsSettings(tuple(map(str, dns_names)), tuple(map(str, ips)), validity, early, cert, key)
+
+
+def read_limits(r: Reader) -> Limits:
+    raw = r.structured("limits", {}, dict)
+    d = DEFAULT_LIMITS
+
+    def bounded(key: str, default: int, low: int, high: int) -> int:
+        value = raw.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            r.problem(f"limits.{key}", value, f"expected an integer between {low} and {high}")
+            return default
+        return value
+
+    limits = Limits(
+        requests_per_second=bounded("requestsPerSecond", d.requests_per_second, 1, 100_000),
+        burst=bounded("burst", d.burst, 0, 1_000_000),
+        connections_per_client=bounded("connectionsPerClient", d.connections_per_client, 1, 10_000),
+        max_body_bytes=bounded("maxBodyBytes", d.max_body_bytes, 1024, 1024**3),
+        backend_max_connections=bounded("backendMaxConnections", d.backend_max_connections, 4, 10_000),
+    )
+    for unknown in set(raw) - {
+        "requestsPerSecond",
+        "burst",
+        "connectionsPerClient",
+        "maxBodyBytes",
+        "backendMaxConnections",
+    }:
+        r.problem(
+            f"limits.{unknown}",
+            raw[unknown],
+            "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes or "
+            "backendMaxConnections",
+        )
+    return limits

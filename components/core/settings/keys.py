@@ -1,0 +1,266 @@
+"""The one table of config keys: key, type, default, secret, description.
+
+`Pulumi.yaml`'s `config:` block (`python -m tools.config_schema`), the README's configuration
+reference (`python -m tools.readme`) and the known and secret keys the reader checks are all
+generated from it; tests/unit/test_config_keys.py fails when one of them drifts. A default is
+given here only where Pulumi.yaml declares one; the readers take theirs from `default_of`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.core import catalog
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One `promshield:<key>` setting as `Pulumi.yaml` declares it."""
+
+    key: str
+    type: str  # Pulumi config type: string, integer, boolean, array or object
+    default: Any = _NO_DEFAULT
+    secret: bool = False
+    items: str | None = None  # element type of an array
+    description: str = ""
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _NO_DEFAULT
+
+
+# One row per key, in the order Pulumi.yaml and the README list them.
+CONFIG_KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey(
+        "dockerHost",
+        "string",
+        default="unix:///var/run/docker.sock",
+        description=(
+            "Docker engine to deploy to (unix:///..., ssh://user@host or tcp://host:2376). With ssh:// the firewall "
+            "commands run over SSH too."
+        ),
+    ),
+    ConfigKey(
+        "sshPrivateKey",
+        "string",
+        secret=True,
+        description=(
+            "SSH private key for the remote Docker host's firewall commands (required with dockerHost "
+            "ssh://). Set with --secret."
+        ),
+    ),
+    ConfigKey(
+        "firewallSudo",
+        "boolean",
+        description="Run the firewall commands through `sudo -n` (default true for a local engine, false over SSH).",
+    ),
+    ConfigKey(
+        "bindAddress",
+        "string",
+        default="127.0.0.1",
+        description="The one host address the proxy's ports are published on. 0.0.0.0 or :: requires allowPublicBind.",
+    ),
+    ConfigKey(
+        "allowPublicBind",
+        "boolean",
+        default=False,
+        description="Explicitly accept publishing on every interface (0.0.0.0 / ::).",
+    ),
+    ConfigKey(
+        "prometheusPort",
+        "integer",
+        default=catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT,
+        description="Host port for Prometheus through the proxy.",
+    ),
+    ConfigKey(
+        "alertmanagerPort",
+        "integer",
+        default=catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT,
+        description="Host port for Alertmanager through the proxy.",
+    ),
+    ConfigKey(
+        "trustedCidrs",
+        "array",
+        default=["10.0.0.0/24"],
+        items="string",
+        description="Source networks the host firewall lets reach the published ports; everyone else is dropped.",
+    ),
+    ConfigKey(
+        "tls",
+        "object",
+        description=(
+            'Proxy certificate names and lifetime: {"dnsNames": [...], "ipAddresses": [...], "validityHours": 8760, '
+            '"earlyRenewalHours": 720}.'
+        ),
+    ),
+    ConfigKey(
+        "proxyTlsCertificate",
+        "string",
+        secret=True,
+        description="Bring-your-own proxy certificate (PEM, with chain). Needs proxyTlsPrivateKey.",
+    ),
+    ConfigKey(
+        "proxyTlsPrivateKey",
+        "string",
+        secret=True,
+        description="Bring-your-own proxy private key (PEM). Set with --secret.",
+    ),
+    ConfigKey(
+        "users",
+        "array",
+        items="object",
+        description=(
+            'Proxy users: [{"name": "alice", "role": "admin|ops|read-only|no-access"}]. Default: admin, ops, read-only.'
+        ),
+    ),
+    ConfigKey(
+        "userPasswords",
+        "object",
+        secret=True,
+        description=(
+            "Optional passwords by user name (>= 12 characters), set with `pulumi config set --secret --path "
+            "userPasswords.alice ...`; absent ones are generated."
+        ),
+    ),
+    ConfigKey("scrapeInterval", "string", default="5s", description="Global scrape interval."),
+    ConfigKey("scrapeTimeout", "string", default="3s", description="Global scrape timeout (at most scrapeInterval)."),
+    ConfigKey("evaluationInterval", "string", default="5s", description="Rule evaluation interval."),
+    ConfigKey("retentionTime", "string", default="15d", description="Prometheus TSDB retention."),
+    ConfigKey(
+        "limits",
+        "object",
+        description=(
+            'Proxy limits: {"requestsPerSecond": 20, "burst": 40, "connectionsPerClient": 10, "maxBodyBytes": 1048576, '
+            '"backendMaxConnections": 256}.'
+        ),
+    ),
+    ConfigKey(
+        "networks",
+        "object",
+        description=(
+            'Subnets of the two Docker networks: {"backendSubnet": "172.30.10.0/24", "edgeSubnet": "172.30.20.0/24"}. '
+            "Move them when they clash with a LAN or VPN; Prometheus and Alertmanager take host numbers .10 and .11 "
+            "of the backend subnet."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerReceivers",
+        "array",
+        items="object",
+        description=(
+            'Webhook receivers: [{"name": "default", "webhookUrl": "http://alert-receiver:4000/alerts", '
+            '"sendResolved": true}]; the first is the default route.'
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerEgress",
+        "boolean",
+        default=False,
+        description=(
+            "Attach Alertmanager to the edge network so notifications can leave the host (the backend "
+            "network has no route out)."
+        ),
+    ),
+    ConfigKey(
+        "remoteWrite",
+        "object",
+        description=(
+            'Off by default. {"enabled": true, "url": "https://...", "username": "..."}; password in '
+            "remoteWritePassword."
+        ),
+    ),
+    ConfigKey(
+        "remoteWritePassword",
+        "string",
+        secret=True,
+        description="Basic-auth password for remote write. Set with --secret.",
+    ),
+    ConfigKey(
+        "enableAdminApi",
+        "boolean",
+        default=False,
+        description="Enable Prometheus' TSDB admin API (admin role only, through the proxy).",
+    ),
+    ConfigKey(
+        "images",
+        "object",
+        description=(
+            "Override pinned images by key (prometheus, alertmanager, proxy, redis_exporter, duckdb_exporter_base, "
+            "demo_redis). Never latest or untagged."
+        ),
+    ),
+    ConfigKey(
+        "instanceManagerTargets",
+        "array",
+        items="object",
+        description=(
+            'Instance Manager endpoints: [{"address": "im-1:9400", "scheme": "https", "labels": {...}, "caPem": "...", '
+            '"username": "..."}].'
+        ),
+    ),
+    ConfigKey(
+        "instanceManagerTargetsPasswords",
+        "object",
+        secret=True,
+        description="Basic-auth passwords for Instance Manager targets, by address.",
+    ),
+    ConfigKey(
+        "tradeEngineTargets",
+        "array",
+        items="object",
+        description="Trade Engine endpoints, same shape as instanceManagerTargets.",
+    ),
+    ConfigKey(
+        "tradeEngineTargetsPasswords",
+        "object",
+        secret=True,
+        description="Basic-auth passwords for Trade Engine targets, by address.",
+    ),
+    ConfigKey(
+        "redis",
+        "object",
+        description=(
+            'The monitored Redis: {"address": "redis:6379", "tls": false, "adminUsername": "...", "exporterUsername": '
+            '"prometheus", "checkKeys": [], "instanceLabel": "RTS"}.'
+        ),
+    ),
+    ConfigKey(
+        "redisAdminPassword",
+        "string",
+        secret=True,
+        description="Password of the Redis user that manages the exporter's ACL user. Set with --secret.",
+    ),
+    ConfigKey(
+        "duckdb",
+        "object",
+        description=(
+            'The monitored DuckDB: {"databasePath": "/srv/trading/metrics.duckdb", "metricsTable": "metrics", '
+            '"probeQueries": {...}, "memoryLimit": "64MB", "threads": 1}.'
+        ),
+    ),
+    ConfigKey(
+        "demo",
+        "boolean",
+        default=False,
+        description=(
+            "Also deploy a demo Redis and a demo DuckDB file so every target is up on a fresh machine (dev stack)."
+        ),
+    ),
+    ConfigKey(
+        "alertThresholds", "object", description='Alert thresholds by camelCase name (see README, "Alert thresholds").'
+    ),
+)
+BY_KEY = {spec.key: spec for spec in CONFIG_KEYS}
+KNOWN_KEYS = tuple(BY_KEY)
+SECRET_KEYS = tuple(spec.key for spec in CONFIG_KEYS if spec.secret)
+
+
+def default_of(key: str) -> Any:
+    """The default the table declares for `key` (KeyError when it declares none)."""
+    spec = BY_KEY[key]
+    if not spec.has_default:
+        raise KeyError(f"{key} has no declared default")
+    return spec.default

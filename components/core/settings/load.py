@@ -1,0 +1,103 @@
+"""`load_settings`: every section's reader in turn, all problems reported together."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from components.core.durations import duration_ms
+from components.core.settings.alerting import read_receivers, read_remote_write, read_thresholds
+from components.core.settings.edge import read_bind, read_cidrs, read_limits, read_networks, read_tls
+from components.core.settings.keys import KNOWN_KEYS, default_of
+from components.core.settings.reader import NAMESPACE, ConfigReader, Reader, SettingsError, check_duration, check_port
+from components.core.settings.sources import read_duckdb, read_images, read_redis, read_targets
+from components.core.settings.types import Settings
+from components.core.settings.users import read_users
+
+DEFAULT_DOCKER_HOST: str = default_of("dockerHost")
+
+
+def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = ()) -> Settings:
+    """Build the settings from a key → raw string reader; raise SettingsError listing every problem.
+
+    `present_keys` are the keys the stack sets (without the namespace): an unknown one (a typo)
+    is a problem too, with the closest known key as a hint."""
+    r = Reader(read)
+    for key in sorted(set(present_keys) - set(KNOWN_KEYS)):
+        guess = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+        hint = f"did you mean {NAMESPACE}:{guess[0]}?" if guess else "see the configuration reference in README.md"
+        r.problems.append(f"{NAMESPACE}:{key} is not a promshield setting; {hint}")
+    docker_host = r.string("dockerHost", DEFAULT_DOCKER_HOST)
+    if not re.match(r"^(unix:///\S+|ssh://[^@\s]+@[^\s/]+|tcp://\S+)$", docker_host):
+        r.problem("dockerHost", docker_host, "expected unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376")
+    ssh_key = r.secret("sshPrivateKey")
+    if docker_host.startswith("ssh://") and ssh_key is None:
+        r.problem(
+            "sshPrivateKey",
+            None,
+            "a remote Docker host needs the SSH key for the firewall commands: pulumi config set "
+            "--secret sshPrivateKey < key",
+        )
+    bind_address, allow_public = read_bind(r)
+    prometheus_port = check_port(r, "prometheusPort", default_of("prometheusPort"))
+    alertmanager_port = check_port(r, "alertmanagerPort", default_of("alertmanagerPort"))
+    if prometheus_port == alertmanager_port:
+        r.problem(
+            "alertmanagerPort",
+            alertmanager_port,
+            f"clashes with promshield:prometheusPort ({prometheus_port}); expected two different ports",
+        )
+    scrape_interval = check_duration(r, "scrapeInterval", default_of("scrapeInterval"))
+    scrape_timeout = check_duration(r, "scrapeTimeout", default_of("scrapeTimeout"))
+    if duration_ms(scrape_timeout) > duration_ms(scrape_interval):
+        r.problem("scrapeTimeout", scrape_timeout, f"expected at most scrapeInterval ({scrape_interval})")
+    demo = r.boolean("demo", default_of("demo"))
+    receivers = read_receivers(r)
+    settings = Settings(
+        stack=stack,
+        docker_host=docker_host,
+        ssh_private_key=ssh_key,
+        bind_address=bind_address,
+        allow_public_bind=allow_public,
+        prometheus_port=prometheus_port,
+        alertmanager_port=alertmanager_port,
+        trusted_cidrs=read_cidrs(r),
+        tls=read_tls(r),
+        users=read_users(r),
+        scrape_interval=scrape_interval,
+        scrape_timeout=scrape_timeout,
+        evaluation_interval=check_duration(r, "evaluationInterval", default_of("evaluationInterval")),
+        retention_time=check_duration(r, "retentionTime", default_of("retentionTime")),
+        limits=read_limits(r),
+        receivers=receivers,
+        alertmanager_egress=r.boolean("alertmanagerEgress", default_of("alertmanagerEgress")),
+        remote_write=read_remote_write(r),
+        enable_admin_api=r.boolean("enableAdminApi", default_of("enableAdminApi")),
+        images=read_images(r),
+        instance_manager_targets=read_targets(r, "instanceManagerTargets"),
+        trade_engine_targets=read_targets(r, "tradeEngineTargets"),
+        redis=read_redis(r, demo),
+        duckdb=read_duckdb(r, demo),
+        demo=demo,
+        firewall_sudo=r.boolean("firewallSudo", not docker_host.startswith("ssh://")),
+        alert_thresholds=read_thresholds(r),
+        networks=read_networks(r, bind_address),
+    )
+    if r.problems:
+        raise SettingsError(r.problems)
+    return settings
+
+
+def from_pulumi_config() -> Settings:
+    """Read the current stack's config (the raw runtime values, so secrets are never logged)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    def read(key: str) -> str | None:
+        value = runtime_config.get_config(f"{NAMESPACE}:{key}")
+        return None if value is None else str(value)
+
+    everything = {**(runtime_config.get_config_env() or {}), **runtime_config.CONFIG.get()}
+    present = [key.split(":", 1)[1] for key in everything if key.startswith(f"{NAMESPACE}:")]
+    return load_settings(read, pulumi.get_stack(), present)

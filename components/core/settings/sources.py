@@ -1,0 +1,187 @@
+"""Readers of what is run and scraped: images, scrape targets, the monitored Redis and DuckDB."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from components.core import catalog
+from components.core.settings.reader import Reader
+from components.core.settings.types import DuckDbSettings, RedisSettings, ScrapeTarget, SecretValue
+from components.core.settings.users import USER_NAME
+
+DEFAULT_PROBE_QUERIES = {"metrics_rows": "SELECT count(*) FROM metrics"}
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
+IMAGE_REF = re.compile(
+    r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:[0-9a-f]{64})?$"
+)
+PINNED_TAG = re.compile(r"^v?\d+\.\d+")  # names a release; `latest`, `7` or `alpine` float
+DUCKDB_SIZE = re.compile(r"^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|KiB|MiB|GiB)$")
+SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def read_images(r: Reader) -> Mapping[str, str]:
+    raw = r.structured("images", {}, dict)
+    images = dict(catalog.DEFAULT_IMAGES)
+    for key, ref in raw.items():
+        if key not in catalog.DEFAULT_IMAGES:
+            r.problem(f"images.{key}", ref, f"unknown image key; expected one of {', '.join(catalog.DEFAULT_IMAGES)}")
+            continue
+        match = IMAGE_REF.match(ref) if isinstance(ref, str) else None
+        if match is None:
+            r.problem(f"images.{key}", ref, "expected an image reference such as prom/prometheus:v3.5.0")
+            continue
+        tag = match.group("tag")
+        if "@sha256:" not in ref and (tag is None or not PINNED_TAG.match(tag)):
+            r.problem(
+                f"images.{key}",
+                ref,
+                "expected a pinned version tag (at least major.minor, e.g. v3.5.0) or @sha256 digest, never latest, "
+                "untagged or floating",
+            )
+            continue
+        images[key] = ref
+    return MappingProxyType(images)
+
+
+def read_targets(r: Reader, key: str) -> tuple[ScrapeTarget, ...]:
+    raw = r.structured(key, [], list)
+    passwords = r.structured(f"{key}Passwords", {}, dict)
+    targets: list[ScrapeTarget] = []
+    addresses: set[str] = set()
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
+            r.problem(key, entry, 'expected objects like {"address": "host:port", "scheme": "https"}')
+            continue
+        address = entry["address"]
+        match = HOST_PORT.match(address)
+        if match is None or not 1 <= int(match.group("port")) <= 65535:
+            r.problem(f"{key}[].address", address, "expected host:port with a port 1-65535")
+            continue
+        if address in addresses:
+            r.problem(f"{key}[].address", address, "duplicate target")
+            continue
+        addresses.add(address)
+        scheme = entry.get("scheme", "http")
+        if scheme not in ("http", "https"):
+            r.problem(f"{key}[{address}].scheme", scheme, "expected http or https")
+            continue
+        labels = entry.get("labels", {})
+        if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and LABEL_NAME.match(k) and not k.startswith("__") for k in labels
+        ):
+            r.problem(
+                f"{key}[{address}].labels",
+                labels,
+                "expected a map of Prometheus label names (letters, digits, _) to strings",
+            )
+            labels = {}
+        username = entry.get("username")
+        password = passwords.get(address)
+        if (username is None) != (password is None):
+            r.problem(
+                f"{key}Passwords",
+                address,
+                "basic auth needs both the target's username and its password (set with --secret)",
+            )
+            username = password = None
+        if password is not None and scheme != "https":
+            r.problem(f"{key}[{address}].scheme", scheme, "a target with a password must be scraped over https")
+        ca_pem = entry.get("caPem")
+        if ca_pem is not None and "BEGIN CERTIFICATE" not in str(ca_pem):
+            r.problem(f"{key}[{address}].caPem", "<pem>", "expected a PEM CA certificate")
+            ca_pem = None
+        targets.append(
+            ScrapeTarget(
+                address,
+                scheme,
+                MappingProxyType({str(k): str(v) for k, v in labels.items()}),
+                ca_pem,
+                username,
+                SecretValue(password) if password else None,
+            )
+        )
+    return tuple(targets)
+
+
+def read_redis(r: Reader, demo: bool) -> RedisSettings | None:
+    raw = r.structured("redis", None, dict)
+    if raw is None and not demo:
+        return None
+    is_demo = raw is None
+    raw = raw or {}
+    address = raw.get("address", f"{catalog.DEMO_REDIS.name}:{catalog.DEMO_REDIS.port}" if is_demo else None)
+    if not isinstance(address, str) or not HOST_PORT.match(address):
+        r.problem("redis.address", address, "expected host:port of the Redis to monitor")
+        address = "invalid:6379"
+    password = r.secret("redisAdminPassword")
+    if password is None and not is_demo:
+        r.problem(
+            "redisAdminPassword",
+            None,
+            "managing the exporter's ACL user needs the Redis admin password: pulumi config set --secret "
+            "redisAdminPassword ...",
+        )
+    check_keys = raw.get("checkKeys", [])
+    if not isinstance(check_keys, list) or not all(isinstance(k, str) and k and " " not in k for k in check_keys):
+        r.problem("redis.checkKeys", check_keys, 'expected a list of key patterns without spaces, e.g. ["orders:*"]')
+        check_keys = []
+    for user_key, default in (("adminUsername", "promshield-admin"), ("exporterUsername", "prometheus")):
+        if not USER_NAME.match(str(raw.get(user_key, default))):
+            r.problem(
+                f"redis.{user_key}",
+                raw.get(user_key),
+                "expected a Redis user name: lowercase letters, digits, '.', '_' or '-'",
+            )
+    return RedisSettings(
+        address=address,
+        tls=bool(raw.get("tls", False)),
+        tls_ca_pem=raw.get("tlsCaPem"),
+        admin_username=str(raw.get("adminUsername", "promshield-admin")),
+        admin_password=password,
+        exporter_username=str(raw.get("exporterUsername", "prometheus")),
+        check_keys=tuple(check_keys),
+        instance_label=str(raw.get("instanceLabel", "RTS")),
+        demo=is_demo,
+    )
+
+
+def read_duckdb(r: Reader, demo: bool) -> DuckDbSettings | None:
+    raw = r.structured("duckdb", None, dict)
+    if raw is None and not demo:
+        return None
+    is_demo = raw is None
+    raw = raw or {}
+    path = raw.get("databasePath", "/var/lib/promshield/demo.duckdb" if is_demo else None)
+    if not isinstance(path, str) or not path.startswith("/"):
+        r.problem("duckdb.databasePath", path, "expected the absolute host path of the DuckDB file to monitor")
+        path = "/invalid"
+    table = raw.get("metricsTable", "metrics")
+    if not isinstance(table, str) or not SQL_IDENTIFIER.match(table):
+        r.problem("duckdb.metricsTable", table, "expected a table or view name (letters, digits, _)")
+        table = "metrics"
+    probes = raw.get("probeQueries", DEFAULT_PROBE_QUERIES)
+    if (
+        not isinstance(probes, dict)
+        or not probes
+        or not all(
+            isinstance(k, str) and LABEL_NAME.match(k) and isinstance(v, str) and v.strip() for k, v in probes.items()
+        )
+    ):
+        r.problem(
+            "duckdb.probeQueries",
+            probes,
+            'expected a map of probe name to SQL, e.g. {"metrics_rows": "SELECT count(*) FROM metrics"}',
+        )
+        probes = DEFAULT_PROBE_QUERIES
+    memory = raw.get("memoryLimit", "64MB")
+    if not isinstance(memory, str) or not DUCKDB_SIZE.match(memory):
+        r.problem("duckdb.memoryLimit", memory, "expected a size such as 64MB")
+        memory = "64MB"
+    threads = raw.get("threads", 1)
+    if not isinstance(threads, int) or not 1 <= threads <= 16:
+        r.problem("duckdb.threads", threads, "expected an integer between 1 and 16")
+        threads = 1
+    return DuckDbSettings(path, table, MappingProxyType(dict(probes)), memory, threads, demo=is_demo)

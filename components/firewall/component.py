@@ -1,0 +1,93 @@
+"""Host firewall rules for the published ports (pulumi-command, local or over SSH)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import pulumi
+import pulumi_command as command
+
+from components.core import catalog
+from components.core.settings import SecretValue, Settings
+from components.firewall.render import (
+    FirewallPlan,
+    chain_name,
+    render_apply_script,
+    render_remove_script,
+    with_privilege,
+)
+
+
+@dataclass(frozen=True)
+class FirewallSettings:
+    """The part of the stack's settings the firewall uses: what it opens, to whom, and where it runs."""
+
+    plan: FirewallPlan
+    docker_host: str
+    ssh_private_key: SecretValue | None
+    sudo: bool
+
+    @property
+    def is_remote(self) -> bool:
+        return self.docker_host.startswith("ssh://")
+
+    @classmethod
+    def of(cls, settings: Settings) -> FirewallSettings:
+        return cls(firewall_plan(settings), settings.docker_host, settings.ssh_private_key, settings.firewall_sudo)
+
+
+def firewall_plan(settings: Settings) -> FirewallPlan:
+    return FirewallPlan(
+        chain_name(settings.stack),
+        settings.bind_address,
+        settings.published_ports,
+        settings.trusted_cidrs,
+        protected_subnets=settings.networks.subnets,
+    )
+
+
+class Firewall(pulumi.ComponentResource):
+    plan: FirewallPlan
+    apply_script: str
+    remove_script: str
+
+    def __init__(self, name: str, settings: FirewallSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(catalog.FIREWALL_TYPE, name, None, opts)
+        self.plan = settings.plan
+        self.apply_script = render_apply_script(self.plan)
+        self.remove_script = render_remove_script(self.plan)
+        use_sudo = settings.sudo
+        create = with_privilege(self.apply_script, use_sudo)
+        delete = with_privilege(self.remove_script, use_sudo)
+        child = pulumi.ResourceOptions(parent=self)
+        # update re-applies the whole chain (atomic), and the script text is the trigger.
+        lifecycle: dict[str, Any] = {
+            "create": create,
+            "update": create,
+            "delete": delete,
+            "triggers": [self.apply_script],
+        }
+        if settings.is_remote:
+            if settings.ssh_private_key is None:  # settings reject this; kept for the type checker
+                raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
+            target = urlparse(settings.docker_host)
+            connection = command.remote.ConnectionArgs(
+                host=target.hostname or "",
+                port=target.port or 22,
+                user=target.username or "root",
+                private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
+            )
+            self.rules: pulumi.CustomResource = command.remote.Command(
+                f"{name}-rules",
+                connection=connection,
+                logging=command.remote.Logging.STDOUT_AND_STDERR,
+                opts=child,
+                **lifecycle,
+            )
+        else:
+            self.rules = command.local.Command(
+                f"{name}-rules", logging=command.local.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle
+            )
+        self.register_outputs({"chain": self.plan.chain})

@@ -1,0 +1,117 @@
+"""Prometheus: pinned image, mTLS-only web config, scrape jobs, rules and a data volume."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+from components.core import catalog
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    secret_file,
+    stack_volume,
+)
+from components.core.images import pulled_image
+from components.core.pki import Certificate, tls_files
+from components.prometheus.render import (
+    HEALTHCHECK_CONFIG_FILE,
+    REMOTE_WRITE_PASSWORD_FILE,
+    PrometheusSettings,
+    ScrapeJob,
+    core_jobs,
+    prometheus_command,
+    render_healthcheck_client,
+    render_prometheus_yml,
+    render_web_config,
+    stack_mtls,
+)
+
+SERVICE = catalog.PROMETHEUS
+MEMORY_MB = 1024
+
+
+@dataclass(frozen=True)
+class PrometheusArgs:
+    settings: PrometheusSettings
+    backend_network: pulumi.Input[str]
+    ca_cert_pem: pulumi.Input[str]
+    server: Certificate
+    client: Certificate  # Prometheus' identity towards Alertmanager, itself and the exporters
+    rule_files: Mapping[str, str]  # file name -> YAML
+    extra_jobs: Sequence[ScrapeJob] = ()
+    extra_uploads: Sequence[UploadFile] = ()
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
+    """Every file the container gets, at its container path."""
+    settings = args.settings
+    tls_dir = SERVICE.tls_dir
+    jobs = core_jobs() + list(args.extra_jobs)
+    files = [
+        config_file(catalog.PROMETHEUS_CONFIG_FILE, render_prometheus_yml(settings, jobs, sorted(args.rule_files))),
+        config_file(catalog.PROMETHEUS_WEB_CONFIG_FILE, render_web_config(tls_dir)),
+        config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(stack_mtls(SERVICE.name))),
+        *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
+    ]
+    files += [
+        config_file(f"{catalog.PROMETHEUS_RULES_DIR}/{name}", text) for name, text in sorted(args.rule_files.items())
+    ]
+    if settings.remote_write.enabled and settings.remote_write.password is not None:
+        files.append(
+            secret_file(REMOTE_WRITE_PASSWORD_FILE, pulumi.Output.secret(settings.remote_write.password.reveal()))
+        )
+    return files + list(args.extra_uploads)
+
+
+class Prometheus(pulumi.ComponentResource):
+    container: docker.Container
+    data_volume: docker.Volume
+    files: list[UploadFile]
+
+    def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(catalog.PROMETHEUS_TYPE, name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.data_volume = stack_volume(f"{name}-data", settings.stack, "prometheus-data", self, keep=True)
+        image = pulled_image(f"{name}-image", settings.image, child)
+        self.files = prometheus_files(args)
+        plan = ContainerPlan(
+            service=SERVICE,
+            image=image,
+            command=prometheus_command(settings),
+            networks=[
+                NetworkAttachment(
+                    args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name]
+                )
+            ],
+            healthcheck=Healthcheck(
+                [
+                    "promtool",
+                    "check",
+                    "healthy",
+                    f"--url=https://localhost:{SERVICE.port}",
+                    f"--http.config.file={HEALTHCHECK_CONFIG_FILE}",
+                ]
+            ),
+            uploads=self.files,
+            volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
+            memory_mb=MEMORY_MB,
+            pids_limit=256,
+            stack=settings.stack,
+        )
+        self.container = hardened_container(
+            f"{name}-container",
+            catalog.container_name(settings.stack, SERVICE),
+            plan,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.register_outputs({"container_name": self.container.name})

@@ -1,0 +1,223 @@
+"""Pure rendering of Prometheus' files: prometheus.yml, the web config and the healthcheck client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from components.core import catalog
+from components.core.settings import NetworkSettings, RemoteWrite, Settings
+
+PROMETHEUS_TLS = catalog.PROMETHEUS.tls_dir
+ALERTMANAGER_TLS = catalog.ALERTMANAGER.tls_dir
+
+# Go names of the TLS 1.2 suites we accept (TLS 1.3 suites are not configurable in Go).
+GO_TLS12_CIPHER_SUITES = (
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+)
+SAMPLE_LIMIT = 50_000
+BODY_SIZE_LIMIT = "16MB"
+QUERY_TIMEOUT = "2m"
+HEALTHCHECK_CONFIG_FILE = f"{catalog.PROMETHEUS.config_dir}/healthcheck.yml"
+REMOTE_WRITE_PASSWORD_FILE = f"{catalog.PROMETHEUS_SECRETS_DIR}/remote-write-password"
+
+
+@dataclass(frozen=True)
+class TlsClient:
+    """Prometheus as a TLS client of a target: CA to trust, optional client cert, expected name."""
+
+    ca_file: str
+    server_name: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+    def as_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"ca_file": self.ca_file, "min_version": "TLS12"}
+        if self.cert_file:
+            config["cert_file"] = self.cert_file
+            config["key_file"] = self.key_file
+        if self.server_name:
+            config["server_name"] = self.server_name
+        return config
+
+
+# Prometheus' own mTLS identity towards the stack's services (same CA as every server cert).
+STACK_MTLS = TlsClient(
+    ca_file=f"{PROMETHEUS_TLS}/{catalog.TLS_CA_FILE}",
+    cert_file=f"{PROMETHEUS_TLS}/{catalog.TLS_CLIENT_CERT_FILE}",
+    key_file=f"{PROMETHEUS_TLS}/{catalog.TLS_CLIENT_KEY_FILE}",
+)
+
+
+def stack_mtls(server_name: str) -> TlsClient:
+    return TlsClient(STACK_MTLS.ca_file, server_name, STACK_MTLS.cert_file, STACK_MTLS.key_file)
+
+
+@dataclass(frozen=True)
+class ScrapeJob:
+    name: str
+    targets: Sequence[str]
+    scheme: str = "https"
+    tls: TlsClient | None = None
+    username: str | None = None
+    password_file: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    metrics_path: str = "/metrics"
+
+    def as_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "job_name": self.name,
+            "scheme": self.scheme,
+            "metrics_path": self.metrics_path,
+            "sample_limit": SAMPLE_LIMIT,
+            "body_size_limit": BODY_SIZE_LIMIT,
+            "static_configs": [
+                {"targets": list(self.targets), **({"labels": dict(self.labels)} if self.labels else {})}
+            ],
+        }
+        if self.tls is not None:
+            config["tls_config"] = self.tls.as_config()
+        if self.username is not None:
+            config["basic_auth"] = {"username": self.username, "password_file": self.password_file}
+        return config
+
+
+def core_jobs() -> list[ScrapeJob]:
+    """Prometheus itself and Alertmanager, both over mTLS."""
+    return [
+        ScrapeJob(
+            catalog.JOB_PROMETHEUS, [f"localhost:{catalog.PROMETHEUS.port}"], tls=stack_mtls(catalog.PROMETHEUS.name)
+        ),
+        ScrapeJob(
+            catalog.JOB_ALERTMANAGER,
+            [f"{catalog.ALERTMANAGER.name}:{catalog.ALERTMANAGER.port}"],
+            tls=stack_mtls(catalog.ALERTMANAGER.name),
+        ),
+    ]
+
+
+def _dump(data: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False)
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    """The part of the stack's settings Prometheus uses."""
+
+    stack: str
+    image: str
+    scrape_interval: str
+    scrape_timeout: str
+    evaluation_interval: str
+    retention_time: str
+    remote_write: RemoteWrite
+    enable_admin_api: bool
+    max_connections: int  # the proxy's backend connections (limits.backendMaxConnections)
+    external_url: str
+    networks: NetworkSettings
+
+    @classmethod
+    def of(cls, settings: Settings) -> PrometheusSettings:
+        return cls(
+            stack=settings.stack,
+            image=settings.images["prometheus"],
+            scrape_interval=settings.scrape_interval,
+            scrape_timeout=settings.scrape_timeout,
+            evaluation_interval=settings.evaluation_interval,
+            retention_time=settings.retention_time,
+            remote_write=settings.remote_write,
+            enable_admin_api=settings.enable_admin_api,
+            max_connections=settings.limits.backend_max_connections,
+            external_url=settings.external_url(settings.prometheus_port),
+            networks=settings.networks,
+        )
+
+
+def render_prometheus_yml(settings: PrometheusSettings, jobs: Sequence[ScrapeJob], rule_files: Sequence[str]) -> str:
+    names = [job.name for job in jobs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"scrape job names must be unique: {duplicates}")
+    config: dict[str, Any] = {
+        "global": {
+            "scrape_interval": settings.scrape_interval,
+            "scrape_timeout": settings.scrape_timeout,
+            "evaluation_interval": settings.evaluation_interval,
+            "query_log_file": catalog.PROMETHEUS_QUERY_LOG_FILE,
+            "external_labels": {"stack": settings.stack},
+        },
+        "alerting": {
+            "alertmanagers": [
+                {
+                    "scheme": "https",
+                    "tls_config": stack_mtls(catalog.ALERTMANAGER.name).as_config(),
+                    "static_configs": [{"targets": [f"{catalog.ALERTMANAGER.name}:{catalog.ALERTMANAGER.port}"]}],
+                }
+            ]
+        },
+        "rule_files": [f"{catalog.PROMETHEUS_RULES_DIR}/{name}" for name in rule_files],
+        "scrape_configs": [job.as_config() for job in jobs],
+    }
+    if settings.remote_write.enabled:
+        config["remote_write"] = [
+            {
+                "url": settings.remote_write.url,
+                "basic_auth": {"username": settings.remote_write.username, "password_file": REMOTE_WRITE_PASSWORD_FILE},
+                "tls_config": {"min_version": "TLS12"},
+            }
+        ]
+    return _dump(config)
+
+
+def render_web_config(tls_dir: str) -> str:
+    """exporter-toolkit web config: TLS >= 1.2 and a client certificate signed by the stack CA."""
+    return _dump(
+        {
+            "tls_server_config": {
+                "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",
+                "key_file": f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+                "client_ca_file": f"{tls_dir}/{catalog.TLS_CA_FILE}",
+                "client_auth_type": "RequireAndVerifyClientCert",
+                "min_version": "TLS12",
+                "cipher_suites": list(GO_TLS12_CIPHER_SUITES),
+            },
+            "http_server_config": {
+                "headers": {
+                    "Strict-Transport-Security": "max-age=63072000",
+                    "X-Content-Type-Options": "nosniff",
+                    "X-Frame-Options": "deny",
+                }
+            },
+        }
+    )
+
+
+def render_healthcheck_client(tls: TlsClient) -> str:
+    """HTTP client config for the container's own healthcheck (promtool/amtool over mTLS)."""
+    return _dump({"tls_config": tls.as_config()})
+
+
+def prometheus_command(settings: PrometheusSettings) -> list[str]:
+    command = [
+        f"--config.file={catalog.PROMETHEUS_CONFIG_FILE}",
+        f"--web.config.file={catalog.PROMETHEUS_WEB_CONFIG_FILE}",
+        f"--web.listen-address=:{catalog.PROMETHEUS.port}",
+        f"--web.max-connections={settings.max_connections}",
+        f"--web.external-url={settings.external_url}",
+        f"--storage.tsdb.path={catalog.PROMETHEUS.data_dir}",
+        f"--storage.tsdb.retention.time={settings.retention_time}",
+        f"--query.timeout={QUERY_TIMEOUT}",
+        "--log.format=json",
+        "--web.enable-lifecycle",
+    ]
+    if settings.enable_admin_api:
+        command.append("--web.enable-admin-api")
+    return command

@@ -1,0 +1,62 @@
+"""Scrape plans for the trading system's own services (Instance Manager, Trade Engine).
+
+One scrape job per endpoint, so each can carry its own CA and basic-auth password; the
+`job` target label is set to the service's job name, so rules see one job per service.
+Passwords go to 0400 files (`password_file`), never into prometheus.yml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.core import catalog
+from components.core.hardening import UploadFile, config_file, secret_file
+from components.core.settings import ScrapeTarget, Settings
+from components.prometheus.render import ScrapeJob, TlsClient
+
+TARGETS_DIR = f"{catalog.PROMETHEUS.config_dir}/targets"
+
+
+@dataclass(frozen=True)
+class ScrapePlan:
+    jobs: list[ScrapeJob]
+    uploads: list[UploadFile]
+
+
+def _target_plan(job: str, index: int, target: ScrapeTarget) -> ScrapePlan:
+    job_name = f"{job}-{index}"
+    uploads: list[UploadFile] = []
+    tls = None
+    if target.ca_pem is not None:
+        ca_file = f"{TARGETS_DIR}/{job_name}-ca.crt"
+        uploads.append(config_file(ca_file, target.ca_pem))
+        tls = TlsClient(ca_file=ca_file)
+    password_file = None
+    if target.password is not None:
+        password_file = f"{catalog.PROMETHEUS_SECRETS_DIR}/{job_name}-password"
+        uploads.append(secret_file(password_file, pulumi.Output.secret(target.password.reveal())))
+    scrape = ScrapeJob(
+        name=job_name,
+        targets=[target.address],
+        scheme=target.scheme,
+        tls=tls,
+        username=target.username,
+        password_file=password_file,
+        labels={**target.labels, "job": job},
+    )
+    return ScrapePlan([scrape], uploads)
+
+
+def trading_scrape_plan(settings: Settings) -> ScrapePlan:
+    plan = ScrapePlan([], [])
+    for job, targets in (
+        (catalog.JOB_INSTANCE_MANAGER, settings.instance_manager_targets),
+        (catalog.JOB_TRADE_ENGINE, settings.trade_engine_targets),
+    ):
+        for index, target in enumerate(targets, start=1):
+            part = _target_plan(job, index, target)
+            plan.jobs.extend(part.jobs)
+            plan.uploads.extend(part.uploads)
+    return plan

@@ -1,0 +1,109 @@
+"""The NGINX reverse proxy: the only container that publishes ports.
+
+TLS 1.2/1.3, basic auth checked once per credential per minute (cached bcrypt), the role
+table, rate/connection/body limits, a JSON audit log, mTLS to the backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+from components.core import catalog
+from components.core.hardening import (
+    ContainerPlan,
+    Healthcheck,
+    NetworkAttachment,
+    UploadFile,
+    config_file,
+    hardened_container,
+    secret_file,
+    stack_volume,
+    tmpfs_for,
+)
+from components.core.images import pulled_image
+from components.core.pki import Certificate, tls_files
+from components.proxy.render import ProxySettings, render_nginx_conf, render_njs
+
+SERVICE = catalog.PROXY
+MEMORY_MB = 256
+
+
+@dataclass(frozen=True)
+class ProxyArgs:
+    settings: ProxySettings
+    backend_network: pulumi.Input[str]
+    edge_network: pulumi.Input[str]
+    ca_cert_pem: pulumi.Input[str]
+    server: Certificate  # what clients see (issued by the stack CA, or brought by the user)
+    client: Certificate  # the proxy's identity towards Prometheus and Alertmanager
+    htpasswd: pulumi.Input[str]  # secret
+    digest_key: pulumi.Input[str]  # secret
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+def proxy_files(args: ProxyArgs) -> list[UploadFile]:
+    tls_dir = SERVICE.tls_dir
+    rendered = pulumi.Output.from_input(args.digest_key).apply(render_njs)
+    njs: pulumi.Output[str] = pulumi.Output.secret(rendered)  # type: ignore[arg-type]
+    return [
+        config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
+        secret_file(catalog.PROXY_NJS_FILE, njs),
+        secret_file(catalog.PROXY_HTPASSWD_FILE, args.htpasswd),
+        *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
+    ]
+
+
+def published_ports(settings: ProxySettings) -> list[docker.ContainerPortArgs]:
+    """Always bound to one host address (Docker's default would be 0.0.0.0)."""
+    return [
+        docker.ContainerPortArgs(
+            internal=catalog.PROXY_PROMETHEUS_PORT,
+            external=settings.prometheus_port,
+            ip=settings.bind_address,
+            protocol="tcp",
+        ),
+        docker.ContainerPortArgs(
+            internal=catalog.PROXY_ALERTMANAGER_PORT,
+            external=settings.alertmanager_port,
+            ip=settings.bind_address,
+            protocol="tcp",
+        ),
+    ]
+
+
+class Proxy(pulumi.ComponentResource):
+    container: docker.Container
+    audit_volume: docker.Volume
+    files: list[UploadFile]
+
+    def __init__(self, name: str, args: ProxyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(catalog.PROXY_TYPE, name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.audit_volume = stack_volume(f"{name}-audit", settings.stack, "proxy-audit", self, keep=True)
+        image = pulled_image(f"{name}-image", settings.image, child)
+        self.files = proxy_files(args)
+        plan = ContainerPlan(
+            service=SERVICE,
+            image=image,
+            command=["nginx", "-c", catalog.PROXY_CONFIG_FILE, "-g", "daemon off;"],
+            networks=[NetworkAttachment(args.edge_network), NetworkAttachment(args.backend_network, [SERVICE.name])],
+            healthcheck=Healthcheck(["curl", "-fsS", f"http://127.0.0.1:{catalog.PROXY_HEALTH_PORT}/healthz"]),
+            uploads=self.files,
+            volumes=[(self.audit_volume.name, SERVICE.data_dir, False)],
+            tmpfs=tmpfs_for(SERVICE, catalog.PROXY_RUNTIME_DIR, size_mb=64),
+            ports=published_ports(settings),
+            memory_mb=MEMORY_MB,
+            stack=settings.stack,
+        )
+        self.container = hardened_container(
+            f"{name}-container",
+            catalog.container_name(settings.stack, SERVICE),
+            plan,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.register_outputs({"container_name": self.container.name})

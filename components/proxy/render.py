@@ -1,0 +1,134 @@
+"""Pure rendering of the NGINX proxy's files: nginx.conf, the njs helper and the htpasswd."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from components.core import catalog
+from components.core.settings import Limits, Settings, User
+from components.proxy import rbac
+
+# TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
+TLS12_CIPHERS = ":".join(
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    )
+)
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+AUTH_CACHE_SECONDS = 60  # a changed or removed password stops working within this time
+PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses only)
+PASSWORD_CHECK_BURST = 20
+PROXY_READ_TIMEOUT = "130s"  # above Prometheus' --query.timeout
+UPSTREAM_KEEPALIVE = 8  # idle connections per worker to each backend (see nginx.conf.j2)
+
+
+@dataclass(frozen=True)
+class ProxiedService:
+    name: str  # rbac service name, also the upstream host on the backend network
+    host: str
+    port: int
+    listen_port: int
+
+
+def proxied_services() -> tuple[ProxiedService, ...]:
+    return (
+        ProxiedService(
+            rbac.PROMETHEUS, catalog.PROMETHEUS.name, catalog.PROMETHEUS.port, catalog.PROXY_PROMETHEUS_PORT
+        ),
+        ProxiedService(
+            rbac.ALERTMANAGER, catalog.ALERTMANAGER.name, catalog.ALERTMANAGER.port, catalog.PROXY_ALERTMANAGER_PORT
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """The part of the stack's settings the proxy uses."""
+
+    stack: str
+    image: str
+    users: tuple[User, ...]
+    limits: Limits
+    enable_admin_api: bool
+    bind_address: str
+    prometheus_port: int
+    alertmanager_port: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> ProxySettings:
+        return cls(
+            stack=settings.stack,
+            image=settings.images["proxy"],
+            users=settings.users,
+            limits=settings.limits,
+            enable_admin_api=settings.enable_admin_api,
+            bind_address=settings.bind_address,
+            prometheus_port=settings.prometheus_port,
+            alertmanager_port=settings.alertmanager_port,
+        )
+
+
+def enabled_features(settings: ProxySettings) -> frozenset[str]:
+    return frozenset({rbac.ADMIN_API} if settings.enable_admin_api else set())
+
+
+def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -> str:
+    from components.core.templates import render_template
+
+    njs = PurePosixPath(catalog.PROXY_NJS_FILE)
+    limits = settings.limits
+    return render_template(
+        TEMPLATES_DIR,
+        "nginx.conf.j2",
+        stack=settings.stack,
+        njs_module=NJS_MODULE,
+        worker_processes=worker_processes,
+        runtime_dir=catalog.PROXY_RUNTIME_DIR,
+        max_body_bytes=limits.max_body_bytes,
+        njs_dir=str(njs.parent),
+        njs_file=njs.name,
+        users=settings.users,
+        authz_patterns=rbac.nginx_authz_patterns(enabled_features(settings)),
+        services=proxied_services(),
+        requests_per_second=limits.requests_per_second,
+        burst=limits.burst,
+        connections_per_client=limits.connections_per_client,
+        password_checks_per_second=PASSWORD_CHECKS_PER_SECOND,
+        password_check_burst=PASSWORD_CHECK_BURST,
+        auth_cache_seconds=AUTH_CACHE_SECONDS,
+        auth_port=catalog.PROXY_AUTH_PORT,
+        deny_port=catalog.PROXY_DENY_PORT,
+        health_port=catalog.PROXY_HEALTH_PORT,
+        ciphers=TLS12_CIPHERS,
+        tls_dir=catalog.PROXY.tls_dir,
+        cert_file=catalog.TLS_CERT_FILE,
+        key_file=catalog.TLS_KEY_FILE,
+        client_cert_file=catalog.TLS_CLIENT_CERT_FILE,
+        client_key_file=catalog.TLS_CLIENT_KEY_FILE,
+        ca_file=catalog.TLS_CA_FILE,
+        proxy_read_timeout=PROXY_READ_TIMEOUT,
+        upstream_keepalive=UPSTREAM_KEEPALIVE,
+        audit_log_file=catalog.PROXY_AUDIT_LOG_FILE,
+        htpasswd_file=catalog.PROXY_HTPASSWD_FILE,
+    )
+
+
+def render_njs(digest_key: str) -> str:
+    from components.core.templates import render_template
+
+    if not digest_key.isalnum():
+        raise ValueError("the credential digest key must be alphanumeric")
+    return render_template(TEMPLATES_DIR, "promshield.js.j2", digest_key=digest_key)
+
+
+def render_htpasswd(hashes: Mapping[str, str]) -> str:
+    """`user:bcrypt` lines, in a stable order."""
+    return "".join(f"{name}:{hashes[name]}\n" for name in sorted(hashes))

@@ -1,0 +1,76 @@
+"""Read a stack file (Pulumi.<stack>.yaml) or a test scenario (tests/stacks/<name>.yaml) into the config
+mapping the mocks take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from testing.mock_stack import PROJECT_DIR, RecordedStack, run_program
+
+
+def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """Plain values by key (without the `promshield:` prefix). Encrypted (`secure:`) values are
+    left out: under mocks the program generates what it would otherwise read from them."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        path = project_dir / "examples" / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, Any] = {}
+    for full_key, value in (document.get("config") or {}).items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != "promshield" or (isinstance(value, dict) and "secure" in value):
+            continue
+        config[key] = value
+    return config
+
+
+def placeholder_secrets(config: dict[str, Any]) -> dict[str, Any]:
+    """Stand-ins for the secrets a stack file only names (`pulumi config set --secret`), so the
+    program can run under mocks to render or test it. Never used for a real deployment."""
+    secrets: dict[str, Any] = {}
+    if str(config.get("dockerHost", "")).startswith("ssh://"):
+        secrets["sshPrivateKey"] = (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n"
+        )
+    if config.get("redis") is not None and not config.get("demo"):
+        secrets["redisAdminPassword"] = "placeholder-redis-admin-password"
+    for key in ("instanceManagerTargets", "tradeEngineTargets"):
+        with_user = {
+            t["address"]: f"placeholder-password-{i}" for i, t in enumerate(config.get(key) or []) if t.get("username")
+        }
+        if with_user:
+            secrets[f"{key}Passwords"] = with_user
+    if (config.get("remoteWrite") or {}).get("enabled"):
+        secrets["remoteWritePassword"] = "placeholder-remote-write-password"
+    return secrets
+
+
+SCENARIOS_DIR = PROJECT_DIR / "tests" / "stacks"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A stack the tests run (tests/stacks/<name>.yaml): a stack file, plus config and secrets."""
+
+    name: str
+    stack: str
+    config: dict[str, Any]  # plain and secret values together, as run_program takes them
+    secret_keys: tuple[str, ...]
+
+    def run(self) -> RecordedStack:
+        return run_program(self.config, stack=self.stack, secret_keys=self.secret_keys)
+
+
+def load_scenario(name: str, directory: Path = SCENARIOS_DIR) -> Scenario:
+    """`base` names the stack file it starts from (none: the defaults); `config` and `secrets` are added to it, and with
+    `placeholder_secrets: true` so are stand-ins for the secrets the stack file only names."""
+    document = yaml.safe_load((directory / f"{name}.yaml").read_text()) or {}
+    base = load_stack_config(document["base"]) if document.get("base") else {}
+    config = {**base, **(document.get("config") or {})}
+    secrets = placeholder_secrets(config) if document.get("placeholder_secrets") else {}
+    secrets.update(document.get("secrets") or {})
+    return Scenario(name, str(document.get("stack", name)), {**config, **secrets}, tuple(secrets))

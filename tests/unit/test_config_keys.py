@@ -1,0 +1,55 @@
+"""One table of config keys (components/core/settings/keys.py): Pulumi.yaml's `config:` block, the
+README reference and the reader's known keys come from it, and the defaults Pulumi.yaml declares are
+the ones the code applies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from components.core.settings import CONFIG_KEYS, KNOWN_KEYS, SECRET_KEYS, load_settings
+from tools import config_schema
+
+SCHEMA: dict[str, dict[str, Any]] = yaml.safe_load(config_schema.PULUMI_YAML.read_text())["config"]
+WITH_DEFAULTS = sorted(key for key, spec in SCHEMA.items() if "default" in spec)
+
+
+def test_pulumi_yaml_config_block_is_generated_from_the_table() -> None:
+    current = config_schema.PULUMI_YAML.read_text()
+    assert config_schema.render(current) == current, "run `python -m tools.config_schema`"
+
+
+def test_pulumi_yaml_reads_back_as_the_table() -> None:
+    assert list(SCHEMA) == [spec.key for spec in CONFIG_KEYS]
+    for spec in CONFIG_KEYS:
+        declared = SCHEMA[spec.key]
+        assert declared["type"] == spec.type, spec.key
+        assert declared["description"] == spec.description, spec.key
+        assert bool(declared.get("secret")) is spec.secret, spec.key
+        assert declared.get("items", {}).get("type") == spec.items, spec.key
+        assert ("default" in declared) is spec.has_default, spec.key
+        if spec.has_default:
+            assert declared["default"] == spec.default, spec.key
+
+
+def test_known_and_secret_keys_come_from_the_table() -> None:
+    assert set(KNOWN_KEYS) == set(SCHEMA)
+    assert set(SECRET_KEYS) == {key for key, spec in SCHEMA.items() if spec.get("secret")}
+
+
+def _as_config(value: Any) -> str:
+    """A value as `pulumi config` hands it to the program: a string, JSON for lists and objects."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@pytest.mark.parametrize("key", WITH_DEFAULTS)
+def test_pulumi_yaml_defaults_are_the_code_defaults(key: str) -> None:
+    """Setting a key to the default Pulumi.yaml declares changes nothing: the code applies the same."""
+    unset = load_settings(lambda _: None, "dev")
+    explicit = load_settings(lambda k: _as_config(SCHEMA[key]["default"]) if k == key else None, "dev", [key])
+    assert explicit == unset

@@ -1,0 +1,83 @@
+"""Write `Pulumi.yaml`'s `config:` block from the config key table (components/core/settings/keys.py).
+
+    python -m tools.config_schema          # rewrite the block in place
+    python -m tools.config_schema --check  # exit 1 when Pulumi.yaml is out of date (a unit test runs this)
+
+The block is the last key of Pulumi.yaml; everything above it is kept as written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from typing import Any
+
+from components.core.settings.keys import CONFIG_KEYS, ConfigKey
+from testing.mock_stack import PROJECT_DIR
+
+PULUMI_YAML = PROJECT_DIR / "Pulumi.yaml"
+WIDTH = 120  # .yamllint's line-length
+_MARKER = "\nconfig:\n"
+
+
+def _scalar(value: Any) -> str:
+    """A default as YAML: flow style for lists and objects, plain for the rest."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)  # JSON is YAML flow style
+    return str(value)
+
+
+def _description(text: str) -> list[str]:
+    one_line = "    description: '" + text.replace("'", "''") + "'"
+    if len(one_line) <= WIDTH:
+        return [one_line]
+    # Too wide for one line: a folded block scalar reads back as the same one-line text.
+    wrapped = textwrap.wrap(text, WIDTH - 6, break_long_words=False, break_on_hyphens=False)
+    return ["    description: >-", *(f"      {line}" for line in wrapped)]
+
+
+def _entry(spec: ConfigKey) -> list[str]:
+    lines = [f"  {spec.key}:", f"    type: {spec.type}"]
+    if spec.items:
+        lines += ["    items:", f"      type: {spec.items}"]
+    if spec.secret:
+        lines.append("    secret: true")
+    if spec.has_default:
+        lines.append(f"    default: {_scalar(spec.default)}")
+    return lines + _description(spec.description)
+
+
+def render_config_block() -> str:
+    """`config:` and one entry per key, in table order."""
+    return "config:\n" + "".join(line + "\n" for spec in CONFIG_KEYS for line in _entry(spec))
+
+
+def render(text: str) -> str:
+    """`text` (Pulumi.yaml) with its config block regenerated."""
+    head, found, _ = text.partition(_MARKER)
+    if not found:
+        raise ValueError("Pulumi.yaml has no top-level `config:` block")
+    return head + "\n" + render_config_block()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    current = PULUMI_YAML.read_text()
+    fresh = render(current)
+    if args.check:
+        if fresh != current:
+            print("Pulumi.yaml is out of date: run `python -m tools.config_schema`", file=sys.stderr)
+            return 1
+        return 0
+    PULUMI_YAML.write_text(fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
