@@ -31,7 +31,8 @@ def duckdb_alerts(t: AlertThresholds) -> list[Alert]:
             "critical",
             "DuckDB exporter {{ $labels.instance }} is down or cannot read the database",
             f"The DuckDB exporter at {{{{ $labels.instance }}}} has been unreachable (up == 0) or unable to read its "
-            f"DuckDB file (duckdb_up == 0){during(t.duckdb_down_for)}, e.g. no snapshot published yet or a damaged one.",
+            f"DuckDB file (duckdb_up == 0){during(t.duckdb_down_for)}, e.g. no snapshot published yet or a damaged "
+            "one.",
             "Check the exporter container and its logs (reason=missing: the writer never published; "
             "snapshot_metadata: the file was not made by duckdb_snapshot.py; locked: only when readLiveFile is "
             "set), the read-only mount and file permissions.",
