@@ -161,13 +161,15 @@ def failed_reason(text: str) -> str:
 
 
 def scrape_loop(url: str, seconds: float, stats: ScrapeStats, stop: threading.Event | None = None) -> None:
-    """Scrape `url` every SCRAPE_SECONDS for `seconds` (or until `stop`); count what fails."""
+    """Scrape `url` (a local exporter) every SCRAPE_SECONDS for `seconds` (or until `stop`); count what fails."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError(f"{url}: expected a local exporter, http://127.0.0.1:<port>/metrics")
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not (stop and stop.is_set()):
         started = time.monotonic()
         stats.scrapes += 1
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - http://127.0.0.1 only
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  # nosec B310 - checked above
                 text = response.read().decode()
         except OSError as exc:
             stats.failures += 1
