@@ -240,8 +240,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
             'The monitored DuckDB: {"snapshotDir": "/srv/trading/monitoring", "metricsTable": "metrics", '
             '"probeQueries": {...}, "memoryLimit": "64MB", "threads": 1}. The exporter reads only the snapshot '
             "the writer publishes into snapshotDir (exporters/duckdb/duckdb_snapshot.py); reading the live file "
-            '("readLiveFile": true with "databasePath") is an opt-in that contends with the writer (README, '
-            '"DuckDB: a published snapshot").'
+            '("readLiveFile": true with "databasePath") is an opt-in that contends with the writer (see README, '
+            '"DuckDB: a published snapshot, never the live file").'
         ),
     ),
     ConfigKey(
