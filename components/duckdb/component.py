@@ -1,14 +1,14 @@
-"""Read-only DuckDB monitoring: our exporter image, the database directory mounted read-only.
+"""Read-only DuckDB monitoring: our exporter image, the writer's snapshot directory mounted read-only.
 
-DuckDB has no users or GRANTs: least privilege is a process that opens the file read-only
-with hardened settings (exporters/duckdb), as a non-root uid, through a `:ro` mount,
+DuckDB has no users or GRANTs: least privilege is a process that sees only the tables the
+writer publishes for it (exporters/duckdb/duckdb_snapshot.py), never the trading database,
+opens that snapshot read-only with hardened settings, as a non-root uid, through a `:ro` mount,
 and serves its metrics only over mTLS on the internal backend network.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 import pulumi
 import pulumi_docker as docker
@@ -26,7 +26,7 @@ from components.core.hardening import (
 )
 from components.core.pki import Certificate, tls_files
 from components.core.settings import DuckDbSettings
-from components.duckdb.render import CONFIG_FILE, DEMO_DATABASE_FILE, EXPORTER_DIR, image_tag, render_exporter_config
+from components.duckdb.render import CONFIG_FILE, EXPORTER_DIR, host_directory, image_tag, render_exporter_config
 from components.prometheus.render import ScrapeJob, stack_mtls
 
 SERVICE = catalog.DUCKDB_EXPORTER
@@ -85,7 +85,7 @@ class DuckDbAccess(pulumi.ComponentResource):
             self.demo_volume = self._demo_database(name, args.stack)
             volumes.append((self.demo_volume.name, SERVICE.data_dir, True))
         else:
-            host_mounts.append((str(PurePosixPath(duckdb.database_path).parent), SERVICE.data_dir))
+            host_mounts.append((host_directory(duckdb), SERVICE.data_dir))
         self.files = exporter_files(args)
         plan = ContainerPlan(
             service=SERVICE,
@@ -112,13 +112,17 @@ class DuckDbAccess(pulumi.ComponentResource):
         self.register_outputs({"container_name": self.container.name})
 
     def _demo_database(self, name: str, stack: str) -> docker.Volume:
-        """The dev stack's demo database: a volume seeded once by a one-shot run of the image."""
+        """The dev stack's demo snapshot: a volume seeded once by a one-shot run of the image.
+
+        The seeder builds the demo database in memory and publishes only its metrics table, so
+        the volume holds what a writer would publish. Static demo data: nothing republishes it.
+        """
         volume = stack_volume(f"{name}-demo-data", stack, "demo-duckdb", self)
         seed = ContainerPlan(
             service=SERVICE,
             image=self.image.repo_digest.apply(lambda digest: digest or image_tag()),
             entrypoint=["python", "/app/make_demo_db.py"],
-            command=[f"{SERVICE.data_dir}/{DEMO_DATABASE_FILE}", "--if-missing"],
+            command=["--snapshot-dir", SERVICE.data_dir, "--if-missing"],
             networks=[],
             healthcheck=None,
             volumes=[(volume.name, SERVICE.data_dir, False)],

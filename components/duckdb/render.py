@@ -14,20 +14,33 @@ SERVICE = catalog.DUCKDB_EXPORTER
 CONFIG_FILE = f"{SERVICE.config_dir}/config.yml"
 EXPORTER_DIR = Path(__file__).resolve().parents[2] / "exporters" / "duckdb"
 IMAGE_REPOSITORY = "promshield/duckdb-exporter"
-DEMO_DATABASE_FILE = "demo.duckdb"
 
 
-def container_database_path(duckdb: DuckDbSettings) -> str:
-    """The database's path inside the exporter: its host directory is mounted read-only at /data."""
-    name = DEMO_DATABASE_FILE if duckdb.demo else PurePosixPath(duckdb.database_path).name
-    return f"{SERVICE.data_dir}/{name}"
+def exporter_source(duckdb: DuckDbSettings) -> dict[str, str]:
+    """What the exporter opens, inside its container: the host directory is mounted read-only at /data.
+
+    The snapshot directory by default (the demo volume holds one too); the live file's own
+    directory only with readLiveFile.
+    """
+    if duckdb.database_path is not None:
+        return {"database": f"{SERVICE.data_dir}/{PurePosixPath(duckdb.database_path).name}"}
+    return {"snapshot_dir": SERVICE.data_dir}
+
+
+def host_directory(duckdb: DuckDbSettings) -> str:
+    """The host directory mounted read-only at /data (not used with demo: a volume is)."""
+    if duckdb.database_path is not None:
+        return str(PurePosixPath(duckdb.database_path).parent)
+    if duckdb.snapshot_dir is None:
+        raise ValueError("a DuckDB source needs snapshotDir or databasePath unless it is the demo")
+    return duckdb.snapshot_dir
 
 
 def render_exporter_config(duckdb: DuckDbSettings) -> str:
     tls_dir = SERVICE.tls_dir
     return yaml.safe_dump(
         {
-            "database": container_database_path(duckdb),
+            **exporter_source(duckdb),
             "listen_address": "0.0.0.0",  # noqa: S104 - inside its container, on the internal backend network only
             "port": SERVICE.port,
             "metrics_table": duckdb.metrics_table,

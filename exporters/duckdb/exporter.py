@@ -1,16 +1,24 @@
-"""Read-only Prometheus exporter for one DuckDB database file.
+"""Read-only Prometheus exporter for the snapshot a DuckDB writer publishes.
+
+DuckDB allows one read-write process XOR any number of read-only ones per file, so this
+exporter does not open the trading database: the writer publishes the tables monitoring may
+see into ``<snapshot_dir>/snapshot.duckdb`` (``duckdb_snapshot.py`` beside this file: copied
+from inside the writer's own connection, then atomically renamed into place), and the exporter
+reads only that file. A snapshot file is never opened read-write by anyone (it is replaced
+whole), so a scrape can never block the writer and the writer can never make a scrape fail.
 
 DuckDB has no users or GRANTs, so "Prometheus may only read the metrics table" is
 enforced by this process instead: on every scrape it opens the file with
-``duckdb.connect(path, read_only=True, config=HARDENED)``, runs the configured probe
-queries, reads the metrics table, and closes the connection again, so it holds the
-file's shared lock only for the length of one scrape and never writes a byte.
+``duckdb.connect(path, read_only=True, config=HARDENED)``, reads the snapshot's creation
+time and the metrics table, runs the configured probe queries (a health check of the
+snapshot), and closes the connection again, never writing a byte.
 
 Run it as ``python exporter.py --config /etc/duckdb-exporter/config.yml``.
 
 Config (YAML or JSON; unknown keys are an error)::
 
-    database: /data/demo.duckdb        # required, absolute path of the .duckdb file
+    snapshot_dir: /data                # absolute directory holding snapshot.duckdb (the default way)
+    database: /data/live.duckdb        # OR: the live file itself (opt-in; fights the writer for the lock)
     listen_address: 0.0.0.0            # default 0.0.0.0 (":" in it means IPv6)
     port: 9188                         # default 9188 (0 picks a free port, logged)
     metrics_table: metrics             # default "metrics"; table or view, may be schema.table
@@ -38,17 +46,20 @@ Exposed metrics (besides the ``process_*`` family):
 
 * ``duckdb_up`` 1 when the file was opened and the metrics table read, else 0.
 * ``duckdb_up_reason{reason}`` 1 for the current failure reason, 0 for the others;
-  reasons: locked, missing, permission, corrupt, metrics_table, timeout, error.
+  reasons: locked, missing, permission, corrupt, metrics_table, snapshot_metadata
+  (a snapshot without its ``_snapshot`` table), timeout, error.
+* ``duckdb_snapshot_age_seconds`` now minus the creation time the publisher recorded in the
+  snapshot (only with snapshot_dir, only when the snapshot was read).
 * ``duckdb_probe_duration_seconds{probe}`` histogram of every probe run against the file.
 * ``duckdb_probe_success{probe}`` 1 if the probe succeeded in this scrape, else 0.
 * ``duckdb_query_errors_total{probe,reason}`` probe failures; reasons: not_a_select,
   read_only, external_access, config_locked, syntax, catalog, timeout, out_of_memory,
   corrupt, error. Probes are not run (and not counted) while the file cannot be opened.
-* ``duckdb_database_size_bytes`` size of the file (absent while it does not exist).
+* ``duckdb_database_size_bytes`` size of the file read (absent while it does not exist).
 * ``duckdb_last_success_timestamp_seconds`` last scrape with ``duckdb_up 1`` (0: never).
 * ``duckdb_scrape_duration_seconds``, ``duckdb_metrics_table_rows{status}``
   (exported, invalid, duplicate), ``duckdb_metrics_table_truncated``,
-  ``duckdb_exporter_info{duckdb_version}``.
+  ``duckdb_exporter_info{duckdb_version,source}`` (source: snapshot or live_file).
 
 A probe must be a single SELECT statement (WITH, VALUES, FROM-first, DESCRIBE and
 SUMMARIZE parse as SELECT); anything else is refused before it reaches DuckDB, and the
@@ -62,10 +73,9 @@ Every scrape with a failure logs one line to stderr: the reason and the exceptio
 plus DuckDB's message only for open errors (a path or a lock holder's PID, never a
 value read from the database).
 
-DuckDB allows one read-write process XOR any number of read-only ones per file: while
-the writer keeps the file open, every scrape reports ``locked``, and while a scrape runs
-the writer cannot open it. The writer should open the file per batch, or publish a
-snapshot file for this exporter to read.
+With ``database`` (the live file, opt-in) the old contention is back: while the writer keeps
+the file open every scrape reports ``locked``, and while a scrape runs the writer cannot open
+it (measured in tools/duckdb_contention.py).
 """
 
 from __future__ import annotations
@@ -93,6 +103,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import duckdb
 import yaml
+from duckdb_snapshot import META_TABLE, SNAPSHOT_FILE
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -117,6 +128,7 @@ UP_REASONS = (
     "permission",
     "corrupt",
     "metrics_table",
+    "snapshot_metadata",
     "timeout",
     "error",
 )
@@ -183,7 +195,8 @@ class TLSSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    database: str
+    database: str  # the file opened: <snapshot_dir>/snapshot.duckdb, or the live file (opt-in)
+    snapshot: bool = True  # configured with snapshot_dir (False: the live file, no snapshot metadata)
     listen_address: str = DEFAULT_LISTEN_ADDRESS
     port: int = 9188
     metrics_table: str = "metrics"
@@ -254,12 +267,20 @@ def parse_settings(raw: object) -> Settings:
     """Validate a decoded config document; raise ConfigError naming the first bad key."""
     if not isinstance(raw, dict):
         raise ConfigError("config: must be a mapping")
-    unknown = sorted(set(raw) - set(Settings.__dataclass_fields__))
+    unknown = sorted(set(raw) - (set(Settings.__dataclass_fields__) - {"snapshot"} | {"snapshot_dir"}))
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown key")
-    database = _require_str(raw, "database")
-    if not os.path.isabs(database):
-        raise ConfigError("database: must be an absolute path to a .duckdb file")
+    if ("snapshot_dir" in raw) == ("database" in raw):
+        raise ConfigError("snapshot_dir: set exactly one of snapshot_dir (the published snapshot) and database")
+    if "snapshot_dir" in raw:
+        directory = _require_str(raw, "snapshot_dir")
+        if not os.path.isabs(directory):
+            raise ConfigError("snapshot_dir: must be an absolute path to a directory")
+        database = os.path.join(directory, SNAPSHOT_FILE)
+    else:
+        database = _require_str(raw, "database")
+        if not os.path.isabs(database):
+            raise ConfigError("database: must be an absolute path to a .duckdb file")
     metrics_table = _require_str(raw, "metrics_table", "metrics")
     if not _TABLE_RE.match(metrics_table):
         raise ConfigError("metrics_table: must be [catalog.][schema.]table of [A-Za-z0-9_]")
@@ -268,6 +289,7 @@ def parse_settings(raw: object) -> Settings:
         raise ConfigError("query_timeout_seconds: must be a number in (0, 60]")
     return Settings(
         database=database,
+        snapshot="snapshot_dir" in raw,
         listen_address=_require_str(raw, "listen_address", DEFAULT_LISTEN_ADDRESS),
         port=_require_int(raw, "port", 9188, 0, 65535),
         metrics_table=metrics_table,
@@ -453,6 +475,7 @@ class ScrapeResult:
     probe_errors: list[str] = field(default_factory=list)
     table: TableRows = field(default_factory=TableRows)
     duration: float = 0.0
+    snapshot_age: float | None = None
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
@@ -507,7 +530,8 @@ class DuckDBCollector(Collector):
             open_error = f' error="{type(exc).__name__}: {first_line}"'
         else:
             try:
-                self._read_table(conn, result)
+                if self._read_snapshot_metadata(conn, result):
+                    self._read_table(conn, result)
                 self._run_probes(conn, result)
             finally:
                 conn.close()
@@ -524,6 +548,26 @@ class DuckDBCollector(Collector):
                 open_error,
             )
         return result
+
+    def _read_snapshot_metadata(self, conn: duckdb.DuckDBPyConnection, result: ScrapeResult) -> bool:
+        """Read the snapshot's creation time; False when the file is not a usable snapshot."""
+        if not self._settings.snapshot:
+            return True
+        sql = f"SELECT max(created_at_seconds) FROM {META_TABLE}"  # noqa: S608  # nosec B608
+        try:
+            _, rows = run_query(conn, sql, self._settings.query_timeout_seconds, 1)
+        except duckdb.Error as exc:
+            reason = classify_query_error(exc)
+            # no _snapshot table (or column): not a file duckdb_snapshot.py published
+            result.reason = reason if reason in ("timeout", "corrupt") else "snapshot_metadata"
+            return False
+        created_at = rows[0][0] if rows else None
+        if not isinstance(created_at, (int, float)):
+            result.reason = "snapshot_metadata"
+            return False
+        # A writer's clock slightly ahead of ours is not a negative age.
+        result.snapshot_age = max(0.0, time.time() - created_at)
+        return True
 
     def _read_table(self, conn: duckdb.DuckDBPyConnection, result: ScrapeResult) -> None:
         settings = self._settings
@@ -591,10 +635,16 @@ class DuckDBCollector(Collector):
             "Unix time of the last scrape with duckdb_up 1 (0 if none yet).",
             self._last_success,
         )
+        if result.snapshot_age is not None:
+            yield _gauge(
+                "duckdb_snapshot_age_seconds",
+                "Seconds since the publisher created the snapshot read in this scrape.",
+                result.snapshot_age,
+            )
         if result.size_bytes is not None:
             yield _gauge(
                 "duckdb_database_size_bytes",
-                "Size of the database file.",
+                "Size of the database file read (the snapshot, unless the live file is configured).",
                 result.size_bytes,
             )
         success = GaugeMetricFamily(
@@ -623,9 +673,9 @@ class DuckDBCollector(Collector):
         info = GaugeMetricFamily(
             "duckdb_exporter_info",
             "Exporter build information.",
-            labels=["duckdb_version"],
+            labels=["duckdb_version", "source"],
         )
-        info.add_metric([duckdb.__version__], 1)
+        info.add_metric([duckdb.__version__, "snapshot" if self._settings.snapshot else "live_file"], 1)
         yield info
         for metric_name, samples in sorted(result.table.samples.items()):
             family = Metric(metric_name, "Value from the DuckDB metrics table.", "gauge")

@@ -73,7 +73,7 @@ BURST = 5
 CONNECTIONS_PER_CLIENT = 4
 MAX_BODY_BYTES = 1024 * 1024
 
-DUCKDB_HOST_DIR = f"/srv/promshield-{STACK}/duckdb"  # as recorded; mapped to a real dir
+DUCKDB_HOST_DIR = f"/srv/promshield-{STACK}/duckdb-snapshot"  # as recorded; mapped to a real dir
 WEBHOOK_PORT = 4000
 FAKE_IM_PORT = 9400
 FAKE_TE_PORT = 9401
@@ -93,9 +93,10 @@ CONFIG: dict[str, Any] = {
         "maxBodyBytes": MAX_BODY_BYTES,
     },
     # demo: the stack deploys its own Redis (ACL users only) with the exporter's user rendered
-    # in; DuckDB is configured, so it is read from a host directory (a writer can lock it).
+    # in; DuckDB is configured, so the exporter reads the snapshot a writer publishes into a host
+    # directory (the live database is in another directory, never mounted).
     "demo": True,
-    "duckdb": {"databasePath": f"{DUCKDB_HOST_DIR}/metrics.duckdb"},
+    "duckdb": {"snapshotDir": DUCKDB_HOST_DIR},
     "instanceManagerTargets": [{"address": f"fake-im:{FAKE_IM_PORT}", "labels": {"desk": "acceptance"}}],
     "tradeEngineTargets": [{"address": f"fake-te:{FAKE_TE_PORT}"}],
     "alertThresholds": {"instanceManagerFailedInstancesFor": "0s"},
@@ -189,11 +190,12 @@ def basic(user: str, password: str) -> str:
 class AcceptanceStack:
     recorded: RecordedStack
     topo: LiveStack
-    duckdb_dir: Path
+    duckdb_dir: Path  # the snapshot directory, mounted read-only into the exporter
     files_dir: Path
     started_at: float
     sent: list[Sent] = field(default_factory=list)
     webhook_dir: Path = field(default_factory=Path)
+    duckdb_live: Path = field(default_factory=Path)  # the writer's database: not in duckdb_dir
     pacer: Pacer = field(default_factory=lambda: Pacer(PACE_SECONDS))
 
     # --- facts from the recorded program ----------------------------------------------------
@@ -486,14 +488,18 @@ class AcceptanceStack:
         shutil.rmtree(duckdb_dir, ignore_errors=True)
         duckdb_dir.mkdir(parents=True)
         duckdb_dir.chmod(0o755)
-        database = duckdb_dir / "metrics.duckdb"
-        make_db = [
-            str(venv_dir() / "bin" / "python"),
-            str(REPO_ROOT / "exporters" / "duckdb" / "make_demo_db.py"),
-            str(database),
-        ]
+        live_dir = RUN_ROOT / f"{PREFIX}-duckdb-live"
+        shutil.rmtree(live_dir, ignore_errors=True)
+        live_dir.mkdir(parents=True)
+        database = live_dir / "metrics.duckdb"
+        python, exporter_dir = str(venv_dir() / "bin" / "python"), REPO_ROOT / "exporters" / "duckdb"
+        make_db = [python, str(exporter_dir / "make_demo_db.py"), str(database)]
         subprocess.run(make_db, check=True, capture_output=True, timeout=60)  # nosec B603
-        database.chmod(0o644)
+        # The first snapshot, published with the helper's command (the writer is not running yet).
+        helper = str(exporter_dir / "duckdb_snapshot.py")
+        publish = [python, helper, "--database", str(database), "--out", str(duckdb_dir)]
+        subprocess.run(publish, check=True, capture_output=True, timeout=60)  # nosec B603
+        (duckdb_dir / "snapshot.duckdb").chmod(0o644)
 
         files_dir = RUN_ROOT / PREFIX / "files"
         webhook_dir = RUN_ROOT / f"{PREFIX}-webhook"
@@ -527,6 +533,7 @@ class AcceptanceStack:
         with topo:
             stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
             stack.webhook_dir = webhook_dir
+            stack.duckdb_live = database
             stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
             for extra, port in (("webhook", WEBHOOK_PORT), ("fake-im", FAKE_IM_PORT), ("fake-te", FAKE_TE_PORT)):
                 address = topo.address_of(extra)

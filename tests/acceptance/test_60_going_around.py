@@ -99,21 +99,28 @@ def test_backend_services_reach_neither_the_lan_nor_the_docker_host(
     assert reached == [], f"{service} reached {reached}"
 
 
-def test_duckdb_exporter_cannot_write_the_database(stack: AcceptanceStack) -> None:
-    """The database directory is mounted read-only and the exporter runs as its own uid."""
+def test_duckdb_exporter_cannot_write_the_snapshot_and_never_sees_the_live_file(stack: AcceptanceStack) -> None:
+    """The snapshot directory is mounted read-only and the exporter runs as its own uid; the
+    writer's database is not in it, and the snapshot holds no trading data."""
     name = stack.container("duckdb-exporter")
+    listing = stack.topo.container_exec(name, ["ls", "-A", "/data"])
+    assert listing.returncode == 0 and listing.stdout.split() == ["snapshot.duckdb"], listing.stdout
+    assert stack.duckdb_live.exists() and stack.duckdb_live.parent != stack.duckdb_dir
     for argv in (
-        ["touch", "/data/metrics.duckdb"],
+        ["touch", "/data/snapshot.duckdb"],
         ["touch", "/data/new-file"],
-        ["sh", "-c", "echo x >> /data/metrics.duckdb"],
+        ["sh", "-c", "echo x >> /data/snapshot.duckdb"],
     ):
         result = stack.topo.container_exec(name, argv)
         assert result.returncode != 0, argv
         assert "Read-only file system" in result.stderr or "Permission denied" in result.stderr, result.stderr
     python = "python"  # the exporter image's interpreter
     script = (
-        "import duckdb\ncon = duckdb.connect('/data/metrics.duckdb', read_only=False)\n"
-        'con.execute("DELETE FROM trades")\n'
+        "import duckdb\ncon = duckdb.connect('/data/snapshot.duckdb', read_only=False)\n"
+        'con.execute("DELETE FROM metrics")\n'
     )
     attempt = stack.topo.container_exec(name, [python, "-c", script])
-    assert attempt.returncode != 0, "a read-write open of the database succeeded inside the exporter"
+    assert attempt.returncode != 0, "a read-write open of the snapshot succeeded inside the exporter"
+    trades = "import duckdb\nduckdb.connect('/data/snapshot.duckdb', read_only=True).execute('FROM trades')\n"
+    read = stack.topo.container_exec(name, [python, "-c", trades])
+    assert read.returncode != 0 and "trades does not exist" in read.stderr, read.stderr

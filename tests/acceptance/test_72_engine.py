@@ -110,8 +110,8 @@ def test_no_secret_in_docker_inspect_logs_or_events(stack: AcceptanceStack) -> N
 def test_the_demo_duckdb_seeder_runs_as_the_one_shot_job_the_program_registers(stack: AcceptanceStack) -> None:
     """A demo stack seeds its DuckDB volume with a one-shot run of the exporter image
     (`attach`: `pulumi up` waits for it and fails if it fails). Deployed here on the same engine
-    with the dev stack's own resources: the job ends with 0 and leaves a database the exporter's
-    uid owns; a second run keeps it (`--if-missing`)."""
+    with the dev stack's own resources: the job ends with 0 and leaves a published snapshot (and
+    nothing else) the exporter's uid owns; a second run keeps it (`--if-missing`)."""
     from tests.acceptance.harness import deploy, standins
 
     demo = run_program(
@@ -133,11 +133,12 @@ def test_the_demo_duckdb_seeder_runs_as_the_one_shot_job_the_program_registers(s
         seeder = deployment.container(seed)
         state = seeder.attrs["State"]
         assert state["Status"] == "exited" and state["ExitCode"] == 0, state
-        database = stack.topo.volume_dir(volume) / "demo.duckdb"
+        database = stack.topo.volume_dir(volume) / "snapshot.duckdb"
+        assert [p.name for p in database.parent.iterdir()] == ["snapshot.duckdb"]
         assert database.stat().st_uid == catalog.DUCKDB_EXPORTER.uid and database.stat().st_size > 0
         first = database.stat().st_mtime_ns
         seeder.start()
         seeder.wait(timeout=60)
-        assert database.stat().st_mtime_ns == first, "the second run left the database alone"
+        assert database.stat().st_mtime_ns == first, "the second run left the snapshot alone"
     finally:
         deployment.remove()

@@ -1,4 +1,4 @@
-"""Faults (destructive: this module runs last): a DuckDB writer killed mid-scrape, Alertmanager
+"""Faults (destructive: this module runs last): a DuckDB writer killed mid-publish, Alertmanager
 down (stopped, then gone from the network), Prometheus' main process killed (Docker restarts it
 by its restart policy) and a process inside a container killed at the memory limit."""
 
@@ -12,15 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.harness.paths import venv_dir
+from tests.acceptance.harness.paths import REPO_ROOT, venv_dir
 from tests.acceptance.stack import AcceptanceStack, Response, wait_until
 
 pytestmark = pytest.mark.acceptance
 
-# Holds the database open read-write (DuckDB's exclusive lock) and replaces a heartbeat row in
-# one transaction every 20 ms until it is killed (so there is always exactly one committed).
+SNAPSHOT_HELPER_DIR = REPO_ROOT / "exporters" / "duckdb"
+
+# The trading writer: holds its database open read-write (DuckDB's exclusive lock), replaces a
+# heartbeat row in one transaction every 20 ms and publishes a snapshot after every batch (so a
+# kill at a random moment most likely lands inside a publish), until it is killed.
 WRITER = """
 import sys, time, duckdb
+sys.path.insert(0, sys.argv[3])
+from duckdb_snapshot import publish_snapshot
 con = duckdb.connect(sys.argv[1])
 n = 0
 print("writer open", flush=True)
@@ -30,6 +35,7 @@ while True:
     con.execute("DELETE FROM metrics WHERE name = 'acceptance_writer_heartbeat'")
     con.execute("INSERT INTO metrics (name, value) VALUES ('acceptance_writer_heartbeat', ?)", [n])
     con.execute("COMMIT")
+    publish_snapshot(con, sys.argv[2])
     print(n, flush=True)
     time.sleep(0.02)
 """
@@ -56,83 +62,107 @@ def scrape_exporter(stack: AcceptanceStack) -> str:
     return body.decode()
 
 
-def test_duckdb_writer_killed_mid_scrape_and_the_exporter_recovers(stack: AcceptanceStack) -> None:
+def leftovers(stack: AcceptanceStack) -> list[str]:
+    return [path.name for path in stack.duckdb_dir.iterdir() if path.name != "snapshot.duckdb"]
+
+
+def kill_writer_mid_publish(stack: AcceptanceStack, log: Path, attempts: int = 10) -> tuple[int, float]:
+    """Start the writer and SIGKILL it once it has published a few times; retry until a kill leaves
+    a publish's temporary file behind (it died inside a publish). Returns (last published, kill time)."""
+    python = str(venv_dir() / "bin" / "python")
+    argv = [python, "-c", WRITER, str(stack.duckdb_live), str(stack.duckdb_dir), str(SNAPSHOT_HELPER_DIR)]
+    for _ in range(attempts):
+        with open(log, "w") as out:
+            writer = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)  # nosec B603
+        try:
+            wait_until(lambda: len(log.read_text().split()) > 8, timeout=15, interval=0.05, what="the writer")
+            writer.send_signal(signal.SIGKILL)
+            killed_at = time.monotonic()
+            writer.wait(timeout=10)
+        finally:
+            if writer.poll() is None:
+                writer.kill()
+                writer.wait(timeout=10)
+        words = log.read_text().split()
+        if "Traceback" in words:
+            raise AssertionError(log.read_text())
+        if leftovers(stack):
+            return int(words[-1]), killed_at
+    raise AssertionError(f"no kill in {attempts} landed inside a publish")
+
+
+def test_duckdb_writer_killed_mid_publish_and_the_exporter_keeps_serving(stack: AcceptanceStack) -> None:
     name = stack.container("duckdb-exporter")
     exporter_pid = stack.topo.main_pid(name)
     assert metric(scrape_exporter(stack), "duckdb_up") == 1
-    database = stack.duckdb_dir / "metrics.duckdb"
     log = stack.files_dir / "duckdb-writer.log"
-    with open(log, "w") as out:
-        writer = subprocess.Popen(
-            [str(venv_dir() / "bin" / "python"), "-c", WRITER, str(database)], stdout=out, stderr=subprocess.STDOUT
-        )  # nosec B603
-    scrapes: list[tuple[float, float | None, float | None]] = []  # (time, up, locked)
+    scrapes: list[tuple[float, float | None, float | None, float | None]] = []  # (time, up, age, heartbeat)
     errors: list[str] = []
     stop = threading.Event()
 
-    def scraper() -> None:  # scrapes back to back, for at most 20 s
-        deadline = time.monotonic() + 20
+    def scraper() -> None:  # scrapes back to back, for at most 60 s
+        deadline = time.monotonic() + 60
         while not stop.is_set() and time.monotonic() < deadline:
             try:
                 text = scrape_exporter(stack)
                 scrapes.append(
-                    (time.monotonic(), metric(text, "duckdb_up"), metric(text, "duckdb_up_reason", reason="locked"))
+                    (
+                        time.monotonic(),
+                        metric(text, "duckdb_up"),
+                        metric(text, "duckdb_snapshot_age_seconds"),
+                        metric(text, "duckdb_metric_acceptance_writer_heartbeat"),
+                    )
                 )
             except Exception as exc:
                 errors.append(repr(exc))
 
     thread = threading.Thread(target=scraper, daemon=True)
+    thread.start()
     try:
+        last_published, killed_at = kill_writer_mid_publish(stack, log)
         wait_until(
-            lambda: "writer open" in log.read_text() and len(log.read_text().splitlines()) > 5,
-            timeout=15,
+            lambda: len([s for s in scrapes if s[0] > killed_at + 3]) >= 3,
+            timeout=20,
             interval=0.1,
-            what="the writer",
-        )
-        thread.start()
-        wait_until(
-            lambda: any(locked == 1 for _, _, locked in scrapes),
-            timeout=10,
-            interval=0.05,
-            what="a scrape that finds the file locked",
-        )
-        killed_at = time.monotonic()
-        writer.send_signal(signal.SIGKILL)  # while the scraper keeps scraping
-        writer.wait(timeout=10)
-        last_commit = int(log.read_text().split()[-1]) if log.read_text().split()[-1].isdigit() else None
-        wait_until(
-            lambda: any(at > killed_at and up == 1 for at, up, _ in scrapes),
-            timeout=10,
-            interval=0.1,
-            what="the exporter to recover",
+            what="scrapes after the kill",
         )
     finally:
         stop.set()
-        if writer.poll() is None:
-            writer.kill()
-            writer.wait(timeout=10)
         thread.join(timeout=30)
     assert errors == [], errors[:3]
-    recovered_after = next(at for at, up, _ in scrapes if at > killed_at and up == 1) - killed_at
-    print(
-        f"duckdb: {len(scrapes)} scrapes, locked while the writer ran, up again {recovered_after:.2f}s after the kill"
-    )
+    # Not one scrape failed: not while the writer held its file and published, nor after the kill.
+    assert scrapes and all(up == 1 for _, up, _, _ in scrapes), [s for s in scrapes if s[1] != 1][:3]
+    after = [s for s in scrapes if s[0] > killed_at]
+    heartbeats = {heartbeat for _, _, _, heartbeat in after[1:]}
+    assert len(heartbeats) == 1, heartbeats  # the previous snapshot, whole, and nothing newer
+    heartbeat = heartbeats.pop()
+    assert heartbeat is not None and last_published <= heartbeat <= last_published + 1
+    ages = [(at, age) for at, _, age, _ in after[1:] if age is not None]
+    assert len(ages) >= 3 and ages[-1][1] - ages[0][1] >= 0.8 * (ages[-1][0] - ages[0][0]) > 2, ages
+    print(f"duckdb: {len(scrapes)} scrapes, none failed; snapshot age {ages[-1][1]:.1f}s after the kill")
     assert stack.topo.main_pid(name) == exporter_pid, "the exporter did not crash or restart"
-    # What the writer committed before it died is there (read-only WAL replay), nothing torn.
-    text = scrape_exporter(stack)
-    assert metric(text, "duckdb_up") == 1
-    heartbeat = metric(text, "duckdb_metric_acceptance_writer_heartbeat")
-    assert heartbeat is not None and heartbeat >= 1
-    if last_commit is not None:
-        assert last_commit - 1 <= heartbeat <= last_commit + 1
-    assert metric(text, "duckdb_metric_transaction_success_rate") == pytest.approx(0.997)
-    # And Prometheus sees it up again.
+    # Prometheus sees the age grow too.
     wait_until(
-        lambda: stack.query('duckdb_up{job="duckdb"} == 1 and duckdb_metric_acceptance_writer_heartbeat > 0'),
+        lambda: stack.query('duckdb_up{job="duckdb"} == 1 and duckdb_snapshot_age_seconds{job="duckdb"} > 3'),
         timeout=20,
         interval=1,
-        what="Prometheus to see the recovered exporter",
+        what="Prometheus to see the snapshot age grow",
     )
+    # The next publish removes the killed one's leftovers and the age drops again.
+    publish = [
+        str(venv_dir() / "bin" / "python"),
+        str(SNAPSHOT_HELPER_DIR / "duckdb_snapshot.py"),
+        "--database",
+        str(stack.duckdb_live),
+        "--out",
+        str(stack.duckdb_dir),
+    ]
+    subprocess.run(publish, check=True, capture_output=True, timeout=60)  # nosec B603
+    assert leftovers(stack) == []
+    fresh = scrape_exporter(stack)
+    age = metric(fresh, "duckdb_snapshot_age_seconds")
+    assert metric(fresh, "duckdb_up") == 1 and age is not None and age < 5
+    assert metric(fresh, "duckdb_metric_transaction_success_rate") == pytest.approx(0.997)
 
 
 def timed_statuses(stack: AcceptanceStack, service: str, paths: list[str]) -> list[tuple[str, int, float]]:

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-# duckdb_exporter_testlib must import in any pytest import mode.
+# duckdb_exporter_testlib must import in any pytest import mode; the exporter and the demo builder
+# import duckdb_snapshot from their own directory (as `python /app/exporter.py` does).
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "exporters" / "duckdb"))
 
 from duckdb_exporter_testlib import (
     EXPORTER,

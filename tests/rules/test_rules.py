@@ -59,6 +59,7 @@ CUSTOM = AlertThresholds(
     instance_manager_restarts=5,
     duckdb_success_rate_min=0.9,
     duckdb_stale_seconds=600,
+    duckdb_snapshot_stale_seconds=600,
     redis_memory_ratio=0.99,
     redis_rejected_connections_rate=0.05,
     target_down_for="1m",

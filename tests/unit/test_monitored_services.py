@@ -108,10 +108,10 @@ def test_duckdb_exporter_reads_a_read_only_mount(any_stack: RecordedStack) -> No
     config = yaml.safe_load(
         any_stack.container_files(name)[f"{catalog.DUCKDB_EXPORTER.config_dir}/config.yml"]["content"]
     )
-    assert config["database"].startswith(catalog.DUCKDB_EXPORTER.data_dir + "/")
+    assert config["snapshot_dir"] == catalog.DUCKDB_EXPORTER.data_dir and "database" not in config
     assert set(config["tls"]) == {"cert_file", "key_file", "client_ca_file"}
     if any_stack.stack == "prod":
-        assert data[0]["hostPath"] == "/srv/trading"
+        assert data[0]["hostPath"] == "/srv/trading/monitoring"
 
 
 def test_duckdb_image_base_matches_the_catalog() -> None:

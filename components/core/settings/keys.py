@@ -237,8 +237,11 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "duckdb",
         "object",
         description=(
-            'The monitored DuckDB: {"databasePath": "/srv/trading/metrics.duckdb", "metricsTable": "metrics", '
-            '"probeQueries": {...}, "memoryLimit": "64MB", "threads": 1}.'
+            'The monitored DuckDB: {"snapshotDir": "/srv/trading/monitoring", "metricsTable": "metrics", '
+            '"probeQueries": {...}, "memoryLimit": "64MB", "threads": 1}. The exporter reads only the snapshot '
+            "the writer publishes into snapshotDir (exporters/duckdb/duckdb_snapshot.py); reading the live file "
+            '("readLiveFile": true with "databasePath") is an opt-in that contends with the writer (see README, '
+            '"DuckDB: a published snapshot, never the live file").'
         ),
     ),
     ConfigKey(

@@ -154,10 +154,7 @@ def read_duckdb(r: Reader, demo: bool) -> DuckDbSettings | None:
         return None
     is_demo = raw is None
     raw = raw or {}
-    path = raw.get("databasePath", "/var/lib/promshield/demo.duckdb" if is_demo else None)
-    if not isinstance(path, str) or not path.startswith("/"):
-        r.problem("duckdb.databasePath", path, "expected the absolute host path of the DuckDB file to monitor")
-        path = "/invalid"
+    snapshot_dir, path = _duckdb_source(r, raw, is_demo)
     table = raw.get("metricsTable", "metrics")
     if not isinstance(table, str) or not SQL_IDENTIFIER.match(table):
         r.problem("duckdb.metricsTable", table, "expected a table or view name (letters, digits, _)")
@@ -184,4 +181,47 @@ def read_duckdb(r: Reader, demo: bool) -> DuckDbSettings | None:
     if not isinstance(threads, int) or not 1 <= threads <= 16:
         r.problem("duckdb.threads", threads, "expected an integer between 1 and 16")
         threads = 1
-    return DuckDbSettings(path, table, MappingProxyType(dict(probes)), memory, threads, demo=is_demo)
+    return DuckDbSettings(snapshot_dir, path, table, MappingProxyType(dict(probes)), memory, threads, demo=is_demo)
+
+
+def _duckdb_source(r: Reader, raw: Mapping[str, object], is_demo: bool) -> tuple[str | None, str | None]:
+    """(snapshotDir, databasePath): the published snapshot's directory, or the live file (opt-in)."""
+    if is_demo:
+        return None, None  # the stack seeds a demo volume with a snapshot
+    snapshot_dir = raw.get("snapshotDir")
+    path = raw.get("databasePath")
+    live = raw.get("readLiveFile", False)
+    if not isinstance(live, bool):
+        r.problem("duckdb.readLiveFile", live, "expected true or false")
+        live = False
+    if live:
+        if snapshot_dir is not None:
+            r.problem(
+                "duckdb.snapshotDir",
+                snapshot_dir,
+                "set either snapshotDir (the published snapshot) or readLiveFile with databasePath, not both",
+            )
+        if not isinstance(path, str) or not path.startswith("/"):
+            r.problem(
+                "duckdb.databasePath",
+                path,
+                "readLiveFile needs the absolute host path of the live DuckDB file (databasePath)",
+            )
+            path = "/invalid"
+        return None, path
+    if path is not None:
+        r.problem(
+            "duckdb.databasePath",
+            path,
+            "reading the live file fights the writer for DuckDB's lock: publish a snapshot with "
+            "exporters/duckdb/duckdb_snapshot.py and set snapshotDir, or opt in with readLiveFile: true",
+        )
+        return "/invalid", None  # one problem: the missing snapshotDir is the same mistake
+    if not isinstance(snapshot_dir, str) or not snapshot_dir.startswith("/"):
+        r.problem(
+            "duckdb.snapshotDir",
+            snapshot_dir,
+            "expected the absolute host directory the writer publishes snapshot.duckdb into",
+        )
+        snapshot_dir = "/invalid"
+    return snapshot_dir, None

@@ -107,12 +107,17 @@ class RedisSettings:
 
 @dataclass(frozen=True)
 class DuckDbSettings:
-    database_path: str  # host path of the .duckdb file (mounted read-only)
+    snapshot_dir: str | None  # host directory the writer publishes snapshot.duckdb into (mounted read-only)
+    database_path: str | None  # the live file (its directory mounted read-only): only with readLiveFile
     metrics_table: str
     probe_queries: Mapping[str, str]
     memory_limit: str
     threads: int
-    demo: bool = False  # the stack creates and seeds this database itself (demo: true, no duckdb settings)
+    demo: bool = False  # the stack seeds a demo volume with a snapshot itself (demo: true, no duckdb settings)
+
+    @property
+    def read_live_file(self) -> bool:
+        return self.database_path is not None
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,12 @@ def duckdb_alerts(t: AlertThresholds) -> list[Alert]:
             t.duckdb_down_for,
             "critical",
             "DuckDB exporter {{ $labels.instance }} is down or cannot read the database",
-            f"The DuckDB exporter at {{{{ $labels.instance }}}} has been unreachable (up == 0) or unable to open the "
-            f"database read-only (duckdb_up == 0){during(t.duckdb_down_for)}, e.g. while a writer holds the file lock.",
-            'Check the exporter container and its logs ("Could not set lock" means a writer holds the file), the '
-            "read-only mount and file permissions.",
+            f"The DuckDB exporter at {{{{ $labels.instance }}}} has been unreachable (up == 0) or unable to read its "
+            f"DuckDB file (duckdb_up == 0){during(t.duckdb_down_for)}, e.g. no snapshot published yet or a damaged "
+            "one.",
+            "Check the exporter container and its logs (reason=missing: the writer never published; "
+            "snapshot_metadata: the file was not made by duckdb_snapshot.py; locked: only when readLiveFile is "
+            "set), the read-only mount and file permissions.",
         ),
         Alert(
             "DuckDBProbeLatencyHigh",
@@ -44,7 +46,8 @@ def duckdb_alerts(t: AlertThresholds) -> list[Alert]:
             f"The p99 duration of DuckDB probe {{{{ $labels.probe }}}} on {{{{ $labels.instance }}}} is "
             "{{ $value | humanizeDuration }} (threshold "
             f"{secs(t.duckdb_probe_p99_seconds)}){during(t.duckdb_probe_for)}.",
-            "Check the database size, concurrent writers, host I/O and the exporter's memory_limit/threads settings.",
+            "Probes run against the snapshot, so this is the exporter's health, not the writer's (see "
+            "DuckDBQueryLatencyHigh): check the snapshot's size, host I/O and the exporter's memory_limit/threads.",
         ),
         Alert(
             "DuckDBTransactionSuccessRateLow",
@@ -58,6 +61,30 @@ def duckdb_alerts(t: AlertThresholds) -> list[Alert]:
             "Inspect the failing transactions in the application that writes the metrics table.",
         ),
         Alert(
+            "DuckDBQueryLatencyHigh",
+            f"{duckdb_table_metric('query_p99_seconds')} > {num(t.duckdb_query_p99_seconds)}",
+            t.duckdb_query_for,
+            "warning",
+            "DuckDB writer queries are slow",
+            f"The DuckDB writer records a p99 query duration of {{{{ $value | humanizeDuration }}}} in its metrics "
+            f"table (read by {{{{ $labels.instance }}}}), above {secs(t.duckdb_query_p99_seconds)}"
+            f"{during(t.duckdb_query_for)}.",
+            "Inspect the slow queries in the application that writes the metrics table (its own measurements, not "
+            "the exporter's).",
+        ),
+        Alert(
+            "DuckDBSnapshotStale",
+            f"duckdb_snapshot_age_seconds{sel(dd)} > {t.duckdb_snapshot_stale_seconds}",
+            "0s",
+            "warning",
+            "The DuckDB snapshot read by {{ $labels.instance }} is stale",
+            f"The snapshot the DuckDB exporter at {{{{ $labels.instance }}}} reads was published "
+            f"{{{{ $value | humanizeDuration }}}} ago (threshold {secs(t.duckdb_snapshot_stale_seconds)}): the writer "
+            "has stopped publishing, so DuckDB values such as the transaction success rate are out of date.",
+            "Check that the writer still calls publish_snapshot (or runs duckdb_snapshot.py --every) and its log for "
+            '"publish failed"; the previous snapshot stays readable meanwhile.',
+        ),
+        Alert(
             "DuckDBMetricsStale",
             # 0 means "no success since the exporter started": DuckDBExporterDown covers that
             f"time() - (duckdb_last_success_timestamp_seconds{sel(dd)} > 0) > {t.duckdb_stale_seconds}",
@@ -67,8 +94,8 @@ def duckdb_alerts(t: AlertThresholds) -> list[Alert]:
             f"The DuckDB exporter at {{{{ $labels.instance }}}} last read the database successfully "
             f"{{{{ $value | humanizeDuration }}}} ago (threshold {secs(t.duckdb_stale_seconds)}): DuckDB values "
             "such as the transaction success rate are out of date.",
-            "Usually lock contention with a writer or a failing probe query: see the exporter logs and "
-            "`duckdb_query_errors_total`.",
+            "The snapshot is missing, damaged or not a published snapshot, or a probe query fails: see the "
+            "exporter logs and `duckdb_query_errors_total`.",
         ),
     ]
 

@@ -19,11 +19,14 @@ camelCase forms of the `AlertThresholds` fields (`threshold_config_keys()` maps 
 | `managedInstanceRestarts` | int | 3 | InstanceManagerInstancesRestarting: restarts/15m |
 | `instanceManagerFailedInstancesFor` | duration | 5m | InstanceManagerInstancesFailed: for how long |
 | `duckdbDownFor` | duration | 2m | DuckDBExporterDown: for how long |
-| `duckdbProbeP99Seconds` | float | 1.0 | DuckDBProbeLatencyHigh: probe p99 (s) |
+| `duckdbProbeP99Seconds` | float | 1.0 | DuckDBProbeLatencyHigh: probe p99 (s), a snapshot health check |
 | `duckdbProbeFor` | duration | 10m | ... for how long |
+| `duckdbQueryP99Seconds` | float | 0.5 | DuckDBQueryLatencyHigh: the writer's own query p99 (s) |
+| `duckdbQueryFor` | duration | 10m | ... for how long |
 | `duckdbSuccessRateMin` | float | 0.99 | DuckDBTransactionSuccessRateLow: minimum (0-1) |
 | `duckdbSuccessRateFor` | duration | 10m | ... for how long |
 | `duckdbStaleSeconds` | int | 300 | DuckDBMetricsStale: age of the last good read |
+| `duckdbSnapshotStaleSeconds` | int | 300 | DuckDBSnapshotStale: age of the published snapshot |
 | `redisDownFor` | duration | 1m | RedisDown: for how long |
 | `redisMemoryRatio` | float | 0.9 | RedisMemoryNearMax: used / maxmemory |
 | `redisMemoryFor` | duration | 5m | ... for how long |
@@ -126,6 +129,17 @@ class AlertThresholds:
         ),
     )
     duckdb_probe_for: str = field(default="10m", metadata=_describe("how long probes must stay slow", "duration"))
+    duckdb_query_p99_seconds: float = field(
+        default=0.5,
+        metadata=_describe(
+            "p99 query duration the DuckDB writer records (metrics-table row query_p99_seconds) above which "
+            "DuckDBQueryLatencyHigh fires (seconds)",
+            "seconds",
+        ),
+    )
+    duckdb_query_for: str = field(
+        default="10m", metadata=_describe("how long the writer's query latency must stay high", "duration")
+    )
     duckdb_success_rate_min: float = field(
         default=0.99,
         metadata=_describe(
@@ -139,6 +153,12 @@ class AlertThresholds:
         default=300,
         metadata=_describe(
             "age of the exporter's last successful read above which DuckDBMetricsStale fires (seconds)", "count"
+        ),
+    )
+    duckdb_snapshot_stale_seconds: int = field(
+        default=300,
+        metadata=_describe(
+            "age of the DuckDB snapshot the writer published above which DuckDBSnapshotStale fires (seconds)", "count"
         ),
     )
     redis_down_for: str = field(default="1m", metadata=_describe("how long Redis may be unreachable", "duration"))
