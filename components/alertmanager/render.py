@@ -89,11 +89,7 @@ def _receiver(receiver: Receiver) -> dict[str, Any]:
             **resolved,
             "description": TITLE,
             "severity": '{{ template "promshield.pagerduty.severity" . }}',
-            "details": {
-                "alerts": TEXT,
-                "firing": '{{ .Alerts.Firing | len }}',
-                "resolved": '{{ .Alerts.Resolved | len }}',
-            },
+            "details": {"alerts": TEXT},  # Alertmanager adds its defaults (firing, resolved, counts)
             **_http(receiver),
         }
         if receiver.url:
@@ -118,7 +114,8 @@ def _receiver(receiver: Receiver) -> dict[str, Any]:
             opsgenie["api_url"] = receiver.url
         return {"name": receiver.name, "opsgenie_configs": [opsgenie]}
     email = receiver.email
-    assert email is not None, receiver.name  # the reader guarantees it  # nosec B101
+    if email is None:  # the reader never builds one without
+        raise ValueError(f"e-mail receiver {receiver.name} has no e-mail settings")
     return {
         "name": receiver.name,
         "email_configs": [
@@ -156,8 +153,13 @@ def render_alertmanager_yml(settings: AlertmanagerSettings) -> str:
     watchdog: dict[str, Any] = {"receiver": WATCHDOG_RECEIVER, "matchers": ['alertname="Watchdog"']}
     if routing.watchdog_receiver:
         # A dead-man's switch expects a steady heartbeat: resend often, and nothing else reaches it.
-        watchdog = {**watchdog, "receiver": routing.watchdog_receiver, "group_wait": "0s",
-                    "group_interval": "1m", "repeat_interval": "1m"}
+        watchdog = {
+            **watchdog,
+            "receiver": routing.watchdog_receiver,
+            "group_wait": "0s",
+            "group_interval": "1m",
+            "repeat_interval": "1m",
+        }
     else:
         # The always-firing Watchdog proves the alert path works; it must not page anyone.
         receivers.append({"name": WATCHDOG_RECEIVER})

@@ -13,6 +13,7 @@ from components.prometheus.rules.thresholds import (
     threshold_problem,
 )
 
+
 def read_remote_write(r: Reader) -> RemoteWrite:
     raw = r.structured("remoteWrite", {}, dict)
     enabled = raw.get("enabled", False)

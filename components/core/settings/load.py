@@ -10,8 +10,8 @@ from components.core.durations import duration_ms
 from components.core.settings.alerting import read_remote_write, read_thresholds
 from components.core.settings.edge import read_bind, read_cidrs, read_limits, read_networks, read_tls
 from components.core.settings.keys import KNOWN_KEYS, default_of
-from components.core.settings.routing import read_receivers, read_routing
 from components.core.settings.reader import NAMESPACE, ConfigReader, Reader, SettingsError, check_duration, check_port
+from components.core.settings.routing import read_receivers, read_routing
 from components.core.settings.sources import read_duckdb, read_images, read_redis, read_targets
 from components.core.settings.types import Settings
 from components.core.settings.users import read_users

@@ -117,13 +117,19 @@ def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: obje
     key = f"alertmanagerReceivers[{name}]"
     unknown = sorted(set(entry) - RECEIVER_KEYS)
     if unknown:
-        r.problem(f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown receiver setting; expected one of "
-                  f"{', '.join(sorted(RECEIVER_KEYS - {'name'}))}")
+        r.problem(
+            f"{key}.{unknown[0]}",
+            entry[unknown[0]],
+            f"unknown receiver setting; expected one of {', '.join(sorted(RECEIVER_KEYS - {'name'}))}",
+        )
         return None
     kinds = [kind for kind in RECEIVER_KINDS if kind != "webhook" and kind in entry]
     if len(kinds) > 1 or (kinds and "webhookUrl" in entry):
-        r.problem(key, sorted(set(entry) & RECEIVER_KEYS - {"name", "sendResolved", "caPem"}),
-                  "expected exactly one receiver type: webhookUrl, pagerduty, slack, opsgenie or email")
+        r.problem(
+            key,
+            sorted(set(entry) & RECEIVER_KEYS - {"name", "sendResolved", "caPem"}),
+            "expected exactly one receiver type: webhookUrl, pagerduty, slack, opsgenie or email",
+        )
         return None
     kind = kinds[0] if kinds else "webhook"
     send_resolved = entry.get("sendResolved", True)
@@ -148,8 +154,11 @@ def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: obje
         return None
     unknown = sorted(set(options) - KIND_KEYS[kind])
     if unknown:
-        r.problem(f"{key}.{kind}.{unknown[0]}", options[unknown[0]],
-                  f"unknown {kind} setting; expected {', '.join(sorted(KIND_KEYS[kind]))}")
+        r.problem(
+            f"{key}.{kind}.{unknown[0]}",
+            options[unknown[0]],
+            f"unknown {kind} setting; expected {', '.join(sorted(KIND_KEYS[kind]))}",
+        )
         return None
     url = options.get("url")
     if url is not None and not _check_https(r, f"{key}.{kind}.url", url):
@@ -176,8 +185,12 @@ def _read_secret(r: Reader, name: str, kind: str, raw: object) -> SecretValue | 
     key = f"{SECRETS_KEY}.{name}"
     if kind == "webhook":
         if raw is not None:
-            r.problem(key, SecretValue(str(raw)), "a webhook receiver takes no secret (its URL is in alertmanager.yml, "
-                      "which Alertmanager 0.25 cannot read from a file): remove it, and keep credentials out of the URL")
+            r.problem(
+                key,
+                SecretValue(str(raw)),
+                "a webhook receiver takes no secret (its URL is in alertmanager.yml, "
+                "which Alertmanager 0.25 cannot read from a file): remove it, and keep credentials out of the URL",
+            )
         return None
     if raw is None or raw == "":
         r.problem(key, None, f"a {kind} receiver needs {SECRET_MEANING[kind]}: {receiver_secret_hint(name, kind)}")
@@ -201,8 +214,11 @@ def _read_email(r: Reader, key: str, options: dict[str, Any]) -> EmailSettings |
             r.problem(f"{key}.{field}", value, "expected an e-mail address such as oncall@trading.example")
             ok = False
     if not isinstance(smarthost, str) or not HOST_PORT.match(smarthost):
-        r.problem(f"{key}.smarthost", smarthost,
-                  'expected the SMTP server as host:port, e.g. "smtp.trading.example:587" (STARTTLS is required)')
+        r.problem(
+            f"{key}.smarthost",
+            smarthost,
+            'expected the SMTP server as host:port, e.g. "smtp.trading.example:587" (STARTTLS is required)',
+        )
         ok = False
     username = options.get("username", sender)
     if not isinstance(username, str) or not username:
@@ -236,8 +252,12 @@ def read_time_intervals(r: Reader) -> tuple[TimeInterval, ...]:
             r.problem("timeIntervals", name, "expected a time interval name of letters, digits, '_' or '-'")
             continue
         if not isinstance(ranges, list) or not ranges:
-            r.problem(key, ranges, 'expected a list of ranges like [{"weekdays": ["monday:friday"], "times": '
-                      '[{"startTime": "08:00", "endTime": "18:00"}], "location": "Europe/London"}]')
+            r.problem(
+                key,
+                ranges,
+                'expected a list of ranges like [{"weekdays": ["monday:friday"], "times": '
+                '[{"startTime": "08:00", "endTime": "18:00"}], "location": "Europe/London"}]',
+            )
             continue
         converted = [_read_range(r, f"{key}[{i}]", entry) for i, entry in enumerate(ranges)]
         if all(c is not None for c in converted):
@@ -251,7 +271,9 @@ def _read_range(r: Reader, key: str, entry: object) -> dict[str, Any] | None:
         return None
     unknown = sorted(set(entry) - set(INTERVAL_KEYS))
     if unknown:
-        r.problem(f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown time range field; expected {', '.join(INTERVAL_KEYS)}")
+        r.problem(
+            f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown time range field; expected {', '.join(INTERVAL_KEYS)}"
+        )
         return None
     out: dict[str, Any] = {}
     for field, value in entry.items():
@@ -259,13 +281,13 @@ def _read_range(r: Reader, key: str, entry: object) -> dict[str, Any] | None:
         if problem:
             r.problem(f"{key}.{field}", value, problem)
             return None
-        if field == "times":
-            value = [{"start_time": t["startTime"], "end_time": t["endTime"]} for t in value]
-        out[INTERVAL_KEYS[field]] = value
+        out[INTERVAL_KEYS[field]] = (
+            [{"start_time": t["startTime"], "end_time": t["endTime"]} for t in value] if field == "times" else value
+        )
     return out
 
 
-def _range_field_problem(field: str, value: Any) -> str | None:  # noqa: PLR0911 - one answer per field
+def _range_field_problem(field: str, value: Any) -> str | None:
     if field == "location":
         try:
             zoneinfo.ZoneInfo(str(value))
@@ -276,8 +298,12 @@ def _range_field_problem(field: str, value: Any) -> str | None:  # noqa: PLR0911
         return "expected a non-empty list"
     if field == "times":
         for t in value:
-            if not (isinstance(t, dict) and set(t) == {"startTime", "endTime"}
-                    and all(isinstance(t[k], str) and CLOCK.match(t[k]) for k in t) and t["startTime"] < t["endTime"]):
+            if not (
+                isinstance(t, dict)
+                and set(t) == {"startTime", "endTime"}
+                and all(isinstance(t[k], str) and CLOCK.match(t[k]) for k in t)
+                and t["startTime"] < t["endTime"]
+            ):
                 return 'expected [{"startTime": "08:00", "endTime": "18:00"}] (HH:MM, start before end)'
         return None
     names = {"weekdays": WEEKDAYS, "months": MONTHS}.get(field)
@@ -285,8 +311,12 @@ def _range_field_problem(field: str, value: Any) -> str | None:  # noqa: PLR0911
     for item in value:
         parts = str(item).lower().split(":")
         if len(parts) > 2 or not all(_range_part_ok(p, names, limits) for p in parts):
-            example = {"weekdays": '"monday:friday"', "months": '"january:march" or "1:3"',
-                       "daysOfMonth": '"1:7" or "-1"', "years": '"2026:2027"'}[field]
+            example = {
+                "weekdays": '"monday:friday"',
+                "months": '"january:march" or "1:3"',
+                "daysOfMonth": '"1:7" or "-1"',
+                "years": '"2026:2027"',
+            }[field]
             return f"expected values or ranges such as {example}"
     return None
 
@@ -315,7 +345,9 @@ def read_routing(r: Reader, receivers: tuple[Receiver, ...]) -> AlertRouting:
     raw = r.structured("alertRoutes", None, list)
     if raw is None:
         pagers = [rc.name for rc in receivers if rc.kind in PAGER_KINDS]
-        routes = (Route(('severity="critical"',), pagers[0]),) if pagers and pagers[0] != default else ()
+        routes: tuple[Route, ...] = (
+            (Route(('severity="critical"',), pagers[0]),) if pagers and pagers[0] != default else ()
+        )
     else:
         routes = tuple(
             route
@@ -329,21 +361,24 @@ def _known_receiver(r: Reader, key: str, name: object, names: list[str]) -> str 
     if name is None:
         return None
     if name not in names:
-        r.problem(key, name, f"no receiver of that name in promshield:alertmanagerReceivers; expected one of "
-                  f"{', '.join(names)}")
+        r.problem(
+            key,
+            name,
+            f"no receiver of that name in promshield:alertmanagerReceivers; expected one of {', '.join(names)}",
+        )
         return None
     return str(name)
 
 
-def _read_route(
-    r: Reader, key: str, entry: object, names: list[str], interval_names: list[str]
-) -> Route | None:
+def _read_route(r: Reader, key: str, entry: object, names: list[str], interval_names: list[str]) -> Route | None:
     if not isinstance(entry, dict):
         r.problem(key, entry, 'expected objects like {"matchers": ["severity=\\"critical\\""], "receiver": "pager"}')
         return None
     unknown = sorted(set(entry) - ROUTE_KEYS)
     if unknown:
-        r.problem(f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown route setting; expected {', '.join(sorted(ROUTE_KEYS))}")
+        r.problem(
+            f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown route setting; expected {', '.join(sorted(ROUTE_KEYS))}"
+        )
         return None
     if entry.get("receiver") is None:
         r.problem(f"{key}.receiver", None, f"every route needs a receiver; expected one of {', '.join(names)}")
@@ -373,8 +408,12 @@ def _read_route(
         for value in values:
             if value not in interval_names:
                 known = ", ".join(interval_names) or "none is defined"
-                r.problem(f"{key}.{field}", value, f"no time interval of that name in promshield:timeIntervals "
-                          f"(defined: {known}); add it there or fix the name")
+                r.problem(
+                    f"{key}.{field}",
+                    value,
+                    f"no time interval of that name in promshield:timeIntervals "
+                    f"(defined: {known}); add it there or fix the name",
+                )
                 ok = False
         lists[field] = tuple(map(str, values))
     if not ok:
