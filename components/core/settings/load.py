@@ -54,7 +54,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
     if duration_ms(scrape_timeout) > duration_ms(scrape_interval):
         r.problem("scrapeTimeout", scrape_timeout, f"expected at most scrapeInterval ({scrape_interval})")
     demo = r.boolean("demo", default_of("demo"))
-    receivers = read_receivers(r)
+    receivers, receiver_names = read_receivers(r)
     settings = Settings(
         stack=stack,
         docker_host=docker_host,
@@ -84,7 +84,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         firewall_sudo=r.boolean("firewallSudo", not docker_host.startswith("ssh://")),
         alert_thresholds=read_thresholds(r),
         networks=read_networks(r, bind_address),
-        alert_routing=read_routing(r, receivers),
+        alert_routing=read_routing(r, receivers, receiver_names),
     )
     if r.problems:
         raise SettingsError(r.problems)

@@ -80,12 +80,14 @@ def receiver_secret_hint(name: str, kind: str) -> str:
     return f"pulumi config set --secret --path '{SECRETS_KEY}.{name}' <{SECRET_MEANING[kind].removeprefix('its ')}>"
 
 
-def read_receivers(r: Reader) -> tuple[Receiver, ...]:
+def read_receivers(r: Reader) -> tuple[tuple[Receiver, ...], tuple[str, ...]]:
+    """The valid receivers, and every name declared (so a route to a receiver with a problem of its own
+    is not reported a second time)."""
     default = [{"name": DEFAULT_RECEIVER.name, "webhookUrl": DEFAULT_RECEIVER.webhook_url}]
     raw = r.structured("alertmanagerReceivers", default, list)
     secrets = r.structured(SECRETS_KEY, {}, dict)
     receivers: list[Receiver] = []
-    names: set[str] = set()
+    names: list[str] = []  # declared, in order
     if not raw:
         r.problem("alertmanagerReceivers", raw, "expected at least one receiver")
     for entry in raw:
@@ -98,7 +100,7 @@ def read_receivers(r: Reader) -> tuple[Receiver, ...]:
         if not isinstance(name, str) or not RECEIVER_NAME.match(name) or name in names:
             r.problem("alertmanagerReceivers[].name", name, "expected a unique name of letters, digits, '_' or '-'")
             continue
-        names.add(name)
+        names.append(name)
         receiver = _read_receiver(r, name, entry, secrets.get(name))
         if receiver is not None:
             receivers.append(receiver)
@@ -110,7 +112,7 @@ def read_receivers(r: Reader) -> tuple[Receiver, ...]:
                 "has a secret for a receiver not listed in promshield:alertmanagerReceivers; remove it with "
                 f"pulumi config rm --path '{SECRETS_KEY}.{name}' or add the receiver",
             )
-    return tuple(receivers)
+    return tuple(receivers), tuple(names)
 
 
 def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: object) -> Receiver | None:
@@ -333,8 +335,8 @@ def _range_part_ok(part: str, names: tuple[str, ...] | None, limits: tuple[int, 
     return limits[0] <= number <= limits[1] and number != 0
 
 
-def read_routing(r: Reader, receivers: tuple[Receiver, ...]) -> AlertRouting:
-    names = [rc.name for rc in receivers]
+def read_routing(r: Reader, receivers: tuple[Receiver, ...], declared: tuple[str, ...]) -> AlertRouting:
+    names = list(declared)
     intervals = read_time_intervals(r)
     interval_names = [i.name for i in intervals]
     default = _known_receiver(r, "alertDefaultReceiver", r.optional_string("alertDefaultReceiver"), names)
