@@ -107,7 +107,7 @@ def test_routes_keep_their_order_continue_and_time_intervals() -> None:
     assert rest == [
         {"receiver": "pager", "matchers": ['severity="critical"'], "continue": True},
         {"receiver": "mail", "matchers": ['severity="critical"']},
-        {"receiver": "chat", "matchers": ["severity=~warning|info"], "mute_time_intervals": ["business-hours"]},
+        {"receiver": "chat", "matchers": ['severity=~"warning|info"'], "mute_time_intervals": ["business-hours"]},
         {"receiver": "ops-genie", "matchers": [], "active_time_intervals": ["business-hours"]},
     ]
     assert WATCHDOG_RECEIVER not in [r["name"] for r in document["receivers"]]
@@ -214,15 +214,24 @@ def test_a_bad_slack_url_is_reported_without_showing_it(secret: str, why: str) -
 
 
 @pytest.mark.parametrize(
-    "matcher",
-    ['severity="critical"', "severity=critical", 'job!="redis"', 'alertname=~"Redis.*|DuckDB.*"', "instance !~ a.+"],
+    ("matcher", "canonical"),
+    [
+        ('severity="critical"', 'severity="critical"'),
+        ("severity=critical", 'severity="critical"'),
+        ('job!="redis"', 'job!="redis"'),
+        ('alertname=~"Redis.*|DuckDB.*"', 'alertname=~"Redis.*|DuckDB.*"'),
+        ("instance !~ a.+", 'instance!~"a.+"'),
+        ('desk="say \\"hi\\""', 'desk="say \\"hi\\""'),
+    ],
 )
-def test_alertmanager_matchers_are_accepted(matcher: str) -> None:
+def test_alertmanager_matchers_are_accepted_and_written_quoted(matcher: str, canonical: str) -> None:
     config = {"alertRoutes": [{"matchers": [matcher], "receiver": "default"}]}
-    assert load(config).alert_routing.routes[0].matchers == (matcher,)
+    assert load(config).alert_routing.routes[0].matchers == (canonical,)
 
 
-@pytest.mark.parametrize("matcher", ["severity", '"severity"="critical"', "severity=~(", "a b=c", 'x="unterminated'])
+@pytest.mark.parametrize(
+    "matcher", ["severity", '"severity"="critical"', "severity=~(", "a b=c", 'x="unterminated', 'job=~"(?!redis).*"']
+)
 def test_bad_matchers_are_refused(matcher: str) -> None:
     (problem,) = problems_of({"alertRoutes": [{"matchers": [matcher], "receiver": "default"}]})
     assert problem.startswith("promshield:alertRoutes[0].matchers = ")

@@ -242,7 +242,21 @@ def matcher_problem(text: object) -> str | None:
             re.compile(value)
         except re.error as error:
             return f"the regular expression does not compile ({error})"
+        if re.search(r"\(\?<?[=!]|\\[1-9]", value):
+            # Python would take these; Alertmanager's RE2 refuses them at load time.
+            return "Alertmanager's regular expressions (RE2) have no lookarounds or backreferences"
     return None
+
+
+def canonical_matcher(text: str) -> str:
+    """`label op "value"` with the value quoted: the form Alertmanager 0.28's UTF-8 matcher parser takes
+    without falling back (and warning) to the classic one, which 0.25 parses the same."""
+    match = MATCHER.match(text)
+    if match is None:
+        raise ValueError(text)
+    name, op, quoted, bare = match.groups()
+    value = quoted if quoted is not None else bare.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{name}{op}"{value}"'
 
 
 def read_time_intervals(r: Reader) -> tuple[TimeInterval, ...]:
@@ -421,7 +435,7 @@ def _read_route(r: Reader, key: str, entry: object, names: list[str], interval_n
     if not ok:
         return None
     return Route(
-        tuple(map(str, matchers)),
+        tuple(canonical_matcher(m) for m in matchers),
         str(entry["receiver"]),
         carry_on,
         lists.get("activeTimeIntervals", ()),
