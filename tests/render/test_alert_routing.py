@@ -16,6 +16,7 @@ import pytest
 from components.alertmanager.render import TEMPLATE_FILE
 from components.core import catalog
 from testing.mock_stack import RecordedStack, run_program
+from testing.stack_config import load_scenario
 from tests.acceptance import receivers as rx
 from tests.render.sandboxed import materialize, run_in_view
 from tests.render.test_validators import container, ok
@@ -42,6 +43,16 @@ def acceptance_stack(tmp_path_factory: pytest.TempPathFactory) -> RecordedStack:
     ca_pem = rx.make_pki(tmp_path_factory.mktemp("standin-ca"))
     config = rx.alerting_config(ca_pem, rx.ReceiverSecrets.random(), "http://webhook:4000/alerts")
     return run_program(config, stack="acceptance-routes", secret_keys=("alertmanagerReceiverSecrets",))
+
+
+# (labels, receivers) for tests/stacks/oncall.yaml: every receiver type and a dead-man's switch.
+ONCALL_CASES: tuple[tuple[dict[str, str], tuple[str, ...]], ...] = (
+    ({"alertname": "TradeSlippageHigh", "severity": "critical", "desk": "fx"}, ("ops-genie",)),
+    ({"alertname": "RedisDown", "severity": "critical", "job": "redis"}, ("pager", "mail")),
+    ({"alertname": "RedisMemoryNearMax", "severity": "warning"}, ("chat",)),
+    ({"alertname": "SomethingInformative", "severity": "info"}, ("chat",)),
+    ({"alertname": "Watchdog", "severity": "none"}, ("deadman",)),
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +93,10 @@ def test_every_route_of_the_acceptance_stack(acceptance_stack: RecordedStack, tm
 
 def test_every_route_of_the_prod_example(prod_stack: RecordedStack, tmp_path: Path) -> None:
     check_every_case(prod_stack, tmp_path, PROD_CASES)
+
+
+def test_every_route_of_the_oncall_scenario(tmp_path: Path) -> None:
+    check_every_case(load_scenario("oncall").run(), tmp_path, ONCALL_CASES)
 
 
 def test_every_route_out_of_the_box(defaults_stack: RecordedStack, tmp_path: Path) -> None:
