@@ -30,13 +30,13 @@ DEFAULT_RECEIVER = Receiver("default", "http://alert-receiver:4000/alerts", True
 RECEIVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 INTERVAL_NAME = RECEIVER_NAME
 SECRETS_KEY = "alertmanagerReceiverSecrets"
-RECEIVER_KEYS = {"name", "webhookUrl", "sendResolved", "caPem", *RECEIVER_KINDS}
 KIND_KEYS: Mapping[str, frozenset[str]] = {
     "pagerduty": frozenset({"url"}),
     "slack": frozenset({"channel"}),
     "opsgenie": frozenset({"url"}),
     "email": frozenset({"to", "from", "smarthost", "username"}),
 }
+RECEIVER_KEYS = {"name", "webhookUrl", "sendResolved", "caPem", *KIND_KEYS}  # a webhook is its webhookUrl
 # What each kind's secret is, for the message that asks for it.
 SECRET_MEANING = {
     "pagerduty": "its PagerDuty Events v2 routing key",
