@@ -195,7 +195,9 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
         ],
         must_run=plan.kind == "service",
         wait=False,
-        attach=True if plan.one_shot else None,  # `pulumi up` waits for a job to finish and fails if it fails
+        # `pulumi up` waits for a job to finish; the provider records its exit code but does not
+        # fail on a non-zero one, so a job must leave nothing half-done when it fails.
+        attach=True if plan.one_shot else None,
         start=False if plan.config_carrier else None,
     )
 

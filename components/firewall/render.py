@@ -6,8 +6,14 @@ the seed's `iptables -A INPUT ... --dport 9090` rules never see it. Docker leave
 from it, match the original destination with conntrack (`--ctorigdst`, `--ctorigdstport`),
 let the trusted CIDRs through and drop everyone else.
 
-Apply is atomic (`iptables-restore --noflush` replaces our chain's rules in one commit) and
-idempotent (the jump is added only when absent). Remove deletes exactly the jump and the chain.
+A container on a Docker network, `internal` ones included, has a route to the Docker host itself
+(the bridge's gateway address is the host's): what it sends to the host's own addresses goes
+through INPUT, which Docker does not guard. A second chain of ours, jumped first from INPUT,
+drops new connections from the stack's subnets to the host, so a compromised container reaches
+none of the host's services (sshd, node exporters, ...).
+
+Apply is atomic (`iptables-restore --noflush` replaces our chains' rules in one commit) and
+idempotent (the jumps are added only when absent). Remove deletes exactly the jumps and the chains.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 DOCKER_USER_CHAIN = "DOCKER-USER"
+INPUT_CHAIN = "INPUT"
+MAX_CHAIN_NAME = 28  # iptables' limit
 
 
 @dataclass(frozen=True)
@@ -38,11 +46,17 @@ class FirewallPlan:
     def restore_tool(self) -> str:
         return f"{self.family_tool}-restore"
 
+    @property
+    def input_chain(self) -> str:
+        """Our chain for packets to the Docker host itself (jumped from INPUT)."""
+        suffix = "-IN"
+        return f"{self.chain[: MAX_CHAIN_NAME - len(suffix)]}{suffix}"
+
 
 def chain_name(stack: str) -> str:
     """iptables chain names are at most 28 characters."""
     cleaned = "".join(c for c in stack.upper() if c.isalnum() or c == "-")
-    return f"PROMSHIELD-{cleaned}"[:28]
+    return f"PROMSHIELD-{cleaned}"[:MAX_CHAIN_NAME]
 
 
 def rule_lines(plan: FirewallPlan) -> list[str]:
@@ -70,32 +84,47 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
     return lines
 
 
+def input_rule_lines(plan: FirewallPlan) -> list[str]:
+    """The host-guard chain's rules: no new connection from the stack's subnets to the host."""
+    version = ipaddress.ip_address(plan.bind_address).version
+    return [
+        f"-A {plan.input_chain} -s {subnet} -m conntrack --ctstate NEW -j DROP"
+        for subnet in plan.protected_subnets
+        if ipaddress.ip_network(subnet).version == version
+    ]
+
+
 def render_apply_script(plan: FirewallPlan) -> str:
-    tool, restore, chain = plan.family_tool, plan.restore_tool, plan.chain
-    rules = "\n".join(rule_lines(plan))
+    tool, restore, chain, guard = plan.family_tool, plan.restore_tool, plan.chain, plan.input_chain
+    rules = "\n".join([*rule_lines(plan), *input_rule_lines(plan)])
     allowed = f"allow {', '.join(plan.trusted_cidrs)} to ports {', '.join(map(str, plan.ports))} on {plan.bind_address}"
     return f"""set -eu
 # promshield firewall: {allowed}; drop the rest.
 {tool} -w -n -L {DOCKER_USER_CHAIN} >/dev/null 2>&1 || {tool} -w -N {DOCKER_USER_CHAIN}
 {tool} -w -n -L {chain} >/dev/null 2>&1 || {tool} -w -N {chain}
+{tool} -w -n -L {guard} >/dev/null 2>&1 || {tool} -w -N {guard}
 {restore} -w --noflush <<'RULES'
 *filter
 :{chain} - [0:0]
+:{guard} - [0:0]
 {rules}
 COMMIT
 RULES
 {tool} -w -C {DOCKER_USER_CHAIN} -j {chain} 2>/dev/null || {tool} -w -I {DOCKER_USER_CHAIN} 1 -j {chain}
+{tool} -w -C {INPUT_CHAIN} -j {guard} 2>/dev/null || {tool} -w -I {INPUT_CHAIN} 1 -j {guard}
 """
 
 
 def render_remove_script(plan: FirewallPlan) -> str:
-    tool, chain = plan.family_tool, plan.chain
-    return f"""set -u
-# promshield firewall: remove exactly what apply added.
-while {tool} -w -C {DOCKER_USER_CHAIN} -j {chain} 2>/dev/null; do {tool} -w -D {DOCKER_USER_CHAIN} -j {chain}; done
-{tool} -w -F {chain} 2>/dev/null || true
-{tool} -w -X {chain} 2>/dev/null || true
-"""
+    tool = plan.family_tool
+    lines = ["set -u", "# promshield firewall: remove exactly what apply added."]
+    for parent, chain in ((DOCKER_USER_CHAIN, plan.chain), (INPUT_CHAIN, plan.input_chain)):
+        lines += [
+            f"while {tool} -w -C {parent} -j {chain} 2>/dev/null; do {tool} -w -D {parent} -j {chain}; done",
+            f"{tool} -w -F {chain} 2>/dev/null || true",
+            f"{tool} -w -X {chain} 2>/dev/null || true",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def with_privilege(script: str, use_sudo: bool) -> str:

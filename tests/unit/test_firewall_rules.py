@@ -44,6 +44,11 @@ def test_routing_around_the_published_ports_is_dropped() -> None:
     assert "fd00:1::/64" not in "\n".join(rule_lines(plan))
 
 
+def test_the_host_guard_chain_fits_iptables_names() -> None:
+    plan = FirewallPlan(chain_name("a-very-long-stack-name-for-a-team"), "198.18.0.1", (9090,), ())
+    assert len(plan.input_chain) <= 28 and plan.input_chain.endswith("-IN") and plan.input_chain != plan.chain
+
+
 def test_public_bind_matches_the_port_on_any_address() -> None:
     plan = FirewallPlan("C", "0.0.0.0", (9090,), ("10.0.0.0/24",))
     assert "--ctorigdst " not in "\n".join(rule_lines(plan))
@@ -88,6 +93,9 @@ def test_apply_is_idempotent_and_remove_restores_the_table(namespace: str) -> No
         == 1
     )
     assert table.index("-A DOCKER-USER -j PROMSHIELD-TEST") < table.index("-A DOCKER-USER -j RETURN")
+    # The host guard: jumped first from INPUT, once; new connections from the stack's subnets dropped.
+    assert table.count("-A INPUT -j PROMSHIELD-TEST-IN") == 1
+    assert "-A PROMSHIELD-TEST-IN -s 198.18.20.0/24 -m conntrack --ctstate NEW -j DROP" in table
     assert in_ns(namespace, render_remove_script(APPLIED)).returncode == 0
     assert filter_table(namespace) == before
     assert in_ns(namespace, render_remove_script(APPLIED)).returncode == 0  # removing twice is fine

@@ -411,13 +411,19 @@ def test_local_firewall_rules(dev_stack: RecordedStack) -> None:
         "-A PROMSHIELD-DEV -p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport 9093 --ctorigdst 127.0.0.1 -j DROP"
         in create
     )
-    assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create and "INPUT" not in create
+    assert "iptables -w -I DOCKER-USER 1 -j PROMSHIELD-DEV" in create
+    # The published ports never pass INPUT; the only INPUT rule is the host guard's jump.
+    assert [line for line in create.splitlines() if "INPUT" in line] == [
+        "iptables -w -C INPUT -j PROMSHIELD-DEV-IN 2>/dev/null || iptables -w -I INPUT 1 -j PROMSHIELD-DEV-IN"
+    ]
     for subnet in (catalog.DEFAULT_EDGE_SUBNET, catalog.DEFAULT_BACKEND_SUBNET):
         assert (
             f"-A PROMSHIELD-DEV ! -s {subnet} -d {subnet} -m conntrack --ctstate NEW -m conntrack ! "
             "--ctstate DNAT -j DROP" in create
         )
+        assert f"-A PROMSHIELD-DEV-IN -s {subnet} -m conntrack --ctstate NEW -j DROP" in create
     assert "iptables -w -D DOCKER-USER -j PROMSHIELD-DEV" in delete and "-X PROMSHIELD-DEV" in delete
+    assert "iptables -w -D INPUT -j PROMSHIELD-DEV-IN" in delete and "-X PROMSHIELD-DEV-IN" in delete
     assert rules.inputs["update"] == create
 
 
