@@ -44,6 +44,15 @@ def placeholder_secrets(config: dict[str, Any]) -> dict[str, Any]:
         }
         if with_user:
             secrets[f"{key}Passwords"] = with_user
+    receivers = {
+        r["name"]: f"https://hooks.slack.example/placeholder-{r['name']}"
+        if "slack" in r
+        else f"placeholder-{r['name']}"
+        for r in config.get("alertmanagerReceivers") or []
+        if isinstance(r, dict) and "webhookUrl" not in r
+    }
+    if receivers:
+        secrets["alertmanagerReceiverSecrets"] = receivers
     if (config.get("remoteWrite") or {}).get("enabled"):
         secrets["remoteWritePassword"] = "placeholder-remote-write-password"
     return secrets

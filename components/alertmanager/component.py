@@ -10,9 +10,13 @@ import pulumi_docker as docker
 
 from components.alertmanager.render import (
     HEALTHCHECK_CONFIG_FILE,
+    TEMPLATE_FILE,
     AlertmanagerSettings,
     alertmanager_command,
+    ca_path,
+    notification_template,
     render_alertmanager_yml,
+    secret_path,
 )
 from components.core import catalog
 from components.core.hardening import (
@@ -22,6 +26,7 @@ from components.core.hardening import (
     UploadFile,
     config_file,
     hardened_container,
+    secret_file,
     stack_volume,
 )
 from components.core.images import pulled_image
@@ -54,8 +59,22 @@ def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
         config_file(catalog.ALERTMANAGER_CONFIG_FILE, render_alertmanager_yml(args.settings)),
         config_file(catalog.ALERTMANAGER_WEB_CONFIG_FILE, render_web_config(tls_dir)),
         config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(own_identity)),
+        config_file(TEMPLATE_FILE, notification_template()),
         *tls_files(tls_dir, args.ca_cert_pem, args.server),
+        *receiver_files(args.settings),
     ]
+
+
+def receiver_files(settings: AlertmanagerSettings) -> list[UploadFile]:
+    """Each receiver's credential (0400, a secret Output, no trailing newline: Alertmanager 0.25 reads the
+    Opsgenie key and the SMTP password verbatim) and the private CA it is verified against."""
+    files: list[UploadFile] = []
+    for receiver in settings.receivers:
+        if receiver.secret is not None:
+            files.append(secret_file(secret_path(receiver), pulumi.Output.secret(receiver.secret.reveal())))
+        if receiver.ca_pem:
+            files.append(config_file(ca_path(receiver), receiver.ca_pem))
+    return files
 
 
 class Alertmanager(pulumi.ComponentResource):

@@ -1,17 +1,26 @@
-"""Pure rendering of Alertmanager's files: alertmanager.yml and its command line."""
+"""Pure rendering of Alertmanager's files: alertmanager.yml (receivers, routes, inhibitions), its command line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from components.core import catalog
-from components.core.settings import NetworkSettings, Receiver, Settings
+from components.core.settings import AlertRouting, NetworkSettings, Receiver, Route, Settings
+from components.prometheus.rules.inhibitions import inhibit_rules
+from components.prometheus.rules.thresholds import AlertThresholds
 
 WATCHDOG_RECEIVER = "watchdog-null"
 HEALTHCHECK_CONFIG_FILE = f"{catalog.ALERTMANAGER.config_dir}/healthcheck.yml"
+TEMPLATES_DIR = f"{catalog.ALERTMANAGER.config_dir}/templates"
+TEMPLATE_FILE = f"{TEMPLATES_DIR}/promshield.tmpl"
+RECEIVER_CA_DIR = f"{catalog.ALERTMANAGER.config_dir}/receivers"
+TEMPLATE_SOURCE = Path(__file__).parent / "templates" / "promshield.tmpl"
+TITLE = '{{ template "promshield.title" . }}'
+TEXT = '{{ template "promshield.text" . }}'
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,8 @@ class AlertmanagerSettings:
     egress: bool  # joins the edge network so notifications can leave the host
     external_url: str
     networks: NetworkSettings
+    routing: AlertRouting = field(default_factory=AlertRouting)
+    thresholds: AlertThresholds = field(default_factory=AlertThresholds)
 
     @classmethod
     def of(cls, settings: Settings) -> AlertmanagerSettings:
@@ -34,28 +45,143 @@ class AlertmanagerSettings:
             egress=settings.alertmanager_egress,
             external_url=settings.external_url(settings.alertmanager_port),
             networks=settings.networks,
+            routing=settings.alert_routing,
+            thresholds=settings.alert_thresholds,
         )
 
 
+def secret_path(receiver: Receiver) -> str:
+    """Where a receiver's credential is uploaded (0400): Alertmanager reads it through a `*_file` field."""
+    return f"{catalog.ALERTMANAGER_SECRETS_DIR}/{receiver.name}"
+
+
+def ca_path(receiver: Receiver) -> str:
+    return f"{RECEIVER_CA_DIR}/{receiver.name}-ca.pem"
+
+
+def notification_template() -> str:
+    return TEMPLATE_SOURCE.read_text()
+
+
+def _tls(receiver: Receiver) -> dict[str, Any]:
+    # Verification is never optional: a receiver with a private CA gets that CA, never skip-verify.
+    tls: dict[str, Any] = {"insecure_skip_verify": False}
+    if receiver.ca_pem:
+        tls["ca_file"] = ca_path(receiver)
+    return tls
+
+
+def _http(receiver: Receiver) -> dict[str, Any]:
+    return {"http_config": {"tls_config": _tls(receiver), "follow_redirects": False}}
+
+
+def _receiver(receiver: Receiver) -> dict[str, Any]:
+    """One `receivers:` entry. Credentials only ever as `*_file` paths."""
+    resolved = {"send_resolved": receiver.send_resolved}
+    if receiver.kind == "webhook":
+        webhook: dict[str, Any] = {"url": receiver.webhook_url, **resolved}
+        if receiver.webhook_url.startswith("https://"):
+            webhook.update(_http(receiver))
+        return {"name": receiver.name, "webhook_configs": [webhook]}
+    if receiver.kind == "pagerduty":
+        pagerduty: dict[str, Any] = {
+            "routing_key_file": secret_path(receiver),
+            **resolved,
+            "description": TITLE,
+            "severity": '{{ template "promshield.pagerduty.severity" . }}',
+            "details": {"alerts": TEXT},  # Alertmanager adds its defaults (firing, resolved, counts)
+            **_http(receiver),
+        }
+        if receiver.url:
+            pagerduty["url"] = receiver.url
+        return {"name": receiver.name, "pagerduty_configs": [pagerduty]}
+    if receiver.kind == "slack":
+        slack: dict[str, Any] = {"api_url_file": secret_path(receiver), **resolved, "title": TITLE, "text": TEXT}
+        if receiver.channel:
+            slack["channel"] = receiver.channel
+        slack.update(_http(receiver))
+        return {"name": receiver.name, "slack_configs": [slack]}
+    if receiver.kind == "opsgenie":
+        opsgenie: dict[str, Any] = {
+            "api_key_file": secret_path(receiver),
+            **resolved,
+            "message": TITLE,
+            "description": TEXT,
+            "priority": '{{ template "promshield.opsgenie.priority" . }}',
+            **_http(receiver),
+        }
+        if receiver.url:
+            opsgenie["api_url"] = receiver.url
+        return {"name": receiver.name, "opsgenie_configs": [opsgenie]}
+    email = receiver.email
+    if email is None:  # the reader never builds one without
+        raise ValueError(f"e-mail receiver {receiver.name} has no e-mail settings")
+    return {
+        "name": receiver.name,
+        "email_configs": [
+            {
+                "to": email.to,
+                "from": email.sender,
+                "smarthost": email.smarthost,
+                "auth_username": email.username,
+                "auth_password_file": secret_path(receiver),
+                "require_tls": True,  # STARTTLS or nothing: the password never crosses in clear
+                "tls_config": _tls(receiver),  # the certificate is checked against the smarthost's name
+                **resolved,
+                "headers": {"Subject": TITLE},
+                "text": TEXT,
+                "html": '{{ template "promshield.html" . }}',
+            }
+        ],
+    }
+
+
+def _route(route: Route) -> dict[str, Any]:
+    out: dict[str, Any] = {"receiver": route.receiver, "matchers": list(route.matchers)}
+    if route.continue_:
+        out["continue"] = True
+    if route.active_time_intervals:
+        out["active_time_intervals"] = list(route.active_time_intervals)
+    if route.mute_time_intervals:
+        out["mute_time_intervals"] = list(route.mute_time_intervals)
+    return out
+
+
 def render_alertmanager_yml(settings: AlertmanagerSettings) -> str:
-    receivers: list[dict[str, Any]] = [
-        {"name": r.name, "webhook_configs": [{"url": r.webhook_url, "send_resolved": r.send_resolved}]}
-        for r in settings.receivers
-    ]
-    # The always-firing Watchdog proves the alert path works; it must not page anyone.
-    receivers.append({"name": WATCHDOG_RECEIVER})
+    routing = settings.routing
+    receivers: list[dict[str, Any]] = [_receiver(r) for r in settings.receivers]
+    watchdog: dict[str, Any] = {"receiver": WATCHDOG_RECEIVER, "matchers": ['alertname="Watchdog"']}
+    if routing.watchdog_receiver:
+        # A dead-man's switch expects a steady heartbeat: resend often, and nothing else reaches it.
+        watchdog = {
+            **watchdog,
+            "receiver": routing.watchdog_receiver,
+            "group_wait": "0s",
+            "group_interval": "1m",
+            "repeat_interval": "1m",
+        }
+    else:
+        # The always-firing Watchdog proves the alert path works; it must not page anyone.
+        receivers.append({"name": WATCHDOG_RECEIVER})
+    default = routing.default_receiver or settings.receivers[0].name
     config: dict[str, Any] = {
         "global": {"resolve_timeout": "5m"},
+        "templates": [f"{TEMPLATES_DIR}/*.tmpl"],
         "route": {
-            "receiver": settings.receivers[0].name,
+            "receiver": default,
             "group_by": ["alertname", "job"],
             "group_wait": "10s",
             "group_interval": "1m",
             "repeat_interval": "4h",
-            "routes": [{"receiver": WATCHDOG_RECEIVER, "matchers": ['alertname="Watchdog"']}],
+            "routes": [watchdog, *(_route(r) for r in routing.routes)],
         },
+        "inhibit_rules": inhibit_rules(settings.thresholds),
         "receivers": receivers,
     }
+    if routing.time_intervals:
+        config["time_intervals"] = [
+            {"name": i.name, "time_intervals": [dict(r) for r in i.ranges]} for i in routing.time_intervals
+        ]
     return yaml.safe_dump(config, sort_keys=False)
 
 

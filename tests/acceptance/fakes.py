@@ -7,6 +7,13 @@
         scrape targets exposing the metrics contract (docs/metrics-contract.md); the Instance
         Manager reports one failed managed instance, so InstanceManagerInstancesFailed fires
         (the suite sets instanceManagerFailedInstancesFor to 0s).
+    python fakes.py receivers --port 8443 --tls DIR --out requests.jsonl
+        HTTPS stand-in for PagerDuty Events v2, Slack incoming webhooks and Opsgenie's Alert API
+        (told apart by the Host header): every request is appended as one JSON line, with the
+        credential it carried, and answered as the real service answers success
+    python fakes.py smtp --port 587 --tls DIR --credentials FILE --out mails.jsonl
+        an SMTP server that offers AUTH only after STARTTLS and accepts mail only after AUTH with
+        the user and password in FILE; every accepted message is appended as one JSON line
 
 Plain standard library: these run on the host's filesystem inside a network namespace.
 """
@@ -14,7 +21,10 @@ Plain standard library: these run on the host's filesystem inside a network name
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -113,13 +123,178 @@ def serve_webhook(port: int, out: str) -> None:
     ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
 
 
+def tls_context(tls_dir: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(f"{tls_dir}/server.crt", f"{tls_dir}/server.key")
+    return context
+
+
+def serve_receivers(port: int, tls_dir: str, out: str) -> None:
+    lock = threading.Lock()
+    # What each real service answers on success (Alertmanager checks the status, Slack's body too).
+    answers = {
+        "pagerduty-standin": (202, "application/json", b'{"status":"success","message":"Event processed"}'),
+        "opsgenie-standin": (202, "application/json", b'{"result":"Request will be processed","requestId":"standin"}'),
+        "slack-standin": (200, "text/plain", b"ok"),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(min(length, 10 * 1024 * 1024))
+            host = (self.headers.get("Host") or "").split(":", 1)[0]
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                payload = {"unparsed": body.decode(errors="replace")}
+            record = {
+                "host": host,
+                "path": self.path,
+                "authorization": self.headers.get("Authorization"),
+                "received": time.time(),
+                "payload": payload,
+            }
+            with lock, open(out, "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            status, content_type, answer = answers.get(host, (404, "text/plain", b"unknown service"))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            # The request line only: a Slack webhook URL's path is its credential, so it is never printed.
+            sys.stderr.write(f"receivers: {self.command} for {self.headers.get('Host')}\n")
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server.socket = tls_context(tls_dir).wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
+
+
+def serve_smtp(port: int, tls_dir: str, credentials_file: str, out: str) -> None:
+    with open(credentials_file) as handle:
+        credentials = json.load(handle)
+    context = tls_context(tls_dir)
+    lock = threading.Lock()
+
+    class Session(socketserver.StreamRequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            self.tls = False
+            self.user: str | None = None
+            self.envelope: dict[str, object] = {}
+
+        def reply(self, text: str) -> None:
+            self.wfile.write(text.encode() + b"\r\n")
+            self.wfile.flush()
+
+        def line(self) -> str:
+            return self.rfile.readline(65536).decode(errors="replace").rstrip("\r\n")
+
+        def ehlo(self) -> None:
+            offers = ["250-smtp-standin", "250-8BITMIME"]
+            offers.append("250 AUTH PLAIN LOGIN" if self.tls else "250 STARTTLS")
+            self.reply("\r\n".join(offers))
+
+        def starttls(self) -> None:
+            self.reply("220 2.0.0 ready to start TLS")
+            self.connection = context.wrap_socket(self.connection, server_side=True)
+            self.rfile = self.connection.makefile("rb")
+            self.wfile = self.connection.makefile("wb")
+            self.tls = True
+
+        def auth(self, argument: str) -> None:
+            mechanism, _, initial = argument.partition(" ")
+            if mechanism.upper() == "PLAIN":
+                if not initial:
+                    self.reply("334 ")
+                    initial = self.line()
+                _, user, password = base64.b64decode(initial).decode().split("\0")
+            elif mechanism.upper() == "LOGIN":
+                self.reply("334 VXNlcm5hbWU6")
+                user = base64.b64decode(self.line()).decode()
+                self.reply("334 UGFzc3dvcmQ6")
+                password = base64.b64decode(self.line()).decode()
+            else:
+                self.reply("504 5.5.4 unrecognized authentication type")
+                return
+            if user == credentials["user"] and password == credentials["password"]:
+                self.user = user
+                self.reply("235 2.7.0 authentication successful")
+            else:
+                self.reply("535 5.7.8 authentication credentials invalid")
+
+        def data(self) -> None:
+            self.reply("354 end data with <CR><LF>.<CR><LF>")
+            lines = []
+            while (text := self.line()) != ".":
+                lines.append(text[1:] if text.startswith("..") else text)
+            record = {**self.envelope, "user": self.user, "tls": self.tls, "received": time.time()}
+            record["data"] = "\n".join(lines) + "\n"
+            with lock, open(out, "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            self.envelope = {}
+            self.reply("250 2.0.0 queued")
+
+        def handle(self) -> None:
+            self.reply("220 smtp-standin ESMTP promshield acceptance")
+            while True:
+                text = self.line()
+                if not text:
+                    return
+                verb, _, argument = text.partition(" ")
+                verb = verb.upper()
+                if verb in ("EHLO", "HELO"):
+                    self.ehlo()
+                elif verb == "STARTTLS" and not self.tls:
+                    self.starttls()
+                elif verb == "AUTH":
+                    if self.tls:
+                        self.auth(argument)
+                    else:
+                        self.reply("538 5.7.11 encryption required for requested authentication mechanism")
+                elif verb == "MAIL":
+                    if self.user is None:
+                        self.reply("530 5.7.0 authentication required")
+                        continue
+                    self.envelope = {"mail_from": argument.split(":", 1)[1].strip(), "rcpt_to": []}
+                    self.reply("250 2.1.0 ok")
+                elif verb == "RCPT" and self.envelope:
+                    self.envelope["rcpt_to"].append(argument.split(":", 1)[1].strip())  # type: ignore[attr-defined]
+                    self.reply("250 2.1.5 ok")
+                elif verb == "DATA" and self.envelope:
+                    self.data()
+                elif verb in ("RSET", "NOOP"):
+                    self.envelope = {} if verb == "RSET" else self.envelope
+                    self.reply("250 2.0.0 ok")
+                elif verb == "QUIT":
+                    self.reply("221 2.0.0 bye")
+                    return
+                else:
+                    self.reply("503 5.5.1 bad sequence of commands")
+
+    class Server(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    Server(("0.0.0.0", port), Session).serve_forever()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["webhook", "instance-manager", "trade-engine"])
+    parser.add_argument("kind", choices=["webhook", "instance-manager", "trade-engine", "receivers", "smtp"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out")
+    parser.add_argument("--tls")
+    parser.add_argument("--credentials")
     args = parser.parse_args()
-    if args.kind == "webhook":
+    if args.kind == "receivers":
+        serve_receivers(args.port, args.tls, args.out)
+    elif args.kind == "smtp":
+        serve_smtp(args.port, args.tls, args.credentials, args.out)
+    elif args.kind == "webhook":
         serve_webhook(args.port, args.out)
     elif args.kind == "instance-manager":
         serve_metrics(args.port, instance_manager_metrics)

@@ -40,6 +40,7 @@ from urllib.parse import urlencode
 
 from components.core import catalog
 from testing.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
+from tests.acceptance import receivers as rx
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.live import HOST_ADDRESS, Fixture, LiveStack
 from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT, venv_dir
@@ -85,7 +86,7 @@ CONFIG: dict[str, Any] = {
     "firewallSudo": False,
     "tls": {"dnsNames": ["promshield.test"], "ipAddresses": [HOST_ADDRESS]},
     "users": [{"name": name, "role": role} for name, role in USERS.items()],
-    "alertmanagerReceivers": [{"name": "test", "webhookUrl": f"http://webhook:{WEBHOOK_PORT}/alerts"}],
+    # alertmanagerReceivers, their secrets, routes and time intervals: receivers.alerting_config (per run)
     "limits": {
         "requestsPerSecond": RATE_PER_SECOND,
         "burst": BURST,
@@ -102,6 +103,14 @@ CONFIG: dict[str, Any] = {
     "alertThresholds": {"instanceManagerFailedInstancesFor": "0s"},
     "networks": {"backendSubnet": BACKEND_SUBNET, "edgeSubnet": EDGE_SUBNET},
 }
+
+WEBHOOK_URL = f"http://webhook:{WEBHOOK_PORT}/alerts"
+
+
+def stack_config(ca_pem: str, receiver_secrets: rx.ReceiverSecrets) -> dict[str, Any]:
+    """CONFIG plus the on-call receivers, which trust this run's stand-in CA and carry its credentials."""
+    return {**CONFIG, **rx.alerting_config(ca_pem, receiver_secrets, WEBHOOK_URL)}
+
 
 DENY_BODY = "forbidden: your role does not allow this request"
 PACE_SECONDS = 1.0 / RATE_PER_SECOND + 0.03  # per credential: never trips the per-user rate limit
@@ -196,6 +205,8 @@ class AcceptanceStack:
     sent: list[Sent] = field(default_factory=list)
     webhook_dir: Path = field(default_factory=Path)
     duckdb_live: Path = field(default_factory=Path)  # the writer's database: not in duckdb_dir
+    standins_dir: Path = field(default_factory=Path)  # the stand-in receivers' TLS files and what they received
+    receiver_secrets: rx.ReceiverSecrets = field(default_factory=rx.ReceiverSecrets.random)
     pacer: Pacer = field(default_factory=lambda: Pacer(PACE_SECONDS))
 
     # --- facts from the recorded program ----------------------------------------------------
@@ -225,8 +236,9 @@ class AcceptanceStack:
         return self.firewall_command(which) + "\n"
 
     def generated_secrets(self) -> dict[str, str]:
-        """Every value the stack generated that must stay secret: user passwords, the digest key."""
+        """Every value that must stay secret: user passwords, the digest key, the receivers' credentials."""
         values = {f"password of {user}": password for user, password in self.passwords.items()}
+        values.update(self.receiver_secrets.named())
         for resource in self.recorded.resources:
             if resource.type == "random:index/randomPassword:RandomPassword":
                 values.setdefault(f"random {resource.name}", str(unwrap(resource.outputs["result"])))
@@ -465,6 +477,36 @@ class AcceptanceStack:
                 alerts.append({**alert, "_receiver": payload.get("receiver"), "_path": record.get("path")})
         return alerts
 
+    def standin_requests(self, host: str | None = None) -> list[dict[str, Any]]:
+        """What the HTTPS stand-in received (PagerDuty, Slack, Opsgenie), optionally for one host."""
+        found = rx.records(self.standins_dir / "out" / rx.HTTPS_LOG)
+        return [r for r in found if host is None or r["host"] == host]
+
+    def standin_mails(self) -> list[dict[str, Any]]:
+        return rx.records(self.standins_dir / "out" / rx.SMTP_LOG)
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Alerts straight into Alertmanager's API, as Prometheus sends them: from the backend network
+        with Prometheus' client certificate (the proxy never lets anyone post alerts)."""
+        body = json.dumps(alerts).encode()
+        port = catalog.ALERTMANAGER.port
+        sock = self.backend_tls("webhook", "alertmanager", port, cert=self.prometheus_client_cert())
+        connection = http.client.HTTPSConnection("alertmanager", port, timeout=10)
+        connection.sock = sock
+        try:
+            connection.request(
+                "POST", "/api/v2/alerts", body=body, headers={"Content-Type": "application/json", "Connection": "close"}
+            )
+            response = connection.getresponse()
+            assert response.status == 200, (response.status, response.read())
+        finally:
+            connection.close()
+
+    def alertmanager_alerts(self, **filters: str) -> list[dict[str, Any]]:
+        """Alertmanager's view of its alerts (through the proxy), those whose labels include `filters`."""
+        alerts: list[dict[str, Any]] = self.get("alertmanager", "/api/v2/alerts", user="read-only").json()
+        return [a for a in alerts if all(a["labels"].get(k) == v for k, v in filters.items())]
+
     def all_log_files(self) -> dict[str, Path]:
         """Every log the stack's servers and our fakes wrote (`docker logs` of every container
         saved to the run directory, and the files the services log to)."""
@@ -483,7 +525,16 @@ class AcceptanceStack:
     @contextlib.contextmanager
     def start(cls) -> Iterator[AcceptanceStack]:
         started = time.monotonic()
-        recorded = run_program(CONFIG, stack=STACK)
+        standins_dir = RUN_ROOT / f"{PREFIX}-standins"
+        shutil.rmtree(standins_dir, ignore_errors=True)
+        receiver_secrets = rx.ReceiverSecrets.random()
+        ca_pem = rx.make_pki(standins_dir / "tls")
+        (standins_dir / "tls" / rx.SMTP_CREDENTIALS).write_text(
+            json.dumps({"user": rx.SMTP_USER, "password": receiver_secrets.smtp_password})
+        )
+        (standins_dir / "out").mkdir()
+        (standins_dir / "out").chmod(0o777)  # the stand-ins run as nobody
+        recorded = run_program(stack_config(ca_pem, receiver_secrets), stack=STACK)
         duckdb_dir = RUN_ROOT / f"{PREFIX}-duckdb"
         shutil.rmtree(duckdb_dir, ignore_errors=True)
         duckdb_dir.mkdir(parents=True)
@@ -511,14 +562,37 @@ class AcceptanceStack:
 
         def fixture(name: str, port: int, *extra: str) -> Fixture:
             command = ["python3", FIXTURE_SCRIPT, name, "--port", str(port), *extra]
-            aliases = {"webhook": ("webhook",), "instance-manager": ("fake-im",), "trade-engine": ("fake-te",)}[name]
+            aliases = {
+                "webhook": ("webhook",),
+                "instance-manager": ("fake-im",),
+                "trade-engine": ("fake-te",),
+                "receivers": rx.HTTPS_ALIASES,
+                "smtp": (rx.SMTP_HOST,),
+            }[name]
+            binds = {fakes: FIXTURE_SCRIPT}
             writable = {str(webhook_dir): WEBHOOK_OUT_DIR} if name == "webhook" else {}
-            return Fixture(aliases[0], backend, aliases, command, FIXTURE_IMAGE, {fakes: FIXTURE_SCRIPT}, writable)
+            if name in ("receivers", "smtp"):
+                binds[str(standins_dir / "tls")] = rx.TLS_DIR
+                writable = {str(standins_dir / "out"): rx.OUT_DIR}
+            return Fixture(aliases[0], backend, aliases, command, FIXTURE_IMAGE, binds, writable)
 
         fixtures = [
             fixture("webhook", WEBHOOK_PORT, "--out", f"{WEBHOOK_OUT_DIR}/received.jsonl"),
             fixture("instance-manager", FAKE_IM_PORT),
             fixture("trade-engine", FAKE_TE_PORT),
+            fixture(
+                "receivers", rx.HTTPS_PORT, "--tls", rx.TLS_DIR, "--out", f"{rx.OUT_DIR}/{rx.HTTPS_LOG}"
+            ),
+            fixture(
+                "smtp",
+                rx.SMTP_PORT,
+                "--tls",
+                rx.TLS_DIR,
+                "--credentials",
+                f"{rx.TLS_DIR}/{rx.SMTP_CREDENTIALS}",
+                "--out",
+                f"{rx.OUT_DIR}/{rx.SMTP_LOG}",
+            ),
         ]
         commands = [r for r in recorded.resources if r.type == LOCAL_COMMAND]
         topo = LiveStack(
@@ -534,8 +608,17 @@ class AcceptanceStack:
             stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
             stack.webhook_dir = webhook_dir
             stack.duckdb_live = database
+            stack.standins_dir = standins_dir
+            stack.receiver_secrets = receiver_secrets
             stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
-            for extra, port in (("webhook", WEBHOOK_PORT), ("fake-im", FAKE_IM_PORT), ("fake-te", FAKE_TE_PORT)):
+            listeners = (
+                ("webhook", WEBHOOK_PORT),
+                ("fake-im", FAKE_IM_PORT),
+                ("fake-te", FAKE_TE_PORT),
+                (rx.PAGERDUTY_HOST, rx.HTTPS_PORT),
+                (rx.SMTP_HOST, rx.SMTP_PORT),
+            )
+            for extra, port in listeners:
                 address = topo.address_of(extra)
                 listening = functools.partial(topo.client("webhook").can_connect, address, port, 0.5)
                 wait_until(listening, timeout=20, interval=0.2, what=f"{extra} listening")

@@ -9,7 +9,7 @@ config key, the bad value and what is expected.
 - `types`: the immutable values (`Settings` and one type per section)
 - `keys`: the table of config keys (Pulumi.yaml, the README reference and the known keys come from it)
 - `reader`: typed access to raw strings, collecting problems; `SettingsError`
-- `edge`, `users`, `alerting`, `sources`: one reader per section
+- `edge`, `users`, `alerting`, `routing`, `sources`: one reader per section
 - `load`: `load_settings` and `from_pulumi_config`
 """
 
@@ -18,15 +18,19 @@ from components.core.settings.load import from_pulumi_config, load_settings
 from components.core.settings.reader import ConfigReader, SettingsError
 from components.core.settings.types import (
     DEFAULT_NETWORKS,
+    AlertRouting,
     DuckDbSettings,
+    EmailSettings,
     Limits,
     NetworkSettings,
     Receiver,
     RedisSettings,
     RemoteWrite,
+    Route,
     ScrapeTarget,
     SecretValue,
     Settings,
+    TimeInterval,
     TlsSettings,
     User,
 )
@@ -36,18 +40,22 @@ __all__ = [
     "DEFAULT_NETWORKS",
     "KNOWN_KEYS",
     "SECRET_KEYS",
+    "AlertRouting",
     "ConfigKey",
     "ConfigReader",
     "DuckDbSettings",
+    "EmailSettings",
     "Limits",
     "NetworkSettings",
     "Receiver",
     "RedisSettings",
     "RemoteWrite",
+    "Route",
     "ScrapeTarget",
     "SecretValue",
     "Settings",
     "SettingsError",
+    "TimeInterval",
     "TlsSettings",
     "User",
     "from_pulumi_config",

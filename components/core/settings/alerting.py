@@ -1,45 +1,17 @@
-"""Readers of where alerts and samples go: receivers, remote write, alert thresholds."""
+"""Readers of where samples go and when alerts fire: remote write, alert thresholds (receivers: `routing`)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from components.core.settings.reader import NAMESPACE, Reader, check_url
-from components.core.settings.types import Receiver, RemoteWrite
+from components.core.settings.types import RemoteWrite
 from components.prometheus.rules.thresholds import (
     AlertThresholds,
     threshold_config_keys,
     threshold_fields,
     threshold_problem,
 )
-
-DEFAULT_RECEIVER = Receiver("default", "http://alert-receiver:4000/alerts", True)
-RECEIVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def read_receivers(r: Reader) -> tuple[Receiver, ...]:
-    default = [{"name": DEFAULT_RECEIVER.name, "webhookUrl": DEFAULT_RECEIVER.webhook_url}]
-    raw = r.structured("alertmanagerReceivers", default, list)
-    receivers: list[Receiver] = []
-    names: set[str] = set()
-    if not raw:
-        r.problem("alertmanagerReceivers", raw, "expected at least one receiver (the first one is the default route)")
-    for entry in raw:
-        if not isinstance(entry, dict):
-            r.problem(
-                "alertmanagerReceivers", entry, 'expected objects like {"name": "oncall", "webhookUrl": "https://..."}'
-            )
-            continue
-        name = entry.get("name")
-        if not isinstance(name, str) or not RECEIVER_NAME.match(name) or name in names:
-            r.problem("alertmanagerReceivers[].name", name, "expected a unique name of letters, digits, '_' or '-'")
-            continue
-        names.add(name)
-        url = entry.get("webhookUrl")
-        if check_url(r, f"alertmanagerReceivers[{name}].webhookUrl", url, ("http", "https")):
-            receivers.append(Receiver(name, str(url), bool(entry.get("sendResolved", True))))
-    return tuple(receivers)
 
 
 def read_remote_write(r: Reader) -> RemoteWrite:

@@ -151,8 +151,53 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "array",
         items="object",
         description=(
-            'Webhook receivers: [{"name": "default", "webhookUrl": "http://alert-receiver:4000/alerts", '
-            '"sendResolved": true}]; the first is the default route.'
+            'Receivers by type: {"name": "hook", "webhookUrl": "http://alert-receiver:4000/alerts"}, '
+            '{"name": "pager", "pagerduty": {}}, {"name": "chat", "slack": {"channel": "#trading-alerts"}}, '
+            '{"name": "ops-genie", "opsgenie": {}}, {"name": "mail", "email": {"to": "...", "from": "...", '
+            '"smarthost": "smtp.example:587"}}; optional "url" (API endpoint override) inside pagerduty/opsgenie, '
+            '"caPem" (a private CA to verify the receiver against) and "sendResolved". Credentials go in '
+            "alertmanagerReceiverSecrets."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerReceiverSecrets",
+        "object",
+        secret=True,
+        description=(
+            "Each receiver's credential by receiver name (PagerDuty routing key, Slack webhook URL, Opsgenie API "
+            "key, SMTP password): `pulumi config set --secret --path 'alertmanagerReceiverSecrets.pager' ...`. "
+            "Reaches Alertmanager only as a 0400 file."
+        ),
+    ),
+    ConfigKey(
+        "alertRoutes",
+        "array",
+        items="object",
+        description=(
+            'Ordered routes: [{"matchers": ["severity=\\"critical\\""], "receiver": "pager", "continue": false, '
+            '"activeTimeIntervals": [], "muteTimeIntervals": []}]. Default: critical to the first pagerduty/opsgenie '
+            "receiver."
+        ),
+    ),
+    ConfigKey(
+        "alertDefaultReceiver",
+        "string",
+        description="Receiver of every alert no route takes. Default: the first slack or webhook receiver.",
+    ),
+    ConfigKey(
+        "watchdogReceiver",
+        "string",
+        description=(
+            "A dead-man's-switch receiver for the always-firing Watchdog alert. Default: none (a null receiver)."
+        ),
+    ),
+    ConfigKey(
+        "timeIntervals",
+        "object",
+        description=(
+            'Named time intervals for routes: {"business-hours": [{"weekdays": ["monday:friday"], "times": '
+            '[{"startTime": "08:00", "endTime": "18:00"}], "location": "Europe/London"}]}; also daysOfMonth, months, '
+            "years."
         ),
     ),
     ConfigKey(

@@ -7,10 +7,11 @@ import re
 from collections.abc import Iterable
 
 from components.core.durations import duration_ms
-from components.core.settings.alerting import read_receivers, read_remote_write, read_thresholds
+from components.core.settings.alerting import read_remote_write, read_thresholds
 from components.core.settings.edge import read_bind, read_cidrs, read_limits, read_networks, read_tls
 from components.core.settings.keys import KNOWN_KEYS, default_of
 from components.core.settings.reader import NAMESPACE, ConfigReader, Reader, SettingsError, check_duration, check_port
+from components.core.settings.routing import read_receivers, read_routing
 from components.core.settings.sources import read_duckdb, read_images, read_redis, read_targets
 from components.core.settings.types import Settings
 from components.core.settings.users import read_users
@@ -53,7 +54,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
     if duration_ms(scrape_timeout) > duration_ms(scrape_interval):
         r.problem("scrapeTimeout", scrape_timeout, f"expected at most scrapeInterval ({scrape_interval})")
     demo = r.boolean("demo", default_of("demo"))
-    receivers = read_receivers(r)
+    receivers, receiver_names = read_receivers(r)
     settings = Settings(
         stack=stack,
         docker_host=docker_host,
@@ -83,6 +84,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         firewall_sudo=r.boolean("firewallSudo", not docker_host.startswith("ssh://")),
         alert_thresholds=read_thresholds(r),
         networks=read_networks(r, bind_address),
+        alert_routing=read_routing(r, receivers, receiver_names),
     )
     if r.problems:
         raise SettingsError(r.problems)

@@ -9,6 +9,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from components.core import catalog
 from components.prometheus.rules.thresholds import AlertThresholds
@@ -63,11 +64,61 @@ class Limits:
     backend_max_connections: int
 
 
+RECEIVER_KINDS = ("webhook", "pagerduty", "slack", "opsgenie", "email")
+PAGER_KINDS = ("pagerduty", "opsgenie")  # who the out-of-the-box route sends critical alerts to
+CHAT_KINDS = ("slack", "webhook")  # ... and everything else
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    to: str
+    sender: str  # the From address
+    smarthost: str  # host:port; STARTTLS is always required
+    username: str  # SMTP auth user (the From address unless set)
+
+
 @dataclass(frozen=True)
 class Receiver:
+    """One notification receiver. Its credential (`secret`) reaches Alertmanager only as a 0400 file."""
+
     name: str
-    webhook_url: str
-    send_resolved: bool
+    webhook_url: str = ""  # webhook only (Alertmanager 0.25 has no url_file: never a credential in it)
+    send_resolved: bool = True
+    kind: str = "webhook"  # one of RECEIVER_KINDS
+    url: str | None = None  # API endpoint override (PagerDuty events URL, Opsgenie API URL): proxies, tests
+    channel: str | None = None  # Slack
+    email: EmailSettings | None = None
+    ca_pem: str | None = None  # a private CA the receiver's TLS certificate is verified against
+    secret: SecretValue | None = None  # routing key, Slack webhook URL, API key or SMTP password
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of `alertRoutes`, in order; the first match wins unless `continue_`."""
+
+    matchers: tuple[str, ...]
+    receiver: str
+    continue_: bool = False
+    active_time_intervals: tuple[str, ...] = ()
+    mute_time_intervals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """A named set of time ranges, as Alertmanager's `time_intervals` entries (snake_case keys)."""
+
+    name: str
+    ranges: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class AlertRouting:
+    """Where alerts go: the ordered routes, the default receiver and the Watchdog's receiver."""
+
+    routes: tuple[Route, ...] = ()
+    default_receiver: str = ""  # "" only before reading: the reader always picks one
+    watchdog_receiver: str | None = None  # a dead-man's switch; None: the null receiver
+    time_intervals: tuple[TimeInterval, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +222,7 @@ class Settings:
     firewall_sudo: bool
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     networks: NetworkSettings = DEFAULT_NETWORKS
+    alert_routing: AlertRouting = field(default_factory=AlertRouting)
 
     @property
     def external_host(self) -> str:
