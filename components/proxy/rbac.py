@@ -57,9 +57,9 @@ RULES: tuple[Rule, ...] = (
         PROMETHEUS,
         READ,
         r"/api/v1/(alerts|rules|targets|targets/metadata|scrape_pools|alertmanagers|notifications"
-        r"|status/buildinfo)",
+        r"|notifications/live|status/buildinfo)",
         READERS,
-        "alerting and target state",
+        "alerting and target state; `notifications/live` is the event stream every 3.x UI page opens",
     ),
     Rule(PROMETHEUS, READ, r"/-/(healthy|ready)", READERS, "health"),
     Rule(
@@ -68,7 +68,14 @@ RULES: tuple[Rule, ...] = (
         r"/(|graph|query|alerts|targets|rules|service-discovery|alertmanager-discovery"
         r"|favicon\.ico|favicon\.svg|manifest\.json)",
         READERS,
-        "web UI pages",
+        "web UI pages (3.x: `/` and `/graph` redirect to `/query`)",
+    ),
+    Rule(
+        PROMETHEUS,
+        READ,
+        r"/(graph/|classic/|classic/(graph|alerts|targets|rules|service-discovery))",
+        READERS,
+        "classic UI pages (Debian's 2.x: `/` and `/graph/` redirect to `/classic/graph`; 404 in 3.x)",
     ),
     Rule(PROMETHEUS, READ, r"/(static|assets|classic/static)/[A-Za-z0-9_./-]+", READERS, "web UI assets"),
     # --- Prometheus: sensitive reads (admin) ----------------------------------------------
@@ -79,7 +86,13 @@ RULES: tuple[Rule, ...] = (
         ADMINS,
         "config, flags and runtime details",
     ),
-    Rule(PROMETHEUS, READ, r"/(config|flags|status|tsdb-status)", ADMINS, "status and config pages"),
+    Rule(
+        PROMETHEUS,
+        READ,
+        r"/(config|flags|status|tsdb-status|classic/(config|flags|status))",
+        ADMINS,
+        "status and config pages (3.x and classic)",
+    ),
     Rule(PROMETHEUS, READ, r"/debug/pprof/[A-Za-z0-9_/]*", ADMINS, "profiling"),
     Rule(PROMETHEUS, READ, r"/federate", ADMINS, "federation dumps every series"),
     Rule(PROMETHEUS, frozenset({"POST"}), r"/api/v1/read", ADMINS, "remote read is expensive"),

@@ -11,7 +11,7 @@ Base rules (always; `acl_rules()`):
 
 ```
 on resetkeys resetchannels -@all
-+ping +info +select +config|get +client|setname
++ping +info +select +client|setname
 +slowlog|get +slowlog|len +latency|latest +latency|histogram
 ```
 
@@ -28,14 +28,6 @@ on resetkeys resetchannels -@all
 `+select`
     Sent when the exporter addresses a database other than 0 (`redis://host:port/N`) and,
     with key checks, before scanning each `dbN=` pattern. Grants no key access by itself.
-`+config|get`
-    `CONFIG GET *` every scrape: `databases` (the number of `redis_db_keys` series),
-    `redis_config_maxmemory`, `redis_config_maxclients`. Denying it costs those metrics
-    and puts a denial in `ACL LOG` on every scrape. CAUTION: `CONFIG GET` returns
-    `requirepass` and `masterauth` in clear text (verified on 7.0) and Redis cannot
-    restrict it to some parameters. Our Redis servers therefore authenticate with ACL users
-    only (no `requirepass`) and run without `masterauth`; if a monitored Redis must keep
-    either, drop `config|get` for it.
 `+client|setname`
     `CLIENT SETNAME redis_exporter` on connect (`--set-client-name`, default on), so the
     exporter's connection is recognisable in `CLIENT LIST`. Not `+client`: that would
@@ -75,7 +67,16 @@ Key checks (`acl_rules(check_keys=[...])`, for `--check-keys` / `--check-single-
     the HLL's cached cardinality, so `%R~` refuses it. The selector grants `PFCOUNT`
     alone write-capable key access on the patterns; no other command gets it.
 
-Deliberately not granted: `memory|usage` (only used inside the exporter's
+Deliberately not granted: `config|get`. `CONFIG GET` returns `requirepass` and `masterauth`
+in clear text (verified on 7.0 with both set) and an ACL cannot restrict it to some parameters,
+so whoever held the exporter's password would hold the Redis. The exporter runs with
+`--config-command=-` (`components/redis/component.py`: v1.74 then skips `CONFIG GET *`;
+Debian's 1.45 sends the unknown command `-`, which Redis refuses before any ACL check, so
+`ACL LOG` stays empty) and takes what it needs from `INFO`: `maxmemory` (`redis_memory_max_bytes`,
+the memory-ratio rule's denominator), `maxclients` (`redis_max_clients` in v1.74), and the
+keyspace (`redis_db_keys`; without `databases` the exporter assumes Redis' default of 16).
+Lost: only the `redis_config_*` series (`maxmemory`, `maxclients`, `io_threads`), which no rule
+uses. Also not granted: `memory|usage` (only used inside the exporter's
 `--check-key-groups` Lua script, which needs `EVAL` — never granted: scripts run
 arbitrary commands), `client|list` (`--export-client-list`: every client's address and
 last command), `cluster|info` (cluster mode only: add it for a cluster), `xinfo|*`
@@ -103,7 +104,6 @@ _EXPORTER_COMMAND_ORDER: tuple[str, ...] = (
     "ping",
     "info",
     "select",
-    "config|get",
     "client|setname",
     "slowlog|get",
     "slowlog|len",

@@ -59,6 +59,14 @@ def redis_url(redis: RedisSettings) -> str:
     return f"{'rediss' if redis.tls else 'redis'}://{redis.address}"
 
 
+# The flags that decide which commands the exporter sends to Redis: the ACL user
+# (components/redis/acl.py) allows exactly those, and tests/redis runs the exporter with them.
+# `--config-command=-`: never `CONFIG GET *`, which returns `requirepass` and `masterauth` in
+# clear text and cannot be limited to some parameters by an ACL; the user has no `config|get`
+# (v1.74 skips the call; Debian's 1.45 sends the unknown command `-`, refused before any ACL check).
+EXPORTER_COMMAND_FLAGS: tuple[str, ...] = ("--config-command=-", "--redact-config-metrics=true")
+
+
 def exporter_command(redis: RedisSettings) -> list[str]:
     tls_dir = EXPORTER.tls_dir
     command = [
@@ -70,7 +78,7 @@ def exporter_command(redis: RedisSettings) -> list[str]:
         f"--tls-server-key-file={tls_dir}/{catalog.TLS_KEY_FILE}",
         f"--tls-server-ca-cert-file={tls_dir}/{catalog.TLS_CA_FILE}",
         "--tls-server-min-version=TLS1.2",
-        "--redact-config-metrics=true",
+        *EXPORTER_COMMAND_FLAGS,
     ]
     if redis.tls and redis.tls_ca_pem:
         command.append(f"--tls-ca-cert-file={REDIS_CA_FILE}")

@@ -155,10 +155,11 @@ def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStac
     # The password goes through stdin (AUTH as the first command), never a command line.
     script = (
         f"AUTH prometheus {password}\nINFO server\nSET promshield:probe 1\nGET anykey\n"
-        "CONFIG SET maxmemory 1\nACL LIST\nFLUSHALL\n"
+        "CONFIG SET maxmemory 1\nACL LIST\nFLUSHALL\nCONFIG GET requirepass\nCONFIG GET *\n"
     )
     result = stack.topo.container_exec(container_name("demo-redis"), ["redis-cli", "-p", "6379"], input=script)
     replies = result.stdout.splitlines()
     assert replies[0] == "OK" and any(line.startswith("redis_version:") for line in replies), result.stdout
     denied = [line for line in replies if "NOPERM" in line]
-    assert len(denied) == 5, result.stdout  # SET, GET, CONFIG SET, ACL LIST, FLUSHALL
+    # SET, GET, CONFIG SET, ACL LIST, FLUSHALL, and both CONFIG GETs (they would show passwords)
+    assert len(denied) == 7, result.stdout

@@ -21,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from components.redis.acl import password_sha256
+from components.redis.component import EXPORTER_COMMAND_FLAGS
 from components.redis.render import render_users_acl
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -237,7 +238,10 @@ def redis_conf(directory: Path, port: int, aclfile: Path | None, tls: Pki | None
     return "\n".join(lines) + "\n"
 
 
-def start_redis(directory: Path, *, use_aclfile: bool = True, tls: Pki | None = None) -> RedisServer:
+def start_redis(
+    directory: Path, *, use_aclfile: bool = True, tls: Pki | None = None, extra_args: Sequence[str] = ()
+) -> RedisServer:
+    """`extra_args` follow the config file on the command line (e.g. `--requirepass x`)."""
     directory.mkdir(parents=True, exist_ok=True)
     admin_password = new_password()
     aclfile = directory / "users.acl" if use_aclfile else None
@@ -248,7 +252,8 @@ def start_redis(directory: Path, *, use_aclfile: bool = True, tls: Pki | None = 
     port = free_port()
     conf = directory / "redis.conf"
     conf.write_text(redis_conf(directory, port, aclfile, tls, admin_password))
-    server = RedisServer(directory, port, admin_password, aclfile, tls, command=[REDIS_SERVER, str(conf)])
+    command = [REDIS_SERVER, str(conf), *extra_args]
+    server = RedisServer(directory, port, admin_password, aclfile, tls, extra_args=extra_args, command=command)
     return server.start()
 
 
@@ -283,6 +288,8 @@ class Exporter:
 
 
 def start_exporter(directory: Path, redis_port: int, user: str, password: str, extra: Sequence[str] = ()) -> Exporter:
+    """The exporter with the project's own command flags (`EXPORTER_COMMAND_FLAGS`: which Redis
+    commands it sends, so the ACL user is tested against what the deployed exporter does)."""
     directory.mkdir(parents=True, exist_ok=True)
     redis_uri = f"redis://{LOOPBACK}:{redis_port}"
     password_file = directory / "redis-password.json"
@@ -298,6 +305,7 @@ def start_exporter(directory: Path, redis_port: int, user: str, password: str, e
         f"--redis.user={user}",
         f"--redis.password-file={password_file}",
         f"--web.listen-address={LOOPBACK}:{port}",
+        *EXPORTER_COMMAND_FLAGS,
         *extra,
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")}

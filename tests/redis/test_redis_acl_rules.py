@@ -23,7 +23,7 @@ from components.redis.render import (
 )
 
 BASE = (
-    "on resetkeys resetchannels -@all +ping +info +select +config|get +client|setname +slowlog|get +slowlog|len "
+    "on resetkeys resetchannels -@all +ping +info +select +client|setname +slowlog|get +slowlog|len "
     "+latency|latest +latency|histogram"
 )
 KEY_RULES = "+scan +type +strlen +llen +scard +zcard +hlen +xlen +get"

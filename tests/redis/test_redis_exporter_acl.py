@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,14 @@ from redis_testlib import (
     new_password,
     parse_metrics,
     raw,
+    running_redis,
     start_exporter,
     stop,
     write_commands,
 )
 
+from components.core.settings import RedisSettings
+from components.redis.component import EXPORTER_COMMAND_FLAGS, exporter_command
 from components.redis.provider import RedisAclProvider
 
 USER = "redis_exporter"
@@ -37,7 +41,6 @@ BASE_ALLOWED = ALWAYS | {
     "ping",
     "info",
     "select",
-    "config|get",
     "client|setname",
     "slowlog|get",
     "slowlog|len",
@@ -50,7 +53,7 @@ CHECK_KEYS_ALLOWED_ON_MATCH = BASE_ALLOWED | KEY_COMMANDS
 CHECK_KEYS_ALLOWED_ELSEWHERE = BASE_ALLOWED | {"scan"}
 
 NEVER = {
-    "config|set", "config|rewrite", "config|resetstat", "client|kill", "client|pause",
+    "config|get", "config|set", "config|rewrite", "config|resetstat", "client|kill", "client|pause",
     "client|list", "client|no-evict", "slowlog|reset", "latency|reset", "eval", "evalsha",
     "eval_ro", "fcall", "function|load", "script|load", "acl|setuser", "acl|getuser", "acl|log",
     "keys", "monitor", "flushall", "flushdb", "shutdown", "debug", "module|load", "set", "del",
@@ -106,13 +109,14 @@ def test_exporter_reports_usual_metrics_without_any_acl_denial(redis_server: Red
         assert metrics['redis_db_keys{db="db1"}'] == 1
         assert "redis_slowlog_length" in metrics  # SLOWLOG LEN
         assert "redis_slowlog_last_id" in metrics  # SLOWLOG GET 1
-        assert "redis_config_maxclients" in metrics  # CONFIG GET *
+        assert "redis_memory_max_bytes" in metrics  # INFO memory's maxmemory, not CONFIG GET
+        assert not any(k.startswith("redis_config_") for k in metrics)  # --config-command=-: no CONFIG GET *
         assert "redis_exporter_last_scrape_ping_time_seconds" in metrics  # PING
         assert any(k.startswith('redis_commands_total{cmd="info"}') for k in metrics)  # commandstats
         assert any(k.startswith("redis_latency_percentiles_usec{") for k in metrics)  # latencystats
         assert not any(k.startswith("redis_key_size") for k in metrics)
         assert 'redis_commands_total{cmd="client|setname"}' in metrics  # CLIENT SETNAME ran
-        assert 'redis_commands_total{cmd="config|get"}' in metrics
+        assert not any('cmd="config|get"' in k for k in metrics)
         assert _denials(redis_server) == []
         log = exporter.log.read_text()
         errors = [line for line in log.splitlines() if "level=error" in line and "Loaded 1 entries" not in line]
@@ -278,3 +282,70 @@ def test_the_user_really_cannot_write_or_read_other_keys(redis_server: RedisServ
         assert raw(user, "PFCOUNT", "app:hll") == 4
     else:
         assert isinstance(raw(user, "GET", "app:number"), NoPermissionError)
+
+
+# Issue 11, finding 10: a Redis that keeps `requirepass`/`masterauth` must not hand them to
+# whoever holds the exporter's password. Redis ACLs cannot limit CONFIG GET to some parameters,
+# so the user has no CONFIG GET at all and the exporter runs without it (`--config-command=-`).
+REQUIREPASS = "requirepass-" + new_password()
+MASTERAUTH = "masterauth-" + new_password()
+CONFIG_GETS = (
+    ("requirepass",), ("masterauth",), ("*",), ("*pass*",), ("*auth*",), ("maxmemory",), ("databases",),
+    ("maxclients",), ("requirepass", "masterauth"),
+)  # fmt: skip
+
+
+@pytest.fixture
+def redis_with_passwords(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server that holds both admin passwords in its configuration."""
+    args = ["--requirepass", REQUIREPASS, "--masterauth", MASTERAUTH]
+    with running_redis(tmp_path / "redis-passwords", extra_args=args) as server:
+        yield server
+
+
+@pytest.mark.parametrize("check_keys", [[], CHECK_KEYS], ids=["base", "check_keys"])
+def test_the_exporter_user_cannot_read_the_redis_passwords(
+    redis_with_passwords: RedisServer, tmp_path: Path, check_keys: list[str]
+) -> None:
+    server = redis_with_passwords
+    admin = server.admin()
+    # The secrets are there to be leaked: an admin reads them back in clear text.
+    assert admin.config_get("requirepass") == {"requirepass": REQUIREPASS}
+    assert admin.config_get("masterauth") == {"masterauth": MASTERAUTH}
+    password = new_password()
+    _create(server, password, check_keys)
+    _seed(server)
+    user = server.connect(USER, password)
+    for args in CONFIG_GETS:
+        reply = raw(user, "CONFIG", "GET", *args)
+        assert isinstance(reply, NoPermissionError), (args, reply)
+        assert "no permissions" in str(raw(admin, "ACL", "DRYRUN", USER, "config", "get", *args)), args
+    raw(admin, "ACL", "LOG", "RESET")
+    raw(admin, "CONFIG", "RESETSTAT")  # commandstats from here on are the exporter's (and INFO's)
+    extra = ["--check-keys=app:*,db1=counters:*"] if check_keys else []
+    exporter = start_exporter(tmp_path / "exporter", server.port, USER, password, ["--ping-on-connect", *extra])
+    try:
+        exporter.scrape()
+        text = exporter.scrape()
+        metrics = parse_metrics(text)
+        assert metrics["redis_up"] == 1
+        assert metrics["redis_memory_used_bytes"] > 0  # INFO memory
+        assert "redis_memory_max_bytes" in metrics  # INFO's maxmemory (the memory-ratio rule's denominator)
+        assert metrics['redis_db_keys{db="db0"}'] == 9  # INFO keyspace
+        assert not any(k.startswith("redis_config_") for k in metrics)  # no CONFIG GET sent
+        assert not any('cmd="config|get"' in k for k in metrics)  # not even a refused attempt
+        if check_keys:
+            assert metrics['redis_key_value{db="db0",key="app:number"}'] == 42
+        assert _denials(server) == [], "the exporter asked for something its user may not do"
+        for secret in (REQUIREPASS, MASTERAUTH):
+            assert secret not in text and secret not in exporter.log.read_text()
+    finally:
+        stop(exporter.proc)
+
+
+def test_the_deployed_exporter_never_sends_config() -> None:
+    """The flag is in the deployed command line: v1.74 skips CONFIG GET with `-`."""
+    redis = RedisSettings("redis:6379", False, None, "admin", None, USER, (), "RTS")
+    command = exporter_command(redis)
+    assert "--config-command=-" in command
+    assert "--config-command=-" in EXPORTER_COMMAND_FLAGS

@@ -39,6 +39,28 @@ SILENCE = "/api/v2/silence/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
         (ADMIN, ALERTMANAGER, "POST", "/-/reload", True),
         (OPS, ALERTMANAGER, "GET", "/api/v2/status", False),
         (ADMIN, ALERTMANAGER, "GET", "/api/v2/status", True),
+        # The web UIs (issue 11, finding 7): every reader opens them, status pages stay admin's.
+        (READ_ONLY, PROMETHEUS, "GET", "/", True),
+        (READ_ONLY, PROMETHEUS, "GET", "/graph", True),
+        (READ_ONLY, PROMETHEUS, "GET", "/graph/", True),  # Debian's 2.42 redirects /graph here
+        (READ_ONLY, PROMETHEUS, "GET", "/classic/graph", True),  # ... and here (its only UI)
+        (OPS, PROMETHEUS, "GET", "/classic/graph", True),
+        (ADMIN, PROMETHEUS, "GET", "/classic/graph", True),
+        (NO_ACCESS, PROMETHEUS, "GET", "/classic/graph", False),
+        (READ_ONLY, PROMETHEUS, "GET", "/classic/targets", True),
+        (READ_ONLY, PROMETHEUS, "GET", "/classic/static/js/graph/index.js", True),
+        (READ_ONLY, PROMETHEUS, "GET", "/classic/config", False),
+        (READ_ONLY, PROMETHEUS, "GET", "/classic/flags", False),
+        (OPS, PROMETHEUS, "GET", "/classic/status", False),
+        (ADMIN, PROMETHEUS, "GET", "/classic/config", True),
+        (READ_ONLY, PROMETHEUS, "GET", "/classic/graphx", False),
+        (READ_ONLY, PROMETHEUS, "GET", "/query", True),  # 3.x
+        (READ_ONLY, PROMETHEUS, "GET", "/assets/index-CcJ1lhEV.js", True),
+        (READ_ONLY, PROMETHEUS, "GET", "/api/v1/notifications/live", True),  # every 3.x page opens it
+        (NO_ACCESS, PROMETHEUS, "GET", "/api/v1/notifications/live", False),
+        (READ_ONLY, PROMETHEUS, "GET", "/api/v1/status/walreplay", False),  # 3.x asks only while starting
+        (READ_ONLY, ALERTMANAGER, "GET", "/", True),
+        (READ_ONLY, ALERTMANAGER, "GET", "/lib/font-awesome-4.7.0/fonts/fontawesome-webfont.woff2", True),
     ],
 )
 def test_decisions(role: str, service: str, method: str, path: str, expected: bool) -> None:
