@@ -156,7 +156,12 @@ def render_njs(digest_key: str, user_names: Sequence[str]) -> str:
     if DUMMY_USER in known or not all(re.fullmatch(r"[A-Za-z0-9._-]+", name) for name in known):
         raise ValueError("user names must be plain (letters, digits, . _ -) and never the dummy user")
     return render_template(
-        TEMPLATES_DIR, "promshield.js.j2", digest_key=digest_key, user_names=known, dummy_user=DUMMY_USER
+        TEMPLATES_DIR,
+        "promshield.js.j2",
+        digest_key=digest_key,
+        user_names=known,
+        dummy_user=DUMMY_USER,
+        body_buffer_size=BODY_BUFFER_BYTES,
     )
 
 

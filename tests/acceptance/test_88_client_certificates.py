@@ -78,7 +78,9 @@ def make_client(ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate], tmp: Pa
 
 
 def reload_proxy(stack: AcceptanceStack) -> None:
-    result = stack.topo.container_exec("proxy", ["nginx", "-c", catalog.PROXY_CONFIG_FILE, "-s", "reload"])
+    result = stack.topo.container_exec(
+        stack.container("proxy"), ["nginx", "-c", catalog.PROXY_CONFIG_FILE, "-s", "reload"]
+    )
     assert result.returncode == 0, result.stderr
     time.sleep(2)  # the new workers take over
 

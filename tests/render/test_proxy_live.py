@@ -100,7 +100,7 @@ def live(dev_stack: RecordedStack, tmp_path_factory: pytest.TempPathFactory) -> 
             ],
         ),
         ("server-to-server post", [*auth, "-d", "query=sum(up)", f"{URL}/api/v1/query"]),
-        ("get query", [*auth, f"{URL}/api/v1/query?query=up%3D%3D1"]),
+        ("get query", [*auth, f"{URL}/api/v1/query?query=up%3D%3D1&password=in-the-url&time=5"]),
         ("long path", [*auth, f"{URL}/api/v1/{'a' * 3000}"]),
         ("long user", ["-H", f"Authorization: Basic {b64('u' * 100 + ':x')}", f"{URL}/-/ready"]),
         ("anonymous", [f"{URL}/-/healthy"] * (ANONYMOUS_BURST + 10)),  # one connection, one after the other
@@ -145,7 +145,7 @@ def test_requests_without_credentials_are_rate_limited(live: tuple[dict, list, s
 def test_the_audit_log_holds_queries_long_paths_and_user_names(live: tuple[dict, list, str]) -> None:
     entries = live[1]
     queries = {e["method"] + " " + e["path"]: e["query"] for e in entries if e["path"] == "/api/v1/query"}
-    assert queries == {"POST /api/v1/query": "query=sum(up)", "GET /api/v1/query": "query=up%3D%3D1"}
+    assert queries == {"POST /api/v1/query": "query=sum(up)", "GET /api/v1/query": "query=up%3D%3D1&time=5"}
     assert {e["query"] for e in entries if e["path"] == "/-/ready"} == {""}  # only query endpoints log one
     long_path = next(e for e in entries if e["path"].startswith("/api/v1/aaa"))
     assert long_path["path"] == ("/api/v1/" + "a" * 3000)[:2048] + "<truncated>"
