@@ -68,6 +68,7 @@ PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
 PROXY_HTPASSWD_FILE = f"{PROXY.config_dir}/secrets/htpasswd"
 PROXY_NJS_FILE = f"{PROXY.config_dir}/njs/promshield.js"
 PROXY_AUDIT_LOG_FILE = f"{PROXY.data_dir}/audit.log"
+PROXY_AUDIT_LOG_MODE = "0640"  # the umask the proxy starts with makes NGINX create it so
 # A private tmpfs inside the proxy container, not the host's /tmp.
 PROXY_RUNTIME_DIR = "/tmp"  # noqa: S108  # nosec B108
 
@@ -77,6 +78,8 @@ TLS_CERT_FILE = "server.crt"
 TLS_KEY_FILE = "server.key"
 TLS_CLIENT_CERT_FILE = "client.crt"
 TLS_CLIENT_KEY_FILE = "client.key"
+TLS_CLIENT_CA_FILE = "client-ca.crt"  # clientCertificateAuth: the CA of the clients' certificates (proxy)
+PROXY_CLIENT_CA_FILE = f"{PROXY.tls_dir}/{TLS_CLIENT_CA_FILE}"
 
 # Upload modes (octal): secrets are owner-read-only, the rest owner-read-write at most.
 MODE_SECRET = 0o400

@@ -45,6 +45,7 @@ def firewall_plan(settings: Settings) -> FirewallPlan:
         settings.published_ports,
         settings.trusted_cidrs,
         protected_subnets=settings.networks.subnets,
+        connections_per_source=settings.limits.connections_per_source,
     )
 
 

@@ -37,6 +37,10 @@ class FirewallPlan:
     # The stack's Docker subnets: a host that routes to a container's own address (Docker
     # before 28 lets it) must not get around the published ports and the rules above.
     protected_subnets: Sequence[str] = ()
+    # New connections one source address may hold to each published port (0: no bound). NGINX
+    # counts a connection against limit_conn only once its request headers are read, so a
+    # client holding idle TLS connections (slowloris) is bounded here, before the proxy.
+    connections_per_source: int = 0
 
     @property
     def family_tool(self) -> str:
@@ -69,6 +73,16 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
         # --ctdir ORIGINAL: judge the client's packets only; the replies of an allowed
         # connection (source: the container) must not meet the DROP.
         match = f"-p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport {port}{destination}"
+        if plan.connections_per_source:
+            # Before the allow rules: a trusted source over its share is refused at once (a reset,
+            # so real clients see the error instead of retrying SYNs); connlimit counts the source's
+            # live connections to this port (closed and TIME_WAIT ones are not counted).
+            prefix = 32 if version == 4 else 128
+            lines.append(
+                f"-A {plan.chain} {match} -m conntrack --ctstate NEW -m connlimit --connlimit-above "
+                f"{plan.connections_per_source} --connlimit-mask {prefix} --connlimit-saddr "
+                "-j REJECT --reject-with tcp-reset"
+            )
         for cidr in plan.trusted_cidrs:
             if ipaddress.ip_network(cidr).version == version:
                 lines.append(f"-A {plan.chain} -s {cidr} {match} -j RETURN")

@@ -47,13 +47,30 @@ class ProxyArgs:
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     tls_dir = SERVICE.tls_dir
-    rendered = pulumi.Output.from_input(args.digest_key).apply(render_njs)
+    names = [user.name for user in args.settings.users]
+    rendered = pulumi.Output.from_input(args.digest_key).apply(lambda key: render_njs(key, names))
     njs: pulumi.Output[str] = pulumi.Output.secret(rendered)  # type: ignore[arg-type]
-    return [
+    files = [
         config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
         secret_file(catalog.PROXY_NJS_FILE, njs),
         secret_file(catalog.PROXY_HTPASSWD_FILE, args.htpasswd),
         *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
+    ]
+    if args.settings.client_ca_pem is not None:
+        files.append(config_file(catalog.PROXY_CLIENT_CA_FILE, args.settings.client_ca_pem))
+    return files
+
+
+def proxy_command() -> list[str]:
+    """NGINX creates its log files 0644 (less the umask) and has no directive for their mode: it
+    starts under umask 027, so the audit log it creates on the audit volume, on a first start or
+    on a reopen, is 0640, owned by the proxy's uid; one an older release left 0644 is narrowed."""
+    audit = catalog.PROXY_AUDIT_LOG_FILE
+    nginx = f"exec nginx -c {catalog.PROXY_CONFIG_FILE} -g 'daemon off;'"
+    return [
+        "/bin/sh",
+        "-c",
+        f"umask 027 && if [ -e {audit} ]; then chmod {catalog.PROXY_AUDIT_LOG_MODE} {audit}; fi && {nginx}",
     ]
 
 
@@ -90,7 +107,7 @@ class Proxy(pulumi.ComponentResource):
         plan = ContainerPlan(
             service=SERVICE,
             image=image,
-            command=["nginx", "-c", catalog.PROXY_CONFIG_FILE, "-g", "daemon off;"],
+            command=proxy_command(),
             networks=[NetworkAttachment(args.edge_network), NetworkAttachment(args.backend_network, [SERVICE.name])],
             healthcheck=Healthcheck(["curl", "-fsS", f"http://127.0.0.1:{catalog.PROXY_HEALTH_PORT}/healthz"]),
             uploads=self.files,

@@ -59,7 +59,18 @@ class Credentials(pulumi.ComponentResource):
             self.hashes[user.name] = pulumi.Output.secret(
                 pulumi.Output.all(password, salt.base64).apply(lambda values: bcrypt_hash(values[0], values[1]))
             )
-        self.htpasswd = pulumi.Output.secret(pulumi.Output.all(**self.hashes).apply(render_htpasswd))
+        # Unknown user names are checked against this hash (of a secret nobody holds, same cost),
+        # so they take as long as a known user's wrong password: no user enumeration by timing.
+        dummy_secret = random.RandomPassword(f"{name}-dummy-secret", length=PASSWORD_LENGTH, special=False, opts=child)
+        dummy_salt = random.RandomBytes(f"{name}-dummy-salt", length=16, opts=child)
+        dummy_hash = pulumi.Output.all(dummy_secret.result, dummy_salt.base64).apply(
+            lambda values: bcrypt_hash(values[0], values[1])
+        )
+        self.htpasswd = pulumi.Output.secret(
+            pulumi.Output.all(pulumi.Output.all(**self.hashes), dummy_hash).apply(
+                lambda values: render_htpasswd(values[0], values[1])
+            )
+        )
         self.digest_key = pulumi.Output.secret(
             random.RandomPassword(f"{name}-digest-key", length=48, special=False, opts=child).result
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +29,20 @@ PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses
 PASSWORD_CHECK_BURST = 20
 PROXY_READ_TIMEOUT = "130s"  # above Prometheus' --query.timeout
 UPSTREAM_KEEPALIVE = 8  # idle connections per worker to each backend (see nginx.conf.j2)
+# Slowloris (see nginx.conf.j2): per-worker connections far above what the firewall lets sources
+# hold (limits.connectionsPerSource per source and port) yet within the memory limit (a TLS
+# connection holds tens of KiB), descriptors for 3 per connection.
+WORKER_CONNECTIONS = 4096
+WORKER_RLIMIT_NOFILE = 16384
+HEADER_TIMEOUT = "10s"  # TLS handshake (NGINX < 1.25), request headers, and between two body reads
+BODY_BUFFER_BYTES = 65536  # request bodies up to this stay in memory (and a query body is logged)
+# Requests without a canonical credential, per client address: a browser's first request, health
+# probes and a login page's retries fit; a flood gets 429.
+ANONYMOUS_PER_SECOND = 10
+ANONYMOUS_BURST = 50
+# The htpasswd user that unknown user names are checked against (a bcrypt hash of a random
+# secret). Upper case: never a configured user (user names are lower case).
+DUMMY_USER = "PROMSHIELD-NO-SUCH-USER"
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,7 @@ class ProxySettings:
     bind_address: str
     prometheus_port: int
     alertmanager_port: int
+    client_ca_pem: str | None = None  # clientCertificateAuth: the CA client certificates must come from
 
     @classmethod
     def of(cls, settings: Settings) -> ProxySettings:
@@ -73,6 +89,7 @@ class ProxySettings:
             bind_address=settings.bind_address,
             prometheus_port=settings.prometheus_port,
             alertmanager_port=settings.alertmanager_port,
+            client_ca_pem=settings.client_ca_pem,
         )
 
 
@@ -93,6 +110,13 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         worker_processes=worker_processes,
         runtime_dir=catalog.PROXY_RUNTIME_DIR,
         max_body_bytes=limits.max_body_bytes,
+        body_buffer_size=BODY_BUFFER_BYTES,
+        worker_connections=WORKER_CONNECTIONS,
+        worker_rlimit_nofile=WORKER_RLIMIT_NOFILE,
+        header_timeout=HEADER_TIMEOUT,
+        anonymous_per_second=ANONYMOUS_PER_SECOND,
+        anonymous_burst=ANONYMOUS_BURST,
+        client_ca_file=catalog.TLS_CLIENT_CA_FILE if settings.client_ca_pem else None,
         njs_dir=str(njs.parent),
         njs_file=njs.name,
         users=settings.users,
@@ -121,14 +145,29 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
     )
 
 
-def render_njs(digest_key: str) -> str:
+def render_njs(digest_key: str, user_names: Sequence[str]) -> str:
+    """The njs helper: the stack's digest key and the configured user names (to tell an unknown
+    user, who is checked against DUMMY_USER's hash instead)."""
     from components.core.templates import render_template
 
     if not digest_key.isalnum():
         raise ValueError("the credential digest key must be alphanumeric")
-    return render_template(TEMPLATES_DIR, "promshield.js.j2", digest_key=digest_key)
+    known = sorted(user_names)
+    if DUMMY_USER in known or not all(re.fullmatch(r"[A-Za-z0-9._-]+", name) for name in known):
+        raise ValueError("user names must be plain (letters, digits, . _ -) and never the dummy user")
+    return render_template(
+        TEMPLATES_DIR,
+        "promshield.js.j2",
+        digest_key=digest_key,
+        user_names=known,
+        dummy_user=DUMMY_USER,
+        body_buffer_size=BODY_BUFFER_BYTES,
+    )
 
 
-def render_htpasswd(hashes: Mapping[str, str]) -> str:
-    """`user:bcrypt` lines, in a stable order."""
-    return "".join(f"{name}:{hashes[name]}\n" for name in sorted(hashes))
+def render_htpasswd(hashes: Mapping[str, str], dummy_hash: str | None = None) -> str:
+    """`user:bcrypt` lines, in a stable order; the dummy user's (unknown user names) last."""
+    lines = [f"{name}:{hashes[name]}\n" for name in sorted(hashes)]
+    if dummy_hash is not None:
+        lines.append(f"{DUMMY_USER}:{dummy_hash}\n")
+    return "".join(lines)

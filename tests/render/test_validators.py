@@ -12,6 +12,7 @@ from pathlib import Path
 from components.core import catalog
 from components.core.settings import DEFAULT_NETWORKS
 from testing.mock_stack import RecordedStack
+from testing.stack_config import load_scenario
 from tests.render.sandboxed import materialize, run_in_view
 
 GIXY = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "gixy")
@@ -77,3 +78,22 @@ def test_gixy_finds_nothing_medium_or_high(any_stack: RecordedStack, tmp_path: P
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Medium: 0" in result.stdout and "High: 0" in result.stdout
+
+
+def test_nginx_and_gixy_accept_the_client_certificate_option(tmp_path: Path) -> None:
+    """clientCertificateAuth on: the client CA file is where ssl_client_certificate points."""
+    stack = load_scenario("clientcerts").run()
+    root = materialize(stack, container(stack, catalog.PROXY), tmp_path / "root")
+    hosts = "127.0.0.1 localhost\n" + "".join(
+        f"{ip} {name}\n" for name, ip in DEFAULT_NETWORKS.backend_addresses.items()
+    )
+    result = run_in_view(
+        root, ["nginx", "-t", "-c", catalog.PROXY_CONFIG_FILE], hosts=hosts, writable=(catalog.PROXY.data_dir,)
+    )
+    assert "test is successful" in ok(result)
+    config = root / catalog.PROXY_CONFIG_FILE.lstrip("/")
+    version = catalog.image_version(catalog.DEFAULT_IMAGES["proxy"])
+    gixy = subprocess.run(
+        [GIXY, "-ll", "--nginx-version", version, str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert gixy.returncode == 0 and "High: 0" in gixy.stdout, gixy.stdout + gixy.stderr

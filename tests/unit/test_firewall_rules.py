@@ -105,3 +105,38 @@ def test_apply_creates_docker_user_when_docker_has_not_yet(namespace: str) -> No
     result = in_ns(namespace, render_apply_script(APPLIED))
     assert result.returncode == 0, result.stderr
     assert "-A DOCKER-USER -j PROMSHIELD-TEST" in filter_table(namespace)
+
+
+LIMITED = FirewallPlan(
+    "PROMSHIELD-TEST",
+    "198.18.0.1",
+    (9090, 9093),
+    ("198.18.5.0/24",),
+    protected_subnets=("198.18.20.0/24",),
+    connections_per_source=64,
+)
+
+
+def test_connections_per_source_are_bounded_before_the_allow_rules() -> None:
+    """Slowloris: NGINX counts a connection only once its headers are read, so the bound on one
+    source's connections is the firewall's, checked before a trusted source is let through."""
+    lines = rule_lines(LIMITED)
+    for port in (9090, 9093):
+        match = f"-p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport {port} --ctorigdst 198.18.0.1"
+        limit = (
+            f"-A PROMSHIELD-TEST {match} -m conntrack --ctstate NEW -m connlimit --connlimit-above 64 "
+            "--connlimit-mask 32 --connlimit-saddr -j REJECT --reject-with tcp-reset"
+        )
+        assert lines.index(limit) < lines.index(f"-A PROMSHIELD-TEST -s 198.18.5.0/24 {match} -j RETURN")
+    assert "connlimit" not in "\n".join(rule_lines(APPLIED))  # 0: no bound (the plan's default)
+
+
+def test_the_connection_limit_applies_with_iptables(namespace: str) -> None:
+    result = in_ns(namespace, render_apply_script(LIMITED))
+    assert result.returncode == 0, result.stderr
+    table = filter_table(namespace)
+    assert (
+        table.count("--connlimit-above 64 --connlimit-mask 32 --connlimit-saddr -j REJECT --reject-with tcp-reset") == 2
+    )
+    assert in_ns(namespace, render_apply_script(LIMITED)).returncode == 0
+    assert filter_table(namespace) == table  # idempotent with the limit too

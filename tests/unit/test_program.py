@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from components.core import catalog
+from components.proxy.render import DUMMY_USER
 from testing.mock_stack import (
     LOCAL_COMMAND,
     NETWORK,
@@ -303,7 +304,11 @@ def test_nginx_config_essentials(dev_stack: RecordedStack) -> None:
 def test_proxy_secrets_are_secret_and_absent_from_plain_files(dev_stack: RecordedStack) -> None:
     files = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))
     htpasswd = files[catalog.PROXY_HTPASSWD_FILE]["content"]
-    assert all(re.fullmatch(r"[a-z0-9._-]+:\$2b\$1[0-9]\$[./A-Za-z0-9]{53}", line) for line in htpasswd.splitlines())
+    *users, dummy = htpasswd.splitlines()
+    assert all(re.fullmatch(r"[a-z0-9._-]+:\$2b\$1[0-9]\$[./A-Za-z0-9]{53}", line) for line in users)
+    # Unknown user names are checked against a hash of the same cost (no enumeration by timing).
+    assert re.fullmatch(rf"{DUMMY_USER}:\$2b\$10\$[./A-Za-z0-9]{{53}}", dummy), dummy
+    assert len(users) == len(dev_stack.exports["passwords"])
     passwords = dev_stack.exports["passwords"]
     for path, upload in files.items():
         for password in passwords.values():
@@ -464,3 +469,29 @@ def test_exports(stack_name: str, dev_stack: RecordedStack, prod_stack: Recorded
     assert stack.exports["alertmanager_url"].endswith(":9093/")
     assert "BEGIN CERTIFICATE" in stack.exports["ca_certificate"]
     assert stack.exports["firewall_chain"] == f"PROMSHIELD-{stack_name.upper()}"
+
+
+def test_client_certificate_auth_uploads_the_ca_and_requires_certificates() -> None:
+    """clientCertificateAuth: the CA (not a secret) is uploaded next to the proxy's TLS files and
+    NGINX requires a certificate from it; off (the dev stack), neither is there."""
+    scenario = load_scenario("clientcerts")
+    ca_pem = scenario.config["clientCertificateAuth"]["caPem"]
+    files = scenario.run().container_files(catalog.container_name(scenario.stack, catalog.PROXY))
+    nginx = files[catalog.PROXY_CONFIG_FILE]["content"]
+    assert files[catalog.PROXY_CLIENT_CA_FILE]["content"] == ca_pem.strip() + "\n"
+    assert f"ssl_client_certificate {catalog.PROXY_CLIENT_CA_FILE};" in nginx
+    assert "ssl_verify_client on;" in nginx
+    assert "client-certificate-refused" in nginx
+
+
+def test_without_client_certificate_auth_no_client_certificate_is_asked(dev_stack: RecordedStack) -> None:
+    files = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))
+    assert catalog.PROXY_CLIENT_CA_FILE not in files
+    assert "ssl_verify_client" not in files[catalog.PROXY_CONFIG_FILE]["content"]
+
+
+def test_the_proxy_starts_under_a_umask_that_keeps_the_audit_log_private(dev_stack: RecordedStack) -> None:
+    proxy = dev_stack.containers()[catalog.container_name("dev", catalog.PROXY)]
+    command = proxy.inputs["command"]
+    assert command[:2] == ["/bin/sh", "-c"] and command[2].startswith("umask 027 && "), command
+    assert command[2].endswith(f"exec nginx -c {catalog.PROXY_CONFIG_FILE} -g 'daemon off;'"), command

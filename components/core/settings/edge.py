@@ -20,6 +20,12 @@ DEFAULT_LIMITS = Limits(
     connections_per_client=10,
     max_body_bytes=1024 * 1024,
     backend_max_connections=256,  # > proxy workers x UPSTREAM_KEEPALIVE on hosts with many cores
+    connections_per_source=128,  # a browser opens 6, Grafana a few dozen; far below the proxy's capacity
+)
+# The proxy's worker_connections x workers must stay far above one source's share.
+MAX_CONNECTIONS_PER_SOURCE = 1024
+PEM_CERTIFICATE = re.compile(
+    r"(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+\n-----END CERTIFICATE-----\n*)+", re.MULTILINE
 )
 DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*$")
 NETWORK_KEYS = {"backendSubnet": "backend_subnet", "edgeSubnet": "edge_subnet"}
@@ -160,18 +166,47 @@ def read_limits(r: Reader) -> Limits:
         connections_per_client=bounded("connectionsPerClient", d.connections_per_client, 1, 10_000),
         max_body_bytes=bounded("maxBodyBytes", d.max_body_bytes, 1024, 1024**3),
         backend_max_connections=bounded("backendMaxConnections", d.backend_max_connections, 4, 10_000),
+        connections_per_source=bounded("connectionsPerSource", d.connections_per_source, 8, MAX_CONNECTIONS_PER_SOURCE),
     )
+    if limits.connections_per_source < limits.connections_per_client:
+        r.problem(
+            "limits.connectionsPerSource",
+            limits.connections_per_source,
+            f"expected at least limits.connectionsPerClient ({limits.connections_per_client}): the firewall would "
+            "refuse connections the proxy allows",
+        )
     for unknown in set(raw) - {
         "requestsPerSecond",
         "burst",
         "connectionsPerClient",
         "maxBodyBytes",
         "backendMaxConnections",
+        "connectionsPerSource",
     }:
         r.problem(
             f"limits.{unknown}",
             raw[unknown],
-            "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes or "
-            "backendMaxConnections",
+            "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes, "
+            "backendMaxConnections or connectionsPerSource",
         )
     return limits
+
+
+def read_client_certificate_auth(r: Reader) -> str | None:
+    """The CA (PEM) whose client certificates the proxy requires, or None when the option is off."""
+    raw = r.structured("clientCertificateAuth", {}, dict)
+    if not raw:
+        return None
+    for unknown in set(raw) - {"caPem"}:
+        r.problem(f"clientCertificateAuth.{unknown}", raw[unknown], "unknown key; expected caPem")
+    pem = raw.get("caPem")
+    if not isinstance(pem, str) or not PEM_CERTIFICATE.fullmatch(pem.strip()):
+        shown = pem if not isinstance(pem, str) else pem[:40]
+        r.problem(
+            "clientCertificateAuth.caPem",
+            shown,
+            "expected the client CA's certificate(s) in PEM "
+            "(-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
+        )
+        return None
+    return pem.strip() + "\n"

@@ -134,7 +134,16 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "object",
         description=(
             'Proxy limits: {"requestsPerSecond": 20, "burst": 40, "connectionsPerClient": 10, "maxBodyBytes": 1048576, '
-            '"backendMaxConnections": 256}.'
+            '"backendMaxConnections": 256, "connectionsPerSource": 128}. connectionsPerSource: new connections one '
+            "source address may hold to each published port (host firewall, before TLS)."
+        ),
+    ),
+    ConfigKey(
+        "clientCertificateAuth",
+        "object",
+        description=(
+            'Off by default. {"caPem": "-----BEGIN CERTIFICATE-----..."}: the proxy also requires a client certificate '
+            "issued by this CA (not a secret) from every client, before any password is checked."
         ),
     ),
     ConfigKey(

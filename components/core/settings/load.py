@@ -8,7 +8,14 @@ from collections.abc import Iterable
 
 from components.core.durations import duration_ms
 from components.core.settings.alerting import read_remote_write, read_thresholds
-from components.core.settings.edge import read_bind, read_cidrs, read_limits, read_networks, read_tls
+from components.core.settings.edge import (
+    read_bind,
+    read_cidrs,
+    read_client_certificate_auth,
+    read_limits,
+    read_networks,
+    read_tls,
+)
 from components.core.settings.keys import KNOWN_KEYS, default_of
 from components.core.settings.reader import NAMESPACE, ConfigReader, Reader, SettingsError, check_duration, check_port
 from components.core.settings.routing import read_receivers, read_routing
@@ -85,6 +92,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         alert_thresholds=read_thresholds(r),
         networks=read_networks(r, bind_address),
         alert_routing=read_routing(r, receivers, receiver_names),
+        client_ca_pem=read_client_certificate_auth(r),
     )
     if r.problems:
         raise SettingsError(r.problems)

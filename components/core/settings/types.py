@@ -62,6 +62,9 @@ class Limits:
     connections_per_client: int
     max_body_bytes: int
     backend_max_connections: int
+    # New connections per source address to each published port, in the host firewall: the
+    # bound NGINX cannot set itself before a request's headers are read (slowloris).
+    connections_per_source: int = 128
 
 
 RECEIVER_KINDS = ("webhook", "pagerduty", "slack", "opsgenie", "email")
@@ -223,6 +226,8 @@ class Settings:
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     networks: NetworkSettings = DEFAULT_NETWORKS
     alert_routing: AlertRouting = field(default_factory=AlertRouting)
+    # PEM of the CA whose client certificates the proxy requires (None: no client certificates).
+    client_ca_pem: str | None = None
 
     @property
     def external_host(self) -> str:

@@ -1,0 +1,153 @@
+"""The rendered proxy run for real (Debian's NGINX 1.22 + njs 0.7.9) on the loopback of a
+throwaway network namespace (bwrap): the njs credential parsing, the dummy-user check, the
+anonymous and cross-site refusals and the audit fields, without a Docker engine. The backends
+are not there, so a request that passed authentication and the role table gets 502.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import subprocess  # nosec B404
+from pathlib import Path
+
+import pytest
+
+from components.core import catalog
+from components.proxy.render import ANONYMOUS_BURST
+from testing.mock_stack import RecordedStack
+from tests.render.sandboxed import materialize, run_in_view
+
+URL = f"https://127.0.0.1:{catalog.PROXY_PROMETHEUS_PORT}"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def run_proxy(stack: RecordedStack, tmp_path: Path, requests: list[tuple[str, list[str]]]) -> tuple[dict, list]:
+    """Start the proxy, run each (name, curl arguments) in order; (name -> statuses, one per URL
+    of that curl; the audit log's entries)."""
+    proxy = catalog.container_name(stack.stack, catalog.PROXY)
+    root = materialize(stack, proxy, tmp_path / "root")
+    for path in root.rglob("*"):
+        if path.is_file():
+            path.chmod(0o644)  # the view runs NGINX's workers as nobody, not the proxy's uid
+    lines = [f"nginx -c {catalog.PROXY_CONFIG_FILE} || exit 1", "sleep 0.5"]
+    for name, args in requests:
+        curl = ["curl", "-sk", "-o", "/dev/null", "-w", f"{name} %{{http_code}}\\n", *args]
+        lines.append(" ".join(shlex.quote(part) for part in curl))
+    # NGINX must be gone before the view ends: it holds the output pipe open.
+    lines += [
+        "sleep 0.3",
+        f"nginx -c {catalog.PROXY_CONFIG_FILE} -s stop; sleep 0.5",
+        "echo '--- audit file'",
+        f"cat {catalog.PROXY_AUDIT_LOG_FILE}",
+    ]
+    hosts = f"127.0.0.1 localhost\n127.0.0.2 {catalog.PROMETHEUS.name}\n127.0.0.3 {catalog.ALERTMANAGER.name}\n"
+    try:
+        result = run_in_view(root, ["sh", "-c", "\n".join(lines)], hosts=hosts, writable=(catalog.PROXY.data_dir,))
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the live proxy did not finish: {str(exc.stderr)[-2000:]}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "js exception" not in result.stderr, result.stderr[-2000:]
+    statuses: dict[str, list[str]] = {}
+    output, _, audit = result.stdout.partition("--- audit file\n")
+    for line in output.splitlines():
+        if line.strip() and not line.startswith("{"):
+            name, _, status = line.rpartition(" ")
+            statuses.setdefault(name, []).append(status)
+    entries = [json.loads(line) for line in audit.splitlines() if line.startswith("{")]
+    return statuses, entries
+
+
+@pytest.fixture(scope="module")
+def live(dev_stack: RecordedStack, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list, str]:
+    password = dev_stack.exports["passwords"]["read-only"]
+    good = b64(f"read-only:{password}")
+    auth = ["-H", f"Authorization: Basic {good}"]
+    spellings = {
+        "lower-case scheme": f"basic {good}",
+        "upper-case scheme": f"BASIC {good}",
+        "two spaces": f"Basic  {good}",
+        "padding changed": f"Basic {good.rstrip('=')}" if good.endswith("=") else f"Basic {good}==",
+        "junk after the padding": f"Basic {good}junk",
+        "NUL and junk after the password": f"Basic {b64(f'read-only:{password}' + chr(0) + 'junk')}",
+    }
+    requests: list[tuple[str, list[str]]] = [
+        ("canonical", [*auth, f"{URL}/-/ready"]),
+        *((name, ["-H", f"Authorization: {value}", f"{URL}/-/ready"]) for name, value in spellings.items()),
+        ("wrong password", ["-H", f"Authorization: Basic {b64('read-only:wrong-password-1')}", f"{URL}/-/ready"]),
+        ("unknown user", ["-H", f"Authorization: Basic {b64('mallory:' + password)}", f"{URL}/-/ready"]),
+        ("the dummy user", ["-H", f"Authorization: Basic {b64('PROMSHIELD-NO-SUCH-USER:x')}", f"{URL}/-/ready"]),
+        (
+            "cross-site reload",
+            [*auth, "-X", "POST", "-H", "Origin: https://evil.example", "-d", "x=1", f"{URL}/-/reload"],
+        ),
+        ("cross-site fetch", [*auth, "-X", "POST", "-H", "Sec-Fetch-Site: cross-site", f"{URL}/-/reload"]),
+        (
+            "same-origin post",
+            [
+                *auth,
+                "-H",
+                f"Origin: {URL}",
+                "-H",
+                "Sec-Fetch-Site: same-origin",
+                "-d",
+                "query=up",
+                f"{URL}/api/v1/query",
+            ],
+        ),
+        ("server-to-server post", [*auth, "-d", "query=sum(up)", f"{URL}/api/v1/query"]),
+        ("get query", [*auth, f"{URL}/api/v1/query?query=up%3D%3D1&password=in-the-url&time=5"]),
+        ("long path", [*auth, f"{URL}/api/v1/{'a' * 3000}"]),
+        ("long user", ["-H", f"Authorization: Basic {b64('u' * 100 + ':x')}", f"{URL}/-/ready"]),
+        ("anonymous", [f"{URL}/-/healthy"] * (ANONYMOUS_BURST + 10)),  # one connection, one after the other
+    ]
+    statuses, entries = run_proxy(dev_stack, tmp_path_factory.mktemp("proxy"), requests)
+    single = {name: found[0] for name, found in statuses.items() if name != "anonymous"}
+    return {**single, "anonymous": statuses["anonymous"]}, entries, password
+
+
+def test_only_the_canonical_spelling_of_a_credential_passes(live: tuple[dict, list, str]) -> None:
+    statuses = live[0]
+    assert statuses["canonical"] == "502"  # authenticated and allowed: the backend is not there
+    for name in (
+        "lower-case scheme",
+        "upper-case scheme",
+        "two spaces",
+        "padding changed",
+        "junk after the padding",
+        "NUL and junk after the password",
+    ):
+        assert statuses[name] == "401", name
+
+
+def test_unknown_users_and_the_dummy_user_are_refused(live: tuple[dict, list, str]) -> None:
+    statuses = live[0]
+    assert (statuses["wrong password"], statuses["unknown user"], statuses["the dummy user"]) == ("401",) * 3
+
+
+def test_cross_site_posts_are_refused_and_logged_as_such(live: tuple[dict, list, str]) -> None:
+    statuses, entries, _ = live
+    assert (statuses["cross-site reload"], statuses["cross-site fetch"]) == ("403", "403")
+    assert (statuses["same-origin post"], statuses["server-to-server post"]) == ("502", "502")
+    refused = [e for e in entries if e["path"] == "/-/reload"]
+    assert [e["decision"] for e in refused] == ["cross-site", "cross-site"], refused
+
+
+def test_requests_without_credentials_are_rate_limited(live: tuple[dict, list, str]) -> None:
+    statuses = live[0]["anonymous"]
+    assert set(statuses) == {"401", "429"} and statuses.count("401") <= ANONYMOUS_BURST + 1, statuses
+
+
+def test_the_audit_log_holds_queries_long_paths_and_user_names(live: tuple[dict, list, str]) -> None:
+    entries = live[1]
+    queries = {e["method"] + " " + e["path"]: e["query"] for e in entries if e["path"] == "/api/v1/query"}
+    assert queries == {"POST /api/v1/query": "query=sum(up)", "GET /api/v1/query": "query=up%3D%3D1&time=5"}
+    assert {e["query"] for e in entries if e["path"] == "/-/ready"} == {""}  # only query endpoints log one
+    long_path = next(e for e in entries if e["path"].startswith("/api/v1/aaa"))
+    assert long_path["path"] == ("/api/v1/" + "a" * 3000)[:2048] + "<truncated>"
+    assert any(e["claimed_user"] == "u" * 64 + "<truncated>" for e in entries)
+    assert {e["service"] for e in entries} == {"prometheus"}
