@@ -4,6 +4,7 @@ by its restart policy) and a process inside a container killed at the memory lim
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess  # nosec B404
 import threading
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.acceptance
 SNAPSHOT_HELPER_DIR = REPO_ROOT / "exporters" / "duckdb"
 
 # The trading writer: holds its database open read-write (DuckDB's exclusive lock), replaces a
-# heartbeat row in one transaction every 20 ms and publishes a snapshot after every batch (so a
-# kill at a random moment most likely lands inside a publish), until it is killed.
+# heartbeat row in one transaction and publishes a snapshot after every batch, with only 2 ms
+# between batches (so a kill at a random moment most likely lands inside a publish), until killed.
 WRITER = """
 import sys, time, duckdb
 sys.path.insert(0, sys.argv[3])
@@ -37,7 +38,7 @@ while True:
     con.execute("COMMIT")
     publish_snapshot(con, sys.argv[2])
     print(n, flush=True)
-    time.sleep(0.02)
+    time.sleep(0.002)
 """
 
 
@@ -66,7 +67,7 @@ def leftovers(stack: AcceptanceStack) -> list[str]:
     return [path.name for path in stack.duckdb_dir.iterdir() if path.name != "snapshot.duckdb"]
 
 
-def kill_writer_mid_publish(stack: AcceptanceStack, log: Path, attempts: int = 10) -> tuple[int, float]:
+def kill_writer_mid_publish(stack: AcceptanceStack, log: Path, attempts: int = 30) -> tuple[int, float]:
     """Start the writer and SIGKILL it once it has published a few times; retry until a kill leaves
     a publish's temporary file behind (it died inside a publish). Returns (last published, kill time)."""
     python = str(venv_dir() / "bin" / "python")
@@ -76,6 +77,7 @@ def kill_writer_mid_publish(stack: AcceptanceStack, log: Path, attempts: int = 1
             writer = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)  # nosec B603
         try:
             wait_until(lambda: len(log.read_text().split()) > 8, timeout=15, interval=0.05, what="the writer")
+            time.sleep(random.uniform(0, 0.05))  # a random moment inside the loop
             writer.send_signal(signal.SIGKILL)
             killed_at = time.monotonic()
             writer.wait(timeout=10)
