@@ -214,9 +214,9 @@ class AcceptanceStack:
 
     def firewall_command(self, which: str = "create") -> str:
         """The command exactly as the program registers it."""
-        commands = [r for r in self.recorded.resources if r.type == LOCAL_COMMAND]
-        assert len(commands) == 1, [r.name for r in commands]
-        return str(commands[0].inputs[which])
+        rules = self.recorded.firewall_command()
+        assert rules.type == LOCAL_COMMAND, rules.type
+        return str(rules.inputs[which])
 
     def firewall_script(self, which: str = "create") -> str:
         """The registered command, verbatim (the stack's subnets are settings, set to the harness's)."""
@@ -514,7 +514,6 @@ class AcceptanceStack:
             fixture("instance-manager", FAKE_IM_PORT),
             fixture("trade-engine", FAKE_TE_PORT),
         ]
-        commands = [r for r in recorded.resources if r.type == LOCAL_COMMAND]
         topo = LiveStack(
             recorded.resources,
             prefix=PREFIX,
@@ -522,7 +521,7 @@ class AcceptanceStack:
             host_paths={DUCKDB_HOST_DIR: str(duckdb_dir)},
             fixtures=fixtures,
             # The firewall exactly as the program registers it (command:local:Command `create`).
-            host_script=str(commands[0].inputs["create"]) + "\n",
+            host_script=str(recorded.firewall_command().inputs["create"]) + "\n",
         )
         with topo:
             stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
