@@ -84,6 +84,7 @@ class ReloadPlan:
 
     validate: Sequence[Sequence[str]]  # argv lists run inside the container before the signal
     failure_log: str  # the service logs this when the new files were refused (it keeps the old config)
+    prepare: Sequence[Sequence[str]] = ()  # argv lists run inside the container after validation, before it
     success_log: str | None = None  # the service logs this when the reload worked
     workers: str | None = None  # or: processes with this text in their args are renewed by a reload
     signal: str = "HUP"
@@ -91,13 +92,17 @@ class ReloadPlan:
 
 def reload_script(container: str, plan: ReloadPlan) -> str:
     """The POSIX shell script the reload command runs (every value quoted)."""
-    if (plan.success_log is None) == (plan.workers is None):
+    if not plan.failure_log or (plan.success_log is None) == (plan.workers is None):
         raise ValueError("a reload plan reports its outcome by exactly one of success_log or workers")
     c = shlex.quote(container)
     checks = "\n".join(
         f"docker exec {c} {shlex.join(argv)} >&2 || fail 'new files are invalid ({shlex.quote(argv[0])}); "
         "not reloaded: the service keeps running its current configuration'"
         for argv in plan.validate
+    )
+    checks += "".join(
+        f"\ndocker exec {c} {shlex.join(argv)} >&2 || fail 'could not prepare the reload ({shlex.quote(argv[0])})'"
+        for argv in plan.prepare
     )
     if plan.workers is not None:
         workers = shlex.quote(plan.workers)

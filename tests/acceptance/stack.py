@@ -540,6 +540,16 @@ class AcceptanceStack:
             )
             yield stack
 
+    def apply(self, changes: dict[str, Any]) -> Any:
+        """`pulumi up` with `changes` on top of the suite's CONFIG (`{}`: back to it): the program runs
+        under mocks again and the harness applies the difference (harness/deploy.py `update`).
+        Returns what was done (`deploy.Applied`); a failing command raises `CommandFailedError`."""
+        recorded = run_program({**CONFIG, **changes}, stack=STACK)
+        try:
+            return self.topo.apply(recorded.resources)
+        finally:
+            self.recorded = recorded  # the files on disk are the new ones, whatever the outcome
+
     def warm_up(self) -> None:
         """Wait for the proxy to answer, then authenticate every user once (fills the cache)."""
         wait_until(
