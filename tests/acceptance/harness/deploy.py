@@ -733,15 +733,6 @@ IN_PLACE_CONTAINER_INPUTS = frozenset(
 )
 
 
-class CommandFailedError(DeployError):
-    """A `command:local:Command` exited non-zero: `pulumi up` fails, the command keeps its old state."""
-
-    def __init__(self, name: str, result: Any) -> None:
-        super().__init__(f"{name}: exited {result.returncode}; stderr: {result.stderr[-1500:]}")
-        self.name = name
-        self.result = result
-
-
 @dataclass
 class Applied:
     """What `update` did, in order, and the state it leaves (the new resources, except a failed
@@ -752,6 +743,16 @@ class Applied:
     removed: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)  # resource names of the commands run (and succeeded)
     state: list[Any] = field(default_factory=list)
+
+
+class CommandFailedError(DeployError):
+    """A `command:local:Command` exited non-zero: `pulumi up` fails, the command keeps its old state."""
+
+    def __init__(self, name: str, result: Any, applied: Applied) -> None:
+        super().__init__(f"{name}: exited {result.returncode}; stderr: {result.stderr[-1500:]}")
+        self.name = name
+        self.result = result
+        self.applied = applied  # what ran before, and the state Pulumi keeps
 
 
 def _key(resource: Recorded) -> tuple[str, str]:
@@ -820,9 +821,8 @@ def update(
                 # Pulumi stops here: what ran is new state, this command and the rest keep their old one.
                 done = new[: new.index(resource)]
                 applied.state = done + [r for k, r in old.items() if k not in {_key(d) for d in done}]
-                error = CommandFailedError(resource.name, result)
-                error.add_note(f"applied before the failure: {applied}")
-                error.applied = applied  # type: ignore[attr-defined]
+                error = CommandFailedError(resource.name, result, applied)
+                error.add_note(f"applied before the failure: replaced {applied.replaced}, ran {applied.commands}")
                 raise error
             applied.commands.append(resource.name)
         elif resource.type == REMOTE_COMMAND and _command_changed(previous, resource):

@@ -370,7 +370,7 @@ class LiveStack:
                 self.deployment, self.resources, resources, run_command=run_command, host_paths=self.host_paths
             )
         except deploy.CommandFailedError as error:
-            self.resources = list(error.applied.state)  # type: ignore[attr-defined]
+            self.resources = list(error.applied.state)
             raise
         self.resources = list(applied.state)
         return applied
