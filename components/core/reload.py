@@ -86,7 +86,7 @@ class ReloadPlan:
     failure_log: str  # the service logs this when the new files were refused (it keeps the old config)
     prepare: Sequence[Sequence[str]] = ()  # argv lists run inside the container after validation, before it
     success_log: str | None = None  # the service logs this when the reload worked
-    workers: str | None = None  # or: processes with this text in their args are renewed by a reload
+    workers: str | None = None  # or: the processes whose args end with this are all new after a reload
     signal: str = "HUP"
 
 
@@ -107,10 +107,16 @@ def reload_script(container: str, plan: ReloadPlan) -> str:
     if plan.workers is not None:
         workers = shlex.quote(plan.workers)
         before = "old=$(workers)\n"
-        outcome = '  now=$(workers)\n  for pid in $now; do case " $old " in *" $pid "*) ;; *) done_ok ;; esac; done'
+        # Done when every accepting worker is new: a retiring one is retitled "... is shutting down"
+        # and has closed its listeners, so from then on every new connection gets the new config.
+        outcome = (
+            '  now=$(workers); renewed=${now:+yes}\n'
+            '  for pid in $now; do case " $old " in *" $pid "*) renewed="" ;; esac; done\n'
+            '  [ -z "$renewed" ] || done_ok'
+        )
         helpers = (
-            f"workers() {{ docker top {c} -o pid,args | awk -v w={workers} 'index($0, w) {{print $1}}' | sort "
-            "| tr '\\n' ' '; }\n"
+            f"workers() {{ docker top {c} -o pid,args | awk -v w={workers} "
+            "'substr($0, length($0) - length(w) + 1) == w {print $1}' | tr '\\n' ' '; }\n"
         )
     else:
         before, helpers = "", ""
