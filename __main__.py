@@ -11,6 +11,7 @@ from components.alertmanager.component import Alertmanager, AlertmanagerArgs
 from components.alertmanager.render import AlertmanagerSettings
 from components.core import pki as certs
 from components.core.network import Networks
+from components.core.reload import DockerAccess
 from components.core.settings import from_pulumi_config
 from components.firewall.component import Firewall, FirewallSettings
 from components.monitored import monitored_services
@@ -23,6 +24,7 @@ from components.proxy.render import ProxySettings
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
+docker_cli = DockerAccess.of(settings)  # reload commands: changed files reach running services in place
 
 networks = Networks("networks", settings.stack, settings.networks, opts=docker_host)
 pki = certs.Pki("pki", settings.stack, settings.tls, certs.stack_leaves(settings))
@@ -36,6 +38,7 @@ alertmanager = Alertmanager(
         edge_network=networks.edge_name,
         ca_cert_pem=pki.ca_cert_pem,
         server=pki.certificates[certs.ALERTMANAGER_SERVER],
+        docker=docker_cli,
     ),
     opts=docker_host,
 )
@@ -52,6 +55,7 @@ prometheus = Prometheus(
         extra_jobs=monitored.jobs,
         extra_uploads=monitored.uploads,
         depends_on=[alertmanager.container, *monitored.exporters],
+        docker=docker_cli,
     ),
     opts=docker_host,
 )
@@ -67,6 +71,7 @@ proxy = Proxy(
         htpasswd=credentials.htpasswd,
         digest_key=credentials.digest_key,
         depends_on=[prometheus.container, alertmanager.container],
+        docker=docker_cli,
     ),
     opts=docker_host,
 )

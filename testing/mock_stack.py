@@ -109,6 +109,18 @@ class RecordedStack:
             raise KeyError(f"{len(matches)} resources named {name!r}")
         return matches[0]
 
+    def commands(self, component: str) -> list[Registered]:
+        """The pulumi-command resources (local or remote) a component of type `component` owns."""
+        return [
+            r
+            for r in self.resources
+            if r.type in (LOCAL_COMMAND, REMOTE_COMMAND) and component in r.parent_types[:-1]
+        ]
+
+    def firewall_command(self) -> Registered:
+        (rules,) = self.commands(catalog.FIREWALL_TYPE)
+        return rules
+
     def containers(self, kind: str | None = "service") -> dict[str, Registered]:
         """Containers by Docker name; by default only running services (label io.promshield.kind),
         not config carriers (created, never started) or one-shot jobs. `kind=None`: all."""

@@ -31,10 +31,18 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
+from components.core.reload import DockerAccess, ReloadPlan
 from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
 
 SERVICE = catalog.ALERTMANAGER
 MEMORY_MB = 256
+# SIGHUP re-reads alertmanager.yml; on an error Alertmanager keeps the old one. Its alerts,
+# silences and notification log stay in memory (and in its data volume) across a reload.
+RELOAD = ReloadPlan(
+    validate=[["amtool", "check-config", catalog.ALERTMANAGER_CONFIG_FILE]],
+    success_log="Completed loading of configuration file",
+    failure_log="Loading configuration file failed",
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class AlertmanagerArgs:
     ca_cert_pem: pulumi.Input[str]
     server: Certificate  # also its client identity for its own healthcheck
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
 
 
 def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
@@ -112,6 +121,8 @@ class Alertmanager(pulumi.ComponentResource):
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
             memory_mb=MEMORY_MB,
             stack=settings.stack,
+            reload=RELOAD,
+            reload_via=args.docker,
         )
         self.container = hardened_container(
             f"{name}-container",

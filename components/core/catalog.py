@@ -131,7 +131,7 @@ LABEL_PROJECT = f"{LABEL_PREFIX}.project"
 LABEL_SERVICE = f"{LABEL_PREFIX}.service"
 LABEL_STACK = f"{LABEL_PREFIX}.stack"
 LABEL_KIND = f"{LABEL_PREFIX}.kind"  # service, config (a never-started carrier of files) or job (one-shot)
-LABEL_CONFIG_SHA256 = f"{LABEL_PREFIX}.config-sha256"  # digest of a service's files: changes force a restart
+LABEL_CONFIG_SHA256 = f"{LABEL_PREFIX}.config-sha256"  # files digest of a service without a reload: forces a restart
 
 # --- Pulumi type tokens ---------------------------------------------------------------------
 # The program's component types. Never rename one: the state knows every resource by its type,

@@ -10,7 +10,11 @@ provider uploads every file as a tar archive extracted at `/`). So a service's f
 through a *config carrier*: a container that is created but never started, has a writable root
 filesystem and no network, mounts the service's config volume read-write and receives the
 uploads into it. The service mounts that volume read-only at its config
-directory, and carries a digest of the files as a label, so changed files replace it.
+directory. Changed files replace the carrier (every container input is ForceNew in the
+provider); a service that can re-read its files (a `ReloadPlan`, components/core/reload.py) is
+then reloaded in place by a command triggered on the files' digest, and only replaced when what
+Docker holds changes (image, command, mounts, networks, limits, user). Any other service
+carries the digest as a label, so changed files replace it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from components.core.catalog import (
     Service,
 )
 from components.core.catalog import resource_name as catalog_resource_name
+from components.core.reload import DockerAccess, ReloadPlan, reload_command
 
 DEFAULT_MEMORY_MB = 256
 DEFAULT_PIDS_LIMIT = 128
@@ -103,6 +108,9 @@ class ContainerPlan:
     one_shot: bool = False  # runs to completion once (e.g. seeding a volume): no restart, no network
     config_carrier: bool = False  # created, never started: receives uploads into a config volume
     extra_labels: Sequence[tuple[str, pulumi.Input[str]]] = ()  # (full label name, value)
+    # Re-reads its files in place (with `docker` commands run as `reload_via` says) instead of a restart.
+    reload: ReloadPlan | None = None
+    reload_via: DockerAccess | None = None
 
     @property
     def kind(self) -> str:
@@ -235,30 +243,47 @@ def carrier_plan(plan: ContainerPlan, volume: pulumi.Input[str]) -> ContainerPla
 def hardened_container(
     resource_name: str, container_name: str, plan: ContainerPlan, opts: pulumi.ResourceOptions
 ) -> docker.Container:
-    """The service's container (and, when it has files, its config volume and carrier)."""
+    """The service's container (and, when it has files, its config volume and carrier, and with a
+    reload plan the command `<resource_name>-reload` that reloads it when they change)."""
     # Fixed container names: the old container must go before its replacement can start.
     opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-    if plan.uploads:
-        outside = [u.path for u in plan.uploads if not u.path.startswith(plan.service.config_dir + "/")]
-        if outside:
-            raise ValueError(f"{container_name}: uploads must live under {plan.service.config_dir}: {outside}")
-        volume = docker.Volume(
-            f"{resource_name}-config",
-            name=f"{container_name}-config",
-            labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=plan.stack)],
-            opts=pulumi.ResourceOptions(parent=opts.parent),
-        )  # named after its container, which may live outside the stack's naming scheme
-        carrier = docker.Container(
-            f"{resource_name}-config",
-            container_args(carrier_plan(plan, volume.name), f"{container_name}-config"),
-            opts=pulumi.ResourceOptions(parent=opts.parent, delete_before_replace=True),
+    if not plan.uploads:
+        return docker.Container(resource_name, container_args(plan, container_name), opts=opts)
+    outside = [u.path for u in plan.uploads if not u.path.startswith(plan.service.config_dir + "/")]
+    if outside:
+        raise ValueError(f"{container_name}: uploads must live under {plan.service.config_dir}: {outside}")
+    volume = docker.Volume(
+        f"{resource_name}-config",
+        name=f"{container_name}-config",
+        labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=plan.stack)],
+        opts=pulumi.ResourceOptions(parent=opts.parent),
+    )  # named after its container, which may live outside the stack's naming scheme
+    carrier = docker.Container(
+        f"{resource_name}-config",
+        container_args(carrier_plan(plan, volume.name), f"{container_name}-config"),
+        opts=pulumi.ResourceOptions(parent=opts.parent, delete_before_replace=True),
+    )
+    digest = files_digest(plan.uploads)
+    reload, via = plan.reload, plan.reload_via
+    reloads = reload is not None and via is not None
+    plan = dataclasses.replace(
+        plan,
+        uploads=(),
+        volumes=[*plan.volumes, (volume.name, plan.service.config_dir, True)],
+        # Without a reload, the service is replaced (restarted) exactly when its files change.
+        extra_labels=[*plan.extra_labels] if reloads else [*plan.extra_labels, (LABEL_CONFIG_SHA256, digest)],
+    )
+    # depends_on, not an input: a replaced carrier does not replace the service (Pulumi replaces a
+    # dependent of a delete-before-replace resource only through the inputs that refer to it).
+    opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[carrier]))
+    container = docker.Container(resource_name, container_args(plan, container_name), opts=opts)
+    if reload is not None and via is not None:
+        reload_command(
+            f"{resource_name}-reload",
+            container=container_name,
+            plan=reload,
+            digest=digest,
+            docker=via,
+            opts=pulumi.ResourceOptions(parent=opts.parent, depends_on=[carrier, container]),
         )
-        plan = dataclasses.replace(
-            plan,
-            uploads=(),
-            volumes=[*plan.volumes, (volume.name, plan.service.config_dir, True)],
-            # the service is replaced (restarted) exactly when its files change
-            extra_labels=[*plan.extra_labels, (LABEL_CONFIG_SHA256, files_digest(plan.uploads))],
-        )
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[carrier]))
-    return docker.Container(resource_name, container_args(plan, container_name), opts=opts)
+    return container

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import pulumi
-import pulumi_command as command
 
 from components.core import catalog
+from components.core.reload import DockerAccess
 from components.core.settings import SecretValue, Settings
 from components.firewall.render import (
     FirewallPlan,
@@ -53,6 +52,7 @@ class Firewall(pulumi.ComponentResource):
     plan: FirewallPlan
     apply_script: str
     remove_script: str
+    rules: pulumi.CustomResource
 
     def __init__(self, name: str, settings: FirewallSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(catalog.FIREWALL_TYPE, name, None, opts)
@@ -70,25 +70,8 @@ class Firewall(pulumi.ComponentResource):
             "delete": delete,
             "triggers": [self.apply_script],
         }
-        if settings.is_remote:
-            if settings.ssh_private_key is None:  # settings reject this; kept for the type checker
-                raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
-            target = urlparse(settings.docker_host)
-            connection = command.remote.ConnectionArgs(
-                host=target.hostname or "",
-                port=target.port or 22,
-                user=target.username or "root",
-                private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
-            )
-            self.rules: pulumi.CustomResource = command.remote.Command(
-                f"{name}-rules",
-                connection=connection,
-                logging=command.remote.Logging.STDOUT_AND_STDERR,
-                opts=child,
-                **lifecycle,
-            )
-        else:
-            self.rules = command.local.Command(
-                f"{name}-rules", logging=command.local.Logging.STDOUT_AND_STDERR, opts=child, **lifecycle
-            )
+        # Locally, or on the Docker host over SSH: the one place that choice is made.
+        self.rules = DockerAccess(settings.docker_host, settings.ssh_private_key).command(
+            f"{name}-rules", lifecycle, child
+        )
         self.register_outputs({"chain": self.plan.chain})

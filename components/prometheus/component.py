@@ -21,6 +21,7 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
+from components.core.reload import DockerAccess, ReloadPlan
 from components.prometheus.render import (
     HEALTHCHECK_CONFIG_FILE,
     REMOTE_WRITE_PASSWORD_FILE,
@@ -36,6 +37,17 @@ from components.prometheus.render import (
 
 SERVICE = catalog.PROMETHEUS
 MEMORY_MB = 1024
+# SIGHUP re-reads prometheus.yml and the rule files; on an error Prometheus keeps the old ones
+# (and sets prometheus_config_last_reload_successful 0). The log phrases are the same in 2.x and 3.x.
+# web.yml and the TLS files behind it are re-read on every new connection (exporter-toolkit).
+RELOAD = ReloadPlan(
+    validate=[
+        ["promtool", "check", "config", catalog.PROMETHEUS_CONFIG_FILE],
+        ["promtool", "check", "web-config", catalog.PROMETHEUS_WEB_CONFIG_FILE],
+    ],
+    success_log="Completed loading of configuration file",
+    failure_log="Error reloading config",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class PrometheusArgs:
     extra_jobs: Sequence[ScrapeJob] = ()
     extra_uploads: Sequence[UploadFile] = ()
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
 
 
 def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
@@ -107,6 +120,8 @@ class Prometheus(pulumi.ComponentResource):
             memory_mb=MEMORY_MB,
             pids_limit=256,
             stack=settings.stack,
+            reload=RELOAD,
+            reload_via=args.docker,
         )
         self.container = hardened_container(
             f"{name}-container",

@@ -26,10 +26,23 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
-from components.proxy.render import ProxySettings, render_nginx_conf, render_njs
+from components.core.reload import DockerAccess, ReloadPlan
+from components.proxy.render import AUTH_CACHE_DIR, ProxySettings, render_nginx_conf, render_njs
 
 SERVICE = catalog.PROXY
 MEMORY_MB = 256
+# SIGHUP: the master re-reads nginx.conf, htpasswd, the njs module and the certificates, starts new
+# workers and lets the old ones finish their requests (open keep-alive connections are closed
+# once idle). On an error it logs [emerg] and keeps the old workers. With `error_log ... warn` a
+# good reload logs nothing, so its outcome is the new worker processes. The auth cache survives a
+# reload (tmpfs and shared memory): emptied first, so a changed password stops working at once, as
+# it did when the proxy was replaced (htpasswd is read per request, and the files are already new).
+RELOAD = ReloadPlan(
+    validate=[["nginx", "-t", "-q", "-c", catalog.PROXY_CONFIG_FILE]],
+    prepare=[["find", AUTH_CACHE_DIR, "-mindepth", "1", "-delete"]],
+    failure_log="[emerg]",
+    workers="nginx: worker process",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,7 @@ class ProxyArgs:
     htpasswd: pulumi.Input[str]  # secret
     digest_key: pulumi.Input[str]  # secret
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
 
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
@@ -116,6 +130,8 @@ class Proxy(pulumi.ComponentResource):
             ports=published_ports(settings),
             memory_mb=MEMORY_MB,
             stack=settings.stack,
+            reload=RELOAD,
+            reload_via=args.docker,
         )
         self.container = hardened_container(
             f"{name}-container",

@@ -25,6 +25,8 @@ TLS12_CIPHERS = ":".join(
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 AUTH_CACHE_SECONDS = 60  # a changed or removed password stops working within this time
+# Verified credentials, on the container's tmpfs; a reload empties it (components/proxy/component.py).
+AUTH_CACHE_DIR = f"{catalog.PROXY_RUNTIME_DIR}/authn-cache"
 PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses only)
 PASSWORD_CHECK_BURST = 20
 PROXY_READ_TIMEOUT = "130s"  # above Prometheus' --query.timeout
@@ -128,6 +130,7 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         password_checks_per_second=PASSWORD_CHECKS_PER_SECOND,
         password_check_burst=PASSWORD_CHECK_BURST,
         auth_cache_seconds=AUTH_CACHE_SECONDS,
+        auth_cache_dir=AUTH_CACHE_DIR,
         auth_port=catalog.PROXY_AUTH_PORT,
         deny_port=catalog.PROXY_DENY_PORT,
         health_port=catalog.PROXY_HEALTH_PORT,

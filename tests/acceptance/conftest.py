@@ -53,6 +53,7 @@ def stack() -> Iterator[AcceptanceStack]:
         _tear_down()
 
 
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures are torn down (they may still use the stack)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """After the last test of this directory: the stack goes (its fixture's own teardown, at
     the end of the session, then has nothing left to do)."""

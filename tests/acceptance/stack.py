@@ -229,9 +229,9 @@ class AcceptanceStack:
 
     def firewall_command(self, which: str = "create") -> str:
         """The command exactly as the program registers it."""
-        commands = [r for r in self.recorded.resources if r.type == LOCAL_COMMAND]
-        assert len(commands) == 1, [r.name for r in commands]
-        return str(commands[0].inputs[which])
+        rules = self.recorded.firewall_command()
+        assert rules.type == LOCAL_COMMAND, rules.type
+        return str(rules.inputs[which])
 
     def firewall_script(self, which: str = "create") -> str:
         """The registered command, verbatim (the stack's subnets are settings, set to the harness's)."""
@@ -596,7 +596,6 @@ class AcceptanceStack:
                 f"{rx.OUT_DIR}/{rx.SMTP_LOG}",
             ),
         ]
-        commands = [r for r in recorded.resources if r.type == LOCAL_COMMAND]
         topo = LiveStack(
             recorded.resources,
             prefix=PREFIX,
@@ -604,7 +603,7 @@ class AcceptanceStack:
             host_paths={DUCKDB_HOST_DIR: str(duckdb_dir)},
             fixtures=fixtures,
             # The firewall exactly as the program registers it (command:local:Command `create`).
-            host_script=str(commands[0].inputs["create"]) + "\n",
+            host_script=str(recorded.firewall_command().inputs["create"]) + "\n",
         )
         with topo:
             stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
@@ -632,6 +631,16 @@ class AcceptanceStack:
                 file=sys.stderr,
             )
             yield stack
+
+    def apply(self, changes: dict[str, Any]) -> Any:
+        """`pulumi up` with `changes` on top of the suite's CONFIG (`{}`: back to it): the program runs
+        under mocks again and the harness applies the difference (harness/deploy.py `update`).
+        Returns what was done (`deploy.Applied`); a failing command raises `CommandFailedError`."""
+        recorded = run_program({**CONFIG, **changes}, stack=STACK)
+        try:
+            return self.topo.apply(recorded.resources)
+        finally:
+            self.recorded = recorded  # the files on disk are the new ones, whatever the outcome
 
     def warm_up(self) -> None:
         """Wait for the proxy to answer, then authenticate every user once (fills the cache),

@@ -1,0 +1,174 @@
+"""Reloading a running service in place when only its files change.
+
+A service's files reach it through its config carrier (`components/core/hardening.py`): changed
+files replace the carrier (every `docker.Container` input is ForceNew in the provider) and land in
+the config volume the running service mounts read-only. This module adds the second half: a
+pulumi-command resource, triggered by the files' digest, that asks the running service to re-read
+them, after checking them with the tool the image carries:
+
+1. wait until Docker reports the container `running` and `healthy` (a SIGHUP that arrives before
+   the service has installed its handler would stop it, e.g. right after a replacement);
+2. validate the files inside the container (`docker exec`, as the service's own user): the
+   running configuration is untouched when they are bad, because no signal is sent;
+3. send the reload signal (`docker kill --signal HUP`: the service is the container's main
+   process) and wait for the outcome the service reports; a failed or missing outcome exits
+   non-zero, which fails `pulumi up`.
+
+The command text holds no secret (container name, file paths, fixed log phrases) and its output is
+the validators' and this script's own messages; the trigger is the files' digest, which is not
+secret (`hardening.files_digest`).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import pulumi
+import pulumi_command as command
+
+from components.core.settings import SecretValue, Settings
+
+HEALTHY_TIMEOUT_SECONDS = 120
+OUTCOME_TIMEOUT_SECONDS = 30
+STATE_FORMAT = shlex.quote("{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}")
+
+
+@dataclass(frozen=True)
+class DockerAccess:
+    """Where `docker` commands about the stack's containers run: on this machine against
+    `dockerHost`, or on the Docker host itself over SSH (as the firewall commands do)."""
+
+    docker_host: str
+    ssh_private_key: SecretValue | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.docker_host.startswith("ssh://")
+
+    @classmethod
+    def of(cls, settings: Settings) -> DockerAccess:
+        return cls(settings.docker_host, settings.ssh_private_key)
+
+    def command(self, name: str, lifecycle: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+        """A `remote.Command` over SSH for an ssh:// host, else a `local.Command`."""
+        if self.is_remote:
+            if self.ssh_private_key is None:  # settings reject this; kept for the type checker
+                raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
+            target = urlparse(self.docker_host)
+            connection = command.remote.ConnectionArgs(
+                host=target.hostname or "",
+                port=target.port or 22,
+                user=target.username or "root",
+                private_key=pulumi.Output.secret(self.ssh_private_key.reveal()),
+            )
+            return command.remote.Command(
+                name, connection=connection, logging=command.remote.Logging.STDOUT_AND_STDERR, opts=opts, **lifecycle
+            )
+        return command.local.Command(name, logging=command.local.Logging.STDOUT_AND_STDERR, opts=opts, **lifecycle)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The docker CLI's target: the engine the provider deploys to. Over SSH the command runs
+        on the Docker host, whose CLI uses its own default socket."""
+        return {} if self.is_remote else {"DOCKER_HOST": self.docker_host}
+
+
+@dataclass(frozen=True)
+class ReloadPlan:
+    """How one service re-reads its files: the checks its image carries, the signal, and the
+    outcome it reports (a log phrase for success and one for failure, or for NGINX: new workers)."""
+
+    validate: Sequence[Sequence[str]]  # argv lists run inside the container before the signal
+    failure_log: str  # the service logs this when the new files were refused (it keeps the old config)
+    prepare: Sequence[Sequence[str]] = ()  # argv lists run inside the container after validation, before it
+    success_log: str | None = None  # the service logs this when the reload worked
+    workers: str | None = None  # or: the processes whose args end with this are all new after a reload
+    signal: str = "HUP"
+
+
+def reload_script(container: str, plan: ReloadPlan) -> str:
+    """The POSIX shell script the reload command runs (every value quoted)."""
+    if not plan.failure_log or (plan.success_log is None) == (plan.workers is None):
+        raise ValueError("a reload plan reports its outcome by exactly one of success_log or workers")
+    c = shlex.quote(container)
+    checks = "\n".join(
+        f"docker exec {c} {shlex.join(argv)} >&2 || fail 'new files are invalid ({shlex.quote(argv[0])}); "
+        "not reloaded: the service keeps running its current configuration'"
+        for argv in plan.validate
+    )
+    checks += "".join(
+        f"\ndocker exec {c} {shlex.join(argv)} >&2 || fail 'could not prepare the reload ({shlex.quote(argv[0])})'"
+        for argv in plan.prepare
+    )
+    if plan.workers is not None:
+        workers = shlex.quote(plan.workers)
+        before = "old=$(workers)\n"
+        # Done when every accepting worker is new: a retiring one is retitled "... is shutting down"
+        # and has closed its listeners, so from then on every new connection gets the new config.
+        outcome = (
+            '  now=$(workers); renewed=${now:+yes}\n'
+            '  for pid in $now; do case " $old " in *" $pid "*) renewed="" ;; esac; done\n'
+            '  [ -z "$renewed" ] || done_ok'
+        )
+        helpers = (
+            f"workers() {{ docker top {c} -o pid,args | awk -v w={workers} "
+            "'substr($0, length($0) - length(w) + 1) == w {print $1}' | tr '\\n' ' '; }\n"
+        )
+    else:
+        before, helpers = "", ""
+        outcome = f"  case \"$logs\" in *{shlex.quote(plan.success_log or '')}*) done_ok ;; esac"
+    return f"""set -eu
+# promshield: reload {container} in place (components/core/reload.py)
+fail() {{ echo "promshield: {container}: $1" >&2; exit 1; }}
+done_ok() {{ echo "promshield: {container}: reloaded"; exit 0; }}
+{helpers}i=0
+while :; do
+  state=$(docker inspect -f {STATE_FORMAT} {c}) || fail 'no such container'
+  case "$state" in
+    "running healthy") break ;;
+    "running "*) ;;
+    *) fail "container is $state: not reloaded" ;;
+  esac
+  i=$((i + 1))
+  [ "$i" -lt {HEALTHY_TIMEOUT_SECONDS} ] || fail "not healthy after {HEALTHY_TIMEOUT_SECONDS} s ($state): not reloaded"
+  sleep 1
+done
+{checks}
+{before}since=$(docker info --format '{{{{.SystemTime}}}}')
+docker kill --signal {shlex.quote(plan.signal)} {c} >/dev/null
+i=0
+while :; do
+  logs=$(docker logs --since "$since" {c} 2>&1)
+  case "$logs" in *{shlex.quote(plan.failure_log)}*) fail 'the reload failed (see docker logs): it keeps its \
+previous configuration in memory, the files on disk are the new ones' ;; esac
+{outcome}
+  i=$((i + 1))
+  [ "$i" -lt {OUTCOME_TIMEOUT_SECONDS * 2} ] || fail 'no reload outcome after {OUTCOME_TIMEOUT_SECONDS} s'
+  sleep 0.5
+done
+"""
+
+
+def reload_command(
+    name: str,
+    *,
+    container: str,
+    plan: ReloadPlan,
+    digest: pulumi.Input[str],
+    docker: DockerAccess,
+    opts: pulumi.ResourceOptions,
+) -> pulumi.CustomResource:
+    """The command that reloads `container` whenever `digest` (its files) changes.
+
+    `update` is the same script as `create`, so a changed trigger runs it against the running
+    container instead of replacing anything; `delete` is absent (nothing to undo).
+    """
+    script = reload_script(container, plan)
+    lifecycle: dict[str, Any] = {"create": script, "update": script, "triggers": [digest]}
+    if docker.environment:
+        lifecycle["environment"] = docker.environment
+    return docker.command(name, lifecycle, opts)
