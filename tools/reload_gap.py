@@ -60,9 +60,10 @@ def largest_interval(stack: Any, since: float) -> float:
 
 
 def one_change(stack: Any, how: str, threshold: float) -> dict[str, float]:
-    from tests.acceptance.stack import CONFIG, wait_until
+    from tests.acceptance.stack import wait_until
 
-    config = {**CONFIG, "alertThresholds": {**CONFIG["alertThresholds"], "tradeFailureRatio": threshold}}
+    base = stack.base_config
+    config = {**base, "alertThresholds": {**base["alertThresholds"], "tradeFailureRatio": threshold}}
     recorded = run_program(config, stack="acceptance")
     resources = recorded.resources
     if how == "replaced":

@@ -206,6 +206,7 @@ class AcceptanceStack:
     started_at: float
     sent: list[Sent] = field(default_factory=list)
     webhook_dir: Path = field(default_factory=Path)
+    base_config: dict[str, Any] = field(default_factory=dict)  # what the stack was deployed with
     duckdb_live: Path = field(default_factory=Path)  # the writer's database: not in duckdb_dir
     standins_dir: Path = field(default_factory=Path)  # the stand-in receivers' TLS files and what they received
     receiver_secrets: rx.ReceiverSecrets = field(default_factory=rx.ReceiverSecrets.random)
@@ -536,7 +537,8 @@ class AcceptanceStack:
         )
         (standins_dir / "out").mkdir()
         (standins_dir / "out").chmod(0o777)  # the stand-ins run as nobody
-        recorded = run_program(stack_config(ca_pem, receiver_secrets), stack=STACK)
+        base_config = stack_config(ca_pem, receiver_secrets)
+        recorded = run_program(base_config, stack=STACK)
         duckdb_dir = RUN_ROOT / f"{PREFIX}-duckdb"
         shutil.rmtree(duckdb_dir, ignore_errors=True)
         duckdb_dir.mkdir(parents=True)
@@ -582,9 +584,7 @@ class AcceptanceStack:
             fixture("webhook", WEBHOOK_PORT, "--out", f"{WEBHOOK_OUT_DIR}/received.jsonl"),
             fixture("instance-manager", FAKE_IM_PORT),
             fixture("trade-engine", FAKE_TE_PORT),
-            fixture(
-                "receivers", rx.HTTPS_PORT, "--tls", rx.TLS_DIR, "--out", f"{rx.OUT_DIR}/{rx.HTTPS_LOG}"
-            ),
+            fixture("receivers", rx.HTTPS_PORT, "--tls", rx.TLS_DIR, "--out", f"{rx.OUT_DIR}/{rx.HTTPS_LOG}"),
             fixture(
                 "smtp",
                 rx.SMTP_PORT,
@@ -608,6 +608,7 @@ class AcceptanceStack:
         with topo:
             stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
             stack.webhook_dir = webhook_dir
+            stack.base_config = base_config
             stack.duckdb_live = database
             stack.standins_dir = standins_dir
             stack.receiver_secrets = receiver_secrets
@@ -633,10 +634,11 @@ class AcceptanceStack:
             yield stack
 
     def apply(self, changes: dict[str, Any]) -> Any:
-        """`pulumi up` with `changes` on top of the suite's CONFIG (`{}`: back to it): the program runs
-        under mocks again and the harness applies the difference (harness/deploy.py `update`).
-        Returns what was done (`deploy.Applied`); a failing command raises `CommandFailedError`."""
-        recorded = run_program({**CONFIG, **changes}, stack=STACK)
+        """`pulumi up` with `changes` on top of the config the stack was deployed with (`{}`: back to
+        it): the program runs under mocks again and the harness applies the difference
+        (harness/deploy.py `update`). Returns what was done (`deploy.Applied`); a failing command
+        raises `CommandFailedError`."""
+        recorded = run_program({**self.base_config, **changes}, stack=STACK)
         try:
             return self.topo.apply(recorded.resources)
         finally:

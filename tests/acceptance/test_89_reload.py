@@ -22,7 +22,7 @@ from components.core import catalog
 from components.prometheus import rules as prometheus_rules
 from tests.acceptance.harness.deploy import Applied, CommandFailedError
 from tests.acceptance.harness.live import HOST_ADDRESS
-from tests.acceptance.stack import CONFIG, FIRING_ALERT, PORTS, USERS, AcceptanceStack, basic, wait_until
+from tests.acceptance.stack import FIRING_ALERT, PORTS, USERS, AcceptanceStack, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
 
@@ -71,7 +71,7 @@ def test_a_threshold_change_reloads_prometheus_in_place(stack: AcceptanceStack, 
     assert "> 0.05" in rule_queries(stack)["TradeFailureRatioHigh"]
     started = time.time()
     time.sleep(2 * SCRAPE_INTERVAL)  # some scrapes before the change
-    applied = stack.apply({"alertThresholds": {**CONFIG["alertThresholds"], "tradeFailureRatio": 0.07}})
+    applied = stack.apply({"alertThresholds": {**stack.base_config["alertThresholds"], "tradeFailureRatio": 0.07}})
     applied_at = time.time()
     assert_only_reloaded(applied, PROMETHEUS)
     assert identity(stack, PROMETHEUS) == before, "same container, same main process"
@@ -93,7 +93,7 @@ def test_an_alertmanager_receiver_change_keeps_its_alerts(stack: AcceptanceStack
     wait_until(delivered, timeout=60, interval=1, what=f"{FIRING_ALERT} at the webhook")
     sent_before = len(delivered())
     before = identity(stack, ALERTMANAGER)
-    receivers = copy.deepcopy(CONFIG["alertmanagerReceivers"])
+    receivers = copy.deepcopy(stack.base_config["alertmanagerReceivers"])
     receivers[0]["sendResolved"] = False  # same receiver (name, URL), another setting
     applied = stack.apply({"alertmanagerReceivers": receivers})
     assert_only_reloaded(applied, ALERTMANAGER)
@@ -156,7 +156,7 @@ def test_a_renewed_proxy_certificate_is_served_after_a_reload(stack: AcceptanceS
         return {value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"}
 
     assert served_names() == {"promshield.test"}
-    tls = {**CONFIG["tls"], "dnsNames": ["promshield.test", "renewed.promshield.test"]}
+    tls = {**stack.base_config["tls"], "dnsNames": ["promshield.test", "renewed.promshield.test"]}
     applied = stack.apply({"tls": tls})
     assert_only_reloaded(applied, PROXY)
     assert identity(stack, PROXY) == before
