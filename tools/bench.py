@@ -48,6 +48,7 @@ from testing.mock_stack import PROJECT_DIR
 from tools.bench_host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
 from tools.bench_lib import PATHS, format_table, headline, scale_growth
 from tools.bench_load import LoadBench, _auth_cache_seconds
+from tools.bench_peers import format_peers, peers_summary
 
 
 # --- program scale ---------------------------------------------------------------------------
@@ -183,8 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_load:
         load = LoadBench(args).run()
         summaries = load["summaries"]
+        main_query = "instant" if "instant" in summaries else next(iter(summaries))
+        peers = {query: peers_summary(summary["paths"]) for query, summary in summaries.items()}
         report = {
-            **headline(summaries, "instant" if "instant" in summaries else next(iter(summaries))),
+            **headline(summaries, main_query),
+            # peers.<path>: the main (instant) query; every query's in peers_by_query
+            "peers": peers[main_query]["paths"],
+            "peer_goals": peers[main_query]["goals"],
+            "peers_by_query": peers,
             "queries": summaries,
             "method": load["method"],
             **report,
@@ -210,6 +217,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"throughput_ratio {report['throughput_ratio']}, p50_overhead_ms {report['p50_overhead_ms']}, naive_ratio "
             f"{report['naive_ratio']}"
         )
+        for query, peers in report["peers_by_query"].items():
+            print(f"\npeers, {query} (CPU of the auth/proxy layer per request):\n{format_peers(peers)}")
         goals = {k: v for k, v in report["goals"].items() if k != "every query"}
         print("goals: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in goals.items()))
     scale = report.get("program_scale")

@@ -106,7 +106,7 @@ class LoadBench:
         from testing.mock_stack import run_program, unwrap
         from tests.acceptance.harness import Fixture, LiveStack
         from tests.acceptance.stack import CLIENTS, FIXTURE_IMAGE
-        from tools.bench_stack import proxy_copy, with_proxy_conf
+        from tools.bench_stack import peer_records, proxy_copy, with_proxy_conf
 
         config = bench_config()
         log("running the program under mocks (bench stack)")
@@ -126,6 +126,8 @@ class LoadBench:
             naive_conf = naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE)
             resources += proxy_copy(stack.resources, proxy_name, "naive", NAIVE_PORT_OFFSET, naive_conf)
 
+        peer_resources, peers = peer_records(stack, self.paths, config["bindAddress"], BENCH_USER)
+        resources += peer_resources
         variant_names = {}
         for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
             offset = index * NAIVE_PORT_OFFSET
@@ -139,6 +141,7 @@ class LoadBench:
         firewall_script = shlex.split(firewall)[2]
         published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
         offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
+        offsets += [peer["port"] - published[0] for peer in peers.values()]
         extra_plan = FirewallPlan(
             "PROMSHIELD-BENCH-EXTRA",
             config["bindAddress"],
@@ -213,6 +216,10 @@ class LoadBench:
                     {},
                     {"proxy": container, "prometheus": prometheus_name},
                 )
+            for name, peer in peers.items():  # the URL names what the peer's certificate holds
+                url_host = f"{peer['name']}:{peer['port']}"
+                resolve = None if peer["name"] == host else f"{url_host}:{host}"
+                targets[name] = Target(name, "trusted", f"https://{url_host}", basic, {}, peer["cpu"], resolve)
             self.direct = targets[DIRECT]
             self.wait_for_first_scrape(targets[DIRECT])
             time.sleep(RANGE_STEP_S + 1)  # so the range's last step (end = now) falls after the first sample
