@@ -44,14 +44,15 @@ def no_auth_nginx_conf(conf: str) -> str:
     """The rendered nginx.conf without authentication (no auth_request) and without the role table
     (every request `granted`): TLS, limits, headers, audit log, mTLS upstream and keepalive unchanged."""
     tls_servers = len(re.findall(r"^\s*listen \S+ ssl;", conf, flags=re.MULTILINE))
-    kept = [
-        line
-        for line in conf.splitlines(keepends=True)
-        if line.strip() not in (AUTH_REQUEST_LINE, AUTH_REQUEST_SET_LINE)
-    ]
+    kept: list[str] = []
+    for line in conf.splitlines(keepends=True):
+        if line.strip() == AUTH_REQUEST_LINE:  # $auth_user stays defined (the log, headers): empty
+            kept.append(line.replace(AUTH_REQUEST_LINE, 'set $auth_user "";'))
+        elif line.strip() != AUTH_REQUEST_SET_LINE:
+            kept.append(line)
     removed = len(conf.splitlines()) - len(kept)
-    if removed != 2 * tls_servers or not tls_servers:
-        raise TransformError(f"removed {removed} auth_request lines, expected 2 per TLS server ({tls_servers})")
+    if removed != tls_servers or not tls_servers or AUTH_REQUEST_LINE in "".join(kept):
+        raise TransformError(f"removed {removed} auth_request_set lines, expected 1 per TLS server ({tls_servers})")
     result, maps = _AUTHZ_MAP.subn(
         lambda m: (
             f"{m.group(1)}# bench ceiling: no role table\n{m.group(1)}map $promshield_service $authz {{\n"
@@ -83,7 +84,6 @@ def caddyfile(*, user: str, bcrypt_hash: str, upstream: str, server_name: str, t
     encoded = base64.b64encode(bcrypt_hash.encode()).decode()
     return f"""{{
 \tadmin off
-\tpersist_config off
 \tauto_https off
 \tservers {{
 \t\tprotocols h1 h2
@@ -98,7 +98,7 @@ https://:{listen_port} {{
 \t\t{user} {encoded}
 \t}}
 \treverse_proxy https://{upstream} {{
-\t\theader_up Authorization ""
+\t\theader_up -Authorization
 \t\ttransport http {{
 \t\t\ttls_client_auth {tls_dir}/client.crt {tls_dir}/client.key
 \t\t\ttls_trusted_ca_certs {tls_dir}/ca.crt
