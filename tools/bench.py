@@ -12,6 +12,9 @@ Method (README "Performance"):
              proxy's client certificate through a small LD_PRELOAD shim (tools/bench_lib.py)
     naive    a second proxy container (ports 9190/9193) whose config is the rendered one with
              `auth_basic` in the proxied location: bcrypt on every request (the seed's design)
+- Peers (tools/bench_peers.py), what a user would pick instead, in the same run: `caddy` (Debian's
+  Caddy, basicauth, mTLS upstream), `prometheus_native` (Prometheus's own TLS + basic_auth_users) and
+  `nginx_no_auth` (our config without authentication and role table); written to `peers.<name>`.
 - Two requests: the instant query `up` and a query_range of `up` over the last hour (step 15s;
   the TSDB is fresh, so it holds the minutes since start). Then `instant@1`: the instant query on
   one connection per path, the latency a request pays with nothing queued for a CPU.

@@ -28,8 +28,10 @@ from tools.bench_host import (
     process_cpu,
 )
 from tools.bench_lib import (
+    CADDY,
     DIRECT,
     NAIVE,
+    NATIVE,
     PATH_DESCRIPTIONS,
     PATHS,
     PROXIED,
@@ -347,13 +349,13 @@ class LoadBench:
                 body, _, code = result.stdout.rpartition("\n")
                 if code != "200" or '"status":"success"' not in body or '"result":[]' in body:
                     raise RuntimeError(f"{path} {request}: HTTP {code!r} {body[:300]!r} {result.stderr[:300]}")
-        wrong = dataclasses.replace(
-            targets[PROXIED], headers={"Authorization": basic_authorization(BENCH_USER, "not-the-password")}
-        )
-        refused = self.curl(wrong, next(iter(queries.values())), "-o", "/dev/null", "-w", "%{http_code}")
-        if refused.stdout != "401":
-            raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from the proxied path, expected 401")
-        log("sanity: every path answers 200 with data; a wrong password gets 401")
+        wrong_password = {"Authorization": basic_authorization(BENCH_USER, "not-the-password")}
+        for path in [p for p in (PROXIED, NAIVE, CADDY, NATIVE) if p in targets and p in self.paths]:
+            wrong = dataclasses.replace(targets[path], headers=wrong_password)
+            refused = self.curl(wrong, next(iter(queries.values())), "-o", "/dev/null", "-w", "%{http_code}")
+            if refused.stdout != "401":
+                raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from {path}, expected 401")
+        log("sanity: every path answers 200 with data; a wrong password gets 401 wherever there is auth")
 
     def wrk(
         self, target: Target, script: Path, request: str, duration: int, connections: int | None = None
