@@ -12,6 +12,9 @@ Method (README "Performance"):
              proxy's client certificate through a small LD_PRELOAD shim (tools/bench_lib.py)
     naive    a second proxy container (ports 9190/9193) whose config is the rendered one with
              `auth_basic` in the proxied location: bcrypt on every request (the seed's design)
+- Peers (tools/bench_peers.py), what a user would pick instead, in the same run: `caddy` (Debian's
+  Caddy, basicauth, mTLS upstream), `prometheus_native` (Prometheus's own TLS + basic_auth_users) and
+  `nginx_no_auth` (our config without authentication and role table); written to `peers.<name>`.
 - Two requests: the instant query `up` and a query_range of `up` over the last hour (step 15s;
   the TSDB is fresh, so it holds the minutes since start). Then `instant@1`: the instant query on
   one connection per path, the latency a request pays with nothing queued for a CPU.
@@ -48,6 +51,7 @@ from testing.mock_stack import PROJECT_DIR
 from tools.bench_host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
 from tools.bench_lib import PATHS, format_table, headline, scale_growth
 from tools.bench_load import LoadBench, _auth_cache_seconds
+from tools.bench_peers import format_peers, peers_summary
 
 
 # --- program scale ---------------------------------------------------------------------------
@@ -183,8 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_load:
         load = LoadBench(args).run()
         summaries = load["summaries"]
+        main_query = "instant" if "instant" in summaries else next(iter(summaries))
+        peers = {query: peers_summary(summary["paths"]) for query, summary in summaries.items()}
         report = {
-            **headline(summaries, "instant" if "instant" in summaries else next(iter(summaries))),
+            **headline(summaries, main_query),
+            # peers.<path>: the main (instant) query; every query's in peers_by_query
+            "peers": peers[main_query]["paths"],
+            "peer_goals": peers[main_query]["goals"],
+            "peers_by_query": peers,
             "queries": summaries,
             "method": load["method"],
             **report,
@@ -210,6 +220,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"throughput_ratio {report['throughput_ratio']}, p50_overhead_ms {report['p50_overhead_ms']}, naive_ratio "
             f"{report['naive_ratio']}"
         )
+        for query, peers in report["peers_by_query"].items():
+            print(f"\npeers, {query} (CPU of the auth/proxy layer per request):\n{format_peers(peers)}")
         goals = {k: v for k, v in report["goals"].items() if k != "every query"}
         print("goals: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in goals.items()))
     scale = report.get("program_scale")

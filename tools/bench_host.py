@@ -11,7 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-PREFIX = "pdb"  # the acceptance suite uses "pd", the engine self-test "pdt"
+from tests.acceptance.harness.paths import HARNESS_PREFIX
+
+# The acceptance suite uses HARNESS_PREFIX ("pd" unless PROMSHIELD_HARNESS_PREFIX), the engine self-test
+# "pdt": the bench's own derives from the harness's, so two checkouts' benches never collide.
+PREFIX = f"{HARNESS_PREFIX}b"
 BENCH_USER = "viewer"  # read-only role
 NAIVE_PORT_OFFSET = 100  # naive proxy published on 9190 / 9193
 SCALE_TARGETS = (10, 100, 1000, 2000)  # 2000: a second measurable step, to tell linear from worse

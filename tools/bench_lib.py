@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PROXIED, DIRECT, NAIVE = "proxied", "direct", "naive"
-PATHS = (PROXIED, DIRECT, NAIVE)
+CADDY, NATIVE, NO_AUTH = "caddy", "prometheus_native", "nginx_no_auth"  # the peers (tools/bench_peers.py)
+PATHS = (PROXIED, DIRECT, NAIVE, CADDY, NATIVE, NO_AUTH)
 PATH_DESCRIPTIONS = {
     PROXIED: (
         "through the proxy (TLS, basic auth with the cached bcrypt check, role table, mTLS upstream), read-only user, "
@@ -26,6 +27,9 @@ PATH_DESCRIPTIONS = {
     ),
     DIRECT: "straight to Prometheus over mTLS (the proxy's client certificate) from a namespace on the backend network",
     NAIVE: "the same proxy with the seed's auth_basic in the proxied location: one bcrypt check per request",
+    CADDY: "Debian's Caddy: basicauth (bcrypt cost 10, its hash cache), TLS 1.2+, reverse_proxy over mTLS",
+    NATIVE: "a second Prometheus (same image and config) with TLS and basic_auth_users (bcrypt) in its web config",
+    NO_AUTH: "our rendered proxy config without authentication and the role table, everything else equal",
 }
 
 # --- the naive baseline -----------------------------------------------------------------------
@@ -334,7 +338,7 @@ def headline(queries: Mapping[str, dict[str, Any]], main_query: str) -> dict[str
 
 def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
     header = (
-        f"{'query':<8} {'path':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} "
+        f"{'query':<9} {'path':<17} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'/direct':>8} "
         f"{'errors':>6}  cpu us/request"
     )
     lines = [header, "-" * len(header)]
@@ -344,7 +348,7 @@ def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
             ratio = f"{p['rps'] / direct_rps:.3f}" if direct_rps else "-"
             cpu = ", ".join(f"{k} {v:.0f}" for k, v in p["cpu_us_per_request"].items() if v is not None)
             lines.append(
-                f"{name:<8} {path:<10} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} "
+                f"{name:<9} {path:<17} {p['rps']:>9.1f} {p['p50_ms']:>8.2f} {p['p90_ms']:>8.2f} {p['p99_ms']:>8.2f} "
                 f"{ratio:>8} {p['errors']:>6}  {cpu}"
             )
         extras = []
@@ -359,7 +363,7 @@ def format_table(queries: Mapping[str, dict[str, Any]]) -> str:
             extras.append(f"naive_ratio {query['naive_ratio']}")
         if "speedup_over_naive" in query:
             extras.append(f"proxied/naive {query['speedup_over_naive']}")
-        lines.append(f"{'':<8} {'':<10} " + "; ".join(extras))
+        lines.append(f"{'':<9} {'':<17} " + "; ".join(extras))
     return "\n".join(lines)
 
 

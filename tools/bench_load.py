@@ -28,8 +28,10 @@ from tools.bench_host import (
     process_cpu,
 )
 from tools.bench_lib import (
+    CADDY,
     DIRECT,
     NAIVE,
+    NATIVE,
     PATH_DESCRIPTIONS,
     PATHS,
     PROXIED,
@@ -106,7 +108,7 @@ class LoadBench:
         from testing.mock_stack import run_program, unwrap
         from tests.acceptance.harness import Fixture, LiveStack
         from tests.acceptance.stack import CLIENTS, FIXTURE_IMAGE
-        from tools.bench_stack import proxy_copy, with_proxy_conf
+        from tools.bench_stack import peer_records, proxy_copy, with_proxy_conf
 
         config = bench_config()
         log("running the program under mocks (bench stack)")
@@ -126,6 +128,8 @@ class LoadBench:
             naive_conf = naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE)
             resources += proxy_copy(stack.resources, proxy_name, "naive", NAIVE_PORT_OFFSET, naive_conf)
 
+        peer_resources, peers = peer_records(stack, self.paths, config["bindAddress"], BENCH_USER)
+        resources += peer_resources
         variant_names = {}
         for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
             offset = index * NAIVE_PORT_OFFSET
@@ -139,6 +143,7 @@ class LoadBench:
         firewall_script = shlex.split(firewall)[2]
         published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
         offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
+        offsets += [peer["port"] - published[0] for peer in peers.values()]
         extra_plan = FirewallPlan(
             "PROMSHIELD-BENCH-EXTRA",
             config["bindAddress"],
@@ -213,6 +218,10 @@ class LoadBench:
                     {},
                     {"proxy": container, "prometheus": prometheus_name},
                 )
+            for name, peer in peers.items():  # the URL names what the peer's certificate holds
+                url_host = f"{peer['name']}:{peer['port']}"
+                resolve = None if peer["name"] == host else f"{url_host}:{host}"
+                targets[name] = Target(name, "trusted", f"https://{url_host}", basic, {}, peer["cpu"], resolve)
             self.direct = targets[DIRECT]
             self.wait_for_first_scrape(targets[DIRECT])
             time.sleep(RANGE_STEP_S + 1)  # so the range's last step (end = now) falls after the first sample
@@ -340,13 +349,13 @@ class LoadBench:
                 body, _, code = result.stdout.rpartition("\n")
                 if code != "200" or '"status":"success"' not in body or '"result":[]' in body:
                     raise RuntimeError(f"{path} {request}: HTTP {code!r} {body[:300]!r} {result.stderr[:300]}")
-        wrong = dataclasses.replace(
-            targets[PROXIED], headers={"Authorization": basic_authorization(BENCH_USER, "not-the-password")}
-        )
-        refused = self.curl(wrong, next(iter(queries.values())), "-o", "/dev/null", "-w", "%{http_code}")
-        if refused.stdout != "401":
-            raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from the proxied path, expected 401")
-        log("sanity: every path answers 200 with data; a wrong password gets 401")
+        wrong_password = {"Authorization": basic_authorization(BENCH_USER, "not-the-password")}
+        for path in [p for p in (PROXIED, NAIVE, CADDY, NATIVE) if p in targets and p in self.paths]:
+            wrong = dataclasses.replace(targets[path], headers=wrong_password)
+            refused = self.curl(wrong, next(iter(queries.values())), "-o", "/dev/null", "-w", "%{http_code}")
+            if refused.stdout != "401":
+                raise RuntimeError(f"a wrong password got HTTP {refused.stdout!r} from {path}, expected 401")
+        log("sanity: every path answers 200 with data; a wrong password gets 401 wherever there is auth")
 
     def wrk(
         self, target: Target, script: Path, request: str, duration: int, connections: int | None = None

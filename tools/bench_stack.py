@@ -8,6 +8,7 @@ config carrier and published ports, and no aliases (nothing resolves the stack's
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,3 +61,117 @@ def _with_conf(upload: dict[str, Any], conf: str) -> dict[str, Any]:
 
 def _renamed_volume(volume: dict[str, Any], suffix: str) -> dict[str, Any]:
     return {**volume, "volumeName": f"{volume['volumeName']}-{suffix}"} if volume.get("volumeName") else volume
+
+
+def container_copy(
+    resources: Sequence[Any],
+    name: str,
+    suffix: str,
+    *,
+    uploads: dict[str, str],
+    ports: list[dict[str, Any]],
+    networks: Sequence[str] | None,
+    image: str | None = None,
+    command: Sequence[str] | None = None,
+) -> list[Any]:
+    """A copy of container `name` (and its config carrier, volumes) named `<name>-<suffix>`: the
+    carrier's uploads replaced by `uploads` (path -> text; others kept), published on `ports`, on
+    `networks` without aliases or fixed addresses, no healthcheck (nothing waits for it)."""
+    ours = {name, f"{name}-config"}
+    volumes: set[str] = set()
+    for record in resources:
+        if record.type == catalog.CONTAINER_TYPE and record.inputs.get("name") in ours:
+            volumes |= {str(v["volumeName"]) for v in record.inputs.get("volumes", []) if v.get("volumeName")}
+    copies = []
+    for record in resources:
+        record_name = str(record.inputs.get("name"))
+        if record.type == catalog.VOLUME_TYPE and record_name in volumes:
+            raw = {**unwrap(record.raw_inputs), "name": f"{record_name}-{suffix}"}
+        elif record.type == catalog.CONTAINER_TYPE and record_name in ours:
+            raw = unwrap(record.raw_inputs)
+            raw["name"] = record_name.replace(name, f"{name}-{suffix}", 1)
+            raw["volumes"] = [_renamed_volume(volume, suffix) for volume in raw.get("volumes", [])]
+            raw["uploads"] = [
+                {**u, "content": uploads[u["file"]]} if u["file"] in uploads else u for u in raw.get("uploads", [])
+            ]
+            present = {u["file"] for u in raw["uploads"]}
+            if raw["uploads"]:  # new files: as the first upload (owner, group, mode)
+                raw["uploads"] += [
+                    {**raw["uploads"][0], "file": f, "content": c} for f, c in uploads.items() if f not in present
+                ]
+            if record_name == name:
+                raw["ports"] = ports
+                networks = networks or [str(n["name"]) for n in raw.get("networksAdvanced", [])]
+                raw["networksAdvanced"] = [{"name": network, "aliases": []} for network in networks]
+                raw.pop("healthcheck", None)
+                if image is not None:
+                    raw["image"] = image
+                if command is not None:
+                    raw["command"] = list(command)
+        else:
+            continue
+        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=raw))
+    return copies
+
+
+def remote_image(resources: Sequence[Any], reference: str) -> Any:
+    """A RemoteImage record for `reference` (the harness builds its stand-in before deploying)."""
+    template = next(r for r in resources if r.type == catalog.REMOTE_IMAGE_TYPE)
+    raw = {**unwrap(template.raw_inputs), "name": reference}
+    return dataclasses.replace(template, name="bench-image-" + re.sub(r"[/:]", "-", reference), raw_inputs=raw)
+
+
+def peer_records(stack: Any, paths: Sequence[str], host: str, user: str) -> tuple[list[Any], dict[str, dict[str, Any]]]:
+    """The resources of the peers among `paths` (tools/bench_peers.py), and per peer: its container,
+    published port, URL host (the name its certificate holds) and the containers its CPU is read from."""
+    from tests.acceptance.harness.standins import CADDY_REFERENCE
+    from tools.bench_lib import CADDY, NATIVE, NO_AUTH
+    from tools.bench_peers import PEER_PORT_OFFSETS, caddyfile, htpasswd_hash, native_web_config, no_auth_nginx_conf
+
+    proxy = catalog.container_name("bench", catalog.PROXY)
+    prometheus = catalog.container_name("bench", catalog.PROMETHEUS)
+    edge = catalog.resource_name("bench", catalog.EDGE_NETWORK)
+    backend = catalog.resource_name("bench", catalog.BACKEND_NETWORK)
+    proxy_files = stack.container_files(proxy)
+    digest = htpasswd_hash(str(unwrap(proxy_files[catalog.PROXY_HTPASSWD_FILE]["content"])), user)
+    port = catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT
+    records: list[Any] = []
+    peers: dict[str, dict[str, Any]] = {}
+    resources = list(stack.resources)
+    if NO_AUTH in paths:
+        conf = no_auth_nginx_conf(str(proxy_files[catalog.PROXY_CONFIG_FILE]["content"]))
+        records += proxy_copy(resources, proxy, "noauth", PEER_PORT_OFFSETS[NO_AUTH], conf)
+        peers[NO_AUTH] = {"container": f"{proxy}-noauth", "port": port + PEER_PORT_OFFSETS[NO_AUTH], "name": host,
+                          "cpu": {"proxy": f"{proxy}-noauth", "prometheus": prometheus}}  # fmt: skip
+    if CADDY in paths:
+        published = port + PEER_PORT_OFFSETS[CADDY]
+        listen = catalog.PROXY_PROMETHEUS_PORT
+        tls_dir = catalog.PROXY.tls_dir
+        config_dir = tls_dir.rsplit("/", 1)[0]
+        text = caddyfile(
+            user=user, bcrypt_hash=digest, upstream=f"{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}",
+            server_name=catalog.PROMETHEUS.name, tls_dir=tls_dir, listen_port=listen,
+        )  # fmt: skip
+        records.append(remote_image(resources, CADDY_REFERENCE))
+        records += container_copy(
+            resources, proxy, "caddy",
+            uploads={f"{config_dir}/Caddyfile": text},
+            ports=[{"internal": listen, "external": published, "ip": host, "protocol": "tcp"}],
+            networks=None, image=CADDY_REFERENCE,
+            command=["run", "--config", f"{config_dir}/Caddyfile", "--adapter", "caddyfile"],
+        )  # fmt: skip
+        peers[CADDY] = {"container": f"{proxy}-caddy", "port": published, "name": host,
+                        "cpu": {"proxy": f"{proxy}-caddy", "prometheus": prometheus}}  # fmt: skip
+    if NATIVE in paths:
+        published = port + PEER_PORT_OFFSETS[NATIVE]
+        files = stack.container_files(prometheus)
+        web = next(f for f in files if f.endswith("/web.yml"))
+        records += container_copy(
+            resources, prometheus, "native",
+            uploads={web: native_web_config(str(unwrap(files[web]["content"])), user, digest)},
+            ports=[{"internal": catalog.PROMETHEUS.port, "external": published, "ip": host, "protocol": "tcp"}],
+            networks=[edge, backend],
+        )  # fmt: skip
+        peers[NATIVE] = {"container": f"{prometheus}-native", "port": published, "name": catalog.PROMETHEUS.name,
+                         "cpu": {"prometheus": f"{prometheus}-native"}}  # fmt: skip
+    return records, peers

@@ -114,10 +114,16 @@ def cache_dir() -> Path:
 
 
 def _run(
-    argv: list[str], *, timeout: float = 120, env: Mapping[str, str] | None = None
+    argv: list[str], *, timeout: float = 120, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(  # nosec B603
-        argv, capture_output=True, text=True, timeout=timeout, check=False, env=None if env is None else dict(env)
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=None if env is None else dict(env),
+        cwd=cwd,
     )
     if result.returncode != 0:
         command = " ".join(argv[:3])
@@ -464,6 +470,50 @@ def _prepare_wheels(context: Path) -> str:
     return key
 
 
+# `make bench` only (no pinned image): Debian's Caddy, the proxy dockprom puts in front of Prometheus.
+# Its own recipe, not a package of the shared rootfs: adding it there would change the rootfs key and
+# rebuild every stand-in for every test run on the machine. The .deb is fetched once in the root
+# namespace (`apt-get download`, cached beside the rootfs) and only its binary is unpacked: Caddy is
+# one static Go binary (its other dependencies, certutil and media-types, serve what the bench does
+# not use: installing a local CA, file-server MIME types).
+CADDY_REFERENCE = "promshield-bench/caddy:debian"
+
+
+def _prepare_caddy(context: Path) -> str:
+    """Copy Debian's caddy .deb (downloaded once, in the root namespace) to `context/caddy.deb`."""
+    version = candidate_versions(["caddy"])["caddy"]
+    deb = cache_dir() / f"caddy_{version.replace(':', '%3a')}.deb"
+    with _cache_lock(f"caddy-{version}"):
+        if not deb.exists():
+            with tempfile.TemporaryDirectory(prefix="caddy-", dir=cache_dir()) as tmp:
+                _run(["apt-get", "download", "-qq", f"caddy={version}"], timeout=300, cwd=Path(tmp))
+                found = sorted(Path(tmp).glob("caddy_*.deb"))
+                if not found:
+                    raise StandinError(f"apt-get download caddy={version} left no .deb")
+                shutil.move(str(found[0]), deb)
+            _log(f"downloaded {deb.name}")
+    shutil.copy(deb, context / "caddy.deb")
+    return f"caddy={version}"
+
+
+CADDY_RECIPE = Recipe(
+    CADDY_REFERENCE,
+    (),
+    """FROM {base}
+COPY caddy.deb /tmp/caddy.deb
+RUN dpkg-deb -x /tmp/caddy.deb /tmp/caddy && install -m 0755 /tmp/caddy/usr/bin/caddy /usr/bin/caddy \\
+ && rm -rf /tmp/caddy /tmp/caddy.deb && /usr/bin/caddy version
+ENV HOME=/tmp XDG_DATA_HOME=/tmp/caddy-data XDG_CONFIG_HOME=/tmp/caddy-config
+USER 101
+EXPOSE 8443
+ENTRYPOINT ["/usr/bin/caddy"]
+CMD ["run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
+""",
+    prepare=_prepare_caddy,
+    notes="make bench only: Debian's caddy binary (the .deb unpacked on the shared base)",
+)
+
+
 def _recipes() -> dict[str, Recipe]:
     images = catalog.DEFAULT_IMAGES
     prometheus, alertmanager = catalog.PROMETHEUS, catalog.ALERTMANAGER
@@ -561,6 +611,7 @@ CMD ["python3"]
             prepare=_prepare_wheels,
         ),
     ]
+    recipes.append(CADDY_RECIPE)
     return {recipe.reference: recipe for recipe in recipes}
 
 
@@ -616,7 +667,7 @@ def _ensure_one(client: Any, recipe: Recipe, base: BaseRecipe, built: list[str] 
             (context / name).write_text(text)
             (context / name).chmod(0o755 if text.startswith("#!") else 0o644)
         started = time.monotonic()
-        packages = " ".join(f"{name}={base.versions[name]}" for name in recipe.packages)
+        packages = " ".join(f"{name}={base.versions[name]}" for name in recipe.packages) or extra
         previous = image
         image = _build(client, recipe.reference, context, {LABEL: "true", KEY_LABEL: key, PACKAGES_LABEL: packages})
         _log(f"built {recipe.reference} ({packages}) in {time.monotonic() - started:.1f}s")
@@ -688,6 +739,6 @@ def describe() -> str:
     out = io.StringIO()
     out.write("| pinned image | Debian package (version) | notes |\n|---|---|---|\n")
     for recipe in RECIPES.values():
-        packages = ", ".join(f"{name} {versions[name]}" for name in recipe.packages)
+        packages = ", ".join(f"{name} {versions[name]}" for name in recipe.packages) or "(own .deb)"
         out.write(f"| `{recipe.reference}` | {packages} | {recipe.notes} |\n")
     return out.getvalue()
