@@ -80,13 +80,22 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 def start_redis(started: list[subprocess.Popen[bytes]], directory: Path, password: str) -> int:
     port = free_port()
     acl = directory / f"users-{port}.acl"
-    acl.write_text(
-        "user default off resetpass -@all\n" + acl_file_line(USER, password_sha256(password), ()) + "\n"
-    )
+    acl.write_text("user default off resetpass -@all\n" + acl_file_line(USER, password_sha256(password), ()) + "\n")
     started.append(
         subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "", "--dir", str(directory),
-             "--aclfile", str(acl)],
+            [
+                REDIS_SERVER,
+                "--port",
+                str(port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--dir",
+                str(directory),
+                "--aclfile",
+                str(acl),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -163,8 +172,11 @@ def main() -> None:
         for uri, pw in zip(uris, passwords, strict=True):
             single = directory / f"pw-{len(urls)}.json"
             single.write_text(json.dumps({uri.replace(f"{USER}@", ""): pw}))
-            args = [f"--redis.addr={uri.replace(f'{USER}@', '')}", f"--redis.user={USER}",
-                    f"--redis.password-file={single}"]
+            args = [
+                f"--redis.addr={uri.replace(f'{USER}@', '')}",
+                f"--redis.user={USER}",
+                f"--redis.password-file={single}",
+            ]
             urls.append(f"http://{HOST}:{start_exporter(started, args)}/metrics")
         rounds(urls, 3)
         report("per-instance", [p.pid for p in started[first:]], rounds(urls, options.scrapes))

@@ -93,7 +93,7 @@ CONFIG: dict[str, Any] = {
         "connectionsPerClient": CONNECTIONS_PER_CLIENT,
         "maxBodyBytes": MAX_BODY_BYTES,
     },
-    # demo: the stack deploys its own Redis (ACL users only) with the exporter's user rendered
+    # demo: the stack deploys four Redis (RTS, RIS, RTSS, RTRS; ACL users only), the exporter's user rendered
     # in; DuckDB is configured, so the exporter reads the snapshot a writer publishes into a host
     # directory (the live database is in another directory, never mounted).
     "demo": True,
@@ -580,9 +580,7 @@ class AcceptanceStack:
             fixture("webhook", WEBHOOK_PORT, "--out", f"{WEBHOOK_OUT_DIR}/received.jsonl"),
             fixture("instance-manager", FAKE_IM_PORT),
             fixture("trade-engine", FAKE_TE_PORT),
-            fixture(
-                "receivers", rx.HTTPS_PORT, "--tls", rx.TLS_DIR, "--out", f"{rx.OUT_DIR}/{rx.HTTPS_LOG}"
-            ),
+            fixture("receivers", rx.HTTPS_PORT, "--tls", rx.TLS_DIR, "--out", f"{rx.OUT_DIR}/{rx.HTTPS_LOG}"),
             fixture(
                 "smtp",
                 rx.SMTP_PORT,
