@@ -57,7 +57,15 @@ def test_private_keys_and_hashes_are_only_in_secret_files(stack: AcceptanceStack
             assert upload["secret"], f"{container}:{path} holds a secret but is not a Pulumi secret"
 
 
-SERVICES = ["proxy", "prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis-rts", "demo-redis-rtrs"]
+SERVICES = [
+    "proxy",
+    "prometheus",
+    "alertmanager",
+    "duckdb-exporter",
+    "redis-exporter",
+    "demo-redis-rts",
+    "demo-redis-rtrs",
+]
 
 
 def service_uid(stack: AcceptanceStack, name: str) -> int:

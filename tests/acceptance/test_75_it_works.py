@@ -159,9 +159,7 @@ def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStac
     (sample,) = wait_until(redis_up, timeout=30, interval=1, what=f"redis_up 1 for {instance}")
     assert sample["metric"]["instance"] == f"{service}:6379"
     assert stack.query(f"redis_connected_clients{selector}"), "the exporter's usual metrics"
-    passwords = json.loads(
-        stack.recorded.container_files(container_name("redis-exporter"))[PASSWORD_FILE]["content"]
-    )
+    passwords = json.loads(stack.recorded.container_files(container_name("redis-exporter"))[PASSWORD_FILE]["content"])
     password = passwords[f"redis://{service}:6379"]
     # The password goes through stdin (AUTH as the first command), never a command line.
     script = (
