@@ -45,6 +45,13 @@ def test_prometheus_scrapes_every_target(stack: AcceptanceStack) -> None:
     }
     instance_manager = next(t for t in targets if t["labels"]["job"] == "instance-manager")
     assert instance_manager["labels"]["desk"] == "acceptance"
+    # One exporter, one target per Redis instance: each up under its own name and address.
+    redis = sorted(
+        (t["labels"]["redis_instance"], t["labels"]["instance"]) for t in targets if t["labels"]["job"] == "redis"
+    )
+    assert redis == sorted((n, f"demo-redis-{n.lower()}:6379") for n in DEMO_REDIS)
+    for t in sorted(targets, key=lambda t: (t["labels"]["job"], t["labels"]["instance"])):  # shown with -s
+        print(f"job={t['labels']['job']} instance={t['labels']['instance']} health={t['health']}")
 
 
 def test_duckdb_metrics_arrive_in_prometheus(stack: AcceptanceStack) -> None:
