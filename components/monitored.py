@@ -16,7 +16,7 @@ from components.duckdb.component import scrape_job as duckdb_scrape_job
 from components.prometheus.render import ScrapeJob
 from components.prometheus.targets import trading_scrape_plan
 from components.redis.component import RedisAccess, RedisAccessArgs
-from components.redis.component import scrape_job as redis_scrape_job
+from components.redis.component import scrape_jobs as redis_scrape_jobs
 
 
 @dataclass
@@ -48,13 +48,13 @@ def monitored_services(
         )
         monitored.jobs.append(duckdb_scrape_job())
         monitored.exporters.append(duckdb.container)
-    if settings.redis is not None:
+    if settings.redis_instances:
         server = pki.certificates[certs.REDIS_EXPORTER_SERVER]
         redis = RedisAccess(
             "redis",
             RedisAccessArgs(
                 settings.stack,
-                settings.redis,
+                settings.redis_instances,
                 settings.images,
                 networks.backend_name,
                 networks.edge_name,
@@ -63,7 +63,7 @@ def monitored_services(
             ),
             opts=opts,
         )
-        monitored.jobs.append(redis_scrape_job(settings.redis))
+        monitored.jobs += redis_scrape_jobs(settings.redis_instances)
         monitored.exporters.append(redis.container)
     trading = trading_scrape_plan(settings)
     monitored.jobs += trading.jobs

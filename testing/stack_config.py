@@ -36,8 +36,9 @@ def placeholder_secrets(config: dict[str, Any]) -> dict[str, Any]:
         secrets["sshPrivateKey"] = (
             "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n"
         )
-    if config.get("redis") is not None and not config.get("demo"):
-        secrets["redisAdminPassword"] = "placeholder-redis-admin-password"
+    redis_names = [i["name"] for i in config.get("redisInstances") or [] if isinstance(i, dict) and "name" in i]
+    if redis_names:
+        secrets["redisAdminPasswords"] = {name: f"placeholder-redis-admin-password-{name}" for name in redis_names}
     for key in ("instanceManagerTargets", "tradeEngineTargets"):
         with_user = {
             t["address"]: f"placeholder-password-{i}" for i, t in enumerate(config.get(key) or []) if t.get("username")

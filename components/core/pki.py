@@ -142,7 +142,7 @@ def stack_leaves(settings: Settings) -> list[Leaf]:
     ]
     if settings.duckdb is not None:
         leaves.append(_internal_server(DUCKDB_EXPORTER_SERVER, catalog.DUCKDB_EXPORTER.name))
-    if settings.redis is not None:
+    if settings.redis_instances:
         leaves.append(_internal_server(REDIS_EXPORTER_SERVER, catalog.REDIS_EXPORTER.name))
     return leaves
 

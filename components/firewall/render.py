@@ -154,3 +154,50 @@ def seed_input_rules(cidrs: Sequence[str], ports: Sequence[int]) -> list[str]:
         lines += [f"-A INPUT -s {cidr} -p tcp --dport {port} -j ACCEPT" for cidr in cidrs]
         lines.append(f"-A INPUT -p tcp --dport {port} -j DROP")
     return lines
+
+
+# --- Least-privilege egress (issue 12, item 4) -------------------------------------------------
+# Kept apart from `rule_lines` on purpose: other rules of the same chain change independently.
+#
+# Destinations are IP addresses or CIDRs, never host names: iptables resolves a name once, when
+# the rule is inserted, and keeps the address silently (a DNS change later opens nothing and
+# closes the real target); resolving at apply time on the deploying machine has the same
+# staleness and trusts that machine's resolver. A target scraped by name therefore states the
+# address range it lives in, and the rule names exactly that.
+
+
+@dataclass(frozen=True)
+class EgressGrant:
+    """One allowed flow: a container's fixed address on the egress network to one address and port."""
+
+    source: str  # the container's address on the egress network (Prometheus, Alertmanager, the Redis exporter)
+    destination: str  # an IP address or CIDR
+    port: int
+    why: str = ""  # shown as an iptables comment: which target or receiver the grant is for
+
+
+def egress_rule_lines(chain: str, egress_subnet: str, grants: Sequence[EgressGrant]) -> list[str]:
+    """The egress network's rules for the stack's `DOCKER-USER` chain, in iptables-restore syntax.
+
+    Each grant lets new TCP connections from its source to exactly its destination and port
+    through (`RETURN` to Docker's own chains); then every other new connection from the egress
+    subnet that leaves it is dropped, whatever the protocol. Replies and established flows are
+    untouched (`--ctstate NEW` only), so nothing the grants allow is cut off midway."""
+    network = ipaddress.ip_network(egress_subnet, strict=True)
+    lines: list[str] = []
+    for grant in grants:
+        source = ipaddress.ip_address(grant.source)
+        destination = ipaddress.ip_network(grant.destination, strict=False)  # ValueError for a name
+        if source not in network:
+            raise ValueError(f"egress source {source} is not on the egress network {network}")
+        if source.version != destination.version or not 1 <= grant.port <= 65535:
+            raise ValueError(f"egress grant {grant} mixes address families or has no valid port")
+        comment = f' -m comment --comment "{grant.why[:200]}"' if grant.why else ""
+        if '"' in grant.why:
+            raise ValueError("an egress grant's reason must not contain a double quote")
+        lines.append(
+            f"-A {chain} -s {source}/{source.max_prefixlen} -d {destination} -p tcp --dport {grant.port} "
+            f"-m conntrack --ctstate NEW{comment} -j RETURN"
+        )
+    lines.append(f"-A {chain} -s {network} ! -d {network} -m conntrack --ctstate NEW -j DROP")
+    return lines

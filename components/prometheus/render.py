@@ -71,6 +71,7 @@ class ScrapeJob:
     password_file: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     metrics_path: str = "/metrics"
+    params: Mapping[str, Sequence[str]] = field(default_factory=dict)  # URL query parameters (multi-target)
 
     def as_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
@@ -83,6 +84,8 @@ class ScrapeJob:
                 {"targets": list(self.targets), **({"labels": dict(self.labels)} if self.labels else {})}
             ],
         }
+        if self.params:
+            config["params"] = {key: list(values) for key, values in self.params.items()}
         if self.tls is not None:
             config["tls_config"] = self.tls.as_config()
         if self.username is not None:

@@ -1,19 +1,23 @@
-"""Least-privilege Redis monitoring: an ACL user for redis_exporter and the exporter itself.
+"""Least-privilege Redis monitoring: an ACL user per Redis instance and one redis_exporter for all.
 
-For the trading system's Redis the exporter's user is managed as a typed resource
-(`RedisAclUser`, a dynamic provider: create/update set the user with `reset` first, delete
-removes it). For the dev stack's demo Redis (internal network, no published port, so the
-deploying machine cannot reach it) the same rules are rendered into the demo's ACL file.
+For each of the trading system's Redis instances (`redisInstances`) the exporter's user is managed
+as a typed resource (`RedisAclUser`, a dynamic provider: create/update set the user with `reset`
+first, delete removes it), each with its own generated password. For the dev stack's demo Redis
+servers (internal network, no published port, so the deploying machine cannot reach them) the
+same rules are rendered into each demo's ACL file.
 
-The exporter reads its password from a 0400 JSON file bound to that one Redis address
-(`--redis.password-file`), so `/scrape?target=` cannot send it anywhere else, and serves
-its metrics only over mTLS to Prometheus.
+One exporter in multi-target mode watches every instance (README, "Redis: one exporter for every
+instance", has the measured numbers): Prometheus scrapes `/scrape?target=redis://host:port`, one
+target per instance. The exporter reads the passwords from a 0400 JSON file that maps each
+instance's URL to its own password (`--redis.password-file`), so `/scrape?target=` cannot send a
+password to any other address, and serves its metrics only over mTLS to Prometheus.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -47,7 +51,7 @@ REDIS_CA_FILE = f"{EXPORTER.tls_dir}/redis-ca.crt"
 @dataclass(frozen=True)
 class RedisAccessArgs:
     stack: str
-    redis: RedisSettings
+    instances: tuple[RedisSettings, ...]
     images: Mapping[str, str]  # redis_exporter, and demo_redis for the demo
     backend_network: pulumi.Input[str]
     edge_network: pulumi.Input[str]  # the route to a Redis outside this host
@@ -67,11 +71,14 @@ def redis_url(redis: RedisSettings) -> str:
 EXPORTER_COMMAND_FLAGS: tuple[str, ...] = ("--config-command=-", "--redact-config-metrics=true")
 
 
-def exporter_command(redis: RedisSettings) -> list[str]:
+def exporter_command(instances: Sequence[RedisSettings]) -> list[str]:
+    """Multi-target mode: `--redis.addr` is the first instance (what a bare `/metrics` shows);
+    Prometheus scrapes every instance through `/scrape?target=`. One user name for all
+    (the settings require it); each URL's own password comes from the password file."""
     tls_dir = EXPORTER.tls_dir
     command = [
-        f"--redis.addr={redis_url(redis)}",
-        f"--redis.user={redis.exporter_username}",
+        f"--redis.addr={redis_url(instances[0])}",
+        f"--redis.user={instances[0].exporter_username}",
         f"--redis.password-file={PASSWORD_FILE}",
         f"--web.listen-address=:{EXPORTER.port}",
         f"--tls-server-cert-file={tls_dir}/{catalog.TLS_CERT_FILE}",
@@ -80,81 +87,111 @@ def exporter_command(redis: RedisSettings) -> list[str]:
         "--tls-server-min-version=TLS1.2",
         *EXPORTER_COMMAND_FLAGS,
     ]
-    if redis.tls and redis.tls_ca_pem:
+    if any(i.tls and i.tls_ca_pem for i in instances):
         command.append(f"--tls-ca-cert-file={REDIS_CA_FILE}")
     return command
 
 
-def password_file(redis: RedisSettings, password: str) -> str:
-    """redis_exporter's password file: a JSON map from the Redis URL to its password."""
-    return json.dumps({redis_url(redis): password})
+def password_file(passwords: Mapping[str, str]) -> str:
+    """redis_exporter's password file: a JSON map from each Redis URL to its password."""
+    return json.dumps(dict(sorted(passwords.items())))
 
 
-def scrape_job(redis: RedisSettings) -> ScrapeJob:
-    return ScrapeJob(
-        catalog.JOB_REDIS,
-        [f"{EXPORTER.name}:{EXPORTER.port}"],
-        tls=stack_mtls(EXPORTER.name),
-        labels={"redis_instance": redis.instance_label},
-    )
+def scrape_jobs(instances: Sequence[RedisSettings]) -> list[ScrapeJob]:
+    """One scrape config per instance, all under `job="redis"`: the exporter's `/scrape` with the
+    instance's URL (and its key patterns) as parameters, `instance` its address and `redis_instance`
+    its name. A config per instance because `check-keys` differs per instance and a relabelled
+    `__param_check-keys` is not a valid label name."""
+    jobs = []
+    for redis in instances:
+        params = {"target": [redis_url(redis)]}
+        if redis.check_keys:
+            params["check-keys"] = [",".join(redis.check_keys)]
+        jobs.append(
+            ScrapeJob(
+                f"{catalog.JOB_REDIS}-{redis.name.lower()}",
+                [f"{EXPORTER.name}:{EXPORTER.port}"],
+                tls=stack_mtls(EXPORTER.name),
+                labels={"job": catalog.JOB_REDIS, "instance": redis.address, "redis_instance": redis.name},
+                metrics_path="/scrape",
+                params=params,
+            )
+        )
+    return jobs
+
+
+def demo_service(redis: RedisSettings) -> catalog.Service:
+    """The demo Redis of one instance: `demo-redis-rts`, the host part of its address."""
+    return dataclasses.replace(DEMO, name=redis.address.rpartition(":")[0])
 
 
 class RedisAccess(pulumi.ComponentResource):
-    container: pulumi.CustomResource  # the exporter
-    exporter_password: pulumi.Output[str]  # secret
-    demo_admin_password: pulumi.Output[str] | None  # secret
-    acl_user: RedisAclUser | None
-    demo: pulumi.CustomResource | None
+    container: pulumi.CustomResource  # the one exporter
+    exporter_passwords: dict[str, pulumi.Output[str]]  # by instance name; secret
+    demo_admin_passwords: dict[str, pulumi.Output[str]]  # by instance name; secret
+    acl_users: dict[str, RedisAclUser]  # by instance name (instances the stack does not deploy)
+    demos: dict[str, pulumi.CustomResource]  # by instance name (the demo Redis servers)
     files: list[UploadFile]
 
     def __init__(self, name: str, args: RedisAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(catalog.REDIS_ACCESS_TYPE, name, None, opts)
-        redis = args.redis
         child = pulumi.ResourceOptions(parent=self)
-        self.exporter_password = pulumi.Output.secret(
-            random.RandomPassword(f"{name}-exporter-password", length=32, special=False, opts=child).result
-        )
-        self.acl_user = None
-        self.demo = None
-        self.demo_admin_password = None
+        self.exporter_passwords = {}
+        self.acl_users = {}
+        self.demos = {}
+        self.demo_admin_passwords = {}
         depends: list[pulumi.Resource] = []
-        if redis.demo:
-            self.demo = self._demo_redis(name, redis, args)
-            depends.append(self.demo)
-        else:
+        # One pull for every demo Redis: the same pinned image.
+        demo_image = (
+            pulled_image(f"{name}-demo-image", args.images["demo_redis"], child)
+            if any(redis.demo for redis in args.instances)
+            else None
+        )
+        for redis in args.instances:
+            suffix = redis.name.lower()
+            password: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
+                random.RandomPassword(f"{name}-{suffix}-exporter-password", length=32, special=False, opts=child).result
+            )
+            self.exporter_passwords[redis.name] = password
+            if redis.demo and demo_image is not None:
+                self.demos[redis.name] = self._demo_redis(f"{name}-{suffix}", redis, password, demo_image, args)
+                depends.append(self.demos[redis.name])
+                continue
             if redis.admin_password is None:  # settings require it without demo
-                raise ValueError("promshield:redisAdminPassword is required to manage the exporter's ACL user")
+                raise ValueError(f"promshield:redisAdminPasswords.{redis.name} is required to manage its ACL user")
             host, _, port = redis.address.rpartition(":")
-            self.acl_user = RedisAclUser(
-                f"{name}-exporter-user",
+            self.acl_users[redis.name] = RedisAclUser(
+                f"{name}-{suffix}-exporter-user",
                 host=host,
                 port=int(port),
                 admin_username=redis.admin_username,
                 admin_password=pulumi.Output.secret(redis.admin_password.reveal()),
                 username=redis.exporter_username,
-                password=self.exporter_password,
+                password=password,
                 tls=redis.tls,
                 tls_ca_pem=redis.tls_ca_pem,
                 check_keys=list(redis.check_keys),
                 opts=child,
             )
-            depends.append(self.acl_user)
-        tls_dir = EXPORTER.tls_dir
+            depends.append(self.acl_users[redis.name])
+        urls = [redis_url(redis) for redis in args.instances]
+        passwords = pulumi.Output.all(*self.exporter_passwords.values()).apply(
+            lambda pws: password_file(dict(zip(urls, pws, strict=True)))
+        )
         self.files = [
-            secret_file(
-                PASSWORD_FILE, pulumi.Output.secret(self.exporter_password.apply(lambda pw: password_file(redis, pw)))
-            ),
-            *tls_files(tls_dir, args.ca_cert_pem, args.server),
+            secret_file(PASSWORD_FILE, pulumi.Output.secret(passwords)),
+            *tls_files(EXPORTER.tls_dir, args.ca_cert_pem, args.server),
         ]
-        if redis.tls and redis.tls_ca_pem:
-            self.files.append(config_file(REDIS_CA_FILE, redis.tls_ca_pem))
+        ca_pems = sorted({i.tls_ca_pem for i in args.instances if i.tls and i.tls_ca_pem})
+        if ca_pems:
+            self.files.append(config_file(REDIS_CA_FILE, "".join(ca_pems)))
         networks = [NetworkAttachment(args.backend_network, [EXPORTER.name])]
-        if not redis.demo:
+        if not all(redis.demo for redis in args.instances):
             networks.append(NetworkAttachment(args.edge_network))  # the trading Redis is not on this host
         plan = ContainerPlan(
             service=EXPORTER,
             image=pulled_image(f"{name}-exporter-image", args.images["redis_exporter"], child),
-            command=exporter_command(redis),
+            command=exporter_command(args.instances),
             networks=networks,
             healthcheck=Healthcheck(["nc", "-z", "127.0.0.1", str(EXPORTER.port)]),
             uploads=self.files,
@@ -169,15 +206,23 @@ class RedisAccess(pulumi.ComponentResource):
         )
         self.register_outputs({"container_name": self.container.name})
 
-    def _demo_redis(self, name: str, redis: RedisSettings, args: RedisAccessArgs) -> pulumi.CustomResource:
-        """The dev stack's Redis: ACL users only (default user off), the exporter's user rendered in."""
+    def _demo_redis(
+        self,
+        name: str,
+        redis: RedisSettings,
+        exporter_password: pulumi.Output[str],
+        image: pulumi.Output[str],
+        args: RedisAccessArgs,
+    ) -> pulumi.CustomResource:
+        """One demo Redis of the dev stack: ACL users only (default user off), the exporter's user rendered in."""
 
         child = pulumi.ResourceOptions(parent=self)
         admin_password: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
             random.RandomPassword(f"{name}-demo-admin-password", length=32, special=False, opts=child).result
         )
-        self.demo_admin_password = admin_password
-        files = pulumi.Output.all(admin_password, self.exporter_password).apply(
+        self.demo_admin_passwords[redis.name] = admin_password
+        service = demo_service(redis)
+        files = pulumi.Output.all(admin_password, exporter_password).apply(
             lambda pws: render_demo_redis_files(
                 redis.admin_username,
                 password_sha256(pws[0]),
@@ -186,13 +231,13 @@ class RedisAccess(pulumi.ComponentResource):
                 redis.check_keys,
             )
         )
-        data = stack_volume(f"{name}-demo-data", args.stack, "demo-redis-data", self)
+        data = stack_volume(f"{name}-demo-data", args.stack, f"{service.name}-data", self)
         plan = ContainerPlan(
-            service=DEMO,
-            image=pulled_image(f"{name}-demo-image", args.images["demo_redis"], child),
+            service=service,
+            image=image,
             command=demo_redis_command(),
             entrypoint=[],  # the official image's entrypoint would chown and re-exec as root
-            networks=[NetworkAttachment(args.backend_network, [DEMO.name])],
+            networks=[NetworkAttachment(args.backend_network, [service.name])],
             healthcheck=Healthcheck(["redis-cli", "-p", str(DEMO.port), "ping"]),
             uploads=[
                 config_file(CONF_PATH, files.apply(lambda f: f[CONF_PATH])),
@@ -202,4 +247,4 @@ class RedisAccess(pulumi.ComponentResource):
             memory_mb=192,
             stack=args.stack,
         )
-        return hardened_container(f"{name}-demo", catalog.container_name(args.stack, DEMO), plan, child)
+        return hardened_container(f"{name}-demo", catalog.container_name(args.stack, service), plan, child)

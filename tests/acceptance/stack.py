@@ -95,7 +95,7 @@ CONFIG: dict[str, Any] = {
         "maxBodyBytes": MAX_BODY_BYTES,
         "connectionsPerSource": CONNECTIONS_PER_SOURCE,
     },
-    # demo: the stack deploys its own Redis (ACL users only) with the exporter's user rendered
+    # demo: the stack deploys four Redis (RTS, RIS, RTSS, RTRS; ACL users only), the exporter's user rendered
     # in; DuckDB is configured, so the exporter reads the snapshot a writer publishes into a host
     # directory (the live database is in another directory, never mounted).
     "demo": True,

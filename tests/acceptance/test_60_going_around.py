@@ -76,7 +76,9 @@ def listeners(stack: AcceptanceStack) -> Iterator[None]:
             process.wait(timeout=10)
 
 
-@pytest.mark.parametrize("service", ["prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis"])
+@pytest.mark.parametrize(
+    "service", ["prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis-rts", "demo-redis-rtrs"]
+)
 def test_backend_services_reach_neither_the_lan_nor_the_docker_host(
     stack: AcceptanceStack, service: str, listeners: None
 ) -> None:

@@ -45,6 +45,13 @@ def test_prometheus_scrapes_every_target(stack: AcceptanceStack) -> None:
     }
     instance_manager = next(t for t in targets if t["labels"]["job"] == "instance-manager")
     assert instance_manager["labels"]["desk"] == "acceptance"
+    # One exporter, one target per Redis instance: each up under its own name and address.
+    redis = sorted(
+        (t["labels"]["redis_instance"], t["labels"]["instance"]) for t in targets if t["labels"]["job"] == "redis"
+    )
+    assert redis == sorted((n, f"demo-redis-{n.lower()}:6379") for n in DEMO_REDIS)
+    for t in sorted(targets, key=lambda t: (t["labels"]["job"], t["labels"]["instance"])):  # shown with -s
+        print(f"job={t['labels']['job']} instance={t['labels']['instance']} health={t['health']}")
 
 
 def test_duckdb_metrics_arrive_in_prometheus(stack: AcceptanceStack) -> None:
@@ -122,8 +129,13 @@ def test_instance_manager_alerts_keep_the_targets_labels(stack: AcceptanceStack)
     )
 
 
+DEMO_REDIS = ("RTS", "RIS", "RTSS", "RTRS")  # the dev demo's four Redis instances
+
+
 @pytest.mark.parametrize(
-    "service", ["proxy", "prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "demo-redis"]
+    "service",
+    ["proxy", "prometheus", "alertmanager", "duckdb-exporter", "redis-exporter"]
+    + [f"demo-redis-{n.lower()}" for n in DEMO_REDIS],
 )
 def test_docker_reports_every_service_healthy(stack: AcceptanceStack, service: str) -> None:
     """Docker's own healthcheck runner, with the program's command, interval and retries (mTLS
@@ -136,28 +148,32 @@ def test_docker_reports_every_service_healthy(stack: AcceptanceStack, service: s
         raise AssertionError(f"{service}: {health.get('Status')}, last probes {health.get('Log', [])[-2:]}") from None
 
 
-def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStack) -> None:
-    """The exporter logs in as the ACL user the program rendered into the demo Redis: it reports
-    Redis up, and the same credentials can neither write nor read keys nor administer."""
+@pytest.mark.parametrize("instance", DEMO_REDIS)
+def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStack, instance: str) -> None:
+    """The one exporter logs in to each demo Redis as the ACL user the program rendered into it:
+    that instance is up under its own name and address, and its credentials can neither write nor
+    read keys nor administer."""
     import json
 
     from components.redis.component import PASSWORD_FILE
 
-    def redis_up() -> list[dict[str, Any]]:
-        return [s for s in stack.query('redis_up{job="redis"}') if s["value"][1] == "1"]
+    service = f"demo-redis-{instance.lower()}"
+    selector = f'{{job="redis", redis_instance="{instance}"}}'
 
-    (sample,) = wait_until(redis_up, timeout=30, interval=1, what="redis_up 1")
-    assert sample["metric"]["redis_instance"] == "RTS"
-    assert stack.query('redis_connected_clients{job="redis"}'), "the exporter's usual metrics"
-    (_, password) = json.loads(
-        stack.recorded.container_files(container_name("redis-exporter"))[PASSWORD_FILE]["content"]
-    ).popitem()
+    def redis_up() -> list[dict[str, Any]]:
+        return [s for s in stack.query(f"redis_up{selector}") if s["value"][1] == "1"]
+
+    (sample,) = wait_until(redis_up, timeout=30, interval=1, what=f"redis_up 1 for {instance}")
+    assert sample["metric"]["instance"] == f"{service}:6379"
+    assert stack.query(f"redis_connected_clients{selector}"), "the exporter's usual metrics"
+    passwords = json.loads(stack.recorded.container_files(container_name("redis-exporter"))[PASSWORD_FILE]["content"])
+    password = passwords[f"redis://{service}:6379"]
     # The password goes through stdin (AUTH as the first command), never a command line.
     script = (
         f"AUTH prometheus {password}\nINFO server\nSET promshield:probe 1\nGET anykey\n"
         "CONFIG SET maxmemory 1\nACL LIST\nFLUSHALL\nCONFIG GET requirepass\nCONFIG GET *\n"
     )
-    result = stack.topo.container_exec(container_name("demo-redis"), ["redis-cli", "-p", "6379"], input=script)
+    result = stack.topo.container_exec(container_name(service), ["redis-cli", "-p", "6379"], input=script)
     replies = result.stdout.splitlines()
     assert replies[0] == "OK" and any(line.startswith("redis_version:") for line in replies), result.stdout
     denied = [line for line in replies if "NOPERM" in line]

@@ -181,7 +181,7 @@ MUTATIONS: list[tuple[str, Callable[[RecordedStack], list[Registered]], set[str]
     ),
     (
         "no-memory-limit",
-        lambda s: mutated(s, service(s, "demo-redis"), set_key("memory", 0)),
+        lambda s: mutated(s, service(s, "demo-redis-rts"), set_key("memory", 0)),
         {"container-memory-limit"},
     ),
     (

@@ -346,6 +346,6 @@ def test_the_exporter_user_cannot_read_the_redis_passwords(
 def test_the_deployed_exporter_never_sends_config() -> None:
     """The flag is in the deployed command line: v1.74 skips CONFIG GET with `-`."""
     redis = RedisSettings("redis:6379", False, None, "admin", None, USER, (), "RTS")
-    command = exporter_command(redis)
+    command = exporter_command([redis])
     assert "--config-command=-" in command
     assert "--config-command=-" in EXPORTER_COMMAND_FLAGS

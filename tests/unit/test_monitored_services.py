@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import yaml
 
 from components.core import catalog
@@ -23,8 +24,13 @@ def jobs(stack: RecordedStack) -> dict[str, dict]:
     return {job["job_name"]: job for job in prometheus_yml(stack)["scrape_configs"]}
 
 
-def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: RecordedStack) -> None:
-    files = dev_stack.container_files(catalog.container_name("dev", catalog.DEMO_REDIS))
+DEMO_NAMES = ("RTS", "RIS", "RTSS", "RTRS")
+
+
+@pytest.mark.parametrize("instance", DEMO_NAMES)
+def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: RecordedStack, instance: str) -> None:
+    service = f"{catalog.DEMO_REDIS.name}-{instance.lower()}"
+    files = dev_stack.container_files(f"promshield-dev-{service}")
     acl = files[f"{catalog.DEMO_REDIS.config_dir}/users.acl"]
     assert acl["permissions"] == "0400" and acl["owner"] == str(catalog.DEMO_REDIS.uid)
     lines = acl["content"].splitlines()
@@ -37,8 +43,8 @@ def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: Recor
     conf = files[f"{catalog.DEMO_REDIS.config_dir}/redis.conf"]["content"]
     directives = [line.split()[0] for line in conf.splitlines() if line.strip() and not line.startswith("#")]
     assert "requirepass" not in directives and "aclfile /etc/redis/users.acl" in conf
-    demo = dev_stack.containers()[catalog.container_name("dev", catalog.DEMO_REDIS)].inputs
-    assert demo["networksAdvanced"][0]["aliases"] == [catalog.DEMO_REDIS.name] and not demo.get("ports")
+    demo = dev_stack.containers()[f"promshield-dev-{service}"].inputs
+    assert demo["networksAdvanced"][0]["aliases"] == [service] and not demo.get("ports")
     assert not dev_stack.of_type(REDIS_ACL_USER)  # unreachable from the deploying machine: rendered instead
 
 
@@ -51,9 +57,12 @@ def test_redis_exporter_gets_its_password_only_from_a_bound_file(any_stack: Reco
     path = password_flag.split("=", 1)[1]
     passwords = any_stack.container_files(name)[path]
     assert passwords["permissions"] == "0400" and passwords["secret"]
-    (url, password) = json.loads(passwords["content"]).popitem()
-    assert url == next(c for c in command if c.startswith("--redis.addr=")).split("=", 1)[1]
-    assert len(password) == 32 and password not in " ".join(command)
+    by_url = json.loads(passwords["content"])
+    targets = [job["params"]["target"][0] for name, job in jobs(any_stack).items() if name.startswith("redis-")]
+    assert sorted(by_url) == sorted(targets) and len(by_url) == 4  # one password per instance, bound to its URL
+    assert next(c for c in command if c.startswith("--redis.addr=")).split("=", 1)[1] in by_url
+    assert len(set(by_url.values())) == 4  # each instance its own password
+    assert all(len(pw) == 32 and pw not in " ".join(command) for pw in by_url.values())
     assert not exporter.get("envs")
     assert {"--tls-server-cert-file", "--tls-server-key-file", "--tls-server-ca-cert-file"} <= {
         c.split("=")[0] for c in command
@@ -61,13 +70,11 @@ def test_redis_exporter_gets_its_password_only_from_a_bound_file(any_stack: Reco
 
 
 def test_production_redis_user_is_a_typed_resource_with_secret_passwords(prod_stack: RecordedStack) -> None:
-    (user,) = prod_stack.of_type(REDIS_ACL_USER)
-    assert (
-        user.inputs["username"] == "prometheus"
-        and user.inputs["host"] == "redis-rts.internal"
-        and user.inputs["port"] == 6379
-    )
-    assert contains_secret(user.raw_inputs["password"]) and contains_secret(user.raw_inputs["admin_password"])
+    users = prod_stack.of_type(REDIS_ACL_USER)
+    assert sorted(u.inputs["host"] for u in users) == sorted(f"redis-{n.lower()}.internal" for n in DEMO_NAMES)
+    for user in users:
+        assert user.inputs["username"] == "prometheus" and user.inputs["port"] == 6379
+        assert contains_secret(user.raw_inputs["password"]) and contains_secret(user.raw_inputs["admin_password"])
     exporter = prod_stack.containers()[catalog.container_name("prod", catalog.REDIS_EXPORTER)].inputs
     assert len(exporter["networksAdvanced"]) == 2  # backend + the edge route to the trading Redis
     assert any(c == "--redis.addr=rediss://redis-rts.internal:6379" for c in exporter["command"])
@@ -75,14 +82,22 @@ def test_production_redis_user_is_a_typed_resource_with_secret_passwords(prod_st
 
 def test_prometheus_scrapes_every_monitored_service_over_tls(any_stack: RecordedStack) -> None:
     scrape = jobs(any_stack)
+    redis_jobs = [f"{catalog.JOB_REDIS}-{n.lower()}" for n in DEMO_NAMES]
     for job, server_name in (
-        (catalog.JOB_REDIS, catalog.REDIS_EXPORTER.name),
+        *((job, catalog.REDIS_EXPORTER.name) for job in redis_jobs),
         (catalog.JOB_DUCKDB, catalog.DUCKDB_EXPORTER.name),
     ):
         assert scrape[job]["scheme"] == "https"
         assert scrape[job]["tls_config"]["server_name"] == server_name
         assert scrape[job]["tls_config"]["cert_file"].endswith("client.crt")
-    assert scrape[catalog.JOB_REDIS]["static_configs"][0]["labels"] == {"redis_instance": "RTS"}
+    for name, job in zip(DEMO_NAMES, redis_jobs, strict=True):
+        # every Redis series carries job="redis", its Redis address as instance and its name
+        labels = scrape[job]["static_configs"][0]["labels"]
+        assert labels["job"] == catalog.JOB_REDIS and labels["redis_instance"] == name
+        assert scrape[job]["metrics_path"] == "/scrape"
+        assert scrape[job]["params"]["target"] == [
+            f"{'rediss' if any_stack.stack == 'prod' else 'redis'}://{labels['instance']}"
+        ]
 
 
 def test_trading_targets_get_per_target_jobs_with_password_files(prod_stack: RecordedStack) -> None:

@@ -56,3 +56,22 @@ def test_the_readme_shows_the_error_the_code_prints() -> None:
     except SettingsError as error:
         printed = f"error: {error}"
     assert f"```\n{printed}\n```" in readme.README.read_text()
+
+
+def test_the_configuration_table_shows_the_code_defaults() -> None:
+    """Each default in the README's table is the value the program uses when the key is unset
+    (read back from `Settings`), spelt as one token: no YAML document-end marker, no newline."""
+    import json
+
+    from components.core.settings import load_settings
+
+    text = readme.README.read_text()
+    table = text[text.index("<!-- BEGIN config -->") : text.index("<!-- END config -->")]
+    rows = re.findall(r"^\| `(\w+)` \| \w+ \| `([^`]*)` \|", table, flags=re.MULTILINE)
+    assert len(rows) >= 10
+    unset = load_settings(lambda _key: None, "readme")
+    for key, shown in rows:
+        assert "..." not in shown and "\\n" not in shown, (key, shown)
+        used = getattr(unset, re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower())
+        expected = json.dumps(list(used)) if isinstance(used, tuple) else readme._shown(used)
+        assert shown == expected, f"README says {key} defaults to {shown}, the code uses {expected}"

@@ -274,18 +274,23 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         description="Basic-auth passwords for Trade Engine targets, by address.",
     ),
     ConfigKey(
-        "redis",
-        "object",
+        "redisInstances",
+        "array",
+        items="object",
         description=(
-            'The monitored Redis: {"address": "redis:6379", "tls": false, "adminUsername": "...", "exporterUsername": '
-            '"prometheus", "checkKeys": [], "instanceLabel": "RTS"}.'
+            'The monitored Redis instances: [{"name": "RTS", "address": "redis-rts:6379", "tls": false, '
+            '"adminUsername": "...", "exporterUsername": "prometheus", "checkKeys": []}]; "name" is unique and '
+            "becomes the `redis_instance` label. Each gets its own exporter ACL user and generated password."
         ),
     ),
     ConfigKey(
-        "redisAdminPassword",
-        "string",
+        "redisAdminPasswords",
+        "object",
         secret=True,
-        description="Password of the Redis user that manages the exporter's ACL user. Set with --secret.",
+        description=(
+            "Password of each instance's admin user (the one that manages the exporter's ACL user) by instance "
+            "name: `pulumi config set --secret --path 'redisAdminPasswords.RTS' ...`."
+        ),
     ),
     ConfigKey(
         "duckdb",
@@ -303,7 +308,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "boolean",
         default=False,
         description=(
-            "Also deploy a demo Redis and a demo DuckDB file so every target is up on a fresh machine (dev stack)."
+            "Also deploy four demo Redis servers (RTS, RIS, RTSS, RTRS) and a demo DuckDB file so every target is "
+            "up on a fresh machine (dev stack)."
         ),
     ),
     ConfigKey(

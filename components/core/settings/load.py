@@ -19,11 +19,16 @@ from components.core.settings.edge import (
 from components.core.settings.keys import KNOWN_KEYS, default_of
 from components.core.settings.reader import NAMESPACE, ConfigReader, Reader, SettingsError, check_duration, check_port
 from components.core.settings.routing import read_receivers, read_routing
-from components.core.settings.sources import read_duckdb, read_images, read_redis, read_targets
+from components.core.settings.sources import read_duckdb, read_images, read_redis_instances, read_targets
 from components.core.settings.types import Settings
 from components.core.settings.users import read_users
 
 DEFAULT_DOCKER_HOST: str = default_of("dockerHost")
+# Keys a release replaced, with what to set instead (a plain "unknown key" would not say how).
+REPLACED_KEYS = {
+    "redis": "list the instance in promshield:redisInstances (with a unique name, the old instanceLabel)",
+    "redisAdminPassword": "set it per instance: pulumi config set --secret --path 'redisAdminPasswords.RTS' ...",
+}
 
 
 def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = ()) -> Settings:
@@ -33,6 +38,9 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
     is a problem too, with the closest known key as a hint."""
     r = Reader(read)
     for key in sorted(set(present_keys) - set(KNOWN_KEYS)):
+        if key in REPLACED_KEYS:
+            r.problems.append(f"{NAMESPACE}:{key} is no longer a promshield setting; {REPLACED_KEYS[key]}")
+            continue
         guess = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
         hint = f"did you mean {NAMESPACE}:{guess[0]}?" if guess else "see the configuration reference in README.md"
         r.problems.append(f"{NAMESPACE}:{key} is not a promshield setting; {hint}")
@@ -85,7 +93,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         images=read_images(r),
         instance_manager_targets=read_targets(r, "instanceManagerTargets"),
         trade_engine_targets=read_targets(r, "tradeEngineTargets"),
-        redis=read_redis(r, demo),
+        redis_instances=read_redis_instances(r, demo),
         duckdb=read_duckdb(r, demo),
         demo=demo,
         firewall_sudo=r.boolean("firewallSudo", not docker_host.startswith("ssh://")),

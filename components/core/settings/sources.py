@@ -106,45 +106,126 @@ def read_targets(r: Reader, key: str) -> tuple[ScrapeTarget, ...]:
     return tuple(targets)
 
 
-def read_redis(r: Reader, demo: bool) -> RedisSettings | None:
-    raw = r.structured("redis", None, dict)
-    if raw is None and not demo:
-        return None
-    is_demo = raw is None
-    raw = raw or {}
-    address = raw.get("address", f"{catalog.DEMO_REDIS.name}:{catalog.DEMO_REDIS.port}" if is_demo else None)
-    if not isinstance(address, str) or not HOST_PORT.match(address):
-        r.problem("redis.address", address, "expected host:port of the Redis to monitor")
-        address = "invalid:6379"
-    password = r.secret("redisAdminPassword")
-    if password is None and not is_demo:
-        r.problem(
-            "redisAdminPassword",
-            None,
-            "managing the exporter's ACL user needs the Redis admin password: pulumi config set --secret "
-            "redisAdminPassword ...",
+REDIS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+# The dev stack's demo: the four instances of the trading system, each its own demo Redis.
+DEMO_REDIS_NAMES = ("RTS", "RIS", "RTSS", "RTRS")
+
+
+def demo_redis_address(name: str) -> str:
+    """The demo Redis of instance `name` on the backend network (`demo-redis-rts:6379`)."""
+    return f"{catalog.DEMO_REDIS.name}-{name.lower()}:{catalog.DEMO_REDIS.port}"
+
+
+def read_redis_instances(r: Reader, demo: bool) -> tuple[RedisSettings, ...]:
+    """`redisInstances` and `redisAdminPasswords`; with `demo` and no instances, the four demo ones."""
+    raw = r.structured("redisInstances", None, list)
+    passwords = r.structured("redisAdminPasswords", {}, dict)
+    if raw is None:
+        for name in passwords:
+            r.problem("redisAdminPasswords", name, "has a password for a Redis instance not listed in redisInstances")
+        if not demo:
+            return ()
+        return tuple(
+            RedisSettings(demo_redis_address(n), False, None, "promshield-admin", None, "prometheus", (), n, demo=True)
+            for n in DEMO_REDIS_NAMES
         )
-    check_keys = raw.get("checkKeys", [])
+    instances: list[RedisSettings] = []
+    names: set[str] = set()
+    addresses: set[str] = set()
+    for entry in raw:
+        instance = _redis_instance(r, entry, passwords, names, addresses)
+        if instance is not None:
+            instances.append(instance)
+    for name in passwords:
+        if name not in names:
+            r.problem("redisAdminPasswords", name, "has a password for a Redis instance not listed in redisInstances")
+    exporter_users = sorted({i.exporter_username for i in instances})
+    if len(exporter_users) > 1:
+        # One multi-target exporter logs in with one `--redis.user` (Debian's 1.45 ignores a user in
+        # the target URI); each instance still has its own user on its own server, own password.
+        r.problem(
+            "redisInstances[].exporterUsername",
+            exporter_users,
+            "the one redis_exporter logs in to every instance under one user name; expected the same "
+            "exporterUsername on every instance (each gets its own password)",
+        )
+    return tuple(instances)
+
+
+def _redis_instance(
+    r: Reader, entry: object, passwords: Mapping[str, object], names: set[str], addresses: set[str]
+) -> RedisSettings | None:
+    """One entry of `redisInstances`, or None (its problems reported) when it cannot be used."""
+    if not isinstance(entry, dict):
+        r.problem("redisInstances", entry, 'expected objects like {"name": "RTS", "address": "redis-rts:6379"}')
+        return None
+    name = entry.get("name")
+    if not isinstance(name, str) or not REDIS_NAME.match(name):
+        r.problem("redisInstances[].name", name, "expected a name such as RTS: a letter, then letters, digits, _ or -")
+        return None
+    if name in names:
+        r.problem("redisInstances[].name", name, "duplicate Redis instance: each name must appear once")
+        return None
+    names.add(name)
+    key = f"redisInstances[{name}]"
+    address = entry.get("address")
+    if (
+        not isinstance(address, str)
+        or not HOST_PORT.match(address)
+        or not 1 <= int(address.rpartition(":")[2]) <= 65535
+    ):
+        r.problem(f"{key}.address", address, "expected host:port of the Redis to monitor")
+        address = f"invalid-{name.lower()}:6379"
+    elif address in addresses:
+        r.problem(f"{key}.address", address, "another Redis instance has this address; expected one entry per Redis")
+    addresses.add(address)
+    password = passwords.get(name)
+    if password is None:
+        r.problem(
+            f"redisAdminPasswords.{name}",
+            None,
+            "managing the exporter's ACL user needs the instance's Redis admin password: pulumi config set "
+            f"--secret --path 'redisAdminPasswords.{name}' ...",
+        )
+    elif not isinstance(password, str) or not password:
+        r.problem(f"redisAdminPasswords.{name}", SecretValue(str(password)), "expected a non-empty string")
+        password = None
+    check_keys = entry.get("checkKeys", [])
     if not isinstance(check_keys, list) or not all(isinstance(k, str) and k and " " not in k for k in check_keys):
-        r.problem("redis.checkKeys", check_keys, 'expected a list of key patterns without spaces, e.g. ["orders:*"]')
+        r.problem(f"{key}.checkKeys", check_keys, 'expected a list of key patterns without spaces, e.g. ["orders:*"]')
         check_keys = []
+    users = {}
     for user_key, default in (("adminUsername", "promshield-admin"), ("exporterUsername", "prometheus")):
-        if not USER_NAME.match(str(raw.get(user_key, default))):
+        users[user_key] = str(entry.get(user_key, default))
+        if not USER_NAME.match(users[user_key]):
             r.problem(
-                f"redis.{user_key}",
-                raw.get(user_key),
+                f"{key}.{user_key}",
+                entry.get(user_key),
                 "expected a Redis user name: lowercase letters, digits, '.', '_' or '-'",
             )
+    if users["adminUsername"] == users["exporterUsername"]:
+        r.problem(f"{key}.exporterUsername", users["exporterUsername"], "must differ from adminUsername")
+    tls = entry.get("tls", False)
+    if not isinstance(tls, bool):
+        r.problem(f"{key}.tls", tls, "expected true or false")
+        tls = False
+    ca_pem = entry.get("tlsCaPem")
+    if ca_pem is not None and "BEGIN CERTIFICATE" not in str(ca_pem):
+        r.problem(f"{key}.tlsCaPem", "<pem>", "expected a PEM CA certificate")
+        ca_pem = None
+    for unknown in sorted(
+        set(entry) - {"name", "address", "tls", "tlsCaPem", "adminUsername", "exporterUsername", "checkKeys"}
+    ):
+        r.problem(f"{key}.{unknown}", entry[unknown], "unknown field of a Redis instance")
     return RedisSettings(
         address=address,
-        tls=bool(raw.get("tls", False)),
-        tls_ca_pem=raw.get("tlsCaPem"),
-        admin_username=str(raw.get("adminUsername", "promshield-admin")),
-        admin_password=password,
-        exporter_username=str(raw.get("exporterUsername", "prometheus")),
+        tls=tls,
+        tls_ca_pem=ca_pem,
+        admin_username=users["adminUsername"],
+        admin_password=SecretValue(password) if isinstance(password, str) else None,
+        exporter_username=users["exporterUsername"],
         check_keys=tuple(check_keys),
-        instance_label=str(raw.get("instanceLabel", "RTS")),
-        demo=is_demo,
+        instance_label=name,
     )
 
 

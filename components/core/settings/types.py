@@ -146,7 +146,7 @@ class ScrapeTarget:
 
 @dataclass(frozen=True)
 class RedisSettings:
-    """The monitored Redis. With `demo` the dev stack deploys its own."""
+    """One monitored Redis instance (an entry of `redisInstances`). With `demo` the dev stack deploys it."""
 
     address: str  # host:port
     tls: bool
@@ -155,8 +155,12 @@ class RedisSettings:
     admin_password: SecretValue | None  # None with demo: generated
     exporter_username: str
     check_keys: tuple[str, ...]
-    instance_label: str
-    demo: bool = False  # the stack deploys this Redis itself (demo: true and no redis settings)
+    instance_label: str  # the entry's `name`: the `redis_instance` label of its series and alerts
+    demo: bool = False  # the stack deploys this Redis itself (demo: true and no redisInstances)
+
+    @property
+    def name(self) -> str:
+        return self.instance_label
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,7 @@ class Settings:
     images: Mapping[str, str]
     instance_manager_targets: tuple[ScrapeTarget, ...]
     trade_engine_targets: tuple[ScrapeTarget, ...]
-    redis: RedisSettings | None
+    redis_instances: tuple[RedisSettings, ...]
     duckdb: DuckDbSettings | None
     demo: bool
     firewall_sudo: bool

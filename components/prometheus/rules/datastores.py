@@ -109,7 +109,7 @@ def redis_alerts(t: AlertThresholds) -> list[Alert]:
             f"redis_up{sel(rd)} == 0 or up{sel(rd)} == 0",
             t.redis_down_for,
             "critical",
-            "Redis {{ $labels.instance }} is down",
+            f"Redis {REDIS_NAME} is down",
             f"Redis {REDIS_NAME} has been unreachable{during(t.redis_down_for)} (redis_up == 0, or its exporter "
             "cannot be scraped).",
             "Check redis-server, the exporter's logs (authentication errors mean the ACL user or its password "
@@ -120,7 +120,7 @@ def redis_alerts(t: AlertThresholds) -> list[Alert]:
             f"{REC_REDIS_MEMORY_RATIO} > {num(t.redis_memory_ratio)}",
             t.redis_memory_for,
             "warning",
-            "Redis {{ $labels.instance }} memory is near maxmemory",
+            f"Redis {REDIS_NAME} memory is near maxmemory",
             f"Redis {REDIS_NAME} uses {{{{ $value | humanizePercentage }}}} of maxmemory (threshold "
             f"{pct(t.redis_memory_ratio)}){during(t.redis_memory_for)}: keys will be evicted or writes refused.",
             "Check the big keys and key growth, the eviction policy and whether maxmemory must grow.",
@@ -130,7 +130,7 @@ def redis_alerts(t: AlertThresholds) -> list[Alert]:
             f"rate(redis_rejected_connections_total{sel(rd)}[{w}]) > {num(t.redis_rejected_connections_rate)}",
             t.redis_rejected_connections_for,
             "warning",
-            "Redis {{ $labels.instance }} is rejecting connections",
+            f"Redis {REDIS_NAME} is rejecting connections",
             f'Redis {REDIS_NAME} rejected {{{{ printf "%.3g" $value }}}} connections per second over the last {w} '
             f"(maxclients reached){during(t.redis_rejected_connections_for)}.",
             "Compare `redis_connected_clients` with maxclients; look for clients leaking connections.",
