@@ -20,7 +20,8 @@ import json
 import shutil
 import socket
 import statistics
-import subprocess
+# The measurement starts real redis-server and redis_exporter processes on loopback.
+import subprocess  # nosec B404
 import tempfile
 import time
 import urllib.parse
@@ -82,7 +83,7 @@ def start_redis(started: list[subprocess.Popen[bytes]], directory: Path, passwor
     acl = directory / f"users-{port}.acl"
     acl.write_text("user default off resetpass -@all\n" + acl_file_line(USER, password_sha256(password), ()) + "\n")
     started.append(
-        subprocess.Popen(
+        subprocess.Popen(  # nosec B603
             [
                 REDIS_SERVER,
                 "--port",
@@ -107,7 +108,7 @@ def start_redis(started: list[subprocess.Popen[bytes]], directory: Path, passwor
 def start_exporter(started: list[subprocess.Popen[bytes]], args: list[str]) -> int:
     port = free_port()
     started.append(
-        subprocess.Popen(
+        subprocess.Popen(  # nosec B603
             [REDIS_EXPORTER, f"--web.listen-address={HOST}:{port}", *EXPORTER_COMMAND_FLAGS, *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -118,7 +119,8 @@ def start_exporter(started: list[subprocess.Popen[bytes]], args: list[str]) -> i
 
 
 def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - loopback URLs we built
+    # Loopback http URLs this script built itself.
+    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310  # nosec B310
         return str(reply.read().decode())
 
 
