@@ -20,8 +20,7 @@ import json
 import shutil
 import socket
 import statistics
-# The measurement starts real redis-server and redis_exporter processes on loopback.
-import subprocess  # nosec B404
+import subprocess  # nosec B404 - starts real redis-server and redis_exporter processes on loopback
 import tempfile
 import time
 import urllib.parse
