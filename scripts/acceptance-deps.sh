@@ -10,6 +10,7 @@ PACKAGES=(
   util-linux iproute2 iptables procps             # nsenter, netns, firewall, sysctl
   curl openssl wrk testssl.sh                     # clients and attack tools
   docker.io mmdebstrap netcat-openbsd             # the private Docker Engine; its stand-in images' rootfs
+  busybox-static                                  # the deploy self-test's tiny image
 )
 SERVICES=(prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter nginx redis-server
   docker containerd)  # the harness runs its own dockerd in a namespace: never the root namespace's
