@@ -36,15 +36,15 @@ import signal
 import socket
 import subprocess  # nosec B404 - the harness drives dockerd and the docker CLI on purpose
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import IO, Any
 
 from . import netns as nx
 from .paths import LOCK_DIR, REPO_ROOT
+from .teardown import SignalTeardown
 
 DEFAULT_ROOT = REPO_ROOT / "build" / "acceptance" / "engine"
 BRIDGE_IP = "198.18.250.1/24"
@@ -144,7 +144,7 @@ class Engine:
         self.process: subprocess.Popen[bytes] | None = None
         self._lock_path = LOCK_DIR / f"promshield-engine-{prefix}.lock"
         self._lock: IO[str] | None = None
-        self._previous_handlers: dict[int, Any] = {}
+        self._signals = SignalTeardown(self.stop)
         self._started = False
 
     # --- addresses ---------------------------------------------------------------------------
@@ -192,7 +192,7 @@ class Engine:
         self._acquire_lock()
         self._started = True
         atexit.register(self.stop)
-        self._install_signal_handlers()
+        self._signals.install()
         try:
             self._stop_stale()
             self.root.mkdir(parents=True, exist_ok=True)
@@ -304,7 +304,7 @@ class Engine:
             self._sweep()
         except Exception as exc:
             errors.append(f"sweep: {exc}")
-        self._restore_signal_handlers()
+        self._signals.restore()
         atexit.unregister(self.stop)
         self._release_lock()
         if errors:
@@ -449,29 +449,6 @@ class Engine:
         except FileNotFoundError:
             pass
         return None
-
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            self._previous_handlers[signum] = signal.getsignal(signum)
-            signal.signal(signum, self._on_signal)
-
-    def _restore_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for signum, handler in self._previous_handlers.items():
-            signal.signal(signum, handler)
-        self._previous_handlers.clear()
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        previous = self._previous_handlers.get(signum)
-        self.stop()
-        if signum == signal.SIGINT:
-            if callable(previous):
-                previous(signum, frame)
-            raise KeyboardInterrupt
-        raise SystemExit(128 + signum)
 
 
 # --- standalone use -----------------------------------------------------------------------------

@@ -31,16 +31,16 @@ import signal
 import socket
 import subprocess  # nosec B404 - the harness drives system tools on purpose
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import IO, Any
 
 from . import netns as nx
 from .paths import LOCK_DIR, RUN_ROOT
+from .teardown import SignalTeardown
 
 LAN_SUBNET = "198.19.0.0/24"
 HOST_ADDRESS = "198.19.0.1"
@@ -182,7 +182,7 @@ class LiveStack:
         self._lock = _PrefixLock(prefix)
         self._namespaces: list[str] = []
         self._closed = True
-        self._previous_handlers: dict[int, Any] = {}
+        self._signals = SignalTeardown(self.close)
         self._script_count = 0
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class LiveStack:
         self._lock.acquire()
         self._closed = False
         atexit.register(self.close)
-        self._install_signal_handlers()
+        self._signals.install()
         try:
             self._remove_namespaces(stale=True)
             (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -253,7 +253,7 @@ class LiveStack:
             self._remove_namespaces(stale=False)
         except Exception as exc:
             errors.append(f"namespaces: {exc}")
-        self._restore_signal_handlers()
+        self._signals.restore()
         atexit.unregister(self.close)
         self._lock.release()
         if errors:
@@ -267,29 +267,6 @@ class LiveStack:
             self._remove_namespaces(stale=True)
         finally:
             self._lock.release()
-
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            self._previous_handlers[signum] = signal.getsignal(signum)
-            signal.signal(signum, self._on_signal)
-
-    def _restore_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for signum, handler in self._previous_handlers.items():
-            signal.signal(signum, handler)
-        self._previous_handlers.clear()
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        previous = self._previous_handlers.get(signum)
-        self.close()
-        if signum == signal.SIGINT:
-            if callable(previous):
-                previous(signum, frame)
-            raise KeyboardInterrupt
-        raise SystemExit(128 + signum)
 
     def _remove_namespaces(self, *, stale: bool) -> None:
         names = [ns for ns in nx.netns_list() if ns.startswith(f"{self.prefix}-")] if stale else self._namespaces
