@@ -8,7 +8,6 @@ The block is the last key of Pulumi.yaml; everything above it is kept as written
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import textwrap
@@ -16,6 +15,7 @@ from typing import Any
 
 from components.core.settings.keys import CONFIG_KEYS, ConfigKey
 from testing.mock_stack import PROJECT_DIR
+from tools.generated import regenerate
 
 PULUMI_YAML = PROJECT_DIR / "Pulumi.yaml"
 WIDTH = 120  # .yamllint's line-length
@@ -65,18 +65,7 @@ def render(text: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    current = PULUMI_YAML.read_text()
-    fresh = render(current)
-    if args.check:
-        if fresh != current:
-            print("Pulumi.yaml is out of date: run `python -m tools.config_schema`", file=sys.stderr)
-            return 1
-        return 0
-    PULUMI_YAML.write_text(fresh)
-    return 0
+    return regenerate(PULUMI_YAML, render, "python -m tools.config_schema", __doc__)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Sections are delimited by `<!-- BEGIN name -->` / `<!-- END name -->` markers.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -18,6 +17,7 @@ from components.core.settings.keys import CONFIG_KEYS
 from components.prometheus.rules import render_runbook_markdown
 from components.proxy import rbac
 from testing.mock_stack import PROJECT_DIR
+from tools.generated import regenerate
 
 README = PROJECT_DIR / "README.md"
 
@@ -63,18 +63,7 @@ def render(text: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    current = README.read_text()
-    fresh = render(current)
-    if args.check:
-        if fresh != current:
-            print("README.md is out of date: run `python -m tools.readme`", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(fresh)
-    return 0
+    return regenerate(README, render, "python -m tools.readme", __doc__)
 
 
 if __name__ == "__main__":
