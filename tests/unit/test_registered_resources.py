@@ -13,6 +13,7 @@ compared. Regenerate after an intended change (and say why in the commit):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -63,18 +64,25 @@ def _normalise(value: Any, generated: dict[str, str], ordered: list[str]) -> Any
 
 
 def _config_digests(stack: RecordedStack) -> dict[str, str]:
-    """A service's `config-sha256` label -> placeholder, when it is the digest of the uploads of
-    its config carrier (whose normalised uploads the snapshot holds): hardening.files_digest."""
+    """A service's digest labels and reload triggers -> placeholder, when they are the digest of
+    the uploads of its config carrier (`hardening.files_digest`) or the HMAC of its secrets
+    carrier's under its generated key (`hardening.secrets_hmac`)."""
     digests: dict[str, str] = {}
-    for carrier in stack.of_type(CONTAINER):
+    names = {r.name for r in stack.resources}
+    for carrier in sorted(stack.of_type(CONTAINER), key=lambda c: c.name, reverse=True):  # same files: first name
         uploads = unwrap(carrier.raw_inputs.get("uploads") or [])
         if not uploads:
             continue
-        hasher = hashlib.sha256()
+        key = f"{carrier.name}-key"
+        hasher: Any = (
+            hmac.new(unwrap(stack.named(key).outputs["result"]).encode(), digestmod=hashlib.sha256)
+            if key in names
+            else hashlib.sha256()
+        )
         for upload in uploads:
             mode = int(upload["permissions"], 8)
             hasher.update(f"{upload['file']}\0{mode:o}\0".encode() + upload["content"].encode() + b"\0")
-        digests[hasher.hexdigest()] = f"<sha256(files of {carrier.name})>"
+        digests[hasher.hexdigest()] = f"<{'hmac' if key in names else 'sha256'}(files of {carrier.name})>"
     return digests
 
 
