@@ -6,7 +6,8 @@ make `pulumi up` replace or update it on every user's host; this test makes such
 visible. Values the mocks generate afresh on every run (keys, certificates, passwords, random
 bytes) and what is derived from them (bcrypt hashes, SHA-256 digests) are replaced by a
 placeholder naming the resource output they came from (testing/generated.py, which `make render`
-uses too), so the structure around them is still compared. Regenerate after an intended change (and say why in the commit):
+uses too), so the structure around them is still compared. Regenerate after an intended change
+(and say why in the commit):
 `UPDATE_SNAPSHOTS=1 pytest tests/unit/test_registered_resources.py`.
 """
 

@@ -32,7 +32,8 @@ def test_changed_added_and_removed_files_are_diffed(tmp_path: Path) -> None:
         ("p/gone.yml", "removed"),
         ("p/new.yml", "added"),
     ]
-    assert "-b: 2\n+b: 3\n" in diffs[0].diff and diffs[0].diff.startswith("--- a/p/etc/rules.yml\n+++ b/p/etc/rules.yml")
+    assert "-b: 2\n+b: 3\n" in diffs[0].diff
+    assert diffs[0].diff.startswith("--- a/p/etc/rules.yml\n+++ b/p/etc/rules.yml")
     text = render_diff.comment(diffs, stack="prod", base_ref="main", head_ref="pr")
     assert text.startswith(render_diff.MARKER + "\n")  # how the workflow finds the comment to update
     assert "3 file(s) differ (1 changed, 1 added, 1 removed)" in text and "```diff\n--- a/p/etc/rules.yml" in text

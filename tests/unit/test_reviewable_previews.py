@@ -71,8 +71,9 @@ def test_a_threshold_change_differs_only_in_the_rules_upload_in_plaintext(
     old, new = before[differing[0]]["content"], after[differing[0]]["content"]
     removed = [line for line in old.splitlines() if line not in new.splitlines()]
     added = [line for line in new.splitlines() if line not in old.splitlines()]
-    assert [line.strip() for line in removed][0] == "expr: job_venue:trades_failed:ratio_rate5m > 0.05"
-    assert [line.strip() for line in added][0] == "expr: job_venue:trades_failed:ratio_rate5m > 0.07"
+    # the expression and the description that quotes the threshold
+    assert removed[0].strip() == "expr: job_venue:trades_failed:ratio_rate5m > 0.05" and len(removed) == 2
+    assert added[0].strip() == "expr: job_venue:trades_failed:ratio_rate5m > 0.07" and len(added) == 2
     # Beyond the upload, only what it implies: the carrier's uploads and the reload's config digest.
     assert changed_inputs(base, threshold_changed) == [
         ("prometheus-container-config", "uploads"),
@@ -144,7 +145,8 @@ def test_config_carriers_uploads_are_not_secret_at_all(scenario: str) -> None:
     stack = load_scenario(scenario).run()
     config_carriers = stack.containers(kind=catalog.KIND_CONFIG)
     secrets_carriers = stack.containers(kind=catalog.KIND_SECRETS)
-    assert config_carriers and set(secrets_carriers) == {name.replace("-config", "-secrets") for name in config_carriers}
+    assert config_carriers
+    assert set(secrets_carriers) == {name.removesuffix("-config") + "-secrets" for name in config_carriers}
     for name, carrier in config_carriers.items():
         assert not contains_secret(carrier.raw_inputs["uploads"]), f"{scenario}: {name} has a secret upload"
     for name, carrier in secrets_carriers.items():
