@@ -103,3 +103,23 @@ def test_the_render_holds_no_secret(renders: tuple[RecordedStack, Path, Path]) -
     assert placeholders >= 9  # every service's key, the htpasswd, the digest key, the demo ACLs...
     proxy = f"{catalog.PROJECT}-dev-{catalog.PROXY.name}"
     assert (root / proxy / catalog.PROXY.tls_dir.lstrip("/") / catalog.TLS_CA_FILE).read_text() == "<pki-ca.certPem>"
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rendered-diff-comment.md"
+
+
+def test_the_documented_sample_is_what_the_tools_produce(tmp_path: Path) -> None:
+    """docs/examples/rendered-diff-comment.md (a one-line threshold change, prod stack) is the diff
+    the tools make today: the same change as a stack setting renders the same file diff."""
+    from testing.stack_config import load_scenario
+
+    prod = load_scenario("prod")
+    runs = {}
+    for side, extra in (("base", {}), ("head", {"alertThresholds": {"tradeFailureRatio": 0.07}})):
+        stack = run_program({**prod.config, **extra}, stack=prod.stack, secret_keys=prod.secret_keys)
+        runs[side] = tmp_path / side
+        render.write_render(stack, runs[side])
+    diffs = render_diff.diff_trees(runs["base"], runs["head"])
+    assert [d.path for d in diffs] == ["promshield-prod-prometheus/etc/prometheus/rules/trading.yml"]
+    sample = SAMPLE.read_text()
+    assert render_diff.MARKER in sample and diffs[0].diff.rstrip("\n") in sample
