@@ -100,11 +100,11 @@ def test_writers_and_exporter_never_fail_each_other(tmp_path: Path, start_export
 
     for (mode, live, _snap_dir, exporter, watcher, scrapes), written in zip(runs, results, strict=True):
         where = f"{mode}: writer {written}, scrapes {scrapes}"
-        # Enough overlap to have meant something; the floors are a quarter of what a quiet machine
-        # does in 20 s (about 900 batches, 40 publishes, 100 scrapes), so a loaded CI host passes.
-        assert written.batches >= 50 and written.publishes >= 10, where
+        # Enough overlap to have meant something. The floors are far below the 20 s schedule (up to
+        # 1,000 batches, 40 publishes, 100 scrapes) because a host at load 13 managed 33 batches.
+        assert written.batches >= 20 and written.publishes >= 5, where
         assert written.failures == 0 and written.publish_failures == 0, where
-        assert scrapes.scrapes >= 20, where
+        assert scrapes.scrapes >= 10, where
         assert scrapes.failures == 0, where
         assert len(scrapes.ages) == scrapes.scrapes, where
         # The live file is not in the exporter's directory and never among its open files.
