@@ -206,3 +206,82 @@ def test_a_peer_without_a_stack_certificate_is_refused(ha: RecordedStack, nodes:
     assert a.peers() == {f"127.0.0.1:{a.gossip}"}
     assert stranger.peers() in (set(), {f"127.0.0.1:{stranger.gossip}"})  # its own API is not the stack's either
     assert "tls" in stranger.log().lower() or "certificate" in stranger.log().lower(), stranger.log()[-2000:]
+
+
+PEER_SCRIPT = r"""
+set -u
+{alertmanager} >/tmp/am.log 2>&1 &
+nginx -c {nginx_conf} -g 'daemon off;' >/tmp/nginx.log 2>&1 &
+for i in $(seq 60); do
+  curl -s -o /dev/null --max-time 2 -k https://127.0.0.1:{peer_port}/ && break
+  sleep 0.5
+done
+for i in $(seq 60); do
+  curl -s -o /dev/null --max-time 2 --cacert /client/ca.crt --cert /client/am.crt --key /client/am.key \
+    https://127.0.0.1:{am_port}/-/ready && break
+  sleep 0.5
+done
+ask() {{ # name, then curl arguments: prints "name status"
+  name=$1; shift
+  printf '%s %s\n' "$name" "$(curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert /client/ca.crt \
+    --connect-to {address}:{peer_port}:127.0.0.1:{peer_port} "$@")"
+}}
+ALERT='[{{"labels": {{"alertname": "PeerPathTest", "severity": "warning"}}}}]'
+# The peer listener's certificate names the host's address: what the other hosts' Prometheus dial.
+URL=https://{address}:{peer_port}/api/v2/alerts
+ask post-alert --cert /client/prometheus.crt --key /client/prometheus.key -H 'Content-Type: application/json' \
+  --data "$ALERT" "$URL"
+ask get-alerts --cert /client/prometheus.crt --key /client/prometheus.key "$URL"
+ask silences --cert /client/prometheus.crt --key /client/prometheus.key https://{address}:{peer_port}/api/v2/silences
+ask proxy-client --cert /client/proxy.crt --key /client/proxy.key -H 'Content-Type: application/json' \
+  --data "$ALERT" "$URL"
+ask no-certificate -H 'Content-Type: application/json' --data "$ALERT" "$URL"
+printf 'received %s\n' "$(curl -s --max-time 5 --cacert /client/ca.crt --cert /client/am.crt --key /client/am.key \
+  https://127.0.0.1:{am_port}/api/v2/alerts | grep -c PeerPathTest)"
+tail -n 5 /tmp/nginx.log /tmp/am.log >&2
+"""
+
+
+def test_the_peer_listener_forwards_only_prometheus_alerts(ha: RecordedStack, tmp_path: Path) -> None:
+    """mon-b's proxy and Alertmanager in one sandbox (its own loopback): mon-a's Prometheus certificate may
+    post alerts through the peer listener, and nothing else; other stack certificates and none are refused."""
+    root = tmp_path / "mon-b"
+    for service in (catalog.ALERTMANAGER, catalog.PROXY):
+        materialize(ha, catalog.container_name("ha", service), root, "docker-mon-b")
+    client = root / "client"
+    client.mkdir()
+    (client / "ca.crt").write_text(ha.named("pki-ca").outputs["certPem"])
+    pems = {
+        "prometheus": "pki-prometheus-client",  # mon-a's Prometheus
+        "proxy": "pki-proxy-client",  # a stack certificate, but not Prometheus'
+        "am": "pki-mon-b-alertmanager-server",
+    }
+    for short, leaf in pems.items():
+        (client / f"{short}.crt").write_text(ha.named(f"{leaf}-cert").outputs["certPem"])
+        key = ha.named(f"{leaf}-key").outputs["privateKeyPem"]
+        (client / f"{short}.key").write_text(key["value"] if isinstance(key, dict) else key)
+    command = [ALERTMANAGER, *rendered_command(ha, "mon-b")]
+    script = PEER_SCRIPT.format(
+        alertmanager=" ".join(command),
+        nginx_conf=catalog.PROXY_CONFIG_FILE,
+        peer_port=catalog.PROXY_PEER_ALERTS_PORT,
+        am_port=catalog.ALERTMANAGER.port,
+        address="10.30.0.12",
+    )
+    hosts = f"127.0.0.1 localhost {catalog.ALERTMANAGER.name} {catalog.PROMETHEUS.name}\n"
+    argv = view_command(
+        root,
+        ["sh", "-c", script],
+        hosts=hosts,
+        writable=(catalog.ALERTMANAGER.data_dir, catalog.PROXY.data_dir, catalog.PROXY_RUNTIME_DIR),
+    )
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    answers = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert answers == {
+        "post-alert": "200",
+        "get-alerts": "403",  # only POST
+        "silences": "403",  # only /api/v2/alerts
+        "proxy-client": "403",  # a stack certificate that is not Prometheus'
+        "no-certificate": "400",  # NGINX: no required SSL certificate was sent
+        "received": "1",
+    }, result.stdout + result.stderr
