@@ -6,6 +6,7 @@ left exactly as it was. The real-engine tests of the cluster are in tests/accept
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -399,3 +400,17 @@ def test_host_addresses_may_be_ipv6() -> None:
     assert "--cluster.advertise-address=[fd00:30::11]:9094" in command
     assert "--cluster.peer=[fd00:30::12]:9094" in command
     assert ipaddress.ip_address("fd00:30::11")  # the addresses themselves were accepted as they are
+
+
+def test_make_render_writes_each_host_apart(ha: RecordedStack, tmp_path: Path) -> None:
+    from tools.render import write_render
+
+    write_render(ha, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PROVIDERS.values())
+    for host, provider in PROVIDERS.items():
+        config = tmp_path / provider / name(catalog.PROMETHEUS) / catalog.PROMETHEUS_CONFIG_FILE.lstrip("/")
+        assert f"replica: {host}" in config.read_text()
+        key = (
+            tmp_path / provider / name(catalog.ALERTMANAGER) / f"{catalog.ALERTMANAGER.tls_dir}/server.key".lstrip("/")
+        )
+        assert key.read_text().startswith("<secret:")
