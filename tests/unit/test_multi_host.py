@@ -392,8 +392,8 @@ def test_a_one_host_stack_moved_to_three_keeps_its_resources() -> None:
 
 def test_host_addresses_may_be_ipv6() -> None:
     hosts = [
-        {"name": "mon-a", "dockerHost": "tcp://[fd00:30::11]:2376", "bindAddress": "fd00:30::11"},
-        {"name": "mon-b", "dockerHost": "tcp://[fd00:30::12]:2376", "bindAddress": "fd00:30::12"},
+        {"name": "mon-a", "dockerHost": "unix:///run/docker-11.sock", "bindAddress": "fd00:30::11"},
+        {"name": "mon-b", "dockerHost": "unix:///run/docker-12.sock", "bindAddress": "fd00:30::12"},
     ]
     stack = run_program({"hosts": hosts, "trustedCidrs": ["fd00:30::/64"]}, stack="v6")
     command = stack.host_containers("docker")[catalog.container_name("v6", catalog.ALERTMANAGER)].inputs["command"]
