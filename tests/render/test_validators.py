@@ -131,3 +131,28 @@ def test_a_second_hosts_files_pass_their_validators(tmp_path: Path) -> None:
         [GIXY, "-ll", "--nginx-version", version, str(config)], capture_output=True, text=True, timeout=60, check=False
     )
     assert gixy.returncode == 0 and "Medium: 0" in gixy.stdout and "High: 0" in gixy.stdout, gixy.stdout + gixy.stderr
+
+
+def test_promtool_accepts_remote_write_with_a_client_certificate(tmp_path: Path) -> None:
+    """mtls, a private CA, a tenant header, queue settings and the replica label dropped (VictoriaMetrics)."""
+    from testing.fake_tls import private_key_pem, self_signed_cert
+    from testing.mock_stack import run_program
+
+    ca = self_signed_cert(
+        {
+            "privateKeyPem": private_key_pem({"algorithm": "ECDSA", "ecdsaCurve": "P256"}),
+            "subject": {"commonName": "store CA"},
+        }
+    )
+    remote = {
+        "enabled": True,
+        "url": "https://vm.lts.example:8428/api/v1/write",
+        "mtls": True,
+        "caPem": ca,
+        "headers": {"X-Scope-OrgID": "desk"},
+        "queue": {"maxShards": 10, "batchSendDeadline": "5s", "minBackoff": "30ms", "maxBackoff": "5s"},
+        "dropReplicaLabel": True,
+    }
+    stack = run_program({"remoteWrite": remote}, stack="rw")
+    root = materialize(stack, container(stack, catalog.PROMETHEUS), tmp_path / "root")
+    assert "SUCCESS" in ok(run_in_view(root, ["promtool", "check", "config", catalog.PROMETHEUS_CONFIG_FILE]))
