@@ -414,3 +414,23 @@ def test_make_render_writes_each_host_apart(ha: RecordedStack, tmp_path: Path) -
             tmp_path / provider / name(catalog.ALERTMANAGER) / f"{catalog.ALERTMANAGER.tls_dir}/server.key".lstrip("/")
         )
         assert key.read_text().startswith("<secret:")
+
+
+def test_each_hosts_group_deploys_on_its_own(ha: RecordedStack) -> None:
+    """What the acceptance harness does with `by_provider()`: deploy each group on its own engine. Every
+    volume, network and image a container of a group uses is a resource of that group, and every reload
+    command of a group targets a container of that group (nothing refers across hosts)."""
+    for provider in PROVIDERS.values():
+        group = ha.by_provider()[provider]
+        volumes = {r.inputs["name"] for r in group if r.type == VOLUME}
+        networks = {r.inputs["name"] for r in group if r.type == NETWORK}
+        images = {r.outputs.get("imageId") or r.outputs.get("imageName") for r in group if r.type in DOCKER_TYPES[3:]}
+        containers = [r for r in group if r.type == CONTAINER]
+        for c in containers:
+            spec = c.inputs
+            assert {v["volumeName"] for v in spec.get("volumes", []) if v.get("volumeName")} <= volumes, c.name
+            assert {n["name"] for n in spec.get("networksAdvanced", [])} <= networks, c.name
+            assert spec["image"] in images, (c.name, spec["image"])
+        names = {c.inputs["name"] for c in containers}
+        for command in (r for r in group if r.type == REMOTE_COMMAND and r.name.endswith("-reload")):
+            assert any(f" {n}" in str(command.inputs["create"]) for n in names), command.name
