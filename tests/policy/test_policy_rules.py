@@ -251,8 +251,19 @@ CONTAINER_CASES: list[tuple[str, str, Change, str | None]] = [
         lambda p: p.update(
             labels=labels(catalog.ALERTMANAGER.name),
             ports=[{"internal": 9094, "external": 9094, "ip": "10.30.0.11", "protocol": "tcp"}],
+            command=["--cluster.tls-config=/etc/alertmanager/cluster-tls.yml"],
         ),
         None,
+    ),
+    (
+        "ports-only-proxy-publishes",
+        "alertmanager-gossip-without-tls",
+        lambda p: p.update(
+            labels=labels(catalog.ALERTMANAGER.name),
+            ports=[{"internal": 9094, "external": 9094, "ip": "10.30.0.11", "protocol": "tcp"}],
+            command=["--cluster.listen-address=0.0.0.0:9094"],
+        ),
+        "only the proxy",
     ),
     (
         "ports-only-proxy-publishes",
