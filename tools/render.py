@@ -8,7 +8,8 @@ generated passwords, digests) are written as placeholders naming their resource
 (testing/generated.py), so two renders of the same program are identical and the diff of a base
 and a head render (`python -m tools.render_diff`) shows only what the change does.
 `containers.json` lists each container's image, command, user, networks, ports and hardening so
-a reviewer sees what will run.
+a reviewer sees what will run. A multi-host stack is written per host, under
+build/<stack>/<docker provider>/ (`docker`, `docker-<host>`): the Docker names repeat on every host.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from components.core.catalog import MODE_SECRET
 from testing.generated import Placeholders
-from testing.mock_stack import RecordedStack, run_program
+from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_stack_config, placeholder_secrets
 
 
@@ -29,9 +31,9 @@ def secret_placeholder(upload: dict[str, Any]) -> str:
     return f"<secret: mode {upload['permissions']}, owner {upload['owner']}:{upload['group']}; content not rendered>\n"
 
 
-def container_summary(stack: RecordedStack) -> dict[str, Any]:
+def container_summary(containers: Mapping[str, Registered]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
-    for name, container in sorted(stack.containers().items()):
+    for name, container in sorted(containers.items()):
         spec = container.inputs
         summary[name] = {
             key: spec.get(key)
@@ -54,13 +56,27 @@ def container_summary(stack: RecordedStack) -> dict[str, Any]:
     return summary
 
 
+def host_providers(stack: RecordedStack) -> list[str]:
+    """The docker providers of a multi-host stack (one per host); empty for a one-host stack."""
+    providers = sorted(r.name for r in stack.of_type("pulumi:providers:docker"))
+    return providers if len(providers) > 1 else []
+
+
 def write_render(stack: RecordedStack, out: Path) -> list[Path]:
     if out.exists():
         shutil.rmtree(out)
-    written: list[Path] = []
     placeholders = Placeholders(stack)
-    for name in sorted(stack.containers()):
-        for path, upload in sorted(stack.container_files(name).items()):
+    providers = host_providers(stack)
+    if not providers:
+        return _write_host(stack, placeholders, out, None)
+    return [path for provider in providers for path in _write_host(stack, placeholders, out / provider, provider)]
+
+
+def _write_host(stack: RecordedStack, placeholders: Placeholders, out: Path, provider: str | None) -> list[Path]:
+    written: list[Path] = []
+    containers = stack.containers() if provider is None else stack.host_containers(provider)
+    for name in sorted(containers):
+        for path, upload in sorted(stack.container_files(name, provider).items()):
             target = out / name / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.touch(mode=0o600)
@@ -70,7 +86,7 @@ def write_render(stack: RecordedStack, out: Path) -> list[Path]:
                 target.write_text(placeholders.text(upload["content"]))
             written.append(target)
     summary = out / "containers.json"
-    text = json.dumps(placeholders.value(container_summary(stack)), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(placeholders.value(container_summary(containers)), indent=2, sort_keys=True) + "\n"
     summary.write_text(text)
     written.append(summary)
     return written

@@ -66,6 +66,13 @@ PROXY_ALERTMANAGER_PORT = 8444
 PROXY_AUTH_PORT = 8081  # the bcrypt check behind auth_request
 PROXY_DENY_PORT = 8082  # answers 403 for requests the role table refuses
 PROXY_HEALTH_PORT = 8080  # container healthcheck
+# Multi-host stacks (`hosts`): alerts from the other hosts' Prometheus arrive on this listener
+# (mTLS, POST /api/v2/alerts only), published on the host address at PEER_ALERTS_PUBLISHED_PORT.
+PROXY_PEER_ALERTS_PORT = 8445
+PEER_ALERTS_PUBLISHED_PORT = 9095
+# Alertmanager's gossip (memberlist over mutual TLS: TCP only), the same port inside the
+# container and on the host address.
+ALERTMANAGER_CLUSTER_PORT = 9094
 
 # --- Files inside containers ---------------------------------------------------------------
 # Every service's secret files, in every container (each has its own): outside its config
@@ -80,6 +87,7 @@ PROMETHEUS_QUERY_LOG_FILE = f"{PROMETHEUS.data_dir}/query.log"
 ALERTMANAGER_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/alertmanager.yml"
 ALERTMANAGER_WEB_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/web.yml"
 ALERTMANAGER_SECRETS_DIR = ALERTMANAGER.secrets_dir
+ALERTMANAGER_CLUSTER_TLS_FILE = f"{ALERTMANAGER.config_dir}/cluster-tls.yml"
 
 PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
 PROXY_HTPASSWD_FILE = f"{PROXY.secrets_dir}/htpasswd"
@@ -98,6 +106,8 @@ TLS_CERT_FILE = "server.crt"
 TLS_KEY_FILE = "server.key"
 TLS_CLIENT_CERT_FILE = "client.crt"
 TLS_CLIENT_KEY_FILE = "client.key"
+TLS_PEER_CERT_FILE = "peer.crt"  # the proxy's peer-alerts listener (multi-host stacks)
+TLS_PEER_KEY_FILE = "peer.key"
 TLS_CLIENT_CA_FILE = "client-ca.crt"  # clientCertificateAuth: the CA of the clients' certificates (proxy)
 PROXY_CLIENT_CA_FILE = f"{PROXY.tls_dir}/{TLS_CLIENT_CA_FILE}"
 
@@ -158,6 +168,10 @@ KIND_JOB = "job"  # runs once to completion
 KIND_CONFIG = "config"  # a never-started carrier of a service's config files (plain in Pulumi's inputs)
 KIND_SECRETS = "secrets"  # a never-started carrier of its secret files (secret in Pulumi's inputs)
 CARRIER_KINDS = (KIND_CONFIG, KIND_SECRETS)
+# Prometheus external labels of a multi-host stack: the HA pair (`cluster`) and which member
+# (`replica`): what long-term stores deduplicate on. Alerts drop the replica label.
+EXTERNAL_LABEL_CLUSTER = "cluster"
+EXTERNAL_LABEL_REPLICA = "replica"
 
 # --- Pulumi type tokens ---------------------------------------------------------------------
 # The program's component types. Never rename one: the state knows every resource by its type,

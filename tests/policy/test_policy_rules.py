@@ -245,6 +245,35 @@ CONTAINER_CASES: list[tuple[str, str, Change, str | None]] = [
     ),
     ("ports-only-proxy-publishes", "prometheus", put("labels", labels(catalog.PROMETHEUS.name)), "only the proxy"),
     ("ports-only-proxy-publishes", "unlabelled", put("labels", []), "unlabelled"),
+    (
+        "ports-only-proxy-publishes",
+        "accept-alertmanager-gossip",
+        lambda p: p.update(
+            labels=labels(catalog.ALERTMANAGER.name),
+            ports=[{"internal": 9094, "external": 9094, "ip": "10.30.0.11", "protocol": "tcp"}],
+            command=["--cluster.tls-config=/etc/alertmanager/cluster-tls.yml"],
+        ),
+        None,
+    ),
+    (
+        "ports-only-proxy-publishes",
+        "alertmanager-gossip-without-tls",
+        lambda p: p.update(
+            labels=labels(catalog.ALERTMANAGER.name),
+            ports=[{"internal": 9094, "external": 9094, "ip": "10.30.0.11", "protocol": "tcp"}],
+            command=["--cluster.listen-address=0.0.0.0:9094"],
+        ),
+        "only the proxy",
+    ),
+    (
+        "ports-only-proxy-publishes",
+        "alertmanager-web-port",
+        lambda p: p.update(
+            labels=labels(catalog.ALERTMANAGER.name),
+            ports=[{"internal": 9093, "external": 9093, "ip": "10.30.0.11", "protocol": "tcp"}],
+        ),
+        "only the proxy",
+    ),
     ("files-secrets-apart-from-config", "accept-a-service", upload("/etc/x/tls/server.key", PRIVATE_KEY, "0400"), None),
     (
         "files-secrets-apart-from-config",
@@ -555,8 +584,9 @@ REMOTE_WRITE_OK = """remote_write:
   basic_auth: {username: prom, password_file: /etc/prometheus/secrets/remote-write-password}
 """
 FIREWALL_SCRIPT = (
-    "iptables-restore <<RULES\n-A PROMSHIELD-TEST -s 10.0.0.0/24 -p tcp -m conntrack --ctorigdstport 9090 -j "
-    "RETURN\n-A PROMSHIELD-TEST -p tcp --ctorigdstport 9090 -j DROP\nRULES\n"
+    "iptables-restore <<RULES\n-A PROMSHIELD-TEST -s 10.0.0.0/24 -p tcp -m conntrack --ctorigdstport 9090 "
+    "--ctorigdst 127.0.0.1 -j RETURN\n-A PROMSHIELD-TEST -p tcp --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j DROP\n"
+    "RULES\n"
 )
 CONFIG_VOLUME = "promshield-test-prometheus-config"
 
@@ -782,6 +812,12 @@ STACK_CASES: list[tuple[str, str, Callable[[], list[PolicyResource]], str | None
         "firewall-guards-published-ports",
         "port-not-covered",
         lambda: mini_stack(script=FIREWALL_SCRIPT.replace("9090", "9093")),
+        "[9090]",
+    ),
+    (
+        "firewall-guards-published-ports",
+        "another-hosts-rules",
+        lambda: mini_stack(script=FIREWALL_SCRIPT.replace("127.0.0.1", "10.30.0.12")),
         "[9090]",
     ),
     (
