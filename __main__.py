@@ -2,6 +2,7 @@
 
 trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (TLS, auth, roles)
     -> mTLS -> Prometheus / Alertmanager on the internal backend network -> scrape targets
+Prometheus, Alertmanager, the Redis exporter -> egress network (only their granted destinations) -> LAN
 """
 
 import pulumi
@@ -9,11 +10,13 @@ import pulumi_docker as docker
 
 from components.alertmanager.component import Alertmanager, AlertmanagerArgs
 from components.alertmanager.render import AlertmanagerSettings
+from components.core import catalog
 from components.core import pki as certs
 from components.core.network import Networks
 from components.core.reload import DockerAccess
 from components.core.settings import from_pulumi_config
 from components.firewall.component import Firewall, FirewallSettings
+from components.firewall.egress import egress_plan
 from components.monitored import monitored_services
 from components.prometheus.component import Prometheus, PrometheusArgs
 from components.prometheus.render import PrometheusSettings
@@ -26,7 +29,16 @@ settings = from_pulumi_config()  # every config problem is reported here, before
 docker_host = pulumi.ResourceOptions(providers=[docker.Provider("docker", host=settings.docker_host)])
 docker_cli = DockerAccess.of(settings)  # reload commands: changed files reach running services in place
 
-networks = Networks("networks", settings.stack, settings.networks, opts=docker_host)
+egress = egress_plan(settings)  # what leaves the host: from which fixed address, to exactly where
+networks = Networks("networks", settings.stack, settings.networks, opts=docker_host, egress=egress.needed)
+
+
+def egress_of(service: catalog.Service) -> tuple[pulumi.Output[str], str] | None:
+    """(the egress network, the service's address on it) when the service has a destination outside the host."""
+    address = egress.address_of(service)
+    return (networks.egress_name, address) if address and networks.egress_name is not None else None
+
+
 pki = certs.Pki("pki", settings.stack, settings.tls, certs.stack_leaves(settings))
 credentials = Credentials("credentials", settings.users)
 
@@ -35,14 +47,14 @@ alertmanager = Alertmanager(
     AlertmanagerArgs(
         settings=AlertmanagerSettings.of(settings),
         backend_network=networks.backend_name,
-        edge_network=networks.edge_name,
         ca_cert_pem=pki.ca_cert_pem,
         server=pki.certificates[certs.ALERTMANAGER_SERVER],
         docker=docker_cli,
+        egress=egress_of(catalog.ALERTMANAGER),
     ),
     opts=docker_host,
 )
-monitored = monitored_services(settings, networks, pki, opts=docker_host)
+monitored = monitored_services(settings, networks, pki, opts=docker_host, egress=egress_of(catalog.REDIS_EXPORTER))
 prometheus = Prometheus(
     "prometheus",
     PrometheusArgs(
@@ -56,6 +68,7 @@ prometheus = Prometheus(
         extra_uploads=monitored.uploads,
         depends_on=[alertmanager.container, *monitored.exporters],
         docker=docker_cli,
+        egress=egress_of(catalog.PROMETHEUS),
     ),
     opts=docker_host,
 )
@@ -76,7 +89,7 @@ proxy = Proxy(
     opts=docker_host,
 )
 firewall = Firewall(
-    "firewall", FirewallSettings.of(settings), opts=pulumi.ResourceOptions(depends_on=[proxy.container])
+    "firewall", FirewallSettings.of(settings, egress), opts=pulumi.ResourceOptions(depends_on=[proxy.container])
 )
 
 pulumi.export("prometheus_url", settings.external_url(settings.prometheus_port))

@@ -29,7 +29,11 @@ class MonitoredServices:
 
 
 def monitored_services(
-    settings: Settings, networks: Networks, pki: certs.Pki, opts: pulumi.ResourceOptions
+    settings: Settings,
+    networks: Networks,
+    pki: certs.Pki,
+    opts: pulumi.ResourceOptions,
+    egress: tuple[pulumi.Input[str], str] | None = None,  # the Redis exporter's, when a Redis is outside the host
 ) -> MonitoredServices:
     monitored = MonitoredServices()
     if settings.duckdb is not None:
@@ -57,9 +61,9 @@ def monitored_services(
                 settings.redis_instances,
                 settings.images,
                 networks.backend_name,
-                networks.edge_name,
                 pki.ca_cert_pem,
                 server,
+                egress,
             ),
             opts=opts,
         )

@@ -10,6 +10,7 @@ import pulumi
 from components.core import catalog
 from components.core.reload import DockerAccess
 from components.core.settings import SecretValue, Settings
+from components.firewall.egress import EgressPlan, egress_plan
 from components.firewall.render import (
     FirewallPlan,
     chain_name,
@@ -33,18 +34,25 @@ class FirewallSettings:
         return self.docker_host.startswith("ssh://")
 
     @classmethod
-    def of(cls, settings: Settings) -> FirewallSettings:
-        return cls(firewall_plan(settings), settings.docker_host, settings.ssh_private_key, settings.firewall_sudo)
+    def of(cls, settings: Settings, egress: EgressPlan | None = None) -> FirewallSettings:
+        plan = firewall_plan(settings, egress or egress_plan(settings))
+        return cls(plan, settings.docker_host, settings.ssh_private_key, settings.firewall_sudo)
 
 
-def firewall_plan(settings: Settings) -> FirewallPlan:
+def firewall_plan(settings: Settings, egress: EgressPlan | None = None) -> FirewallPlan:
+    egress = egress or egress_plan(settings)
+    # The egress subnet is guarded (inbound and towards the host) only when the network exists:
+    # otherwise the range may belong to something else on the host.
+    subnets = (*settings.networks.subnets, egress.subnet) if egress.needed else settings.networks.subnets
     return FirewallPlan(
         chain_name(settings.stack),
         settings.bind_address,
         settings.published_ports,
         settings.trusted_cidrs,
-        protected_subnets=settings.networks.subnets,
+        protected_subnets=subnets,
         connections_per_source=settings.limits.connections_per_source,
+        egress_subnet=egress.subnet if egress.needed else "",
+        egress_grants=egress.grants,
     )
 
 

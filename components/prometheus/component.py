@@ -62,6 +62,8 @@ class PrometheusArgs:
     extra_uploads: Sequence[UploadFile] = ()
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
+    # (egress network, Prometheus' fixed address on it): only when a target or remote write is outside the host.
+    egress: tuple[pulumi.Input[str], str] | None = None
 
 
 def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
@@ -104,7 +106,8 @@ class Prometheus(pulumi.ComponentResource):
             networks=[
                 NetworkAttachment(
                     args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name]
-                )
+                ),
+                *([NetworkAttachment(args.egress[0], (), args.egress[1])] if args.egress else []),
             ],
             healthcheck=Healthcheck(
                 [

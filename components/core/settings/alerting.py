@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
+from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
 from components.core.settings.reader import NAMESPACE, Reader, check_url
 from components.core.settings.types import RemoteWrite
 from components.prometheus.rules.thresholds import (
@@ -38,7 +40,14 @@ def read_remote_write(r: Reader) -> RemoteWrite:
                 None,
                 "remote write needs a password: pulumi config set --secret remoteWritePassword ...",
             )
-    return RemoteWrite(enabled, str(url), str(username), password)
+    egress_cidrs: tuple[str, ...] = ()
+    if enabled and isinstance(url, str):
+        egress_cidrs = read_egress_cidrs(r, "remoteWrite", raw.get(EGRESS_KEY), urlparse(url).hostname or "")
+    for unknown in sorted(set(raw) - {"enabled", "url", "username", EGRESS_KEY}):
+        r.problem(
+            f"remoteWrite.{unknown}", raw[unknown], f"unknown key; expected enabled, url, username or {EGRESS_KEY}"
+        )
+    return RemoteWrite(enabled, str(url), str(username), password, egress_cidrs)
 
 
 def read_thresholds(r: Reader) -> AlertThresholds:

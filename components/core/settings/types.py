@@ -93,6 +93,9 @@ class Receiver:
     email: EmailSettings | None = None
     ca_pem: str | None = None  # a private CA the receiver's TLS certificate is verified against
     secret: SecretValue | None = None  # routing key, Slack webhook URL, API key or SMTP password
+    # Where the receiver is outside the host (alertmanagerEgress): the CIDRs the firewall lets
+    # Alertmanager reach on the receiver's port; () means it is a container on the backend network.
+    egress_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class RemoteWrite:
     url: str
     username: str
     password: SecretValue | None
+    egress_cidrs: tuple[str, ...] = ()  # the endpoint's addresses outside the host (firewall grants)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,14 @@ class ScrapeTarget:
     ca_pem: str | None
     username: str | None
     password: SecretValue | None
+    # The endpoint's addresses outside the Docker host (an IP address in `address`, or the
+    # `egressCidrs` a DNS name stands for): Prometheus may reach exactly these on the port.
+    # (): the target is a container on the backend network.
+    egress_cidrs: tuple[str, ...] = ()
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rpartition(":")[2])
 
 
 @dataclass(frozen=True)
@@ -157,10 +169,15 @@ class RedisSettings:
     check_keys: tuple[str, ...]
     instance_label: str  # the entry's `name`: the `redis_instance` label of its series and alerts
     demo: bool = False  # the stack deploys this Redis itself (demo: true and no redisInstances)
+    egress_cidrs: tuple[str, ...] = ()  # outside the host: what the exporter may reach (as ScrapeTarget's)
 
     @property
     def name(self) -> str:
         return self.instance_label
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rpartition(":")[2])
 
 
 @dataclass(frozen=True)
@@ -180,10 +197,11 @@ class DuckDbSettings:
 
 @dataclass(frozen=True)
 class NetworkSettings:
-    """The two Docker networks' subnets (IPv4; the backend one holds the fixed addresses)."""
+    """The Docker networks' subnets (IPv4; the backend and egress ones hold fixed addresses)."""
 
     backend_subnet: str
     edge_subnet: str
+    egress_subnet: str = catalog.DEFAULT_EGRESS_SUBNET  # created only when something leaves the host
 
     @property
     def backend_addresses(self) -> Mapping[str, str]:
@@ -192,7 +210,14 @@ class NetworkSettings:
         return MappingProxyType({name: str(network[number]) for name, number in catalog.BACKEND_HOST_NUMBERS.items()})
 
     @property
+    def egress_addresses(self) -> Mapping[str, str]:
+        """Service name -> its fixed address on the egress network (the firewall's grant sources)."""
+        network = ipaddress.ip_network(self.egress_subnet)
+        return MappingProxyType({name: str(network[number]) for name, number in catalog.EGRESS_HOST_NUMBERS.items()})
+
+    @property
     def subnets(self) -> tuple[str, str]:
+        """The networks every stack has (the egress network exists only with grants: `EgressPlan`)."""
         return (self.edge_subnet, self.backend_subnet)
 
 
@@ -232,6 +257,8 @@ class Settings:
     alert_routing: AlertRouting = field(default_factory=AlertRouting)
     # PEM of the CA whose client certificates the proxy requires (None: no client certificates).
     client_ca_pem: str | None = None
+    # The Docker host's resolvers, granted (udp/tcp 53) to each service that leaves the host.
+    egress_dns_servers: tuple[str, ...] = ()
 
     @property
     def external_host(self) -> str:
