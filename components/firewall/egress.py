@@ -18,10 +18,9 @@ from urllib.parse import urlparse
 
 from components.core import catalog
 from components.core.settings import Settings
-from components.core.settings.routing import receiver_endpoint
+from components.core.settings.routing import HTTPS_PORT, receiver_endpoint
 from components.firewall.render import EgressGrant
 
-HTTPS_PORT = 443
 DNS_PORT = 53
 
 

@@ -12,6 +12,10 @@ through INPUT, which Docker does not guard. A second chain of ours, jumped first
 drops new connections from the stack's subnets to the host, so a compromised container reaches
 none of the host's services (sshd, node exporters, ...).
 
+When a service leaves the host (the egress network exists), the chain starts with its grants: each
+source address to exactly its destinations and ports, then every other new connection from the
+egress subnet is dropped (`egress_rule_lines`); the host-guard chain covers that subnet too.
+
 Apply is atomic (`iptables-restore --noflush` replaces our chains' rules in one commit) and
 idempotent (the jumps are added only when absent). Remove deletes exactly the jumps and the chains.
 """
