@@ -2,6 +2,7 @@
 
 trusted CIDR -> host:bindAddress:9090/9093 -> firewall (DOCKER-USER) -> proxy (TLS, auth, roles)
     -> mTLS -> Prometheus / Alertmanager on the internal backend network -> scrape targets
+Prometheus, Alertmanager, the Redis exporter -> egress network (only their granted destinations) -> LAN
 
 With `hosts`, every host runs that stack (its own Docker provider, networks, Prometheus replica,
 Alertmanager, proxy and firewall); the Alertmanagers gossip over mutual TLS and every Prometheus
@@ -17,11 +18,13 @@ import pulumi_docker as docker
 
 from components.alertmanager.component import Alertmanager, AlertmanagerArgs
 from components.alertmanager.render import AlertmanagerSettings
+from components.core import catalog
 from components.core import pki as certs
 from components.core.network import Networks
 from components.core.reload import DockerAccess
 from components.core.settings import Settings, from_pulumi_config
 from components.firewall.component import Firewall, FirewallSettings
+from components.firewall.egress import egress_plan
 from components.monitored import monitored_services
 from components.prometheus.component import Prometheus, PrometheusArgs
 from components.prometheus.render import PrometheusSettings
@@ -53,7 +56,14 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
     docker_host = pulumi.ResourceOptions(providers=[provider])
     docker_cli = DockerAccess.of(view)  # reload commands: changed files reach running services in place
 
-    networks = Networks(name("networks"), view.stack, view.networks, opts=docker_host)
+    egress = egress_plan(view)  # what leaves the host: from which fixed address, to exactly where
+    networks = Networks(name("networks"), view.stack, view.networks, opts=docker_host, egress=egress.needed)
+
+    def egress_of(service: catalog.Service) -> tuple[pulumi.Output[str], str] | None:
+        """(the egress network, the service's address on it) when the service has a destination outside the host."""
+        address = egress.address_of(service)
+        return (networks.egress_name, address) if address and networks.egress_name is not None else None
+
     alertmanager = Alertmanager(
         name("alertmanager"),
         AlertmanagerArgs(
@@ -63,10 +73,13 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
             ca_cert_pem=pki.ca_cert_pem,
             server=certs.host_certificate(pki, view, certs.ALERTMANAGER_SERVER),
             docker=docker_cli,
+            egress=egress_of(catalog.ALERTMANAGER),
         ),
         opts=docker_host,
     )
-    monitored = monitored_services(view, networks, pki, opts=docker_host, shared_redis=shared_redis)
+    monitored = monitored_services(
+        view, networks, pki, opts=docker_host, shared_redis=shared_redis, egress=egress_of(catalog.REDIS_EXPORTER)
+    )
     prometheus = Prometheus(
         name("prometheus"),
         PrometheusArgs(
@@ -81,6 +94,7 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
             depends_on=[alertmanager.container, *monitored.exporters],
             docker=docker_cli,
             edge_network=networks.edge_name,
+            egress=egress_of(catalog.PROMETHEUS),
         ),
         opts=docker_host,
     )
@@ -105,7 +119,7 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
     published = [proxy.container, alertmanager.container] if view.multi_host else [proxy.container]
     firewall = Firewall(
         name("firewall"),
-        FirewallSettings.of(view),
+        FirewallSettings.of(view, egress),
         opts=pulumi.ResourceOptions(depends_on=published, providers=[provider]),
     )
     return HostStack(view, firewall, monitored.redis)

@@ -33,8 +33,10 @@ def monitored_services(
     settings: Settings,
     networks: Networks,
     pki: certs.Pki,
+    *,
     opts: pulumi.ResourceOptions,
     shared_redis: RedisAccess | None = None,
+    egress: tuple[pulumi.Input[str], str] | None = None,  # the Redis exporter's, when a Redis is outside the host
 ) -> MonitoredServices:
     """The exporters of one host (`settings` as that host sees them). In a multi-host stack every host
     runs them, so each Prometheus replica scrapes the same targets through its own exporters; the Redis
@@ -67,10 +69,10 @@ def monitored_services(
                 settings.redis_instances,
                 settings.images,
                 networks.backend_name,
-                networks.edge_name,
                 pki.ca_cert_pem,
                 server,
                 shared_from=shared_redis,
+                egress=egress,
             ),
             opts=opts,
         )

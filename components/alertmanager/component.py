@@ -50,11 +50,14 @@ RELOAD = ReloadPlan(
 class AlertmanagerArgs:
     settings: AlertmanagerSettings
     backend_network: pulumi.Input[str]
-    edge_network: pulumi.Input[str]  # joined only when the stack allows notifications to leave
     ca_cert_pem: pulumi.Input[str]
     server: Certificate  # also its client identity for its own healthcheck
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
+    # (egress network, Alertmanager's fixed address on it): only with alertmanagerEgress and a receiver outside.
+    egress: tuple[pulumi.Input[str], str] | None = None
+    # A cluster's route to its peers and its published gossip port (None: no cluster).
+    edge_network: pulumi.Input[str] | None = None
 
 
 def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
@@ -114,10 +117,12 @@ class Alertmanager(pulumi.ComponentResource):
         networks = [
             NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])
         ]
-        # The edge network carries notifications out (egress) and, in a cluster, the published gossip port and
-        # the route to the peers (the backend network is internal: Docker publishes no port from it).
-        if settings.egress or settings.cluster is not None:
+        # In a cluster the edge network carries the published gossip port and the route to the peers (the
+        # backend network is internal: Docker publishes no port from it); receivers are reached by egress.
+        if settings.cluster is not None and args.edge_network is not None:
             networks.append(NetworkAttachment(args.edge_network))
+        if args.egress is not None:
+            networks.append(NetworkAttachment(args.egress[0], (), args.egress[1]))
         plan = ContainerPlan(
             service=SERVICE,
             image=image,

@@ -40,7 +40,6 @@ class AlertmanagerSettings:
     stack: str
     image: str
     receivers: tuple[Receiver, ...]
-    egress: bool  # joins the edge network so notifications can leave the host
     external_url: str
     networks: NetworkSettings
     routing: AlertRouting = field(default_factory=AlertRouting)
@@ -61,7 +60,6 @@ class AlertmanagerSettings:
             stack=settings.stack,
             image=settings.images["alertmanager"],
             receivers=settings.receivers,
-            egress=settings.alertmanager_egress,
             external_url=settings.external_url(settings.alertmanager_port),
             networks=settings.networks,
             routing=settings.alert_routing,

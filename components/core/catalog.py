@@ -119,13 +119,18 @@ MODE_PUBLIC = 0o444
 # --- Networks ------------------------------------------------------------------------------
 BACKEND_NETWORK = "backend"
 EDGE_NETWORK = "edge"
+EGRESS_NETWORK = "egress"  # only for leaving the host: each member's new connections are granted one by one
 # Defaults for the `networks` setting: users move them when they clash with a LAN or VPN.
 DEFAULT_BACKEND_SUBNET = "172.30.10.0/24"
 DEFAULT_EDGE_SUBNET = "172.30.20.0/24"
+DEFAULT_EGRESS_SUBNET = "172.30.30.0/24"
 # Fixed backend addresses, as host numbers inside the backend subnet: the proxy resolves its
 # upstreams once, at start, so a recreated Prometheus or Alertmanager must come back at the
 # same address.
 BACKEND_HOST_NUMBERS = {"prometheus": 10, "alertmanager": 11}
+# Fixed egress addresses: the firewall grants each source address its own destinations, so a
+# member's address must never change (nor be taken by another container).
+EGRESS_HOST_NUMBERS = {"prometheus": 10, "alertmanager": 11, "redis-exporter": 12}
 
 # --- Pinned images (never `latest`): defaults for settings ---------------------------------
 DEFAULT_IMAGES: dict[str, str] = {

@@ -1,4 +1,6 @@
-"""The stack's private Docker networks: an internal backend (no route out) and the proxy's edge."""
+"""The stack's private Docker networks: an internal backend (no route out), the proxy's edge, and
+an egress network for leaving the host (only when a service has a destination outside it; the
+firewall grants each member's fixed address exactly its destinations)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,19 @@ def network_name(stack: str, role: str) -> str:
 class Networks(pulumi.ComponentResource):
     backend: docker.Network
     edge: docker.Network
+    egress: docker.Network | None
     backend_name: pulumi.Output[str]
     edge_name: pulumi.Output[str]
+    egress_name: pulumi.Output[str] | None
 
     def __init__(
-        self, name: str, stack: str, subnets: NetworkSettings, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        stack: str,
+        subnets: NetworkSettings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        egress: bool = False,
     ) -> None:
         super().__init__(catalog.NETWORKS_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -44,6 +54,24 @@ class Networks(pulumi.ComponentResource):
             labels=[docker.NetworkLabelArgs(label=catalog.LABEL_STACK, value=stack)],
             opts=child,
         )
+        self.egress = (
+            docker.Network(
+                f"{name}-egress",
+                name=network_name(stack, catalog.EGRESS_NETWORK),
+                driver="bridge",
+                internal=False,  # the route out; the firewall's grants decide where to
+                attachable=False,
+                ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.egress_subnet)],
+                labels=[docker.NetworkLabelArgs(label=catalog.LABEL_STACK, value=stack)],
+                opts=child,
+            )
+            if egress
+            else None
+        )
         self.backend_name = self.backend.name
         self.edge_name = self.edge.name
-        self.register_outputs({"backend_name": self.backend_name, "edge_name": self.edge_name})
+        self.egress_name = self.egress.name if self.egress is not None else None
+        outputs = {"backend_name": self.backend_name, "edge_name": self.edge_name}
+        if self.egress_name is not None:
+            outputs["egress_name"] = self.egress_name
+        self.register_outputs(outputs)

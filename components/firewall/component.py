@@ -11,6 +11,7 @@ from components.core import catalog
 from components.core.reload import DockerAccess
 from components.core.settings import SecretValue, Settings
 from components.core.settings.hosts import CLUSTER_PORTS
+from components.firewall.egress import EgressPlan, egress_plan
 from components.firewall.render import (
     FirewallPlan,
     chain_name,
@@ -34,21 +35,28 @@ class FirewallSettings:
         return self.docker_host.startswith("ssh://")
 
     @classmethod
-    def of(cls, settings: Settings) -> FirewallSettings:
-        return cls(firewall_plan(settings), settings.docker_host, settings.ssh_private_key, settings.firewall_sudo)
+    def of(cls, settings: Settings, egress: EgressPlan | None = None) -> FirewallSettings:
+        plan = firewall_plan(settings, egress or egress_plan(settings))
+        return cls(plan, settings.docker_host, settings.ssh_private_key, settings.firewall_sudo)
 
 
-def firewall_plan(settings: Settings) -> FirewallPlan:
+def firewall_plan(settings: Settings, egress: EgressPlan | None = None) -> FirewallPlan:
     """The rules of the host `settings` is a view of (each host has its own chain of the same name)."""
+    egress = egress or egress_plan(settings)
+    # The egress subnet is guarded (inbound and towards the host) only when the network exists:
+    # otherwise the range may belong to something else on the host.
+    subnets = (*settings.networks.subnets, egress.subnet) if egress.needed else settings.networks.subnets
     return FirewallPlan(
         chain_name(settings.stack),
         settings.bind_address,
         settings.published_ports,
         settings.trusted_cidrs,
-        protected_subnets=settings.networks.subnets,
+        protected_subnets=subnets,
         connections_per_source=settings.limits.connections_per_source,
         peer_ports=CLUSTER_PORTS if settings.multi_host else (),
         peers=tuple(peer.bind_address for peer in settings.peers),
+        egress_subnet=egress.subnet if egress.needed else "",
+        egress_grants=egress.grants,
     )
 
 

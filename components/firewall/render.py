@@ -12,6 +12,10 @@ through INPUT, which Docker does not guard. A second chain of ours, jumped first
 drops new connections from the stack's subnets to the host, so a compromised container reaches
 none of the host's services (sshd, node exporters, ...).
 
+When a service leaves the host (the egress network exists), the chain starts with its grants: each
+source address to exactly its destinations and ports, then every other new connection from the
+egress subnet is dropped (`egress_rule_lines`); the host-guard chain covers that subnet too.
+
 Apply is atomic (`iptables-restore --noflush` replaces our chains' rules in one commit) and
 idempotent (the jumps are added only when absent). Remove deletes exactly the jumps and the chains.
 """
@@ -45,6 +49,9 @@ class FirewallPlan:
     # their addresses.
     peer_ports: Sequence[int] = ()
     peers: Sequence[str] = ()
+    # The egress network (when it exists) and what each of its members may reach: `egress_rule_lines`.
+    egress_subnet: str = ""
+    egress_grants: Sequence[EgressGrant] = ()
 
     @property
     def family_tool(self) -> str:
@@ -72,7 +79,11 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
     version = ipaddress.ip_address(plan.bind_address).version
     bind = ipaddress.ip_address(plan.bind_address)
     destination = "" if bind.is_unspecified else f" --ctorigdst {bind}"
-    lines: list[str] = []
+    # The egress rules first: a grant must not meet a published-port rule (with bindAddress 0.0.0.0
+    # those match any destination on the port), and nothing below matches what leaves the egress subnet.
+    lines: list[str] = (
+        egress_rule_lines(plan.chain, plan.egress_subnet, plan.egress_grants) if plan.egress_subnet else []
+    )
     sources = [(port, list(plan.trusted_cidrs)) for port in plan.ports]
     # A peer port admits only the other hosts (each one address), never the trusted CIDRs.
     peers = [str(ipaddress.ip_network(peer)) for peer in plan.peers]
@@ -122,6 +133,8 @@ def render_apply_script(plan: FirewallPlan) -> str:
     allowed = f"allow {', '.join(plan.trusted_cidrs)} to ports {', '.join(map(str, plan.ports))} on {plan.bind_address}"
     if plan.peer_ports:
         allowed += f", the other hosts {', '.join(plan.peers)} to ports {', '.join(map(str, plan.peer_ports))}"
+    if plan.egress_subnet:
+        allowed += f"; {len(plan.egress_grants)} egress grant(s) from {plan.egress_subnet}"
     return f"""set -eu
 # promshield firewall: {allowed}; drop the rest.
 {tool} -w -n -L {DOCKER_USER_CHAIN} >/dev/null 2>&1 || {tool} -w -N {DOCKER_USER_CHAIN}
@@ -166,8 +179,8 @@ def seed_input_rules(cidrs: Sequence[str], ports: Sequence[int]) -> list[str]:
     return lines
 
 
-# --- Least-privilege egress (issue 12, item 4) -------------------------------------------------
-# Kept apart from `rule_lines` on purpose: other rules of the same chain change independently.
+# --- Least-privilege egress --------------------------------------------------------------------
+# The grants come from the settings (components/firewall/egress.py); `rule_lines` puts them first.
 #
 # Destinations are IP addresses or CIDRs, never host names: iptables resolves a name once, when
 # the rule is inserted, and keeps the address silently (a DNS change later opens nothing and
@@ -184,12 +197,13 @@ class EgressGrant:
     destination: str  # an IP address or CIDR
     port: int
     why: str = ""  # shown as an iptables comment: which target or receiver the grant is for
+    protocol: str = "tcp"  # udp only for DNS
 
 
 def egress_rule_lines(chain: str, egress_subnet: str, grants: Sequence[EgressGrant]) -> list[str]:
     """The egress network's rules for the stack's `DOCKER-USER` chain, in iptables-restore syntax.
 
-    Each grant lets new TCP connections from its source to exactly its destination and port
+    Each grant lets new TCP (or, for DNS, UDP) connections from its source to exactly its destination and port
     through (`RETURN` to Docker's own chains); then every other new connection from the egress
     subnet that leaves it is dropped, whatever the protocol. Replies and established flows are
     untouched (`--ctstate NEW` only), so nothing the grants allow is cut off midway."""
@@ -200,13 +214,15 @@ def egress_rule_lines(chain: str, egress_subnet: str, grants: Sequence[EgressGra
         destination = ipaddress.ip_network(grant.destination, strict=False)  # ValueError for a name
         if source not in network:
             raise ValueError(f"egress source {source} is not on the egress network {network}")
+        if grant.protocol not in ("tcp", "udp"):
+            raise ValueError(f"egress grant {grant} has a protocol other than tcp or udp")
         if source.version != destination.version or not 1 <= grant.port <= 65535:
             raise ValueError(f"egress grant {grant} mixes address families or has no valid port")
         comment = f' -m comment --comment "{grant.why[:200]}"' if grant.why else ""
         if '"' in grant.why:
             raise ValueError("an egress grant's reason must not contain a double quote")
         lines.append(
-            f"-A {chain} -s {source}/{source.max_prefixlen} -d {destination} -p tcp --dport {grant.port} "
+            f"-A {chain} -s {source}/{source.max_prefixlen} -d {destination} -p {grant.protocol} --dport {grant.port} "
             f"-m conntrack --ctstate NEW{comment} -j RETURN"
         )
     lines.append(f"-A {chain} -s {network} ! -d {network} -m conntrack --ctstate NEW -j DROP")

@@ -65,6 +65,8 @@ class PrometheusArgs:
     docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
     # Multi-host stacks: the route to the other hosts' peer-alerts listeners (the backend network is internal).
     edge_network: pulumi.Input[str] | None = None
+    # (egress network, Prometheus' fixed address on it): only when a target or remote write is outside the host.
+    egress: tuple[pulumi.Input[str], str] | None = None
 
 
 def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
@@ -104,6 +106,8 @@ class Prometheus(pulumi.ComponentResource):
         ]
         if settings.multi_host and args.edge_network is not None:
             networks.append(NetworkAttachment(args.edge_network))
+        if args.egress is not None:
+            networks.append(NetworkAttachment(args.egress[0], (), args.egress[1]))
         plan = ContainerPlan(
             service=SERVICE,
             image=image,

@@ -54,13 +54,14 @@ class RedisAccessArgs:
     instances: tuple[RedisSettings, ...]
     images: Mapping[str, str]  # redis_exporter, and demo_redis for the demo
     backend_network: pulumi.Input[str]
-    edge_network: pulumi.Input[str]  # the route to a Redis outside this host
     ca_cert_pem: pulumi.Input[str]
     server: Certificate  # the exporter's server certificate (Prometheus scrapes it over mTLS)
     # Multi-host stacks: the first host's RedisAccess, whose exporter users (one ACL user and password
     # per instance) every other host's exporter shares: two managers of one user would overwrite each
     # other's password.
     shared_from: RedisAccess | None = None
+    # (egress network, the exporter's fixed address on it): only when a Redis instance is outside the host.
+    egress: tuple[pulumi.Input[str], str] | None = None
 
 
 def redis_url(redis: RedisSettings) -> str:
@@ -201,8 +202,8 @@ class RedisAccess(pulumi.ComponentResource):
         if ca_pems:
             self.files.append(config_file(REDIS_CA_FILE, "".join(ca_pems)))
         networks = [NetworkAttachment(args.backend_network, [EXPORTER.name])]
-        if not all(redis.demo for redis in args.instances):
-            networks.append(NetworkAttachment(args.edge_network))  # the trading Redis is not on this host
+        if args.egress is not None:
+            networks.append(NetworkAttachment(args.egress[0], (), args.egress[1]))  # the trading Redis is elsewhere
         plan = ContainerPlan(
             service=EXPORTER,
             image=pulled_image(f"{name}-exporter-image", args.images["redis_exporter"], child),

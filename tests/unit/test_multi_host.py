@@ -105,9 +105,11 @@ def test_every_host_runs_the_same_services_under_the_same_docker_names(ha: Recor
     assert services == {host: expected for host in PROVIDERS}
     for provider in PROVIDERS.values():
         on_host = ha.by_provider()[provider]
+        # The egress network too: the webhook, the Redis instances and the store are outside the hosts.
         assert sorted(r.inputs["name"] for r in on_host if r.type == NETWORK) == [
             catalog.resource_name("ha", catalog.BACKEND_NETWORK),
             catalog.resource_name("ha", catalog.EDGE_NETWORK),
+            catalog.resource_name("ha", catalog.EGRESS_NETWORK),
         ]
 
 
@@ -191,8 +193,12 @@ def test_the_gossip_port_is_published_on_the_host_address_only(ha: RecordedStack
     port = catalog.ALERTMANAGER_CLUSTER_PORT
     assert am["ports"] == [{"internal": port, "external": port, "ip": ADDRESSES[host], "protocol": "tcp"}]
     # Docker publishes no port of an internal network: the edge network carries it (and the route to the peers).
+    # The egress network carries only the notifications to the webhook outside (alertmanagerEgress).
     attached = {n["name"] for n in am["networksAdvanced"]}
-    assert attached == {catalog.resource_name("ha", catalog.BACKEND_NETWORK), catalog.resource_name("ha", "edge")}
+    assert attached == {
+        catalog.resource_name("ha", network)
+        for network in (catalog.BACKEND_NETWORK, catalog.EDGE_NETWORK, catalog.EGRESS_NETWORK)
+    }
 
 
 @pytest.mark.parametrize("host", PROVIDERS)

@@ -130,10 +130,13 @@ def test_configured_subnets_reach_the_networks_the_fixed_addresses_and_the_firew
     assert subnets == {
         "promshield-dev-backend": [{"subnet": "198.18.40.0/24"}],
         "promshield-dev-edge": [{"subnet": "198.18.41.0/24"}],
+        "promshield-dev-egress": [{"subnet": "198.18.42.0/24"}],
     }
+    assert service_container(stack, catalog.PROMETHEUS)["networksAdvanced"][1]["ipv4Address"] == "198.18.42.10"
     assert service_container(stack, catalog.ALERTMANAGER)["networksAdvanced"][0]["ipv4Address"] == "198.18.40.11"
     firewall = str(stack.firewall_command().inputs["create"])
     assert "-d 198.18.40.0/24" in firewall and "-d 198.18.41.0/24" in firewall and "172.30." not in firewall
+    assert "-A PROMSHIELD-DEV-IN -s 198.18.42.0/24 -m conntrack --ctstate NEW -j DROP" in firewall
 
 
 def test_backend_network_is_internal_and_backends_live_only_there(any_stack: RecordedStack) -> None:
@@ -143,17 +146,39 @@ def test_backend_network_is_internal_and_backends_live_only_there(any_stack: Rec
     assert backend["internal"] is True and edge["internal"] is False
     assert backend["ipamConfigs"] == [{"subnet": catalog.DEFAULT_BACKEND_SUBNET}]
     prometheus = service_container(any_stack, catalog.PROMETHEUS)
-    assert [n["name"] for n in prometheus["networksAdvanced"]] == [backend["name"]]
-    assert prometheus["networksAdvanced"][0]["ipv4Address"] == "172.30.10.10"
+    assert prometheus["networksAdvanced"][0] == {
+        "name": backend["name"],
+        "aliases": [catalog.PROMETHEUS.name],
+        "ipv4Address": "172.30.10.10",
+    }
     proxy = service_container(any_stack, catalog.PROXY)
     assert sorted(n["name"] for n in proxy["networksAdvanced"]) == sorted([backend["name"], edge["name"]])
+    for service in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.REDIS_EXPORTER):
+        joined = {n["name"] for n in service_container(any_stack, service)["networksAdvanced"]}
+        assert edge["name"] not in joined, f"{service.name} must leave the host only through the egress network"
 
 
-def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(
+def test_the_egress_network_exists_and_is_joined_only_where_something_is_outside_the_host(
     dev_stack: RecordedStack, prod_stack: RecordedStack
 ) -> None:
-    assert len(service_container(dev_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 1
-    assert len(service_container(prod_stack, catalog.ALERTMANAGER)["networksAdvanced"]) == 2
+    """dev: every target is a container of the stack, so no egress network at all. prod: targets,
+    Redis instances and receivers are outside, so Prometheus, Alertmanager and the Redis exporter
+    each join it at their fixed address (and nothing else does)."""
+    assert "promshield-dev-egress" not in {n.inputs["name"] for n in dev_stack.of_type(NETWORK)}
+    networks = {n.inputs["name"]: n.inputs for n in prod_stack.of_type(NETWORK)}
+    egress = networks["promshield-prod-egress"]
+    assert egress["internal"] is False and egress["attachable"] is False
+    assert egress["ipamConfigs"] == [{"subnet": catalog.DEFAULT_EGRESS_SUBNET}]
+    joined = {
+        name: [n for n in container.inputs["networksAdvanced"] if n["name"] == egress["name"]]
+        for name, container in prod_stack.containers().items()
+        if any(n["name"] == egress["name"] for n in container.inputs.get("networksAdvanced", []))
+    }
+    assert joined == {
+        "promshield-prod-prometheus": [{"name": egress["name"], "aliases": [], "ipv4Address": "172.30.30.10"}],
+        "promshield-prod-alertmanager": [{"name": egress["name"], "aliases": [], "ipv4Address": "172.30.30.11"}],
+        "promshield-prod-redis-exporter": [{"name": egress["name"], "aliases": [], "ipv4Address": "172.30.30.12"}],
+    }
 
 
 def test_files_reach_read_only_services_through_config_carriers(any_stack: RecordedStack) -> None:
@@ -505,3 +530,31 @@ def test_the_proxy_starts_under_a_umask_that_keeps_the_audit_log_private(dev_sta
     command = proxy.inputs["command"]
     assert command[:2] == ["/bin/sh", "-c"] and command[2].startswith("umask 027 && "), command
     assert command[2].endswith(f"exec nginx -c {catalog.PROXY_CONFIG_FILE} -g 'daemon off;'"), command
+
+
+def test_the_egress_scenario_attaches_each_service_and_grants_its_destinations() -> None:
+    stack = load_scenario("egress").run()
+    egress = "promshield-egress-egress"
+    addresses = {
+        service.name: [
+            n["ipv4Address"] for n in service_container(stack, service)["networksAdvanced"] if n["name"] == egress
+        ]
+        for service in (catalog.PROMETHEUS, catalog.ALERTMANAGER, catalog.REDIS_EXPORTER, catalog.PROXY)
+    }
+    assert addresses == {
+        "prometheus": ["198.18.30.10"],
+        "alertmanager": ["198.18.30.11"],
+        "redis-exporter": ["198.18.30.12"],
+        "proxy": [],
+    }
+    firewall = str(stack.firewall_command().inputs["create"])
+    for source, destination, port in (
+        ("198.18.30.10", "198.19.0.30", 9400),
+        ("198.18.30.10", "198.19.0.30", 9401),
+        ("198.18.30.10", "198.19.0.50", 8443),
+        ("198.18.30.11", "198.19.0.60", 4000),
+        ("198.18.30.12", "198.19.0.40", 6379),
+    ):
+        assert f"-s {source}/32 -d {destination}/32 -p tcp --dport {port} " in firewall
+    assert firewall.count("--dport 53 ") == 6  # udp and tcp to the resolver, for each of the three
+    assert "-A PROMSHIELD-EGRESS -s 198.18.30.0/24 ! -d 198.18.30.0/24 -m conntrack --ctstate NEW -j DROP" in firewall

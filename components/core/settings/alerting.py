@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlparse
 
 from components.core.durations import duration_ms, is_duration
 from components.core.settings.edge import PEM_CERTIFICATE
+from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
 from components.core.settings.reader import NAMESPACE, Reader, check_url
 from components.core.settings.types import RemoteWrite
 from components.prometheus.rules.thresholds import (
@@ -16,7 +18,17 @@ from components.prometheus.rules.thresholds import (
     threshold_problem,
 )
 
-REMOTE_WRITE_FIELDS = ("enabled", "url", "username", "mtls", "caPem", "headers", "queue", "dropReplicaLabel")
+REMOTE_WRITE_FIELDS = (
+    "enabled",
+    "url",
+    "username",
+    "mtls",
+    "caPem",
+    "headers",
+    "queue",
+    "dropReplicaLabel",
+    EGRESS_KEY,
+)
 # queue camelCase key -> (Prometheus' queue_config key, kind, low, high); kind int or a duration.
 QUEUE_FIELDS: dict[str, tuple[str, str, int, int]] = {
     "capacity": ("capacity", "int", 1, 10_000_000),
@@ -94,11 +106,15 @@ def read_remote_write(r: Reader) -> RemoteWrite:
                 password,
                 "is set but remoteWrite.username is not: set the user it belongs to, or unset the password",
             )
+    egress_cidrs: tuple[str, ...] = ()
+    if enabled and isinstance(url, str):
+        egress_cidrs = read_egress_cidrs(r, "remoteWrite", raw.get(EGRESS_KEY), urlparse(url).hostname or "")
     return RemoteWrite(
         enabled,
         str(url),
         username,
         password,
+        egress_cidrs=egress_cidrs,
         mtls=mtls,
         ca_pem=ca_pem,
         headers=headers,

@@ -29,9 +29,9 @@ PEM_CERTIFICATE = re.compile(
     r"(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+\n-----END CERTIFICATE-----\n*)+", re.MULTILINE
 )
 DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*$")
-NETWORK_KEYS = {"backendSubnet": "backend_subnet", "edgeSubnet": "edge_subnet"}
-# The backend subnet must hold the fixed addresses (host numbers) and Docker's gateway (.1).
-_MIN_HOSTS = max(catalog.BACKEND_HOST_NUMBERS.values()) + 1
+NETWORK_KEYS = {"backendSubnet": "backend_subnet", "edgeSubnet": "edge_subnet", "egressSubnet": "egress_subnet"}
+# A subnet must hold the fixed addresses (host numbers) and Docker's gateway (.1).
+_MIN_HOSTS = max([*catalog.BACKEND_HOST_NUMBERS.values(), *catalog.EGRESS_HOST_NUMBERS.values()]) + 1
 
 
 def read_cidrs(r: Reader) -> tuple[str, ...]:
@@ -70,10 +70,14 @@ def read_bind(r: Reader) -> tuple[str, bool]:
 def read_networks(r: Reader, bind_addresses: Mapping[str, str]) -> NetworkSettings:
     """The subnets; none may hold a host address (`bind_addresses`: config key -> address)."""
     raw = r.structured("networks", {}, dict)
-    values = {"backend_subnet": DEFAULT_NETWORKS.backend_subnet, "edge_subnet": DEFAULT_NETWORKS.edge_subnet}
+    values = {
+        "backend_subnet": DEFAULT_NETWORKS.backend_subnet,
+        "edge_subnet": DEFAULT_NETWORKS.edge_subnet,
+        "egress_subnet": DEFAULT_NETWORKS.egress_subnet,
+    }
     for key, item in raw.items():
         if key not in NETWORK_KEYS:
-            r.problem(f"networks.{key}", item, f"unknown key; expected {' or '.join(NETWORK_KEYS)}")
+            r.problem(f"networks.{key}", item, f"unknown key; expected {', '.join(NETWORK_KEYS)}")
             continue
         try:
             network = ipaddress.ip_network(str(item), strict=True)
@@ -91,13 +95,21 @@ def read_networks(r: Reader, bind_addresses: Mapping[str, str]) -> NetworkSettin
     settings = NetworkSettings(**values)
     backend = ipaddress.ip_network(settings.backend_subnet)
     edge = ipaddress.ip_network(settings.edge_subnet)
+    egress = ipaddress.ip_network(settings.egress_subnet)
     if backend.overlaps(edge):
         r.problem(
             "networks.edgeSubnet",
             settings.edge_subnet,
             f"overlaps networks.backendSubnet ({backend}); expected two separate subnets",
         )
-    for key, network in (("backendSubnet", backend), ("edgeSubnet", edge)):
+    for other, network in (("backendSubnet", backend), ("edgeSubnet", edge)):
+        if egress.overlaps(network):
+            r.problem(
+                "networks.egressSubnet",
+                settings.egress_subnet,
+                f"overlaps networks.{other} ({network}); expected a subnet of its own",
+            )
+    for key, network in (("backendSubnet", backend), ("edgeSubnet", edge), ("egressSubnet", egress)):
         for address_key, bind_address in bind_addresses.items():
             try:
                 inside = ipaddress.ip_address(bind_address) in network

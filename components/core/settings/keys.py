@@ -161,9 +161,23 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "networks",
         "object",
         description=(
-            'Subnets of the two Docker networks: {"backendSubnet": "172.30.10.0/24", "edgeSubnet": "172.30.20.0/24"}. '
-            "Move them when they clash with a LAN or VPN; Prometheus and Alertmanager take host numbers .10 and .11 "
-            "of the backend subnet."
+            'Subnets of the Docker networks: {"backendSubnet": "172.30.10.0/24", "edgeSubnet": "172.30.20.0/24", '
+            '"egressSubnet": "172.30.30.0/24"}. Move them when they clash with a LAN or VPN; Prometheus and '
+            "Alertmanager take host numbers .10 and .11 of the backend subnet. The egress network exists only when "
+            "something is outside the host (a target, Redis, remote write or receiver with an IP address or "
+            "egressCidrs); Prometheus, Alertmanager and the Redis exporter take .10, .11 and .12 of it, and the "
+            "firewall lets each reach exactly its own destinations."
+        ),
+    ),
+    ConfigKey(
+        "egressDnsServers",
+        "array",
+        items="string",
+        description=(
+            "The Docker host's resolvers (IPv4), when a destination outside the host is named by DNS: Docker's "
+            "embedded DNS forwards a container's look-ups from the container's own namespace, so each service on "
+            "the egress network is granted udp/tcp 53 to these. Default: none, so such names do not resolve: give "
+            "IP addresses instead."
         ),
     ),
     ConfigKey(
@@ -225,8 +239,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "boolean",
         default=False,
         description=(
-            "Attach Alertmanager to the edge network so notifications can leave the host (the backend "
-            "network has no route out)."
+            "Let Alertmanager reach its receivers outside the host: it joins the egress network, and the firewall "
+            "grants it each receiver's address and port (an IP in its URL or smarthost, or the receiver's "
+            '"egressCidrs": [...]; required for pagerduty, opsgenie and slack) and nothing else.'
         ),
     ),
     ConfigKey(
@@ -236,8 +251,10 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
             'Off by default. {"enabled": true, "url": "https://...", "username": "...", "mtls": false, "caPem": "...", '
             '"headers": {"X-Scope-OrgID": "desk"}, "queue": {"capacity": 10000, "maxShards": 50, "minShards": 1, '
             '"maxSamplesPerSend": 2000, "batchSendDeadline": "5s", "minBackoff": "30ms", "maxBackoff": "5s"}, '
-            '"dropReplicaLabel": false}; basic-auth password in remoteWritePassword; "mtls" presents Prometheus\' '
-            'stack client certificate (the store trusts the stack CA). See README, "Remote write".'
+            '"dropReplicaLabel": false, "egressCidrs": [...]}; basic-auth password in remoteWritePassword; "mtls" '
+            "presents Prometheus' stack client certificate (the store trusts the stack CA); egressCidrs: the "
+            "endpoint's addresses when its URL names a host outside the Docker host by DNS name (an IP in the URL "
+            'stands for itself). See README, "Remote write".'
         ),
     ),
     ConfigKey(
@@ -266,7 +283,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         items="object",
         description=(
             'Instance Manager endpoints: [{"address": "im-1:9400", "scheme": "https", "labels": {...}, "caPem": "...", '
-            '"username": "..."}].'
+            '"username": "...", "egressCidrs": ["10.0.5.20/32"]}]. An address outside the Docker host is an IP, or a '
+            "DNS name with the egressCidrs it resolves into (the firewall grants Prometheus exactly those on the "
+            "target's port); a name without egressCidrs is a container on the backend network."
         ),
     ),
     ConfigKey(
@@ -293,8 +312,10 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         items="object",
         description=(
             'The monitored Redis instances: [{"name": "RTS", "address": "redis-rts:6379", "tls": false, '
-            '"adminUsername": "...", "exporterUsername": "prometheus", "checkKeys": []}]; "name" is unique and '
-            "becomes the `redis_instance` label. Each gets its own exporter ACL user and generated password."
+            '"adminUsername": "...", "exporterUsername": "prometheus", "checkKeys": [], "egressCidrs": [...]}]; '
+            '"name" is unique and becomes the `redis_instance` label. Each gets its own exporter ACL user and '
+            "generated password. A Redis outside the Docker host has an IP address or egressCidrs (as "
+            "instanceManagerTargets)."
         ),
     ),
     ConfigKey(

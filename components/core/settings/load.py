@@ -15,6 +15,7 @@ from components.core.settings.edge import (
     read_networks,
     read_tls,
 )
+from components.core.settings.egress import check_egress, read_dns_servers
 from components.core.settings.hosts import (
     check_cluster_ports,
     check_docker_host,
@@ -82,7 +83,8 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
     if duration_ms(scrape_timeout) > duration_ms(scrape_interval):
         r.problem("scrapeTimeout", scrape_timeout, f"expected at most scrapeInterval ({scrape_interval})")
     demo = r.boolean("demo", default_of("demo"))
-    receivers, receiver_names = read_receivers(r)
+    alertmanager_egress = r.boolean("alertmanagerEgress", default_of("alertmanagerEgress"))
+    receivers, receiver_names = read_receivers(r, alertmanager_egress)
     settings = Settings(
         stack=stack,
         docker_host=docker_host,
@@ -100,7 +102,7 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         retention_time=check_duration(r, "retentionTime", default_of("retentionTime")),
         limits=read_limits(r),
         receivers=receivers,
-        alertmanager_egress=r.boolean("alertmanagerEgress", default_of("alertmanagerEgress")),
+        alertmanager_egress=alertmanager_egress,
         remote_write=read_remote_write(r),
         enable_admin_api=r.boolean("enableAdminApi", default_of("enableAdminApi")),
         images=read_images(r),
@@ -115,7 +117,9 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         alert_routing=read_routing(r, receivers, receiver_names),
         client_ca_pem=read_client_certificate_auth(r),
         hosts=hosts,
+        egress_dns_servers=read_dns_servers(r),
     )
+    check_egress(r, settings)
     if r.problems:
         raise SettingsError(r.problems)
     return settings

@@ -7,12 +7,14 @@ exists; the values themselves are never shown in a problem.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
 from components.core.settings.reader import Reader, check_url
 from components.core.settings.types import (
     CHAT_KINDS,
@@ -36,7 +38,10 @@ KIND_KEYS: Mapping[str, frozenset[str]] = {
     "opsgenie": frozenset({"url"}),
     "email": frozenset({"to", "from", "smarthost", "username"}),
 }
-RECEIVER_KEYS = {"name", "webhookUrl", "sendResolved", "caPem", *KIND_KEYS}  # a webhook is its webhookUrl
+RECEIVER_KEYS = {"name", "webhookUrl", "sendResolved", "caPem", EGRESS_KEY, *KIND_KEYS}  # a webhook is its webhookUrl
+# Where Alertmanager sends a receiver's notifications when no `url` overrides it (its own defaults).
+DEFAULT_ENDPOINTS = {"pagerduty": "https://events.pagerduty.com/v2/enqueue", "opsgenie": "https://api.opsgenie.com/"}
+HTTPS_PORT = 443
 # What each kind's secret is, for the message that asks for it.
 SECRET_MEANING = {
     "pagerduty": "its PagerDuty Events v2 routing key",
@@ -80,9 +85,23 @@ def receiver_secret_hint(name: str, kind: str) -> str:
     return f"pulumi config set --secret --path '{SECRETS_KEY}.{name}' <{SECRET_MEANING[kind].removeprefix('its ')}>"
 
 
-def read_receivers(r: Reader) -> tuple[tuple[Receiver, ...], tuple[str, ...]]:
+def receiver_endpoint(receiver: Receiver) -> tuple[str | None, int]:
+    """(host, port) Alertmanager connects to for `receiver`; the host is None for Slack (its URL is the secret)."""
+    if receiver.email is not None:
+        host, _, port = receiver.email.smarthost.rpartition(":")
+        return host, int(port)
+    if receiver.kind == "slack":
+        return None, HTTPS_PORT
+    url = urlparse(
+        receiver.webhook_url if receiver.kind == "webhook" else receiver.url or DEFAULT_ENDPOINTS[receiver.kind]
+    )
+    return url.hostname, url.port or (HTTPS_PORT if url.scheme == "https" else 80)
+
+
+def read_receivers(r: Reader, egress: bool = False) -> tuple[tuple[Receiver, ...], tuple[str, ...]]:
     """The valid receivers, and every name declared (so a route to a receiver with a problem of its own
-    is not reported a second time)."""
+    is not reported a second time). With `egress` (alertmanagerEgress), each receiver outside the host
+    carries the CIDRs the firewall lets Alertmanager reach."""
     default = [{"name": DEFAULT_RECEIVER.name, "webhookUrl": DEFAULT_RECEIVER.webhook_url}]
     raw = r.structured("alertmanagerReceivers", default, list)
     secrets = r.structured(SECRETS_KEY, {}, dict)
@@ -103,7 +122,7 @@ def read_receivers(r: Reader) -> tuple[tuple[Receiver, ...], tuple[str, ...]]:
         names.append(name)
         receiver = _read_receiver(r, name, entry, secrets.get(name))
         if receiver is not None:
-            receivers.append(receiver)
+            receivers.append(_with_egress(r, receiver, entry.get(EGRESS_KEY), egress))
     for name in secrets:
         if name not in names:
             r.problem(
@@ -113,6 +132,30 @@ def read_receivers(r: Reader) -> tuple[tuple[Receiver, ...], tuple[str, ...]]:
                 f"pulumi config rm --path '{SECRETS_KEY}.{name}' or add the receiver",
             )
     return tuple(receivers), tuple(names)
+
+
+def _with_egress(r: Reader, receiver: Receiver, raw: object, egress: bool) -> Receiver:
+    key = f"alertmanagerReceivers[{receiver.name}]"
+    if not egress:
+        if raw is not None:
+            r.problem(
+                f"{key}.{EGRESS_KEY}",
+                raw,
+                "Alertmanager reaches nothing outside the host unless promshield:alertmanagerEgress is true; "
+                "set it, or remove egressCidrs",
+            )
+        return receiver
+    host, _ = receiver_endpoint(receiver)
+    cidrs = read_egress_cidrs(r, key, raw, host or "")
+    if not cidrs and raw is None and (receiver.kind == "slack" or receiver.kind in DEFAULT_ENDPOINTS):
+        r.problem(
+            f"{key}.{EGRESS_KEY}",
+            None,
+            f"a {receiver.kind} receiver is outside the host ({host or 'the Slack webhook host'}) and the firewall "
+            "grants addresses, not names: list the CIDRs Alertmanager may reach it at (the service's published "
+            "ranges)",
+        )
+    return dataclasses.replace(receiver, egress_cidrs=cidrs)
 
 
 def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: object) -> Receiver | None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from components.core import catalog
+from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
 from components.core.settings.reader import Reader
 from components.core.settings.types import DuckDbSettings, RedisSettings, ScrapeTarget, SecretValue
 from components.core.settings.users import USER_NAME
@@ -93,6 +94,7 @@ def read_targets(r: Reader, key: str) -> tuple[ScrapeTarget, ...]:
         if ca_pem is not None and "BEGIN CERTIFICATE" not in str(ca_pem):
             r.problem(f"{key}[{address}].caPem", "<pem>", "expected a PEM CA certificate")
             ca_pem = None
+        egress_cidrs = read_egress_cidrs(r, f"{key}[{address}]", entry.get(EGRESS_KEY), match.group("host"))
         targets.append(
             ScrapeTarget(
                 address,
@@ -101,6 +103,7 @@ def read_targets(r: Reader, key: str) -> tuple[ScrapeTarget, ...]:
                 ca_pem,
                 username,
                 SecretValue(password) if password else None,
+                egress_cidrs,
             )
         )
     return tuple(targets)
@@ -214,7 +217,8 @@ def _redis_instance(
         r.problem(f"{key}.tlsCaPem", "<pem>", "expected a PEM CA certificate")
         ca_pem = None
     for unknown in sorted(
-        set(entry) - {"name", "address", "tls", "tlsCaPem", "adminUsername", "exporterUsername", "checkKeys"}
+        set(entry)
+        - {"name", "address", "tls", "tlsCaPem", "adminUsername", "exporterUsername", "checkKeys", EGRESS_KEY}
     ):
         r.problem(f"{key}.{unknown}", entry[unknown], "unknown field of a Redis instance")
     return RedisSettings(
@@ -226,6 +230,7 @@ def _redis_instance(
         exporter_username=users["exporterUsername"],
         check_keys=tuple(check_keys),
         instance_label=name,
+        egress_cidrs=read_egress_cidrs(r, key, entry.get(EGRESS_KEY), address.rpartition(":")[0]),
     )
 
 

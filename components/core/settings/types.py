@@ -94,6 +94,9 @@ class Receiver:
     email: EmailSettings | None = None
     ca_pem: str | None = None  # a private CA the receiver's TLS certificate is verified against
     secret: SecretValue | None = None  # routing key, Slack webhook URL, API key or SMTP password
+    # Where the receiver is outside the host (alertmanagerEgress): the CIDRs the firewall lets
+    # Alertmanager reach on the receiver's port; () means it is a container on the backend network.
+    egress_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ class RemoteWrite:
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. X-Scope-OrgID (Mimir), THANOS-TENANT
     queue_config: Mapping[str, Any] = field(default_factory=dict)  # Prometheus' queue_config (snake_case keys)
     drop_replica_label: bool = False  # for stores that deduplicate identical series (VictoriaMetrics)
+    egress_cidrs: tuple[str, ...] = ()  # the endpoint's addresses outside the host (firewall grants)
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,14 @@ class ScrapeTarget:
     ca_pem: str | None
     username: str | None
     password: SecretValue | None
+    # The endpoint's addresses outside the Docker host (an IP address in `address`, or the
+    # `egressCidrs` a DNS name stands for): Prometheus may reach exactly these on the port.
+    # (): the target is a container on the backend network.
+    egress_cidrs: tuple[str, ...] = ()
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rpartition(":")[2])
 
 
 @dataclass(frozen=True)
@@ -163,10 +175,15 @@ class RedisSettings:
     check_keys: tuple[str, ...]
     instance_label: str  # the entry's `name`: the `redis_instance` label of its series and alerts
     demo: bool = False  # the stack deploys this Redis itself (demo: true and no redisInstances)
+    egress_cidrs: tuple[str, ...] = ()  # outside the host: what the exporter may reach (as ScrapeTarget's)
 
     @property
     def name(self) -> str:
         return self.instance_label
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rpartition(":")[2])
 
 
 @dataclass(frozen=True)
@@ -186,10 +203,11 @@ class DuckDbSettings:
 
 @dataclass(frozen=True)
 class NetworkSettings:
-    """The two Docker networks' subnets (IPv4; the backend one holds the fixed addresses)."""
+    """The Docker networks' subnets (IPv4; the backend and egress ones hold fixed addresses)."""
 
     backend_subnet: str
     edge_subnet: str
+    egress_subnet: str = catalog.DEFAULT_EGRESS_SUBNET  # created only when something leaves the host
 
     @property
     def backend_addresses(self) -> Mapping[str, str]:
@@ -198,7 +216,14 @@ class NetworkSettings:
         return MappingProxyType({name: str(network[number]) for name, number in catalog.BACKEND_HOST_NUMBERS.items()})
 
     @property
+    def egress_addresses(self) -> Mapping[str, str]:
+        """Service name -> its fixed address on the egress network (the firewall's grant sources)."""
+        network = ipaddress.ip_network(self.egress_subnet)
+        return MappingProxyType({name: str(network[number]) for name, number in catalog.EGRESS_HOST_NUMBERS.items()})
+
+    @property
     def subnets(self) -> tuple[str, str]:
+        """The networks every stack has (the egress network exists only with grants: `EgressPlan`)."""
         return (self.edge_subnet, self.backend_subnet)
 
 
@@ -290,6 +315,8 @@ class Settings:
     def peers(self) -> tuple[HostSettings, ...]:
         """The other hosts of a per-host view (none in a one-host stack)."""
         return tuple(h for h in self.hosts if self.host is None or h.name != self.host.name)
+    # The Docker host's resolvers, granted (udp/tcp 53) to each service that leaves the host.
+    egress_dns_servers: tuple[str, ...] = ()
 
     @property
     def external_host(self) -> str:
