@@ -141,7 +141,8 @@ class ScrapeTarget:
     labels: Mapping[str, str]
     ca_pem: str | None
     username: str | None
-    password: SecretValue | None
+    password: SecretValue | None  # None with demo: generated (the simulator checks its hash)
+    demo: bool = False  # the dev demo's trading simulator (demo: true and the target list unset)
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,11 @@ class Settings:
     def external_url(self, port: int) -> str:
         """`https://<external host>:<port>/`: what the services announce and the stack exports."""
         return f"https://{self.external_host}:{port}/"
+
+    @property
+    def runs_trading_sim(self) -> bool:
+        """The stack deploys the demo trading simulator: some trading target is its endpoint."""
+        return any(t.demo for t in (*self.instance_manager_targets, *self.trade_engine_targets))
 
     @property
     def is_remote_docker(self) -> bool:
