@@ -504,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fire = commands.add_parser("fire", help="switch scenarios on (named after the alert they make fire)")
     fire.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
     calm = commands.add_parser("calm", help="switch scenarios off")
-    calm.add_argument("scenarios", nargs="*", choices=sorted(SCENARIOS))
+    calm.add_argument("scenarios", nargs="*", help=", ".join(sorted(SCENARIOS)))  # choices refuses an empty list
     calm.add_argument("--all", action="store_true")
     args = parser.parse_args(argv)
     config = load_json(args.config)
@@ -520,8 +520,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "fire":
         requests = [("PUT", f"/scenarios/{name}") for name in args.scenarios]
     elif args.command == "calm":
-        if not args.scenarios and not args.all:
+        if bool(args.scenarios) == args.all:
             parser.error("calm: name scenarios or --all")
+        unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+        if unknown:
+            parser.error(f"calm: unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
         requests = [("DELETE", "/scenarios")] if args.all else [("DELETE", f"/scenarios/{n}") for n in args.scenarios]
     for method, path in requests:
         status, document = control(config, method, path)
