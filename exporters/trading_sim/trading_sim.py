@@ -113,8 +113,9 @@ class Venue:
 class Manager:
     started: float
     cpu_seconds: float = 0.0  # since `started` (resets with a restart, like the process collector's)
-    cpu_total: float = 0.0  # never resets: the simulator's own record, for the quota it reports
-    cpu_history: deque[tuple[float, float]] = field(default_factory=deque)
+    usage: float = 0.0  # cores, the last step's
+    # (time, cpu_seconds) as each scrape saw it: what the recording rule's rate reads
+    scraped_cpu: deque[tuple[float, float]] = field(default_factory=deque)
     rss: float = 160 * 1024 * 1024
     restarts: int = 0
     last_crash: float = 0.0
@@ -125,7 +126,8 @@ class Simulation:
     """The simulated services' state. `advance(now)` moves it on; `render_*` are the scrapes."""
 
     def __init__(self, now: float, seed: int | None = None) -> None:
-        self.rng = random.Random(seed)  # noqa: S311  # nosec B311 - simulated market data, not a secret
+        # Simulated market data, not a secret: a seeded PRNG on purpose.
+        self.rng = random.Random(seed)  # noqa: S311  # nosec B311
         self.epoch = now
         self.now = now
         self.active: set[str] = set()
@@ -133,7 +135,6 @@ class Simulation:
         medians = {"xnys": 0.018, "xlon": 0.025, "xetr": 0.03}
         self.venues = [Venue(name, 2.0, medians.get(name, 0.025)) for name in VENUES]
         self.manager = Manager(started=now)
-        self.manager.cpu_history.append((now, 0.0))
 
     # --- control -----------------------------------------------------------------------------
     def fire(self, names: Iterable[str]) -> None:
@@ -194,15 +195,13 @@ class Simulation:
             manager.last_crash = self.now
             manager.started = self.now
             manager.cpu_seconds = 0.0
-            manager.rss = 120 * 1024 * 1024
+            if "InstanceManagerMemoryHigh" not in self.active:  # a leak the process reproduces at start-up
+                manager.rss = min(manager.rss, 120 * 1024 * 1024)
         busy = "InstanceManagerCpuHigh" in self.active
         usage = 1.85 if busy else 0.12 + 0.04 * math.sin(t / 90)
         usage = max(0.01, usage + self.rng.uniform(-0.01, 0.01))
         manager.cpu_seconds += usage * dt
-        manager.cpu_total += usage * dt
-        manager.cpu_history.append((self.now, manager.cpu_total))
-        while manager.cpu_history and manager.cpu_history[0][0] < self.now - CPU_WINDOW_SECONDS:
-            manager.cpu_history.popleft()
+        manager.usage = usage
         if "InstanceManagerMemoryHigh" in self.active:
             target = 0.96 * MEMORY_LIMIT_BYTES
         else:
@@ -218,15 +217,22 @@ class Simulation:
             manager.restarts += 1
 
     # --- what a scrape sees ------------------------------------------------------------------------
+    def _scraped_cpu_rate(self) -> float | None:
+        """The 5m rate of `process_cpu_seconds_total` as the scrapes saw it (counter resets as
+        Prometheus reads them: the value after a reset is all increase), or None before two scrapes."""
+        points = self.manager.scraped_cpu
+        if len(points) < 2 or points[-1][0] <= points[0][0]:
+            return None
+        increase = sum(b - a if b >= a else b for (_, a), (_, b) in zip(points, list(points)[1:], strict=False))
+        return increase / (points[-1][0] - points[0][0])
+
     def cpu_limit(self) -> float:
-        """The reported quota: 2 cores, or under InstanceManagerCpuHigh just above what the last 5
-        minutes used (the rule divides a 5m rate, which a real spike takes 5 minutes to fill)."""
+        """The reported quota: 2 cores, or under InstanceManagerCpuHigh just above what the rule's 5m
+        rate reads (a real spike would take the whole window to show; the demo should not wait)."""
         if "InstanceManagerCpuHigh" not in self.active:
             return CPU_LIMIT_CORES
-        (first_t, first_cpu), (last_t, last_cpu) = self.manager.cpu_history[0], self.manager.cpu_history[-1]
-        if last_t <= first_t:
-            return CPU_LIMIT_CORES
-        return min(CPU_LIMIT_CORES, (last_cpu - first_cpu) / (last_t - first_t) / 0.96)
+        rate = self._scraped_cpu_rate()
+        return min(CPU_LIMIT_CORES, (self.manager.usage if rate is None else rate) / 0.96)
 
     def instance_states(self) -> dict[str, int]:
         t = self.now - self.epoch
@@ -241,6 +247,9 @@ class Simulation:
         with self.lock:
             self.advance(now)
             m = self.manager
+            m.scraped_cpu.append((now, m.cpu_seconds))
+            while m.scraped_cpu[0][0] < now - CPU_WINDOW_SECONDS:
+                m.scraped_cpu.popleft()
             lines = [
                 "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.",
                 "# TYPE process_cpu_seconds_total counter",

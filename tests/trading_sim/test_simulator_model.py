@@ -194,6 +194,16 @@ def test_each_scenario_fires_its_own_alert_within_half_a_minute(scenario: str) -
     assert recorder.firing() == set(), recorder.alert_values()
 
 
+def test_every_scenario_at_once_fires_every_alert() -> None:
+    """The acceptance suite switches them on together (InstanceManagerDown aside: it hides the rest)."""
+    recorder = Recorder(seed=5)
+    recorder.run(10 * 60)
+    scenarios = [s for s in ts.SCENARIOS if s != "InstanceManagerDown"]
+    recorder.sim.fire(scenarios)
+    recorder.run(30)
+    assert recorder.firing() == set().union(*map(expected, scenarios)), recorder.alert_values()
+
+
 def test_unknown_scenarios_are_refused() -> None:
     sim = ts.Simulation(0.0)
     with pytest.raises(KeyError, match="unknown scenario"):
