@@ -132,9 +132,7 @@ def test_instance_manager_alerts_keep_the_targets_labels(stack: AcceptanceStack)
         interval=1,
         what=FIRING_ALERT,
     )
-    assert alerts[0]["labels"].get("desk") == "demo", (
-        f"{FIRING_ALERT} lost the target's labels: {alerts[0]['labels']}"
-    )
+    assert alerts[0]["labels"].get("desk") == "demo", f"{FIRING_ALERT} lost the target's labels: {alerts[0]['labels']}"
 
 
 DEMO_REDIS = ("RTS", "RIS", "RTSS", "RTRS")  # the dev demo's four Redis instances
