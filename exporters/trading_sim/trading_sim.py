@@ -24,6 +24,7 @@ import binascii
 import hashlib
 import hmac
 import http.client
+import itertools
 import json
 import math
 import random
@@ -206,8 +207,8 @@ class Simulation:
             target = 0.96 * MEMORY_LIMIT_BYTES
         else:
             target = (160 + 20 * math.sin(t / 300)) * 1024 * 1024
-        # Memory moves towards its target over ~10 s, with a little noise (allocations come and go).
-        manager.rss += (target - manager.rss) * min(1.0, dt / 10) + self.rng.uniform(-1, 1) * 256 * 1024
+        # Memory moves towards its target within seconds, with a little noise (allocations come and go).
+        manager.rss += (target - manager.rss) * min(1.0, dt / 3) + self.rng.uniform(-1, 1) * 256 * 1024
         manager.rss = min(manager.rss, 0.99 * MEMORY_LIMIT_BYTES)
         flapping = "InstanceManagerInstancesRestarting" in self.active
         if flapping and self.now - manager.last_flap >= 3.0:
@@ -218,13 +219,17 @@ class Simulation:
 
     # --- what a scrape sees ------------------------------------------------------------------------
     def _scraped_cpu_rate(self) -> float | None:
-        """The 5m rate of `process_cpu_seconds_total` as the scrapes saw it (counter resets as
-        Prometheus reads them: the value after a reset is all increase), or None before two scrapes."""
-        points = self.manager.scraped_cpu
+        """`rate(process_cpu_seconds_total[5m])` as Prometheus computes it from the scrapes this
+        simulator answered: a reset's value is all increase, the increase is extrapolated half an
+        interval past the samples (no further than the window) and divided by the whole window, so
+        a series younger than 5 minutes reads lower. None before two scrapes."""
+        points = list(self.manager.scraped_cpu)
         if len(points) < 2 or points[-1][0] <= points[0][0]:
             return None
-        increase = sum(b - a if b >= a else b for (_, a), (_, b) in zip(points, list(points)[1:], strict=False))
-        return increase / (points[-1][0] - points[0][0])
+        increase = sum(b - a if b >= a else b for (_, a), (_, b) in itertools.pairwise(points))
+        sampled = points[-1][0] - points[0][0]
+        covered = min(CPU_WINDOW_SECONDS, sampled + sampled / (len(points) - 1))
+        return increase * covered / sampled / CPU_WINDOW_SECONDS
 
     def cpu_limit(self) -> float:
         """The reported quota: 2 cores, or under InstanceManagerCpuHigh just above what the rule's 5m
