@@ -247,6 +247,7 @@ def test_instance_manager_down_fires_when_its_endpoint_fails(stack: AcceptanceSt
     fired_at = time.time()
     stack.simulator("fire", DOWN)
     wait_until(lambda: DOWN in firing(stack), timeout=60, interval=1, what=f"{DOWN} firing")
+    print(f"\n[acceptance] {DOWN}: {time.time() - fired_at:.0f}s from `fire` to firing")
     (target,) = [
         t
         for t in stack.get("prometheus", "/api/v1/targets?state=active", user="read-only").json()["data"][
