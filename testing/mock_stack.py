@@ -127,19 +127,20 @@ class RecordedStack:
         return {r.inputs["name"]: r for r in self.of_type(CONTAINER) if kind is None or container_kind(r) == kind}
 
     def carriers_of(self, container_name: str) -> list[Registered]:
-        """The config carriers whose volume the container mounts (at the same path)."""
+        """The carriers (config and secrets) whose volume the container mounts (at the same path)."""
         container = self.containers(kind=None)[container_name]
         mounted = {
             (v.get("volumeName"), v.get("containerPath"))
             for v in container.inputs.get("volumes", [])
             if v.get("volumeName")
         }
-        carriers = []
-        for candidate in self.containers(kind="config").values():
+        found = []
+        carriers = [c for kind in catalog.CARRIER_KINDS for c in self.containers(kind=kind).values()]
+        for candidate in carriers:
             volumes = {(v.get("volumeName"), v.get("containerPath")) for v in candidate.inputs.get("volumes", [])}
             if volumes & mounted:
-                carriers.append(candidate)
-        return carriers
+                found.append(candidate)
+        return found
 
     def container_files(self, container_name: str) -> dict[str, dict[str, Any]]:
         """Container path -> {content, permissions, owner, group, secret} of the files the

@@ -45,7 +45,7 @@ def _target_plan(job: str, index: int, target: ScrapeTarget, demo_password: pulu
     password_file = None
     if password is not None:
         password_file = f"{catalog.PROMETHEUS_SECRETS_DIR}/{job_name}-password"
-        uploads.append(secret_file(password_file, pulumi.Output.secret(password)))
+        uploads.append(secret_file(password_file, password))
     scrape = ScrapeJob(
         name=job_name,
         targets=[target.address],

@@ -4,8 +4,9 @@ One hardened container on the internal backend network (non-root, read-only root
 capabilities, no network route out) serves both services' metrics over TLS with the stack's
 certificate and basic auth, exactly as Prometheus scrapes the real ones. Each endpoint has its
 own generated password (a Pulumi secret): Prometheus gets it as a 0400 `password_file`, the
-simulator only its SHA-256, also as a 0400 file; neither is ever in a command line, an
-environment variable or a label. Scenarios (README, "The dev demo") are switched through a control
+simulator only its SHA-256, also as a 0400 file (both through their secrets carriers, so the
+config carriers' uploads, the simulator's code among them, stay plain); neither is ever in a
+command line, an environment variable or a label. Scenarios (README, "The dev demo") are switched through a control
 port bound to the container's loopback, which only `docker exec` reaches.
 """
 
@@ -61,8 +62,8 @@ def sim_files(args: TradingSimArgs, passwords: Mapping[str, pulumi.Output[str]])
     return [
         config_file(SCRIPT_FILE, simulator_source()),
         config_file(CONFIG_FILE, render_config()),
-        secret_file(AUTH_FILE, pulumi.Output.secret(auth)),
-        *tls_files(SERVICE.tls_dir, args.ca_cert_pem, args.server),
+        secret_file(AUTH_FILE, auth),
+        *tls_files(SERVICE, args.ca_cert_pem, args.server),
     ]
 
 

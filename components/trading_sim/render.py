@@ -18,7 +18,7 @@ SERVICE = catalog.TRADING_SIM
 SOURCE = Path(__file__).resolve().parents[2] / "exporters" / "trading_sim" / "trading_sim.py"
 SCRIPT_FILE = f"{SERVICE.config_dir}/trading_sim.py"
 CONFIG_FILE = f"{SERVICE.config_dir}/config.json"
-AUTH_FILE = f"{SERVICE.config_dir}/secrets/auth.json"
+AUTH_FILE = f"{SERVICE.secrets_dir}/auth.json"  # the secrets carrier's volume
 PYTHON = "python3"  # on PATH in the python image (and in its stand-in)
 
 
@@ -37,7 +37,7 @@ def render_config() -> str:
             "auth_file": AUTH_FILE,
             "tls": {
                 "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",
-                "key_file": f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+                "key_file": SERVICE.key_file,
                 "ca_file": f"{tls_dir}/{catalog.TLS_CA_FILE}",
             },
         },

@@ -68,7 +68,7 @@ def make_tls(directory: Path, name: str) -> None:
     )
     (directory / catalog.TLS_CA_FILE).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     (directory / catalog.TLS_CERT_FILE).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file = directory / catalog.TLS_KEY_FILE
+    key_file = directory.parent / "secrets" / catalog.TLS_KEY_FILE  # as the stack places it (secrets_dir)
     key_file.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
@@ -101,7 +101,8 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim]:
     auth = root / "secrets" / "auth.json"
     auth.write_text(render.render_auth_file(passwords))
     auth.chmod(0o400)
-    config = json.loads(render.render_config().replace(catalog.TRADING_SIM.config_dir, str(root)))
+    rendered = render.render_config().replace(catalog.TRADING_SIM.secrets_dir, str(root / "secrets"))
+    config = json.loads(rendered.replace(catalog.TRADING_SIM.config_dir, str(root)))
     config["ports"] = {job: _free_port() for job in config["ports"]}
     config["control_port"] = _free_port()
     config_file = root / "config.json"

@@ -54,10 +54,15 @@ def test_the_simulator_is_hardened_like_every_service(dev_stack: RecordedStack) 
     labels = {label["label"]: label["value"] for label in spec["labels"]}
     assert labels[catalog.LABEL_SERVICE] == SIM.name and labels[catalog.LABEL_KIND] == "service"
     assert len(labels[catalog.LABEL_CONFIG_SHA256]) == 64, "changed files (or simulator code) replace it"
-    # its files come through a carrier into a volume it mounts read-only
-    assert [(v["containerPath"], v["readOnly"]) for v in spec["volumes"]] == [(SIM.config_dir, True)]
-    (carrier,) = dev_stack.carriers_of(SIM_CONTAINER)
-    assert carrier.inputs["start"] is False and carrier.inputs["networkMode"] == "none"
+    assert len(labels[catalog.LABEL_SECRETS_HMAC]) == 64, "so do changed passwords or keys"
+    # its files come through two carriers into volumes it mounts read-only: config (plain) and secrets
+    assert sorted((v["containerPath"], v["readOnly"]) for v in spec["volumes"]) == [
+        (SIM.config_dir, True),
+        (SIM.secrets_dir, True),
+    ]
+    carriers = {c.inputs["name"]: c.inputs for c in dev_stack.carriers_of(SIM_CONTAINER)}
+    assert set(carriers) == {f"{SIM_CONTAINER}-config", f"{SIM_CONTAINER}-secrets"}
+    assert all(c["start"] is False and c["networkMode"] == "none" for c in carriers.values())
 
 
 def test_the_simulator_code_and_config_are_uploaded_plain(dev_stack: RecordedStack) -> None:
@@ -67,8 +72,11 @@ def test_the_simulator_code_and_config_are_uploaded_plain(dev_stack: RecordedSta
     assert config["ports"] == catalog.TRADING_SIM_PORTS and config["control_port"] == catalog.TRADING_SIM_CONTROL_PORT
     assert config["auth_file"] == render.AUTH_FILE and config["server_name"] == SIM.name
     assert {f["owner"] for f in files.values()} == {str(SIM.uid)}
-    key = files[f"{SIM.tls_dir}/{catalog.TLS_KEY_FILE}"]
-    assert key["permissions"] == "0400" and key["secret"]
+    # plain in Pulumi's inputs (a preview shows a change to the simulator line by line) ...
+    assert not files[render.SCRIPT_FILE]["secret"] and not files[render.CONFIG_FILE]["secret"]
+    # ... while its key and password hashes travel secret
+    for path in (SIM.key_file, render.AUTH_FILE):
+        assert files[path]["permissions"] == "0400" and files[path]["secret"], path
 
 
 def test_each_endpoint_has_its_own_password_held_only_as_secret_files(dev_stack: RecordedStack) -> None:
@@ -129,7 +137,7 @@ def test_its_certificate_names_it(dev_stack: RecordedStack) -> None:
     (csr,) = [r for r in dev_stack.of_type("tls:index/certRequest:CertRequest") if "trading-sim" in r.name]
     assert csr.inputs["dnsNames"] == [SIM.name, "localhost"]
     cert = dev_stack.container_files(SIM_CONTAINER)[f"{SIM.tls_dir}/{catalog.TLS_CERT_FILE}"]
-    assert cert["permissions"] == "0600"
+    assert cert["permissions"] == "0600" and not cert["secret"]
 
 
 def test_real_targets_replace_the_simulator(prod_stack: RecordedStack) -> None:
