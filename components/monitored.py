@@ -1,5 +1,6 @@
 """The watched systems, each read with the least privilege it needs: DuckDB (read-only
-exporter), Redis (ACL user + exporter), the Instance Manager and the Trade Engine (targets)."""
+exporter), Redis (ACL user + exporter), the Instance Manager and the Trade Engine (targets; in
+the dev demo, the trading simulator)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from components.prometheus.render import ScrapeJob
 from components.prometheus.targets import trading_scrape_plan
 from components.redis.component import RedisAccess, RedisAccessArgs
 from components.redis.component import scrape_jobs as redis_scrape_jobs
+from components.trading_sim.component import TradingSim, TradingSimArgs
 
 
 @dataclass
@@ -79,7 +81,22 @@ def monitored_services(
         monitored.jobs += redis_scrape_jobs(settings.redis_instances)
         monitored.exporters.append(redis.container)
         monitored.redis = redis
-    trading = trading_scrape_plan(settings)
+    demo_passwords = None
+    if settings.runs_trading_sim:
+        sim = TradingSim(
+            resource("trading-sim"),
+            TradingSimArgs(
+                settings.stack,
+                settings.images["trading_sim"],
+                networks.backend_name,
+                pki.ca_cert_pem,
+                certs.host_certificate(pki, settings, certs.TRADING_SIM_SERVER),
+            ),
+            opts=opts,
+        )
+        demo_passwords = sim.passwords
+        monitored.exporters.append(sim.container)
+    trading = trading_scrape_plan(settings, demo_passwords)
     monitored.jobs += trading.jobs
     monitored.uploads += trading.uploads
     return monitored

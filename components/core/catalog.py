@@ -58,6 +58,12 @@ PROXY = Service("proxy", 101, 101, 8443, "/etc/nginx", "/var/cache/nginx")
 REDIS_EXPORTER = Service("redis-exporter", 59000, 59000, 9121, "/etc/redis-exporter", "/nonexistent")
 DUCKDB_EXPORTER = Service("duckdb-exporter", 10001, 10001, 9188, "/etc/duckdb-exporter", "/data")
 DEMO_REDIS = Service("demo-redis", 999, 999, 6379, "/etc/redis", "/data")
+# The dev demo's trading simulator (exporters/trading_sim): its port serves the Instance Manager's
+# metrics; the Trade Engine's and the loopback-only control port are below. Writes nothing.
+TRADING_SIM = Service("trading-sim", 10002, 10002, 9400, "/etc/trading-sim", "/nonexistent")
+TRADING_SIM_TRADE_ENGINE_PORT = 9401
+TRADING_SIM_CONTROL_PORT = 9409  # 127.0.0.1 inside its container: only `docker exec` reaches it
+TRADING_SIM_SCRAPE_USER = "prometheus"  # Prometheus' basic-auth user at both endpoints
 
 # The proxy's listeners inside its container (each published on a host port by settings).
 PROXY_PROMETHEUS_PORT = 8443
@@ -133,14 +139,17 @@ BACKEND_HOST_NUMBERS = {"prometheus": 10, "alertmanager": 11}
 EGRESS_HOST_NUMBERS = {"prometheus": 10, "alertmanager": 11, "redis-exporter": 12}
 
 # --- Pinned images (never `latest`): defaults for settings ---------------------------------
+PYTHON_IMAGE = "python:3.11.13-slim-bookworm"
 DEFAULT_IMAGES: dict[str, str] = {
     "prometheus": "prom/prometheus:v3.5.0",
     "alertmanager": "prom/alertmanager:v0.28.1",
     # 1.30.6: the first stable release without a known CVE (gixy's nginx_cves check, `make lint`).
     "proxy": "nginxinc/nginx-unprivileged:1.30.6",
     "redis_exporter": "oliver006/redis_exporter:v1.74.0-alpine",
-    "duckdb_exporter_base": "python:3.11.13-slim-bookworm",
+    "duckdb_exporter_base": PYTHON_IMAGE,
     "demo_redis": "redis:7.4.5-bookworm",
+    # The demo trading simulator runs its standard-library code (uploaded) on the plain Python image.
+    "trading_sim": PYTHON_IMAGE,
 }
 
 
@@ -190,6 +199,7 @@ PROXY_TYPE = f"{PROJECT}:index:Proxy"
 FIREWALL_TYPE = f"{PROJECT}:index:Firewall"
 REDIS_ACCESS_TYPE = f"{PROJECT}:index:RedisAccess"
 DUCKDB_ACCESS_TYPE = f"{PROJECT}:index:DuckDbAccess"
+TRADING_SIM_TYPE = f"{PROJECT}:index:TradingSim"
 # The provider resources the components create (the policies, the mocks and the harness match on them).
 CONTAINER_TYPE = "docker:index/container:Container"
 NETWORK_TYPE = "docker:index/network:Network"
@@ -206,3 +216,7 @@ JOB_REDIS = "redis"
 JOB_DUCKDB = "duckdb"
 JOB_INSTANCE_MANAGER = "instance-manager"
 JOB_TRADE_ENGINE = "trade-engine"
+
+# The demo simulator's endpoint of each trading job (the demo targets of `instanceManagerTargets`
+# and `tradeEngineTargets`).
+TRADING_SIM_PORTS = {JOB_INSTANCE_MANAGER: TRADING_SIM.port, JOB_TRADE_ENGINE: TRADING_SIM_TRADE_ENGINE_PORT}

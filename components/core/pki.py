@@ -123,6 +123,7 @@ PROMETHEUS_CLIENT = "prometheus-client"
 ALERTMANAGER_SERVER = "alertmanager-server"
 DUCKDB_EXPORTER_SERVER = "duckdb-exporter-server"
 REDIS_EXPORTER_SERVER = "redis-exporter-server"
+TRADING_SIM_SERVER = "trading-sim-server"
 
 
 def _internal_server(
@@ -171,6 +172,8 @@ def stack_leaves(settings: Settings) -> list[Leaf]:
         leaves.append(_internal_server(prefix + DUCKDB_EXPORTER_SERVER, catalog.DUCKDB_EXPORTER.name))
     if settings.redis_instances:
         leaves.append(_internal_server(prefix + REDIS_EXPORTER_SERVER, catalog.REDIS_EXPORTER.name))
+    if settings.runs_trading_sim:
+        leaves.append(_internal_server(prefix + TRADING_SIM_SERVER, catalog.TRADING_SIM.name))
     return leaves
 
 

@@ -2,11 +2,14 @@
 
 One scrape job per endpoint, so each can carry its own CA and basic-auth password; the
 `job` target label is set to the service's job name, so rules see one job per service.
-Passwords go to 0400 files (`password_file`), never into prometheus.yml.
+Passwords go to 0400 files (`password_file`), never into prometheus.yml. The dev demo's targets
+(the trading simulator) are scraped the same way: TLS verified against the stack CA under the
+simulator's name, basic auth with the password the simulator's component generated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -14,7 +17,7 @@ import pulumi
 from components.core import catalog
 from components.core.hardening import UploadFile, config_file, secret_file
 from components.core.settings import ScrapeTarget, Settings
-from components.prometheus.render import ScrapeJob, TlsClient
+from components.prometheus.render import STACK_MTLS, ScrapeJob, TlsClient
 
 TARGETS_DIR = f"{catalog.PROMETHEUS.config_dir}/targets"
 
@@ -25,18 +28,24 @@ class ScrapePlan:
     uploads: list[UploadFile]
 
 
-def _target_plan(job: str, index: int, target: ScrapeTarget) -> ScrapePlan:
+def _target_plan(job: str, index: int, target: ScrapeTarget, demo_password: pulumi.Output[str] | None) -> ScrapePlan:
     job_name = f"{job}-{index}"
     uploads: list[UploadFile] = []
     tls = None
-    if target.ca_pem is not None:
+    password: pulumi.Input[str] | None = None if target.password is None else target.password.reveal()
+    if target.demo:
+        if demo_password is None:
+            raise ValueError(f"{job}: the demo target {target.address} needs the trading simulator's password")
+        tls = TlsClient(ca_file=STACK_MTLS.ca_file, server_name=catalog.TRADING_SIM.name)
+        password = demo_password
+    elif target.ca_pem is not None:
         ca_file = f"{TARGETS_DIR}/{job_name}-ca.crt"
         uploads.append(config_file(ca_file, target.ca_pem))
         tls = TlsClient(ca_file=ca_file)
     password_file = None
-    if target.password is not None:
+    if password is not None:
         password_file = f"{catalog.PROMETHEUS_SECRETS_DIR}/{job_name}-password"
-        uploads.append(secret_file(password_file, pulumi.Output.secret(target.password.reveal())))
+        uploads.append(secret_file(password_file, password))
     scrape = ScrapeJob(
         name=job_name,
         targets=[target.address],
@@ -49,14 +58,17 @@ def _target_plan(job: str, index: int, target: ScrapeTarget) -> ScrapePlan:
     return ScrapePlan([scrape], uploads)
 
 
-def trading_scrape_plan(settings: Settings) -> ScrapePlan:
+def trading_scrape_plan(
+    settings: Settings, demo_passwords: Mapping[str, pulumi.Output[str]] | None = None
+) -> ScrapePlan:
+    """The trading jobs' scrape configs and files; `demo_passwords`: the simulator's, by job."""
     plan = ScrapePlan([], [])
     for job, targets in (
         (catalog.JOB_INSTANCE_MANAGER, settings.instance_manager_targets),
         (catalog.JOB_TRADE_ENGINE, settings.trade_engine_targets),
     ):
         for index, target in enumerate(targets, start=1):
-            part = _target_plan(job, index, target)
+            part = _target_plan(job, index, target, (demo_passwords or {}).get(job))
             plan.jobs.extend(part.jobs)
             plan.uploads.extend(part.uploads)
     return plan

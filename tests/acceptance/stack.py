@@ -5,8 +5,11 @@ config below, starts a dockerd of our own in the Docker host namespace, applies 
 command the program registers (the same rule text) to the `DOCKER-USER` chain that engine made,
 deploys every network, volume and container the program registers (harness/deploy.py: the
 meaning the pulumi-docker provider gives each input) from stand-in images built from Debian's
-packages under the pinned names (harness/standins), adds a webhook receiver and two fake scrape
-targets on the backend network, and warms the proxy's authentication cache. Tests talk to it
+packages under the pinned names (harness/standins), adds a webhook receiver and the on-call
+receivers' stand-ins on the backend network, and warms the proxy's authentication cache. The
+Instance Manager and Trade Engine are the demo's trading simulator (the program deploys it:
+components/trading_sim), scraped over TLS with basic auth like real targets; the suite tells it
+to keep one managed instance failed (`FIRING_ALERT`), so one alert fires throughout. Tests talk to it
 through `request()`, which also records every request so the audit test can find each one in
 the proxy's log.
 
@@ -39,6 +42,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from components.core import catalog
+from components.trading_sim.render import simulator_command
 from testing.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
 from tests.acceptance import receivers as rx
 from tests.acceptance.harness import netns as nx
@@ -55,7 +59,7 @@ UNTRUSTED = "198.19.0.20"
 CLIENTS = {"trusted": TRUSTED, "trusted2": TRUSTED2, "untrusted": UNTRUSTED}
 BACKEND_SUBNET = "198.18.10.0/24"
 EDGE_SUBNET = "198.18.20.0/24"
-# The fixtures (webhook receiver, fake trading services) run on the stand-in Python image.
+# The fixtures (webhook receiver, on-call receivers' stand-ins) run on the stand-in Python image.
 FIXTURE_IMAGE = catalog.DEFAULT_IMAGES["duckdb_exporter_base"]
 FIXTURE_SCRIPT = "/fixture/fakes.py"
 WEBHOOK_OUT_DIR = "/out"
@@ -77,9 +81,19 @@ MAX_BODY_BYTES = 1024 * 1024
 
 DUCKDB_HOST_DIR = f"/srv/promshield-{STACK}/duckdb-snapshot"  # as recorded; mapped to a real dir
 WEBHOOK_PORT = 4000
-FAKE_IM_PORT = 9400
-FAKE_TE_PORT = 9401
-FIRING_ALERT = "InstanceManagerInstancesFailed"  # the fake Instance Manager makes it fire at once
+# The trading simulator keeps it firing from the start (`AcceptanceStack.start`), for the tests that need
+# a firing alert; test_77 fires each of the others on its own.
+FIRING_ALERT = "InstanceManagerInstancesFailed"
+# The Instance Manager and Trade Engine alerts fire on their first evaluation over the threshold (0s:
+# no `for`), so test_77 waits seconds, not the production minutes.
+TRADING_FOR_SETTINGS = (
+    "tradeLatencyFor",
+    "slippageFor",
+    "tradeFailureFor",
+    "instanceManagerDownFor",
+    "instanceManagerResourceFor",
+    "instanceManagerFailedInstancesFor",
+)
 
 CONFIG: dict[str, Any] = {
     "bindAddress": HOST_ADDRESS,
@@ -96,13 +110,12 @@ CONFIG: dict[str, Any] = {
         "connectionsPerSource": CONNECTIONS_PER_SOURCE,
     },
     # demo: the stack deploys four Redis (RTS, RIS, RTSS, RTRS; ACL users only), the exporter's user rendered
-    # in; DuckDB is configured, so the exporter reads the snapshot a writer publishes into a host
-    # directory (the live database is in another directory, never mounted).
+    # in, and the trading simulator as the Instance Manager and Trade Engine targets; DuckDB is configured,
+    # so the exporter reads the snapshot a writer publishes into a host directory (the live database is in
+    # another directory, never mounted).
     "demo": True,
     "duckdb": {"snapshotDir": DUCKDB_HOST_DIR},
-    "instanceManagerTargets": [{"address": f"fake-im:{FAKE_IM_PORT}", "labels": {"desk": "acceptance"}}],
-    "tradeEngineTargets": [{"address": f"fake-te:{FAKE_TE_PORT}"}],
-    "alertThresholds": {"instanceManagerFailedInstancesFor": "0s"},
+    "alertThresholds": dict.fromkeys(TRADING_FOR_SETTINGS, "0s"),
     "networks": {"backendSubnet": BACKEND_SUBNET, "edgeSubnet": EDGE_SUBNET},
 }
 
@@ -568,8 +581,6 @@ class AcceptanceStack:
             command = ["python3", FIXTURE_SCRIPT, name, "--port", str(port), *extra]
             aliases = {
                 "webhook": ("webhook",),
-                "instance-manager": ("fake-im",),
-                "trade-engine": ("fake-te",),
                 "receivers": rx.HTTPS_ALIASES,
                 "smtp": (rx.SMTP_HOST,),
             }[name]
@@ -582,8 +593,6 @@ class AcceptanceStack:
 
         fixtures = [
             fixture("webhook", WEBHOOK_PORT, "--out", f"{WEBHOOK_OUT_DIR}/received.jsonl"),
-            fixture("instance-manager", FAKE_IM_PORT),
-            fixture("trade-engine", FAKE_TE_PORT),
             fixture("receivers", rx.HTTPS_PORT, "--tls", rx.TLS_DIR, "--out", f"{rx.OUT_DIR}/{rx.HTTPS_LOG}"),
             fixture(
                 "smtp",
@@ -615,8 +624,6 @@ class AcceptanceStack:
             stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
             listeners = (
                 ("webhook", WEBHOOK_PORT),
-                ("fake-im", FAKE_IM_PORT),
-                ("fake-te", FAKE_TE_PORT),
                 (rx.PAGERDUTY_HOST, rx.HTTPS_PORT),
                 (rx.SMTP_HOST, rx.SMTP_PORT),
             )
@@ -624,6 +631,7 @@ class AcceptanceStack:
                 address = topo.address_of(extra)
                 listening = functools.partial(topo.client("webhook").can_connect, address, port, 0.5)
                 wait_until(listening, timeout=20, interval=0.2, what=f"{extra} listening")
+            stack.simulator("fire", FIRING_ALERT)
             stack.started_at = time.time()
             stack.warm_up()
             print(
@@ -643,6 +651,26 @@ class AcceptanceStack:
             return self.topo.apply(recorded.resources)
         finally:
             self.recorded = recorded  # the files on disk are the new ones, whatever the outcome
+
+    def simulator(self, *arguments: str) -> list[str]:
+        """Run the trading simulator's command line in its container (`fire`, `calm`, `status`), as
+        an operator would with `docker exec`; the scenarios active afterwards. Waits for it to answer."""
+        container = self.container(catalog.TRADING_SIM.name)
+        argv = simulator_command(*arguments)
+
+        attempts: list[subprocess.CompletedProcess[str]] = []
+
+        def run() -> subprocess.CompletedProcess[str] | None:
+            attempts.append(self.topo.container_exec(container, argv))
+            return attempts[-1] if attempts[-1].returncode == 0 else None
+
+        try:
+            result = wait_until(run, timeout=30, interval=0.5, what=f"the trading simulator: {' '.join(arguments)}")
+        except AssertionError:
+            raise AssertionError(f"trading simulator {arguments}: {attempts[-1].stderr if attempts else ''}") from None
+        assert result is not None
+        active: list[str] = json.loads(result.stdout)["active"]
+        return active
 
     def warm_up(self) -> None:
         """Wait for the proxy to answer, then authenticate every user once (fills the cache),

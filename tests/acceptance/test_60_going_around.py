@@ -16,9 +16,9 @@ from tests.acceptance.stack import HOST_ADDRESS, AcceptanceStack, scan, wait_unt
 
 pytestmark = pytest.mark.acceptance
 
-# Every port any stack process listens on (servers, exporters, the proxy's loopback helpers),
-# plus the fakes' ports.
-PORTS = (9090, 9093, 9094, 9188, 9121, 6379, 8443, 8444, 8080, 8081, 8082, 4000, 9400, 9401)
+# Every port any stack process listens on (servers, exporters, the proxy's loopback helpers, the
+# trading simulator's endpoints and its loopback control port), plus the fixtures' ports.
+PORTS = (9090, 9093, 9094, 9188, 9121, 6379, 8443, 8444, 8080, 8081, 8082, 4000, 9400, 9401, 9409)
 CLIENTS = ("trusted", "trusted2", "untrusted")
 
 
@@ -33,7 +33,7 @@ def backend_members(stack: AcceptanceStack) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("client", CLIENTS)
 def test_nothing_on_the_backend_network_is_reachable_from_the_lan(stack: AcceptanceStack, client: str) -> None:
     members = backend_members(stack)
-    assert len(members) >= 7  # prometheus, alertmanager, duckdb exporter, proxy, webhook, fakes
+    assert len(members) >= 7  # prometheus, alertmanager, exporters, demo Redis, trading simulator, proxy, fixtures
     assert scan(stack, client, [(address, port) for _, address in members for port in PORTS]) == set()
     # The control: the same scan from a backend member finds Prometheus.
     prometheus = stack.topo.address_of(stack.container("prometheus"))

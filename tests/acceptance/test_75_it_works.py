@@ -7,7 +7,9 @@ import time
 from typing import Any
 
 import pytest
+import yaml
 
+from components.core import catalog
 from tests.acceptance.stack import FIRING_ALERT, AcceptanceStack, container_name, wait_until
 
 pytestmark = pytest.mark.acceptance
@@ -29,29 +31,35 @@ def test_prometheus_scrapes_every_target(stack: AcceptanceStack) -> None:
         return targets if jobs == EXPECTED_JOBS and all(t["health"] == "up" for t in targets) else []
 
     try:
-        targets: list[dict[str, Any]] = wait_until(all_up, timeout=30, interval=1, what="every target up")
+        targets: list[dict[str, Any]] = wait_until(all_up, timeout=60, interval=1, what="every target up")
     except AssertionError:
         summary = [(t["labels"]["job"], t["scrapeUrl"], t["health"], t["lastError"]) for t in active_targets(stack)]
         raise AssertionError(f"targets not all up: {summary}") from None
-    schemes = {t["labels"]["job"]: t["scrapeUrl"].split(":", 1)[0] for t in targets}
-    # The stack's own services are scraped over (m)TLS; the fake trading services are plain http.
-    assert schemes == {
-        "prometheus": "https",
-        "alertmanager": "https",
-        "duckdb": "https",
-        "redis": "https",
-        "instance-manager": "http",
-        "trade-engine": "http",
-    }
-    instance_manager = next(t for t in targets if t["labels"]["job"] == "instance-manager")
-    assert instance_manager["labels"]["desk"] == "acceptance"
+    print("\n[acceptance] the stack's jobs and targets:")  # shown with -s (the closing note of issue 12)
+    for t in sorted(targets, key=lambda t: (t["labels"]["job"], t["labels"]["instance"])):
+        extra = f" redis_instance={t['labels']['redis_instance']}" if "redis_instance" in t["labels"] else ""
+        print(
+            f"  job={t['labels']['job']} instance={t['labels']['instance']}{extra} health={t['health']} "
+            f"url={t['scrapeUrl']} last_scrape_seconds={t['lastScrapeDuration']:.4f}"
+        )
+    # Every job over TLS: the stack's own services with Prometheus' client certificate, the trading
+    # services (the demo simulator) as real targets would be: TLS plus basic auth.
+    assert {t["labels"]["job"]: t["scrapeUrl"].split(":", 1)[0] for t in targets} == dict.fromkeys(
+        EXPECTED_JOBS, "https"
+    )
+    config = yaml.safe_load(stack.get("prometheus", "/api/v1/status/config").json()["data"]["yaml"])
+    for job in (catalog.JOB_INSTANCE_MANAGER, catalog.JOB_TRADE_ENGINE):
+        (target,) = [t for t in targets if t["labels"]["job"] == job]
+        assert target["labels"]["instance"] == f"{catalog.TRADING_SIM.name}:{catalog.TRADING_SIM_PORTS[job]}"
+        assert target["labels"]["desk"] == "demo"
+        (scrape,) = [c for c in config["scrape_configs"] if c["job_name"] == target["scrapePool"]]
+        assert scrape["basic_auth"]["username"] == catalog.TRADING_SIM_SCRAPE_USER
+        assert scrape["basic_auth"]["password_file"] and scrape["tls_config"]["server_name"] == catalog.TRADING_SIM.name
     # One exporter, one target per Redis instance: each up under its own name and address.
     redis = sorted(
         (t["labels"]["redis_instance"], t["labels"]["instance"]) for t in targets if t["labels"]["job"] == "redis"
     )
     assert redis == sorted((n, f"demo-redis-{n.lower()}:6379") for n in DEMO_REDIS)
-    for t in sorted(targets, key=lambda t: (t["labels"]["job"], t["labels"]["instance"])):  # shown with -s
-        print(f"job={t['labels']['job']} instance={t['labels']['instance']} health={t['health']}")
 
 
 def test_duckdb_metrics_arrive_in_prometheus(stack: AcceptanceStack) -> None:
@@ -86,7 +94,7 @@ def test_an_alert_fires_and_reaches_the_webhook(stack: AcceptanceStack) -> None:
     alert = alerts[0]
     assert alert["_receiver"] == "test" and alert["_path"] == "/alerts"
     assert alert["status"] == "firing"
-    assert alert["labels"]["job"] == "instance-manager" and alert["labels"]["instance"] == "fake-im:9400"
+    assert alert["labels"]["job"] == "instance-manager" and alert["labels"]["instance"] == "trading-sim:9400"
     assert alert["labels"]["stack"] == "acceptance", "the external label is added on the way out of Prometheus"
     # Alertmanager has it too (read through the proxy), routed to the test receiver.
     in_alertmanager = stack.get("alertmanager", "/api/v2/alerts", user="read-only").json()
@@ -117,16 +125,14 @@ def test_the_watchdog_goes_to_the_null_receiver(stack: AcceptanceStack) -> None:
 def test_instance_manager_alerts_keep_the_targets_labels(stack: AcceptanceStack) -> None:
     """docs/metrics-contract.md: "Rules that do not aggregate (InstanceManager*, ...) keep all of
     these labels, so ... an alert for a labelled Instance Manager carries its `desk`". The
-    target here is labelled desk=acceptance; the alert must say which desk's manager it is."""
+    demo target is labelled desk=demo; the alert must say which desk's manager it is."""
     alerts = wait_until(
         lambda: [a for a in stack.webhook_alerts() if a["labels"].get("alertname") == FIRING_ALERT],
         timeout=60,
         interval=1,
         what=FIRING_ALERT,
     )
-    assert alerts[0]["labels"].get("desk") == "acceptance", (
-        f"{FIRING_ALERT} lost the target's labels: {alerts[0]['labels']}"
-    )
+    assert alerts[0]["labels"].get("desk") == "demo", f"{FIRING_ALERT} lost the target's labels: {alerts[0]['labels']}"
 
 
 DEMO_REDIS = ("RTS", "RIS", "RTSS", "RTRS")  # the dev demo's four Redis instances
@@ -134,7 +140,7 @@ DEMO_REDIS = ("RTS", "RIS", "RTSS", "RTRS")  # the dev demo's four Redis instanc
 
 @pytest.mark.parametrize(
     "service",
-    ["proxy", "prometheus", "alertmanager", "duckdb-exporter", "redis-exporter"]
+    ["proxy", "prometheus", "alertmanager", "duckdb-exporter", "redis-exporter", "trading-sim"]
     + [f"demo-redis-{n.lower()}" for n in DEMO_REDIS],
 )
 def test_docker_reports_every_service_healthy(stack: AcceptanceStack, service: str) -> None:
@@ -151,8 +157,8 @@ def test_docker_reports_every_service_healthy(stack: AcceptanceStack, service: s
 @pytest.mark.parametrize("instance", DEMO_REDIS)
 def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStack, instance: str) -> None:
     """The one exporter logs in to each demo Redis as the ACL user the program rendered into it:
-    that instance is up under its own name and address, and its credentials can neither write nor
-    read keys nor administer."""
+    that instance is up under its own name and address, its credentials are its own (no other
+    instance's password works) and can neither write nor read keys nor administer."""
     import json
 
     from components.redis.component import PASSWORD_FILE
@@ -179,3 +185,9 @@ def test_redis_is_watched_through_its_least_privilege_user(stack: AcceptanceStac
     denied = [line for line in replies if "NOPERM" in line]
     # SET, GET, CONFIG SET, ACL LIST, FLUSHALL, and both CONFIG GETs (they would show passwords)
     assert len(denied) == 7, result.stdout
+    # Its own user: a password no other instance accepts, and no other instance's password opens it.
+    others = [pw for url, pw in passwords.items() if url != f"redis://{service}:6379"]
+    assert len(others) == len(DEMO_REDIS) - 1 and password not in others
+    script = "".join(f"AUTH prometheus {other}\n" for other in others)
+    result = stack.topo.container_exec(container_name(service), ["redis-cli", "-p", "6379"], input=script)
+    assert result.stdout.count("WRONGPASS") == len(others), result.stdout

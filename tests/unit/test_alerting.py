@@ -276,7 +276,8 @@ def test_a_service_down_alert_inhibits_every_other_alert_of_its_group() -> None:
     assert severity == {
         "source_matchers": ['severity="critical"'],
         "target_matchers": ['severity="warning"'],
-        "equal": ["alertname", "instance"],
+        # a critical on one venue must not mute the same warning on another (no `instance` there)
+        "equal": ["alertname", "instance", "venue"],
     }
     assert len(by_source) == len(SERVICES) + 1
 

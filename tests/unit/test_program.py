@@ -49,9 +49,10 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
     assert counts[NETWORK] == 2
     # data: Prometheus, Alertmanager, proxy audit log, demo DuckDB, four demo Redis (RTS, RIS, RTSS, RTRS);
     # config and secrets: two per service with files (Prometheus, Alertmanager, proxy, both exporters,
-    # four demo Redis)
-    assert counts[VOLUME] == 8 + 2 * 9
-    assert counts[REMOTE_IMAGE] == 5  # Prometheus, Alertmanager, proxy, redis_exporter, demo Redis
+    # four demo Redis, the trading simulator)
+    assert counts[VOLUME] == 8 + 2 * 10
+    # Prometheus, Alertmanager, proxy, redis_exporter, demo Redis, the trading simulator's Python
+    assert counts[REMOTE_IMAGE] == 6
     assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
     assert counts[LOCAL_COMMAND] == 4  # the firewall's rules, the reloads of Prometheus, Alertmanager, proxy
     assert {

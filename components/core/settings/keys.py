@@ -274,7 +274,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "object",
         description=(
             "Override pinned images by key (prometheus, alertmanager, proxy, redis_exporter, duckdb_exporter_base, "
-            "demo_redis). Never latest or untagged."
+            "demo_redis, trading_sim). Never latest or untagged."
         ),
     ),
     ConfigKey(
@@ -343,8 +343,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "boolean",
         default=False,
         description=(
-            "Also deploy four demo Redis servers (RTS, RIS, RTSS, RTRS) and a demo DuckDB file so every target is "
-            "up on a fresh machine (dev stack)."
+            "Also deploy four demo Redis servers (RTS, RIS, RTSS, RTRS), a demo DuckDB file and a trading simulator "
+            "(the Instance Manager and Trade Engine targets, over TLS with basic auth, when their target lists are "
+            'unset) so every target is up on a fresh machine (dev stack; README, "The dev demo").'
         ),
     ),
     ConfigKey(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from components.core import catalog
 from components.core.durations import duration_ms
 from components.core.settings.alerting import read_remote_write, read_thresholds
 from components.core.settings.edge import (
@@ -106,8 +107,8 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         remote_write=read_remote_write(r),
         enable_admin_api=r.boolean("enableAdminApi", default_of("enableAdminApi")),
         images=read_images(r),
-        instance_manager_targets=read_targets(r, "instanceManagerTargets"),
-        trade_engine_targets=read_targets(r, "tradeEngineTargets"),
+        instance_manager_targets=read_targets(r, "instanceManagerTargets", catalog.JOB_INSTANCE_MANAGER, demo),
+        trade_engine_targets=read_targets(r, "tradeEngineTargets", catalog.JOB_TRADE_ENGINE, demo),
         redis_instances=read_redis_instances(r, demo),
         duckdb=read_duckdb(r, demo),
         demo=demo,

@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from components.core import catalog
 from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
-from components.core.settings.reader import Reader
+from components.core.settings.reader import NAMESPACE, Reader
 from components.core.settings.types import DuckDbSettings, RedisSettings, ScrapeTarget, SecretValue
 from components.core.settings.users import USER_NAME
 
@@ -47,9 +47,25 @@ def read_images(r: Reader) -> Mapping[str, str]:
     return MappingProxyType(images)
 
 
-def read_targets(r: Reader, key: str) -> tuple[ScrapeTarget, ...]:
-    raw = r.structured(key, [], list)
+# The demo targets' own label, as a real target would carry its desk (docs/metrics-contract.md).
+DEMO_TARGET_LABELS = MappingProxyType({"desk": "demo"})
+
+
+def demo_trading_target(job: str) -> ScrapeTarget:
+    """The dev demo's endpoint of a trading job: the simulator, over TLS (stack CA) with basic auth."""
+    address = f"{catalog.TRADING_SIM.name}:{catalog.TRADING_SIM_PORTS[job]}"
+    return ScrapeTarget(address, "https", DEMO_TARGET_LABELS, None, catalog.TRADING_SIM_SCRAPE_USER, None, demo=True)
+
+
+def read_targets(r: Reader, key: str, job: str, demo: bool) -> tuple[ScrapeTarget, ...]:
+    """A trading job's targets (`key`, its passwords in `<key>Passwords`); with `demo` and `key`
+    unset, the simulator's endpoint of `job`."""
+    raw = r.structured(key, None, list)
     passwords = r.structured(f"{key}Passwords", {}, dict)
+    if raw is None:
+        for address in passwords:
+            r.problem(f"{key}Passwords", address, f"has a password for a target not listed in {NAMESPACE}:{key}")
+        return (demo_trading_target(job),) if demo else ()
     targets: list[ScrapeTarget] = []
     addresses: set[str] = set()
     for entry in raw:

@@ -151,11 +151,12 @@ class ScrapeTarget:
     labels: Mapping[str, str]
     ca_pem: str | None
     username: str | None
-    password: SecretValue | None
+    password: SecretValue | None  # None with demo: generated (the simulator checks its hash)
     # The endpoint's addresses outside the Docker host (an IP address in `address`, or the
     # `egressCidrs` a DNS name stands for): Prometheus may reach exactly these on the port.
     # (): the target is a container on the backend network.
     egress_cidrs: tuple[str, ...] = ()
+    demo: bool = False  # the dev demo's trading simulator (demo: true and the target list unset)
 
     @property
     def port(self) -> int:
@@ -326,6 +327,11 @@ class Settings:
     def external_url(self, port: int) -> str:
         """`https://<external host>:<port>/`: what the services announce and the stack exports."""
         return f"https://{self.external_host}:{port}/"
+
+    @property
+    def runs_trading_sim(self) -> bool:
+        """The stack deploys the demo trading simulator: some trading target is its endpoint."""
+        return any(t.demo for t in (*self.instance_manager_targets, *self.trade_engine_targets))
 
     @property
     def is_remote_docker(self) -> bool:

@@ -16,6 +16,8 @@ from components.prometheus.rules import datastores, trading
 from components.prometheus.rules.thresholds import AlertThresholds
 
 TARGET_DOWN = "TargetDown"
+# What makes two alerts the same condition at two severities (the critical one inhibits the warning).
+SAME_CONDITION_LABELS = ("alertname", "instance", "venue")
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,13 @@ def inhibit_rules(thresholds: AlertThresholds | None = None) -> list[dict[str, A
             }
         )
     # The same condition at two severities (e.g. a warning and a critical threshold): page once.
+    # `venue` too: the Trade Engine's alerts carry no `instance`, so without it a critical on one
+    # venue muted the same warning on every other venue (a label absent on both sides is equal).
     rules.append(
         {
             "source_matchers": ['severity="critical"'],
             "target_matchers": ['severity="warning"'],
-            "equal": ["alertname", "instance"],
+            "equal": list(SAME_CONDITION_LABELS),
         }
     )
     return rules
