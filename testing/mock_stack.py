@@ -82,6 +82,9 @@ class Registered:
     custom: bool
     raw_inputs: dict[str, Any]  # with secret sentinels
     outputs: dict[str, Any]
+    # The provider reference Pulumi passed ("<provider urn>::<provider id>"; "" for the default one):
+    # which Docker engine a docker:* resource goes to (the acceptance harness routes by it).
+    provider: str = ""
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -199,7 +202,7 @@ def _provider_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, 
 
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
-        self.registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any]]] = []
+        self.registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any], str]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         plain = unwrap(args.inputs)
@@ -207,7 +210,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if key not in _STATE:
             _STATE[key] = _provider_outputs(args.typ, args.name, plain)
         state = {**args.inputs, **_STATE[key]}
-        self.registered.append((args.typ, args.name, bool(args.custom), dict(args.inputs), state))
+        self.registered.append((args.typ, args.name, bool(args.custom), dict(args.inputs), state, args.provider or ""))
         return (f"{args.name}-id" if args.custom else None), state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -260,10 +263,10 @@ def run_program(
     execute()
     urns = {registration.urn: registration for registration in monitor.resources.values()}
     resources = []
-    for (typ, name, custom, inputs, state), urn in zip(
+    for (typ, name, custom, inputs, state, provider), urn in zip(
         mocks.registered, _urns_in_order(urns, mocks.registered), strict=True
     ):
-        resources.append(Registered(typ, name, urn, custom, inputs, state))
+        resources.append(Registered(typ, name, urn, custom, inputs, state, provider))
     return RecordedStack(stack, resources, unwrap(result["values"]), {k for k, s in result["secrets"].items() if s})
 
 
@@ -272,7 +275,7 @@ def _is_secret_output(value: Any) -> pulumi.Output[bool]:
 
 
 def _urns_in_order(
-    urns: Mapping[str, Any], registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any]]]
+    urns: Mapping[str, Any], registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any], str]]
 ) -> Iterator[str]:
     by_type_name: dict[tuple[str, str], str] = {}
     for urn in urns:
