@@ -2,11 +2,13 @@
 
     python fakes.py webhook --port 4000 --out received.jsonl
         an Alertmanager webhook receiver: every POST body is appended as one JSON line
-    python fakes.py instance-manager --port 9400
+    python fakes.py instance-manager --port 9400 [--state DIR]
     python fakes.py trade-engine --port 9401
         scrape targets exposing the metrics contract (docs/metrics-contract.md); the Instance
         Manager reports one failed managed instance, so InstanceManagerInstancesFailed fires
-        (the suite sets instanceManagerFailedInstancesFor to 0s).
+        (the suite sets instanceManagerFailedInstancesFor to 0s). With --state, a file
+        DIR/memory_ratio (read on every scrape) sets its resident memory as that share of its
+        limit: a test makes InstanceManagerMemoryHigh fire when it chooses.
     python fakes.py receivers --port 8443 --tls DIR --out requests.jsonl
         HTTPS stand-in for PagerDuty Events v2, Slack incoming webhooks and Opsgenie's Alert API
         (told apart by the Host header): every request is appended as one JSON line, with the
@@ -33,6 +35,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 STARTED = time.time()
 
 
+MEMORY_LIMIT = 1073741824
+STATE_DIR = ""  # --state: what a test changes while the fake runs
+
+
+def _resident_memory() -> int:
+    try:
+        with open(f"{STATE_DIR}/memory_ratio") as handle:
+            return int(float(handle.read().strip()) * MEMORY_LIMIT)
+    except (OSError, ValueError):
+        return 104857600
+
+
 def instance_manager_metrics() -> str:
     uptime = time.time() - STARTED
     return "".join(
@@ -47,11 +61,11 @@ def instance_manager_metrics() -> str:
             "# TYPE instance_manager_cpu_limit_cores gauge\n",
             "instance_manager_cpu_limit_cores 2\n",
             "# TYPE instance_manager_memory_limit_bytes gauge\n",
-            "instance_manager_memory_limit_bytes 1073741824\n",
+            f"instance_manager_memory_limit_bytes {MEMORY_LIMIT}\n",
             "# TYPE process_cpu_seconds_total counter\n",
             f"process_cpu_seconds_total {uptime * 0.01:.3f}\n",
             "# TYPE process_resident_memory_bytes gauge\n",
-            "process_resident_memory_bytes 104857600\n",
+            f"process_resident_memory_bytes {_resident_memory() if STATE_DIR else 104857600}\n",
             "# TYPE process_start_time_seconds gauge\n",
             f"process_start_time_seconds {STARTED:.3f}\n",
         ]
@@ -289,6 +303,7 @@ def main() -> int:
     parser.add_argument("--out")
     parser.add_argument("--tls")
     parser.add_argument("--credentials")
+    parser.add_argument("--state")
     args = parser.parse_args()
     if args.kind == "receivers":
         serve_receivers(args.port, args.tls, args.out)
@@ -297,6 +312,8 @@ def main() -> int:
     elif args.kind == "webhook":
         serve_webhook(args.port, args.out)
     elif args.kind == "instance-manager":
+        global STATE_DIR
+        STATE_DIR = args.state or ""
         serve_metrics(args.port, instance_manager_metrics)
     else:
         serve_metrics(args.port, trade_engine_metrics)
