@@ -26,16 +26,26 @@ class MonitoredServices:
     jobs: list[ScrapeJob] = field(default_factory=list)
     uploads: list[UploadFile] = field(default_factory=list)
     exporters: list[pulumi.Resource] = field(default_factory=list)
+    redis: RedisAccess | None = None
 
 
 def monitored_services(
-    settings: Settings, networks: Networks, pki: certs.Pki, opts: pulumi.ResourceOptions
+    settings: Settings,
+    networks: Networks,
+    pki: certs.Pki,
+    opts: pulumi.ResourceOptions,
+    shared_redis: RedisAccess | None = None,
 ) -> MonitoredServices:
+    """The exporters of one host (`settings` as that host sees them). In a multi-host stack every host
+    runs them, so each Prometheus replica scrapes the same targets through its own exporters; the Redis
+    exporter users are the first host's (`shared_redis`)."""
     monitored = MonitoredServices()
+    host = settings.host
+    resource = host.resource if host is not None else str
     if settings.duckdb is not None:
-        server = pki.certificates[certs.DUCKDB_EXPORTER_SERVER]
+        server = certs.host_certificate(pki, settings, certs.DUCKDB_EXPORTER_SERVER)
         duckdb = DuckDbAccess(
-            "duckdb",
+            resource("duckdb"),
             DuckDbAccessArgs(
                 settings.stack,
                 settings.duckdb,
@@ -49,9 +59,9 @@ def monitored_services(
         monitored.jobs.append(duckdb_scrape_job())
         monitored.exporters.append(duckdb.container)
     if settings.redis_instances:
-        server = pki.certificates[certs.REDIS_EXPORTER_SERVER]
+        server = certs.host_certificate(pki, settings, certs.REDIS_EXPORTER_SERVER)
         redis = RedisAccess(
-            "redis",
+            resource("redis"),
             RedisAccessArgs(
                 settings.stack,
                 settings.redis_instances,
@@ -60,11 +70,13 @@ def monitored_services(
                 networks.edge_name,
                 pki.ca_cert_pem,
                 server,
+                shared_from=shared_redis,
             ),
             opts=opts,
         )
         monitored.jobs += redis_scrape_jobs(settings.redis_instances)
         monitored.exporters.append(redis.container)
+        monitored.redis = redis
     trading = trading_scrape_plan(settings)
     monitored.jobs += trading.jobs
     monitored.uploads += trading.uploads

@@ -250,9 +250,16 @@ def remote_write_problems(remote: Mapping[str, Any]) -> list[str]:
         problems.append(
             "has its authorization credentials inline. Fix: upload them as a 0400 file and use credentials_file."
         )
-    elif not (isinstance(authorization, dict) and authorization.get("credentials_file")):
-        problems.append("sends samples without credentials. Fix: basic_auth with username and password_file.")
     tls = remote.get("tls_config")
+    client_certificate = isinstance(tls, dict) and bool(tls.get("cert_file")) and bool(tls.get("key_file"))
+    authorized = isinstance(authorization, dict) and bool(
+        authorization.get("credentials") or authorization.get("credentials_file")
+    )
+    if not isinstance(basic, dict) and not authorized and not client_certificate:
+        problems.append(
+            "sends samples without credentials. Fix: basic_auth with username and password_file, or a client "
+            "certificate (tls_config cert_file and key_file)."
+        )
     if isinstance(tls, dict) and tls.get("insecure_skip_verify") is True:
         problems.append(
             "skips certificate verification. Fix: remove insecure_skip_verify (set ca_file for a private CA)."

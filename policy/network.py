@@ -52,13 +52,29 @@ def ports_on_one_address(args: ResourceValidationArgs, report: ReportViolation) 
             )
 
 
+def _gossip_only(service: str | None, ports: list[Mapping[str, Any]]) -> bool:
+    """A clustered Alertmanager's one published port: its gossip (mutual TLS), the same port inside and out."""
+    gossip = catalog.ALERTMANAGER_CLUSTER_PORT
+    return (
+        service == catalog.ALERTMANAGER.name
+        and len(ports) == 1
+        and _int(ports[0].get("internal")) == gossip
+        and _int(ports[0].get("external")) == gossip
+        and str(ports[0].get("protocol") or "tcp") == "tcp"
+    )
+
+
 @container_policy
 def only_proxy_publishes(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """Only the proxy publishes ports: every other service is reached through it."""
+    """Only the proxy publishes ports: every other service is reached through it, except a clustered
+    Alertmanager's gossip port (mutual TLS, the firewall admits only the other hosts)."""
     service = service_of(args.props)
     if service == catalog.PROXY.name:
         return
-    if published_ports(args.props) or args.props.get("publishAllPorts") is True:
+    ports = published_ports(args.props)
+    if args.props.get("publishAllPorts") is not True and _gossip_only(service, ports):
+        return
+    if ports or args.props.get("publishAllPorts") is True:
         report(
             f"{describe(args)} (service {service or 'unlabelled'}) publishes ports; only the proxy "
             f"({catalog.PROXY.name}) may. "

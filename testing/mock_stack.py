@@ -43,6 +43,7 @@ REMOTE_IMAGE = catalog.REMOTE_IMAGE_TYPE
 BUILT_IMAGE = catalog.BUILT_IMAGE_TYPE
 LOCAL_COMMAND = catalog.LOCAL_COMMAND_TYPE
 REMOTE_COMMAND = catalog.REMOTE_COMMAND_TYPE
+PROVIDER_DOCKER = "pulumi:providers:docker"
 
 
 def secret(value: Any) -> dict[str, Any]:
@@ -82,9 +83,17 @@ class Registered:
     custom: bool
     raw_inputs: dict[str, Any]  # with secret sentinels
     outputs: dict[str, Any]
-    # The provider reference Pulumi passed ("<provider urn>::<provider id>"; "" for the default one):
-    # which Docker engine a docker:* resource goes to (the acceptance harness routes by it).
-    provider: str = ""
+    parent_urn: str = ""
+    provider: str = ""  # a custom resource's provider reference (`<provider urn>::<id>`), if not the default
+    providers: dict[str, str] = field(default_factory=dict)  # a component's, by package
+
+    @property
+    def docker_provider(self) -> str | None:
+        """The name of the docker provider resource this resource or (for a component) its children use."""
+        ref = self.provider if self.custom else self.providers.get("docker", "")
+        if f"{PROVIDER_DOCKER}::" not in ref:
+            return None
+        return ref.rsplit("::", 1)[0].split("::")[-1]
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -120,6 +129,40 @@ class RecordedStack:
             if r.type in (LOCAL_COMMAND, REMOTE_COMMAND) and component in r.parent_types[:-1]
         ]
 
+    def by_urn(self) -> dict[str, Registered]:
+        return {r.urn: r for r in self.resources}
+
+    def host_of(self, resource: Registered, urns: Mapping[str, Registered] | None = None) -> str | None:
+        """The docker provider (by resource name: `docker`, `docker-<host>`) whose host `resource` is on:
+        its own, else its nearest component's (components get their host's provider in their options).
+        None: on no host (the PKI and credentials)."""
+        if resource.type == PROVIDER_DOCKER:
+            return resource.name
+        urns = self.by_urn() if urns is None else urns
+        current: Registered | None = resource
+        while current is not None:
+            provider = current.docker_provider
+            if provider is not None:
+                return provider
+            current = urns.get(current.parent_urn)
+        return None
+
+    def by_provider(self) -> dict[str | None, list[Registered]]:
+        """Every resource grouped by the host (docker provider name) it is on (`host_of`)."""
+        groups: dict[str | None, list[Registered]] = {}
+        urns = self.by_urn()
+        for resource in self.resources:
+            groups.setdefault(self.host_of(resource, urns), []).append(resource)
+        return groups
+
+    def host_containers(self, provider: str, kind: str | None = "service") -> dict[str, Registered]:
+        """`containers` of one host (its provider's name): Docker names repeat across hosts."""
+        return {
+            r.inputs["name"]: r
+            for r in self.by_provider().get(provider, [])
+            if r.type == CONTAINER and (kind is None or container_kind(r) == kind)
+        }
+
     def firewall_command(self) -> Registered:
         (rules,) = self.commands(catalog.FIREWALL_TYPE)
         return rules
@@ -129,27 +172,32 @@ class RecordedStack:
         not config carriers (created, never started) or one-shot jobs. `kind=None`: all."""
         return {r.inputs["name"]: r for r in self.of_type(CONTAINER) if kind is None or container_kind(r) == kind}
 
-    def carriers_of(self, container_name: str) -> list[Registered]:
-        """The config carriers whose volume the container mounts (at the same path)."""
-        container = self.containers(kind=None)[container_name]
+    def _containers_of(self, provider: str | None, kind: str | None) -> dict[str, Registered]:
+        return self.containers(kind) if provider is None else self.host_containers(provider, kind)
+
+    def carriers_of(self, container_name: str, provider: str | None = None) -> list[Registered]:
+        """The config carriers whose volume the container mounts (at the same path); on one host
+        (its provider's name) in a multi-host stack, where Docker names repeat."""
+        container = self._containers_of(provider, None)[container_name]
         mounted = {
             (v.get("volumeName"), v.get("containerPath"))
             for v in container.inputs.get("volumes", [])
             if v.get("volumeName")
         }
         carriers = []
-        for candidate in self.containers(kind="config").values():
+        for candidate in self._containers_of(provider, "config").values():
             volumes = {(v.get("volumeName"), v.get("containerPath")) for v in candidate.inputs.get("volumes", [])}
             if volumes & mounted:
                 carriers.append(candidate)
         return carriers
 
-    def container_files(self, container_name: str) -> dict[str, dict[str, Any]]:
+    def container_files(self, container_name: str, provider: str | None = None) -> dict[str, dict[str, Any]]:
         """Container path -> {content, permissions, owner, group, secret} of the files the
-        container sees: its own uploads plus those its config carriers put in its volumes."""
+        container sees: its own uploads plus those its config carriers put in its volumes
+        (`provider`: on that host of a multi-host stack)."""
         files: dict[str, dict[str, Any]] = {}
-        own = self.containers(kind=None)[container_name]
-        for source in [own, *self.carriers_of(container_name)]:
+        own = self._containers_of(provider, None)[container_name]
+        for source in [own, *self.carriers_of(container_name, provider)]:
             uploads = source.raw_inputs.get("uploads", [])
             all_secret = is_secret(uploads)  # one secret file makes Pulumi keep the whole list secret
             for upload in unwrap(uploads) if all_secret else uploads:
@@ -202,7 +250,7 @@ def _provider_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, 
 
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
-        self.registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any], str]] = []
+        self.registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         plain = unwrap(args.inputs)
@@ -210,11 +258,24 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if key not in _STATE:
             _STATE[key] = _provider_outputs(args.typ, args.name, plain)
         state = {**args.inputs, **_STATE[key]}
-        self.registered.append((args.typ, args.name, bool(args.custom), dict(args.inputs), state, args.provider or ""))
+        self.registered.append((args.typ, args.name, bool(args.custom), dict(args.inputs), state))
         return (f"{args.name}-id" if args.custom else None), state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
+
+
+class PlacementMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
+    """The mocks' monitor, also remembering each registration's parent and providers (by URN)."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.placement: dict[str, tuple[str, str, dict[str, str]]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        self.placement[response.urn] = (request.parent, request.provider, dict(request.providers))
+        return response
 
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
@@ -232,7 +293,7 @@ def run_program(
 ) -> RecordedStack:
     """Run `__main__.py` under mocks with `config` and return everything it registered."""
     mocks = RecordingMocks()
-    monitor = pulumi_mocks.MockMonitor(mocks)
+    monitor = PlacementMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="promshield", stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config_values(config), secret_keys=[f"promshield:{k}" for k in secret_keys])
     exported: dict[str, Any] = {}
@@ -263,10 +324,11 @@ def run_program(
     execute()
     urns = {registration.urn: registration for registration in monitor.resources.values()}
     resources = []
-    for (typ, name, custom, inputs, state, provider), urn in zip(
+    for (typ, name, custom, inputs, state), urn in zip(
         mocks.registered, _urns_in_order(urns, mocks.registered), strict=True
     ):
-        resources.append(Registered(typ, name, urn, custom, inputs, state, provider))
+        parent, provider, providers = monitor.placement.get(urn, ("", "", {}))
+        resources.append(Registered(typ, name, urn, custom, inputs, state, parent, provider, providers))
     return RecordedStack(stack, resources, unwrap(result["values"]), {k for k, s in result["secrets"].items() if s})
 
 
@@ -275,7 +337,7 @@ def _is_secret_output(value: Any) -> pulumi.Output[bool]:
 
 
 def _urns_in_order(
-    urns: Mapping[str, Any], registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any], str]]
+    urns: Mapping[str, Any], registered: list[tuple[str, str, bool, dict[str, Any], dict[str, Any]]]
 ) -> Iterator[str]:
     by_type_name: dict[tuple[str, str], str] = {}
     for urn in urns:

@@ -32,7 +32,8 @@ def placeholder_secrets(config: dict[str, Any]) -> dict[str, Any]:
     """Stand-ins for the secrets a stack file only names (`pulumi config set --secret`), so the
     program can run under mocks to render or test it. Never used for a real deployment."""
     secrets: dict[str, Any] = {}
-    if str(config.get("dockerHost", "")).startswith("ssh://"):
+    engines = [config.get("dockerHost", "")] + [h.get("dockerHost", "") for h in config.get("hosts") or []]
+    if any(str(engine).startswith("ssh://") for engine in engines):
         secrets["sshPrivateKey"] = (
             "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n"
         )

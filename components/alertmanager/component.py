@@ -16,6 +16,7 @@ from components.alertmanager.render import (
     ca_path,
     notification_template,
     render_alertmanager_yml,
+    render_cluster_tls,
     secret_path,
 )
 from components.core import catalog
@@ -64,7 +65,7 @@ def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
         cert_file=f"{tls_dir}/{catalog.TLS_CERT_FILE}",
         key_file=f"{tls_dir}/{catalog.TLS_KEY_FILE}",
     )
-    return [
+    files = [
         config_file(catalog.ALERTMANAGER_CONFIG_FILE, render_alertmanager_yml(args.settings)),
         config_file(catalog.ALERTMANAGER_WEB_CONFIG_FILE, render_web_config(tls_dir)),
         config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(own_identity)),
@@ -72,6 +73,18 @@ def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
         *tls_files(tls_dir, args.ca_cert_pem, args.server),
         *receiver_files(args.settings),
     ]
+    if args.settings.cluster is not None:
+        files.append(config_file(catalog.ALERTMANAGER_CLUSTER_TLS_FILE, render_cluster_tls(tls_dir)))
+    return files
+
+
+def gossip_ports(settings: AlertmanagerSettings) -> list[docker.ContainerPortArgs]:
+    """A clustered Alertmanager publishes its gossip port on the host address (the firewall admits only the
+    other hosts); a single node publishes nothing."""
+    if settings.cluster is None:
+        return []
+    port = catalog.ALERTMANAGER_CLUSTER_PORT
+    return [docker.ContainerPortArgs(internal=port, external=port, ip=settings.cluster.bind_address, protocol="tcp")]
 
 
 def receiver_files(settings: AlertmanagerSettings) -> list[UploadFile]:
@@ -101,7 +114,9 @@ class Alertmanager(pulumi.ComponentResource):
         networks = [
             NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])
         ]
-        if settings.egress:
+        # The edge network carries notifications out (egress) and, in a cluster, the published gossip port and
+        # the route to the peers (the backend network is internal: Docker publishes no port from it).
+        if settings.egress or settings.cluster is not None:
             networks.append(NetworkAttachment(args.edge_network))
         plan = ContainerPlan(
             service=SERVICE,
@@ -119,6 +134,7 @@ class Alertmanager(pulumi.ComponentResource):
             ),
             uploads=self.files,
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
+            ports=gossip_ports(settings),
             memory_mb=MEMORY_MB,
             stack=settings.stack,
             reload=RELOAD,

@@ -10,6 +10,7 @@ import yaml
 
 from components.core import catalog
 from components.core.settings import AlertRouting, NetworkSettings, Receiver, Route, Settings
+from components.prometheus.render import host_port, render_web_config
 from components.prometheus.rules.inhibitions import inhibit_rules
 from components.prometheus.rules.thresholds import AlertThresholds
 
@@ -24,6 +25,15 @@ TEXT = '{{ template "promshield.text" . }}'
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """A multi-host stack's gossip: where this Alertmanager is reached and where its peers are (address:port)."""
+
+    advertise: str
+    peers: tuple[str, ...]
+    bind_address: str  # the host address the gossip port is published on
+
+
+@dataclass(frozen=True)
 class AlertmanagerSettings:
     """The part of the stack's settings Alertmanager uses."""
 
@@ -35,9 +45,18 @@ class AlertmanagerSettings:
     networks: NetworkSettings
     routing: AlertRouting = field(default_factory=AlertRouting)
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    cluster: ClusterSettings | None = None  # None: a single node, no gossip port
 
     @classmethod
     def of(cls, settings: Settings) -> AlertmanagerSettings:
+        cluster = None
+        if settings.multi_host:
+            port = catalog.ALERTMANAGER_CLUSTER_PORT
+            cluster = ClusterSettings(
+                advertise=host_port(settings.bind_address, port),
+                peers=tuple(host_port(peer.bind_address, port) for peer in settings.peers),
+                bind_address=settings.bind_address,
+            )
         return cls(
             stack=settings.stack,
             image=settings.images["alertmanager"],
@@ -47,6 +66,7 @@ class AlertmanagerSettings:
             networks=settings.networks,
             routing=settings.alert_routing,
             thresholds=settings.alert_thresholds,
+            cluster=cluster,
         )
 
 
@@ -186,12 +206,34 @@ def render_alertmanager_yml(settings: AlertmanagerSettings) -> str:
 
 
 def alertmanager_command(settings: AlertmanagerSettings) -> list[str]:
+    if settings.cluster is None:
+        cluster = ["--cluster.listen-address="]  # single node: no gossip port
+    else:
+        # Gossip only over mutual TLS with certificates of the stack CA (memberlist's TLS transport: TCP only).
+        cluster = [
+            f"--cluster.listen-address=0.0.0.0:{catalog.ALERTMANAGER_CLUSTER_PORT}",
+            f"--cluster.advertise-address={settings.cluster.advertise}",
+            *(f"--cluster.peer={peer}" for peer in settings.cluster.peers),
+            f"--cluster.tls-config={catalog.ALERTMANAGER_CLUSTER_TLS_FILE}",
+        ]
     return [
         f"--config.file={catalog.ALERTMANAGER_CONFIG_FILE}",
         f"--web.config.file={catalog.ALERTMANAGER_WEB_CONFIG_FILE}",
         f"--web.listen-address=:{catalog.ALERTMANAGER.port}",
         f"--web.external-url={settings.external_url}",
         f"--storage.path={catalog.ALERTMANAGER.data_dir}",
-        "--cluster.listen-address=",  # single node: no gossip port
+        *cluster,
         "--log.format=json",
     ]
+
+
+def render_cluster_tls(tls_dir: str) -> str:
+    """`--cluster.tls-config`: peers must present a certificate of the stack CA, and are verified by the
+    address they are dialled at (an IP SAN of their certificate). Alertmanager's own certificate is both."""
+    server = yaml.safe_load(render_web_config(tls_dir))["tls_server_config"]
+    client = {
+        "ca_file": f"{tls_dir}/{catalog.TLS_CA_FILE}",
+        "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",
+        "key_file": f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+    }
+    return yaml.safe_dump({"tls_server_config": server, "tls_client_config": client}, sort_keys=False)

@@ -52,6 +52,13 @@ PROXY_ALERTMANAGER_PORT = 8444
 PROXY_AUTH_PORT = 8081  # the bcrypt check behind auth_request
 PROXY_DENY_PORT = 8082  # answers 403 for requests the role table refuses
 PROXY_HEALTH_PORT = 8080  # container healthcheck
+# Multi-host stacks (`hosts`): alerts from the other hosts' Prometheus arrive on this listener
+# (mTLS, POST /api/v2/alerts only), published on the host address at PEER_ALERTS_PUBLISHED_PORT.
+PROXY_PEER_ALERTS_PORT = 8445
+PEER_ALERTS_PUBLISHED_PORT = 9095
+# Alertmanager's gossip (memberlist over mutual TLS: TCP only), the same port inside the
+# container and on the host address.
+ALERTMANAGER_CLUSTER_PORT = 9094
 
 # --- Files inside containers ---------------------------------------------------------------
 PROMETHEUS_CONFIG_FILE = f"{PROMETHEUS.config_dir}/prometheus.yml"
@@ -63,6 +70,7 @@ PROMETHEUS_QUERY_LOG_FILE = f"{PROMETHEUS.data_dir}/query.log"
 ALERTMANAGER_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/alertmanager.yml"
 ALERTMANAGER_WEB_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/web.yml"
 ALERTMANAGER_SECRETS_DIR = f"{ALERTMANAGER.config_dir}/secrets"
+ALERTMANAGER_CLUSTER_TLS_FILE = f"{ALERTMANAGER.config_dir}/cluster-tls.yml"
 
 PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
 PROXY_HTPASSWD_FILE = f"{PROXY.config_dir}/secrets/htpasswd"
@@ -78,6 +86,8 @@ TLS_CERT_FILE = "server.crt"
 TLS_KEY_FILE = "server.key"
 TLS_CLIENT_CERT_FILE = "client.crt"
 TLS_CLIENT_KEY_FILE = "client.key"
+TLS_PEER_CERT_FILE = "peer.crt"  # the proxy's peer-alerts listener (multi-host stacks)
+TLS_PEER_KEY_FILE = "peer.key"
 TLS_CLIENT_CA_FILE = "client-ca.crt"  # clientCertificateAuth: the CA of the clients' certificates (proxy)
 PROXY_CLIENT_CA_FILE = f"{PROXY.tls_dir}/{TLS_CLIENT_CA_FILE}"
 
@@ -131,6 +141,10 @@ LABEL_PROJECT = f"{LABEL_PREFIX}.project"
 LABEL_SERVICE = f"{LABEL_PREFIX}.service"
 LABEL_STACK = f"{LABEL_PREFIX}.stack"
 LABEL_KIND = f"{LABEL_PREFIX}.kind"  # service, config (a never-started carrier of files) or job (one-shot)
+# Prometheus external labels of a multi-host stack: the HA pair (`cluster`) and which member
+# (`replica`): what long-term stores deduplicate on. Alerts drop the replica label.
+EXTERNAL_LABEL_CLUSTER = "cluster"
+EXTERNAL_LABEL_REPLICA = "replica"
 LABEL_CONFIG_SHA256 = f"{LABEL_PREFIX}.config-sha256"  # files digest of a service without a reload: forces a restart
 
 # --- Pulumi type tokens ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pulumi
 from components.core import catalog
 from components.core.reload import DockerAccess
 from components.core.settings import SecretValue, Settings
+from components.core.settings.hosts import CLUSTER_PORTS
 from components.firewall.render import (
     FirewallPlan,
     chain_name,
@@ -38,6 +39,7 @@ class FirewallSettings:
 
 
 def firewall_plan(settings: Settings) -> FirewallPlan:
+    """The rules of the host `settings` is a view of (each host has its own chain of the same name)."""
     return FirewallPlan(
         chain_name(settings.stack),
         settings.bind_address,
@@ -45,6 +47,8 @@ def firewall_plan(settings: Settings) -> FirewallPlan:
         settings.trusted_cidrs,
         protected_subnets=settings.networks.subnets,
         connections_per_source=settings.limits.connections_per_source,
+        peer_ports=CLUSTER_PORTS if settings.multi_host else (),
+        peers=tuple(peer.bind_address for peer in settings.peers),
     )
 
 

@@ -41,6 +41,10 @@ class FirewallPlan:
     # counts a connection against limit_conn only once its request headers are read, so a
     # client holding idle TLS connections (slowloris) is bounded here, before the proxy.
     connections_per_source: int = 0
+    # Multi-host stacks: ports only the other hosts may reach (Alertmanager gossip, peer alerts), and
+    # their addresses.
+    peer_ports: Sequence[int] = ()
+    peers: Sequence[str] = ()
 
     @property
     def family_tool(self) -> str:
@@ -69,7 +73,11 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
     bind = ipaddress.ip_address(plan.bind_address)
     destination = "" if bind.is_unspecified else f" --ctorigdst {bind}"
     lines: list[str] = []
-    for port in plan.ports:
+    sources = [(port, list(plan.trusted_cidrs)) for port in plan.ports]
+    # A peer port admits only the other hosts (each one address), never the trusted CIDRs.
+    peers = [str(ipaddress.ip_network(peer)) for peer in plan.peers]
+    sources += [(port, peers) for port in plan.peer_ports]
+    for port, allowed in sources:
         # --ctdir ORIGINAL: judge the client's packets only; the replies of an allowed
         # connection (source: the container) must not meet the DROP.
         match = f"-p tcp -m conntrack --ctdir ORIGINAL --ctorigdstport {port}{destination}"
@@ -83,7 +91,7 @@ def rule_lines(plan: FirewallPlan) -> list[str]:
                 f"{plan.connections_per_source} --connlimit-mask {prefix} --connlimit-saddr "
                 "-j REJECT --reject-with tcp-reset"
             )
-        for cidr in plan.trusted_cidrs:
+        for cidr in allowed:
             if ipaddress.ip_network(cidr).version == version:
                 lines.append(f"-A {plan.chain} -s {cidr} {match} -j RETURN")
         lines.append(f"-A {plan.chain} {match} -j DROP")
@@ -112,6 +120,8 @@ def render_apply_script(plan: FirewallPlan) -> str:
     tool, restore, chain, guard = plan.family_tool, plan.restore_tool, plan.chain, plan.input_chain
     rules = "\n".join([*rule_lines(plan), *input_rule_lines(plan)])
     allowed = f"allow {', '.join(plan.trusted_cidrs)} to ports {', '.join(map(str, plan.ports))} on {plan.bind_address}"
+    if plan.peer_ports:
+        allowed += f", the other hosts {', '.join(plan.peers)} to ports {', '.join(map(str, plan.peer_ports))}"
     return f"""set -eu
 # promshield firewall: {allowed}; drop the rest.
 {tool} -w -n -L {DOCKER_USER_CHAIN} >/dev/null 2>&1 || {tool} -w -N {DOCKER_USER_CHAIN}

@@ -24,6 +24,7 @@ from components.core.pki import Certificate, tls_files
 from components.core.reload import DockerAccess, ReloadPlan
 from components.prometheus.render import (
     HEALTHCHECK_CONFIG_FILE,
+    REMOTE_WRITE_CA_FILE,
     REMOTE_WRITE_PASSWORD_FILE,
     PrometheusSettings,
     ScrapeJob,
@@ -62,6 +63,8 @@ class PrometheusArgs:
     extra_uploads: Sequence[UploadFile] = ()
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
+    # Multi-host stacks: the route to the other hosts' peer-alerts listeners (the backend network is internal).
+    edge_network: pulumi.Input[str] | None = None
 
 
 def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
@@ -82,6 +85,8 @@ def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
         files.append(
             secret_file(REMOTE_WRITE_PASSWORD_FILE, pulumi.Output.secret(settings.remote_write.password.reveal()))
         )
+    if settings.remote_write.enabled and settings.remote_write.ca_pem:
+        files.append(config_file(REMOTE_WRITE_CA_FILE, settings.remote_write.ca_pem))
     return files + list(args.extra_uploads)
 
 
@@ -97,15 +102,16 @@ class Prometheus(pulumi.ComponentResource):
         self.data_volume = stack_volume(f"{name}-data", settings.stack, "prometheus-data", self, keep=True)
         image = pulled_image(f"{name}-image", settings.image, child)
         self.files = prometheus_files(args)
+        networks = [
+            NetworkAttachment(args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name])
+        ]
+        if settings.multi_host and args.edge_network is not None:
+            networks.append(NetworkAttachment(args.edge_network))
         plan = ContainerPlan(
             service=SERVICE,
             image=image,
             command=prometheus_command(settings),
-            networks=[
-                NetworkAttachment(
-                    args.backend_network, [SERVICE.name], settings.networks.backend_addresses[SERVICE.name]
-                )
-            ],
+            networks=networks,
             healthcheck=Healthcheck(
                 [
                     "promtool",

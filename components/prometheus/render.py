@@ -28,6 +28,7 @@ BODY_SIZE_LIMIT = "16MB"
 QUERY_TIMEOUT = "2m"
 HEALTHCHECK_CONFIG_FILE = f"{catalog.PROMETHEUS.config_dir}/healthcheck.yml"
 REMOTE_WRITE_PASSWORD_FILE = f"{catalog.PROMETHEUS_SECRETS_DIR}/remote-write-password"
+REMOTE_WRITE_CA_FILE = f"{PROMETHEUS_TLS}/remote-write-ca.crt"
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,20 @@ class PrometheusSettings:
     max_connections: int  # the proxy's backend connections (limits.backendMaxConnections)
     external_url: str
     networks: NetworkSettings
+    external_labels: Mapping[str, str] = field(default_factory=dict)  # besides `stack`: cluster and replica
+    # Multi-host stacks: the other hosts' peer-alerts listeners (address:port), each a second path to an
+    # Alertmanager of the cluster.
+    peer_alertmanagers: tuple[str, ...] = ()
+    multi_host: bool = False
 
     @classmethod
     def of(cls, settings: Settings) -> PrometheusSettings:
+        labels: dict[str, str] = {}
+        if settings.multi_host and settings.host is not None:
+            labels = {
+                catalog.EXTERNAL_LABEL_CLUSTER: settings.stack,
+                catalog.EXTERNAL_LABEL_REPLICA: settings.host.name,
+            }
         return cls(
             stack=settings.stack,
             image=settings.images["prometheus"],
@@ -141,7 +153,17 @@ class PrometheusSettings:
             max_connections=settings.limits.backend_max_connections,
             external_url=settings.external_url(settings.prometheus_port),
             networks=settings.networks,
+            external_labels=labels,
+            peer_alertmanagers=tuple(
+                host_port(peer.bind_address, catalog.PEER_ALERTS_PUBLISHED_PORT) for peer in settings.peers
+            ),
+            multi_host=settings.multi_host,
         )
+
+
+def host_port(address: str, port: int) -> str:
+    """`address:port`, with an IPv6 address in brackets."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 def render_prometheus_yml(settings: PrometheusSettings, jobs: Sequence[ScrapeJob], rule_files: Sequence[str]) -> str:
@@ -149,35 +171,65 @@ def render_prometheus_yml(settings: PrometheusSettings, jobs: Sequence[ScrapeJob
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"scrape job names must be unique: {duplicates}")
+    alerting: dict[str, Any] = {}
+    if settings.multi_host:
+        # Every replica sends the same alerts; without its replica label they are the same alerts
+        # to the Alertmanager cluster, which then notifies once.
+        alerting["alert_relabel_configs"] = [{"action": "labeldrop", "regex": catalog.EXTERNAL_LABEL_REPLICA}]
+    alerting["alertmanagers"] = [
+        {
+            "scheme": "https",
+            "tls_config": stack_mtls(catalog.ALERTMANAGER.name).as_config(),
+            "static_configs": [{"targets": [f"{catalog.ALERTMANAGER.name}:{catalog.ALERTMANAGER.port}"]}],
+        }
+    ]
+    if settings.peer_alertmanagers:
+        # The other hosts' proxies (peer-alerts listener): their certificates name their address.
+        alerting["alertmanagers"].append(
+            {
+                "scheme": "https",
+                "tls_config": TlsClient(
+                    STACK_MTLS.ca_file, None, STACK_MTLS.cert_file, STACK_MTLS.key_file
+                ).as_config(),
+                "static_configs": [{"targets": list(settings.peer_alertmanagers)}],
+            }
+        )
     config: dict[str, Any] = {
         "global": {
             "scrape_interval": settings.scrape_interval,
             "scrape_timeout": settings.scrape_timeout,
             "evaluation_interval": settings.evaluation_interval,
             "query_log_file": catalog.PROMETHEUS_QUERY_LOG_FILE,
-            "external_labels": {"stack": settings.stack},
+            "external_labels": {"stack": settings.stack, **settings.external_labels},
         },
-        "alerting": {
-            "alertmanagers": [
-                {
-                    "scheme": "https",
-                    "tls_config": stack_mtls(catalog.ALERTMANAGER.name).as_config(),
-                    "static_configs": [{"targets": [f"{catalog.ALERTMANAGER.name}:{catalog.ALERTMANAGER.port}"]}],
-                }
-            ]
-        },
+        "alerting": alerting,
         "rule_files": [f"{catalog.PROMETHEUS_RULES_DIR}/{name}" for name in rule_files],
         "scrape_configs": [job.as_config() for job in jobs],
     }
     if settings.remote_write.enabled:
-        config["remote_write"] = [
-            {
-                "url": settings.remote_write.url,
-                "basic_auth": {"username": settings.remote_write.username, "password_file": REMOTE_WRITE_PASSWORD_FILE},
-                "tls_config": {"min_version": "TLS12"},
-            }
-        ]
+        config["remote_write"] = [remote_write_config(settings.remote_write)]
     return _dump(config)
+
+
+def remote_write_config(remote: RemoteWrite) -> dict[str, Any]:
+    """One `remote_write` entry: https, basic auth from a 0400 file and/or the stack client certificate."""
+    entry: dict[str, Any] = {"url": remote.url}
+    if remote.headers:
+        entry["headers"] = dict(remote.headers)
+    if remote.username:
+        entry["basic_auth"] = {"username": remote.username, "password_file": REMOTE_WRITE_PASSWORD_FILE}
+    tls: dict[str, Any] = {"min_version": "TLS12"}
+    if remote.ca_pem:
+        tls["ca_file"] = REMOTE_WRITE_CA_FILE
+    if remote.mtls:
+        tls.update(cert_file=STACK_MTLS.cert_file, key_file=STACK_MTLS.key_file)
+    entry["tls_config"] = tls
+    if remote.queue_config:
+        entry["queue_config"] = dict(remote.queue_config)
+    if remote.drop_replica_label:
+        # For stores that deduplicate identical series (VictoriaMetrics' -dedup.minScrapeInterval).
+        entry["write_relabel_configs"] = [{"action": "labeldrop", "regex": catalog.EXTERNAL_LABEL_REPLICA}]
+    return entry
 
 
 def render_web_config(tls_dir: str) -> str:

@@ -57,6 +57,7 @@ class ProxyArgs:
     digest_key: pulumi.Input[str]  # secret
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
+    peer_server: Certificate | None = None  # multi-host: the peer-alerts listener's (names the host's address)
 
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
@@ -72,6 +73,13 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     ]
     if args.settings.client_ca_pem is not None:
         files.append(config_file(catalog.PROXY_CLIENT_CA_FILE, args.settings.client_ca_pem))
+    if args.settings.peer_alerts:
+        if args.peer_server is None:
+            raise ValueError("the peer-alerts listener needs its certificate (ProxyArgs.peer_server)")
+        files += [
+            config_file(f"{tls_dir}/{catalog.TLS_PEER_CERT_FILE}", args.peer_server.cert_pem),
+            secret_file(f"{tls_dir}/{catalog.TLS_PEER_KEY_FILE}", args.peer_server.key_pem),
+        ]
     return files
 
 
@@ -90,6 +98,18 @@ def proxy_command() -> list[str]:
 
 def published_ports(settings: ProxySettings) -> list[docker.ContainerPortArgs]:
     """Always bound to one host address (Docker's default would be 0.0.0.0)."""
+    peer = (
+        [
+            docker.ContainerPortArgs(
+                internal=catalog.PROXY_PEER_ALERTS_PORT,
+                external=catalog.PEER_ALERTS_PUBLISHED_PORT,
+                ip=settings.bind_address,
+                protocol="tcp",
+            )
+        ]
+        if settings.peer_alerts
+        else []
+    )
     return [
         docker.ContainerPortArgs(
             internal=catalog.PROXY_PROMETHEUS_PORT,
@@ -103,6 +123,7 @@ def published_ports(settings: ProxySettings) -> list[docker.ContainerPortArgs]:
             ip=settings.bind_address,
             protocol="tcp",
         ),
+        *peer,
     ]
 
 

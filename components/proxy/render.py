@@ -67,6 +67,19 @@ def proxied_services() -> tuple[ProxiedService, ...]:
 
 
 @dataclass(frozen=True)
+class PeerListener:
+    """The multi-host peer-alerts listener: who may post (a client certificate's CN) and where it goes."""
+
+    listen_port: int = catalog.PROXY_PEER_ALERTS_PORT
+    client_common_name: str = catalog.PROMETHEUS.name  # the CN of every host's Prometheus client certificate
+    service: str = "alertmanager-peer"  # in the audit log
+    upstream: str = rbac.ALERTMANAGER
+    upstream_host: str = catalog.ALERTMANAGER.name
+    cert_file: str = catalog.TLS_PEER_CERT_FILE
+    key_file: str = catalog.TLS_PEER_KEY_FILE
+
+
+@dataclass(frozen=True)
 class ProxySettings:
     """The part of the stack's settings the proxy uses."""
 
@@ -79,6 +92,7 @@ class ProxySettings:
     prometheus_port: int
     alertmanager_port: int
     client_ca_pem: str | None = None  # clientCertificateAuth: the CA client certificates must come from
+    peer_alerts: bool = False  # multi-host stacks: the other hosts' Prometheus post alerts here
 
     @classmethod
     def of(cls, settings: Settings) -> ProxySettings:
@@ -92,6 +106,7 @@ class ProxySettings:
             prometheus_port=settings.prometheus_port,
             alertmanager_port=settings.alertmanager_port,
             client_ca_pem=settings.client_ca_pem,
+            peer_alerts=settings.multi_host,
         )
 
 
@@ -145,6 +160,7 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         upstream_keepalive=UPSTREAM_KEEPALIVE,
         audit_log_file=catalog.PROXY_AUDIT_LOG_FILE,
         htpasswd_file=catalog.PROXY_HTPASSWD_FILE,
+        peer=PeerListener() if settings.peer_alerts else None,
     )
 
 

@@ -57,6 +57,10 @@ class RedisAccessArgs:
     edge_network: pulumi.Input[str]  # the route to a Redis outside this host
     ca_cert_pem: pulumi.Input[str]
     server: Certificate  # the exporter's server certificate (Prometheus scrapes it over mTLS)
+    # Multi-host stacks: the first host's RedisAccess, whose exporter users (one ACL user and password
+    # per instance) every other host's exporter shares: two managers of one user would overwrite each
+    # other's password.
+    shared_from: RedisAccess | None = None
 
 
 def redis_url(redis: RedisSettings) -> str:
@@ -147,15 +151,26 @@ class RedisAccess(pulumi.ComponentResource):
             if any(redis.demo for redis in args.instances)
             else None
         )
+        shared = args.shared_from
         for redis in args.instances:
             suffix = redis.name.lower()
-            password: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
-                random.RandomPassword(f"{name}-{suffix}-exporter-password", length=32, special=False, opts=child).result
-            )
+            password: pulumi.Output[str]
+            if shared is not None:
+                password = shared.exporter_passwords[redis.name]
+            else:
+                password = pulumi.Output.secret(  # type: ignore[assignment]
+                    random.RandomPassword(
+                        f"{name}-{suffix}-exporter-password", length=32, special=False, opts=child
+                    ).result
+                )
             self.exporter_passwords[redis.name] = password
             if redis.demo and demo_image is not None:
+                # Each host's demo Redis is its own server: the user is rendered into each.
                 self.demos[redis.name] = self._demo_redis(f"{name}-{suffix}", redis, password, demo_image, args)
                 depends.append(self.demos[redis.name])
+                continue
+            if shared is not None:
+                depends.append(shared.acl_users[redis.name])
                 continue
             if redis.admin_password is None:  # settings require it without demo
                 raise ValueError(f"promshield:redisAdminPasswords.{redis.name} is required to manage its ACL user")

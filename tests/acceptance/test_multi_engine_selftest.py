@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 
 from components.core.catalog import DEFAULT_IMAGES
-from testing.mock_stack import CONTAINER, NETWORK, REMOTE_IMAGE, secret
+from testing.mock_stack import CONTAINER, NETWORK, PROVIDER_DOCKER, REMOTE_IMAGE, secret
 from tests.acceptance.harness import netns as nx
 from tests.acceptance.harness.central import RemoteWriteReceiver
-from tests.acceptance.harness.deploy import DOCKER_PROVIDER, DeployError, route
+from tests.acceptance.harness.deploy import DeployError, route
 from tests.acceptance.harness.engine import CGROUP_ROOT
 from tests.acceptance.harness.live import Fixture, Host, LiveStack
 from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, REPO_ROOT, RUN_ROOT
@@ -75,7 +75,7 @@ def provider_urn(host: str) -> str:
 
 
 def provider(host: str) -> Res:
-    return Res(DOCKER_PROVIDER, f"docker-{host}", {"host": docker_host(host)}, urn=provider_urn(host))
+    return Res(PROVIDER_DOCKER, f"docker-{host}", {"host": docker_host(host)}, urn=provider_urn(host))
 
 
 def on(host: str, resource: Res) -> Res:

@@ -18,7 +18,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.core import catalog
 from policy import files, monitoring, policies
-from testing.mock_stack import RecordedStack, Registered
+from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_scenario, load_stack_config
 from tests.conftest import prod_config
 from tests.policy.harness import (
@@ -316,3 +316,25 @@ def test_a_world_readable_key_is_caught_even_when_its_content_is_unknown(dev_sta
     )
     report = check_stack_resources(fresh_preview(changed), load_stack_config("dev"))
     assert report.violated_policies() == {"files-secret-modes"}
+
+
+# --- Several hosts ---------------------------------------------------------------------------------
+THREE_HOSTS = load_scenario("threehosts")
+
+
+def test_a_three_host_stack_passes_every_policy() -> None:
+    """Three hosts' resources at once: each Alertmanager publishes only its gossip port, each proxy its
+    user ports and the peer-alerts port, all on their host's address; remote write with basic auth."""
+    stack = THREE_HOSTS.run()
+    assert_clean(check_recorded(stack, THREE_HOSTS.config))
+    assert_clean(check_stack_resources(fresh_preview(stack.resources), THREE_HOSTS.config))
+
+
+def test_remote_write_with_a_client_certificate_passes_the_policy() -> None:
+    config = {
+        **THREE_HOSTS.config,
+        "remoteWrite": {"enabled": True, "url": "https://mimir.lts.example/push", "mtls": True},
+    }
+    config.pop("remoteWritePassword", None)
+    stack = run_program(config, stack="ha", secret_keys=tuple(k for k in THREE_HOSTS.secret_keys if k in config))
+    assert_clean(check_recorded(stack, config))

@@ -245,6 +245,24 @@ CONTAINER_CASES: list[tuple[str, str, Change, str | None]] = [
     ),
     ("ports-only-proxy-publishes", "prometheus", put("labels", labels(catalog.PROMETHEUS.name)), "only the proxy"),
     ("ports-only-proxy-publishes", "unlabelled", put("labels", []), "unlabelled"),
+    (
+        "ports-only-proxy-publishes",
+        "accept-alertmanager-gossip",
+        lambda p: p.update(
+            labels=labels(catalog.ALERTMANAGER.name),
+            ports=[{"internal": 9094, "external": 9094, "ip": "10.30.0.11", "protocol": "tcp"}],
+        ),
+        None,
+    ),
+    (
+        "ports-only-proxy-publishes",
+        "alertmanager-web-port",
+        lambda p: p.update(
+            labels=labels(catalog.ALERTMANAGER.name),
+            ports=[{"internal": 9093, "external": 9093, "ip": "10.30.0.11", "protocol": "tcp"}],
+        ),
+        "only the proxy",
+    ),
     ("files-secret-modes", "accept", keep, None),
     ("files-secret-modes", "accept-certificate-0644", upload("/etc/x/tls/server.crt", CERTIFICATE, "0644"), None),
     ("files-secret-modes", "accept-key-0400", upload("/etc/x/anything.pem", PRIVATE_KEY, "0400"), None),

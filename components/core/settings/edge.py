@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 
 from components.core import catalog
 from components.core.settings.keys import default_of
@@ -66,7 +67,8 @@ def read_bind(r: Reader) -> tuple[str, bool]:
     return address, allow_public
 
 
-def read_networks(r: Reader, bind_address: str) -> NetworkSettings:
+def read_networks(r: Reader, bind_addresses: Mapping[str, str]) -> NetworkSettings:
+    """The subnets; none may hold a host address (`bind_addresses`: config key -> address)."""
     raw = r.structured("networks", {}, dict)
     values = {"backend_subnet": DEFAULT_NETWORKS.backend_subnet, "edge_subnet": DEFAULT_NETWORKS.edge_subnet}
     for key, item in raw.items():
@@ -96,16 +98,17 @@ def read_networks(r: Reader, bind_address: str) -> NetworkSettings:
             f"overlaps networks.backendSubnet ({backend}); expected two separate subnets",
         )
     for key, network in (("backendSubnet", backend), ("edgeSubnet", edge)):
-        try:
-            inside = ipaddress.ip_address(bind_address) in network
-        except ValueError:
-            inside = False
-        if inside:
-            r.problem(
-                f"networks.{key}",
-                str(network),
-                f"contains promshield:bindAddress ({bind_address}); expected a subnet no host address is in",
-            )
+        for address_key, bind_address in bind_addresses.items():
+            try:
+                inside = ipaddress.ip_address(bind_address) in network
+            except ValueError:
+                inside = False
+            if inside:
+                r.problem(
+                    f"networks.{key}",
+                    str(network),
+                    f"contains promshield:{address_key} ({bind_address}); expected a subnet no host address is in",
+                )
     return settings
 
 

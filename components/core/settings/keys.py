@@ -70,6 +70,17 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         description="Explicitly accept publishing on every interface (0.0.0.0 / ::).",
     ),
     ConfigKey(
+        "hosts",
+        "array",
+        items="object",
+        description=(
+            'Several Docker hosts, one HA member each: [{"name": "mon-a", "dockerHost": "ssh://deploy@10.30.0.11", '
+            '"bindAddress": "10.30.0.11"}, ...] (then without dockerHost and bindAddress). Each host runs Prometheus '
+            "(replica label = its name), a clustered Alertmanager, the proxy and the firewall; the first keeps the "
+            'one-host resource names: append hosts, never reorder (see README, "Several hosts").'
+        ),
+    ),
+    ConfigKey(
         "prometheusPort",
         "integer",
         default=catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT,
@@ -222,8 +233,11 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "remoteWrite",
         "object",
         description=(
-            'Off by default. {"enabled": true, "url": "https://...", "username": "..."}; password in '
-            "remoteWritePassword."
+            'Off by default. {"enabled": true, "url": "https://...", "username": "...", "mtls": false, "caPem": "...", '
+            '"headers": {"X-Scope-OrgID": "desk"}, "queue": {"capacity": 10000, "maxShards": 50, "minShards": 1, '
+            '"maxSamplesPerSend": 2000, "batchSendDeadline": "5s", "minBackoff": "30ms", "maxBackoff": "5s"}, '
+            '"dropReplicaLabel": false}; basic-auth password in remoteWritePassword; "mtls" presents Prometheus\' '
+            'stack client certificate (the store trusts the stack CA). See README, "Remote write".'
         ),
     ),
     ConfigKey(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 
 from components.core.durations import duration_ms
@@ -15,6 +14,15 @@ from components.core.settings.edge import (
     read_limits,
     read_networks,
     read_tls,
+)
+from components.core.settings.hosts import (
+    check_cluster_ports,
+    check_docker_host,
+    firewall_sudo,
+    host_addresses,
+    is_remote,
+    read_firewall_sudo,
+    read_hosts,
 )
 from components.core.settings.keys import KNOWN_KEYS, default_of
 from components.core.settings.reader import NAMESPACE, ConfigReader, Reader, SettingsError, check_duration, check_port
@@ -45,17 +53,20 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         hint = f"did you mean {NAMESPACE}:{guess[0]}?" if guess else "see the configuration reference in README.md"
         r.problems.append(f"{NAMESPACE}:{key} is not a promshield setting; {hint}")
     docker_host = r.string("dockerHost", DEFAULT_DOCKER_HOST)
-    if not re.match(r"^(unix:///\S+|ssh://[^@\s]+@[^\s/]+|tcp://\S+)$", docker_host):
-        r.problem("dockerHost", docker_host, "expected unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376")
+    check_docker_host(r, "dockerHost", docker_host)
+    sudo = read_firewall_sudo(r)
+    hosts = read_hosts(r, sudo)
+    bind_address, allow_public = read_bind(r)
+    if hosts:  # the top-level values are the first host's (exports, the one-host readers)
+        docker_host, bind_address = hosts[0].docker_host, hosts[0].bind_address
     ssh_key = r.secret("sshPrivateKey")
-    if docker_host.startswith("ssh://") and ssh_key is None:
+    if ssh_key is None and any(is_remote(h) for h in [docker_host, *(host.docker_host for host in hosts)]):
         r.problem(
             "sshPrivateKey",
             None,
             "a remote Docker host needs the SSH key for the firewall commands: pulumi config set "
             "--secret sshPrivateKey < key",
         )
-    bind_address, allow_public = read_bind(r)
     prometheus_port = check_port(r, "prometheusPort", default_of("prometheusPort"))
     alertmanager_port = check_port(r, "alertmanagerPort", default_of("alertmanagerPort"))
     if prometheus_port == alertmanager_port:
@@ -64,6 +75,8 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
             alertmanager_port,
             f"clashes with promshield:prometheusPort ({prometheus_port}); expected two different ports",
         )
+    if hosts:
+        check_cluster_ports(r, {"prometheusPort": prometheus_port, "alertmanagerPort": alertmanager_port})
     scrape_interval = check_duration(r, "scrapeInterval", default_of("scrapeInterval"))
     scrape_timeout = check_duration(r, "scrapeTimeout", default_of("scrapeTimeout"))
     if duration_ms(scrape_timeout) > duration_ms(scrape_interval):
@@ -96,11 +109,12 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         redis_instances=read_redis_instances(r, demo),
         duckdb=read_duckdb(r, demo),
         demo=demo,
-        firewall_sudo=r.boolean("firewallSudo", not docker_host.startswith("ssh://")),
+        firewall_sudo=firewall_sudo(sudo, docker_host),
         alert_thresholds=read_thresholds(r),
-        networks=read_networks(r, bind_address),
+        networks=read_networks(r, host_addresses(bind_address, hosts)),
         alert_routing=read_routing(r, receivers, receiver_names),
         client_ca_pem=read_client_certificate_auth(r),
+        hosts=hosts,
     )
     if r.problems:
         raise SettingsError(r.problems)

@@ -5,6 +5,7 @@ value; components wrap them with `pulumi.Output.secret` before they reach any re
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -128,8 +129,13 @@ class AlertRouting:
 class RemoteWrite:
     enabled: bool
     url: str
-    username: str
+    username: str  # "" : no basic auth (then mtls)
     password: SecretValue | None
+    mtls: bool = False  # present Prometheus' stack client certificate to the store
+    ca_pem: str | None = None  # a private CA the store's certificate is verified against
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. X-Scope-OrgID (Mimir), THANOS-TENANT
+    queue_config: Mapping[str, Any] = field(default_factory=dict)  # Prometheus' queue_config (snake_case keys)
+    drop_replica_label: bool = False  # for stores that deduplicate identical series (VictoriaMetrics)
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,30 @@ DEFAULT_NETWORKS = NetworkSettings(catalog.DEFAULT_BACKEND_SUBNET, catalog.DEFAU
 
 
 @dataclass(frozen=True)
+class HostSettings:
+    """One Docker host of the stack: an entry of `hosts`, or the one host `dockerHost`/`bindAddress` name."""
+
+    name: str  # "" for the single host of a stack without `hosts`
+    docker_host: str
+    bind_address: str
+    firewall_sudo: bool
+    index: int = 0  # position in `hosts`
+
+    @property
+    def prefix(self) -> str:
+        """Of the host's Pulumi resource names. The first host keeps the single-host names, so a
+        one-host stack that becomes several keeps its resources (and their data) on that host."""
+        return "" if self.index == 0 else f"{self.name}-"
+
+    def resource(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @property
+    def provider_name(self) -> str:
+        return "docker" if self.index == 0 else f"docker-{self.name}"
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     docker_host: str
@@ -232,6 +262,34 @@ class Settings:
     alert_routing: AlertRouting = field(default_factory=AlertRouting)
     # PEM of the CA whose client certificates the proxy requires (None: no client certificates).
     client_ca_pem: str | None = None
+    # The `hosts` of a multi-host stack (empty: one host, from docker_host and bind_address, which
+    # otherwise hold the first host's), and the host a per-host view (`for_host`) is for.
+    hosts: tuple[HostSettings, ...] = ()
+    host: HostSettings | None = None
+
+    @property
+    def multi_host(self) -> bool:
+        return bool(self.hosts)
+
+    @property
+    def deploy_hosts(self) -> tuple[HostSettings, ...]:
+        """Every host to deploy to: the `hosts`, or the single host."""
+        return self.hosts or (HostSettings("", self.docker_host, self.bind_address, self.firewall_sudo),)
+
+    def for_host(self, host: HostSettings) -> Settings:
+        """These settings as one host sees them: its engine, bind address and firewall privilege."""
+        return dataclasses.replace(
+            self,
+            docker_host=host.docker_host,
+            bind_address=host.bind_address,
+            firewall_sudo=host.firewall_sudo,
+            host=host,
+        )
+
+    @property
+    def peers(self) -> tuple[HostSettings, ...]:
+        """The other hosts of a per-host view (none in a one-host stack)."""
+        return tuple(h for h in self.hosts if self.host is None or h.name != self.host.name)
 
     @property
     def external_host(self) -> str:

@@ -39,6 +39,7 @@ from testing.mock_stack import (
     CONTAINER,
     LOCAL_COMMAND,
     NETWORK,
+    PROVIDER_DOCKER,
     REMOTE_COMMAND,
     REMOTE_IMAGE,
     VOLUME,
@@ -557,16 +558,13 @@ def plan(resources: Iterable[Recorded], *, host_paths: Mapping[str, str] | None 
 
 # --- Several engines: each resource to the engine of its provider ---------------------------------------
 
-DOCKER_PROVIDER = "pulumi:providers:docker"
-
-
 def provider_hosts(resources: Iterable[Any]) -> dict[str, str]:
     """Provider URN -> the `host` input of each recorded `docker.Provider` ("" when it has none: the
     provider's default engine)."""
     return {
         str(resource.urn): str(resource.inputs.get("host") or "")
         for resource in resources
-        if resource.type == DOCKER_PROVIDER
+        if resource.type == PROVIDER_DOCKER
     }
 
 

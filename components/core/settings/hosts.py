@@ -1,0 +1,146 @@
+"""Reader of where the stack runs: one Docker host (`dockerHost`, `bindAddress`) or several (`hosts`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from components.core import catalog
+from components.core.settings.reader import Reader
+from components.core.settings.types import HostSettings
+
+DOCKER_HOST = re.compile(r"^(unix:///\S+|ssh://[^@\s]+@[^\s/]+|tcp://\S+)$")
+DOCKER_HOST_EXPECTED = "expected unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376"
+# A host name becomes part of Pulumi resource names, the `replica` label and a DNS SAN.
+HOST_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+HOST_FIELDS = ("name", "dockerHost", "bindAddress")
+# What a multi-host stack publishes besides the proxy's two user ports.
+CLUSTER_PORTS = (catalog.ALERTMANAGER_CLUSTER_PORT, catalog.PEER_ALERTS_PUBLISHED_PORT)
+
+
+def is_remote(docker_host: str) -> bool:
+    return docker_host.startswith("ssh://")
+
+
+def check_docker_host(r: Reader, key: str, value: object) -> bool:
+    if not isinstance(value, str) or not DOCKER_HOST.match(value):
+        r.problem(key, value, DOCKER_HOST_EXPECTED)
+        return False
+    return True
+
+
+def read_firewall_sudo(r: Reader) -> bool | None:
+    """`firewallSudo` when the stack sets it (read once, so a bad value is one problem)."""
+    return None if r.raw("firewallSudo") is None else r.boolean("firewallSudo", True)
+
+
+def firewall_sudo(explicit: bool | None, docker_host: str) -> bool:
+    """The stack's `firewallSudo`, else sudo for a local engine and none over SSH."""
+    return (not is_remote(docker_host)) if explicit is None else explicit
+
+
+def read_hosts(r: Reader, sudo: bool | None) -> tuple[HostSettings, ...]:
+    """The entries of `hosts` (empty when unset: the stack runs on the one `dockerHost`)."""
+    if r.raw("hosts") is None:
+        return ()
+    raw: list[Any] = r.structured("hosts", [], list)
+    if not raw:
+        r.problem("hosts", raw, "expected at least one host; unset it to deploy to promshield:dockerHost alone")
+        return ()
+    for key in ("dockerHost", "bindAddress"):
+        value = r.raw(key)
+        if value is not None:
+            r.problem(
+                key,
+                value,
+                "is set together with promshield:hosts, where each host names its own; unset it "
+                f"(pulumi config rm {key}) and give the host in promshield:hosts",
+            )
+    hosts: list[HostSettings] = []
+    first: dict[tuple[str, str], int] = {}  # (field, value) -> index of the first host with it
+
+    def unique(index: int, field: str, value: str, what: str) -> bool:
+        seen = first.setdefault((field, value), index)
+        if seen != index:
+            r.problem(f"hosts[{index}].{field}", value, f"is also hosts[{seen}]'s {field}; expected {what}")
+            return False
+        return True
+
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            r.problem(
+                f"hosts[{index}]", entry, 'expected {"name": "mon-a", "dockerHost": "ssh://...", "bindAddress": "..."}'
+            )
+            continue
+        for unknown in sorted(set(entry) - set(HOST_FIELDS)):
+            r.problem(f"hosts[{index}].{unknown}", entry[unknown], f"unknown field; expected {', '.join(HOST_FIELDS)}")
+        name, docker_host, address = (entry.get(field) for field in HOST_FIELDS)
+        ok = True
+        if not isinstance(name, str) or not HOST_NAME.match(name):
+            r.problem(
+                f"hosts[{index}].name",
+                name,
+                "expected a host name of lower-case letters, digits and '-' (at most 32, starting with a letter), "
+                "e.g. mon-a",
+            )
+            ok = False
+        else:
+            ok = unique(index, "name", name, "a unique name per host") and ok
+        if check_docker_host(r, f"hosts[{index}].dockerHost", docker_host):
+            ok = (
+                unique(index, "dockerHost", str(docker_host), "one engine per host (container names would clash)")
+                and ok
+            )
+        else:
+            ok = False
+        if _check_address(r, index, address, several=len(raw) > 1):
+            ok = unique(index, "bindAddress", str(address), "at most one host per address") and ok
+        else:
+            ok = False
+        if ok:
+            hosts.append(
+                HostSettings(str(name), str(docker_host), str(address), firewall_sudo(sudo, str(docker_host)), index)
+            )
+    return tuple(hosts)
+
+
+def _check_address(r: Reader, index: int, address: object, *, several: bool) -> bool:
+    key = f"hosts[{index}].bindAddress"
+    try:
+        parsed = ipaddress.ip_address(str(address)) if isinstance(address, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        r.problem(key, address, "expected one IP address of the host (its LAN address), e.g. 10.30.0.11")
+        return False
+    if parsed.is_unspecified:
+        r.problem(
+            key,
+            address,
+            "binds every interface; a host of several advertises this address to its peers: set its LAN address",
+        )
+        return False
+    if several and parsed.is_loopback:
+        r.problem(key, address, "is a loopback address the other hosts cannot reach; set the host's LAN address")
+        return False
+    return True
+
+
+def check_cluster_ports(r: Reader, ports: dict[str, int]) -> None:
+    """A multi-host stack publishes the gossip and peer-alert ports too: the user ports must differ."""
+    for key, port in ports.items():
+        if port in CLUSTER_PORTS:
+            r.problem(
+                key,
+                port,
+                f"clashes with the ports a multi-host stack publishes ({', '.join(map(str, CLUSTER_PORTS))}: "
+                "Alertmanager gossip and peer alerts); expected another port",
+            )
+
+
+def host_addresses(bind_address: str, hosts: tuple[HostSettings, ...]) -> dict[str, str]:
+    """Config key -> host address, for the checks every host address must pass (subnets)."""
+    if not hosts:
+        return {"bindAddress": bind_address}
+    return {f"hosts[{host.index}].bindAddress": host.bind_address for host in hosts}
