@@ -150,15 +150,15 @@ def test_the_central_receiver_holds_samples_of_every_replica(multi: MultiHostSta
     wanted = set(multi.hosts)
 
     def counts() -> dict[str, int]:
-        found = multi.receiver.samples_by(multi.live, catalog.LABEL_REPLICA)
+        found = multi.receiver.samples_by(multi.live, catalog.EXTERNAL_LABEL_REPLICA)
         return found if wanted <= set(found) else {}
 
     per_replica = wait_until(counts, timeout=60, interval=2, what="samples of every replica")
     _record("central receiver: samples per replica", per_replica)
     assert set(per_replica) == wanted, per_replica  # no sample without a replica label of ours
     assert all(count > 0 for count in per_replica.values()), per_replica
-    clusters = multi.receiver.query(multi.live, f"count by ({catalog.LABEL_CLUSTER}) (up)")
-    assert [row["metric"].get(catalog.LABEL_CLUSTER) for row in clusters] == [multi.recorded.stack], clusters
+    clusters = multi.receiver.query(multi.live, f"count by ({catalog.EXTERNAL_LABEL_CLUSTER}) (up)")
+    assert [row["metric"].get(catalog.EXTERNAL_LABEL_CLUSTER) for row in clusters] == [multi.recorded.stack], clusters
 
 
 def test_with_one_prometheus_stopped_the_other_proxies_still_answer(multi: MultiHostStack) -> None:
