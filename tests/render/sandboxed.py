@@ -27,9 +27,10 @@ BASE_VIEW = [
 ]  # fmt: skip
 
 
-def materialize(stack: RecordedStack, container: str, root: Path) -> Path:
-    """Write a container's uploads (real content) under `root`, at their container paths."""
-    for path, upload in stack.container_files(container).items():
+def materialize(stack: RecordedStack, container: str, root: Path, provider: str | None = None) -> Path:
+    """Write a container's uploads (real content) under `root`, at their container paths (`provider`:
+    the container of that host, in a multi-host stack)."""
+    for path, upload in stack.container_files(container, provider).items():
         target = root / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(upload["content"])
@@ -41,6 +42,20 @@ def run_in_view(
     root: Path, argv: list[str], hosts: str = "127.0.0.1 localhost\n", writable: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
     """Run `argv` where every top-level directory under `root` appears at `/<dir>`."""
+    return subprocess.run(
+        view_command(root, argv, hosts, writable), capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def view_command(
+    root: Path,
+    argv: list[str],
+    hosts: str = "127.0.0.1 localhost\n",
+    writable: tuple[str, ...] = (),
+    share_net: bool = False,
+) -> list[str]:
+    """The bwrap command line of `run_in_view`; `share_net`: on this machine's network (loopback), so
+    that several views can talk to each other."""
     hosts_file = root.parent / f"{root.name}.hosts"
     hosts_file.write_text(hosts)
     binds: list[str] = ["--ro-bind", str(hosts_file), "/etc/hosts"]
@@ -52,4 +67,5 @@ def run_in_view(
             binds += ["--bind", str(top), f"/{top.name}"]
     for path in writable:
         binds += ["--tmpfs", path]
-    return subprocess.run(["bwrap", *BASE_VIEW, *binds, *argv], capture_output=True, text=True, timeout=60, check=False)
+    view = [arg for arg in BASE_VIEW if not (share_net and arg == "--unshare-net")]
+    return ["bwrap", *view, *binds, *argv]

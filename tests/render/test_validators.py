@@ -97,3 +97,62 @@ def test_nginx_and_gixy_accept_the_client_certificate_option(tmp_path: Path) -> 
         [GIXY, "-ll", "--nginx-version", version, str(config)], capture_output=True, text=True, timeout=60, check=False
     )
     assert gixy.returncode == 0 and "High: 0" in gixy.stdout, gixy.stdout + gixy.stderr
+
+
+def test_a_second_hosts_files_pass_their_validators(tmp_path: Path) -> None:
+    """A multi-host stack's other host: prometheus.yml with the peer Alertmanagers and remote write,
+    Alertmanager's config, and nginx.conf with the peer-alerts listener (nginx -t, gixy)."""
+    stack = load_scenario("threehosts").run()
+    provider = "docker-mon-b"
+
+    def root_of(service: catalog.Service) -> Path:
+        return materialize(stack, container(stack, service), tmp_path / service.name, provider)
+
+    output = ok(
+        run_in_view(root_of(catalog.PROMETHEUS), ["promtool", "check", "config", catalog.PROMETHEUS_CONFIG_FILE])
+    )
+    assert "SUCCESS" in output
+    output = ok(
+        run_in_view(root_of(catalog.ALERTMANAGER), ["amtool", "check-config", catalog.ALERTMANAGER_CONFIG_FILE])
+    )
+    assert "SUCCESS" in output
+    proxy = root_of(catalog.PROXY)
+    hosts = "127.0.0.1 localhost\n" + "".join(
+        f"{ip} {name}\n" for name, ip in DEFAULT_NETWORKS.backend_addresses.items()
+    )
+    result = run_in_view(
+        proxy, ["nginx", "-t", "-c", catalog.PROXY_CONFIG_FILE], hosts=hosts, writable=(catalog.PROXY.data_dir,)
+    )
+    assert "test is successful" in ok(result)
+    config = proxy / catalog.PROXY_CONFIG_FILE.lstrip("/")
+    assert f"listen {catalog.PROXY_PEER_ALERTS_PORT} ssl;" in config.read_text()
+    version = catalog.image_version(catalog.DEFAULT_IMAGES["proxy"])
+    gixy = subprocess.run(
+        [GIXY, "-ll", "--nginx-version", version, str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert gixy.returncode == 0 and "Medium: 0" in gixy.stdout and "High: 0" in gixy.stdout, gixy.stdout + gixy.stderr
+
+
+def test_promtool_accepts_remote_write_with_a_client_certificate(tmp_path: Path) -> None:
+    """mtls, a private CA, a tenant header, queue settings and the replica label dropped (VictoriaMetrics)."""
+    from testing.fake_tls import private_key_pem, self_signed_cert
+    from testing.mock_stack import run_program
+
+    ca = self_signed_cert(
+        {
+            "privateKeyPem": private_key_pem({"algorithm": "ECDSA", "ecdsaCurve": "P256"}),
+            "subject": {"commonName": "store CA"},
+        }
+    )
+    remote = {
+        "enabled": True,
+        "url": "https://vm.lts.example:8428/api/v1/write",
+        "mtls": True,
+        "caPem": ca,
+        "headers": {"X-Scope-OrgID": "desk"},
+        "queue": {"maxShards": 10, "batchSendDeadline": "5s", "minBackoff": "30ms", "maxBackoff": "5s"},
+        "dropReplicaLabel": True,
+    }
+    stack = run_program({"remoteWrite": remote}, stack="rw")
+    root = materialize(stack, container(stack, catalog.PROMETHEUS), tmp_path / "root")
+    assert "SUCCESS" in ok(run_in_view(root, ["promtool", "check", "config", catalog.PROMETHEUS_CONFIG_FILE]))

@@ -140,3 +140,33 @@ def test_the_connection_limit_applies_with_iptables(namespace: str) -> None:
     )
     assert in_ns(namespace, render_apply_script(LIMITED)).returncode == 0
     assert filter_table(namespace) == table  # idempotent with the limit too
+
+
+CLUSTERED = FirewallPlan(
+    "PROMSHIELD-TEST",
+    "198.18.0.1",
+    (9090, 9093),
+    ("198.18.0.0/24",),
+    protected_subnets=("198.18.20.0/24",),
+    connections_per_source=64,
+    peer_ports=(9094, 9095),
+    peers=("198.18.0.2", "198.18.0.3"),
+)
+
+
+def test_a_hosts_peer_ports_admit_only_the_other_hosts_with_iptables(namespace: str) -> None:
+    """Multi-host: gossip and peer alerts from the other hosts only, although the trusted CIDR holds them
+    and everyone else on the LAN; each bounded like the user ports."""
+    result = in_ns(namespace, render_apply_script(CLUSTERED))
+    assert result.returncode == 0, result.stderr
+    table = filter_table(namespace)
+    for port in (9094, 9095):
+        match = f"-p tcp -m conntrack --ctorigdst 198.18.0.1 --ctorigdstport {port} --ctdir ORIGINAL"  # as -S shows it
+        allowed = [line for line in table.splitlines() if match in line and line.endswith("-j RETURN")]
+        assert sorted(line.split()[3] for line in allowed) == ["198.18.0.2/32", "198.18.0.3/32"]
+        assert f"-A PROMSHIELD-TEST {match} -j DROP" in table
+        assert f"-A PROMSHIELD-TEST {match} -m conntrack --ctstate NEW -m connlimit --connlimit-above 64" in table
+    assert "-s 198.18.0.0/24 -p tcp -m conntrack --ctorigdst 198.18.0.1 --ctorigdstport 9094" not in table
+    assert in_ns(namespace, render_apply_script(CLUSTERED)).returncode == 0
+    assert filter_table(namespace) == table  # idempotent
+    assert "9094" not in "\n".join(rule_lines(APPLIED))  # a one-host plan has no peer ports

@@ -6,6 +6,7 @@ left exactly as it was. The real-engine tests of the cluster are in tests/accept
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -391,11 +392,45 @@ def test_a_one_host_stack_moved_to_three_keeps_its_resources() -> None:
 
 def test_host_addresses_may_be_ipv6() -> None:
     hosts = [
-        {"name": "mon-a", "dockerHost": "tcp://[fd00:30::11]:2376", "bindAddress": "fd00:30::11"},
-        {"name": "mon-b", "dockerHost": "tcp://[fd00:30::12]:2376", "bindAddress": "fd00:30::12"},
+        {"name": "mon-a", "dockerHost": "unix:///run/docker-11.sock", "bindAddress": "fd00:30::11"},
+        {"name": "mon-b", "dockerHost": "unix:///run/docker-12.sock", "bindAddress": "fd00:30::12"},
     ]
     stack = run_program({"hosts": hosts, "trustedCidrs": ["fd00:30::/64"]}, stack="v6")
     command = stack.host_containers("docker")[catalog.container_name("v6", catalog.ALERTMANAGER)].inputs["command"]
     assert "--cluster.advertise-address=[fd00:30::11]:9094" in command
     assert "--cluster.peer=[fd00:30::12]:9094" in command
     assert ipaddress.ip_address("fd00:30::11")  # the addresses themselves were accepted as they are
+
+
+def test_make_render_writes_each_host_apart(ha: RecordedStack, tmp_path: Path) -> None:
+    from tools.render import write_render
+
+    write_render(ha, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PROVIDERS.values())
+    for host, provider in PROVIDERS.items():
+        config = tmp_path / provider / name(catalog.PROMETHEUS) / catalog.PROMETHEUS_CONFIG_FILE.lstrip("/")
+        assert f"replica: {host}" in config.read_text()
+        key = (
+            tmp_path / provider / name(catalog.ALERTMANAGER) / f"{catalog.ALERTMANAGER.tls_dir}/server.key".lstrip("/")
+        )
+        assert key.read_text().startswith("<secret:")
+
+
+def test_each_hosts_group_deploys_on_its_own(ha: RecordedStack) -> None:
+    """What the acceptance harness does with `by_provider()`: deploy each group on its own engine. Every
+    volume, network and image a container of a group uses is a resource of that group, and every reload
+    command of a group targets a container of that group (nothing refers across hosts)."""
+    for provider in PROVIDERS.values():
+        group = ha.by_provider()[provider]
+        volumes = {r.inputs["name"] for r in group if r.type == VOLUME}
+        networks = {r.inputs["name"] for r in group if r.type == NETWORK}
+        images = {r.outputs.get("imageId") or r.outputs.get("imageName") for r in group if r.type in DOCKER_TYPES[3:]}
+        containers = [r for r in group if r.type == CONTAINER]
+        for c in containers:
+            spec = c.inputs
+            assert {v["volumeName"] for v in spec.get("volumes", []) if v.get("volumeName")} <= volumes, c.name
+            assert {n["name"] for n in spec.get("networksAdvanced", [])} <= networks, c.name
+            assert spec["image"] in images, (c.name, spec["image"])
+        names = {c.inputs["name"] for c in containers}
+        for command in (r for r in group if r.type == REMOTE_COMMAND and r.name.endswith("-reload")):
+            assert any(f" {n}" in str(command.inputs["create"]) for n in names), command.name

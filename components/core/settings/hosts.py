@@ -87,13 +87,21 @@ def read_hosts(r: Reader, sudo: bool | None) -> tuple[HostSettings, ...]:
             ok = False
         else:
             ok = unique(index, "name", name, "a unique name per host") and ok
-        if check_docker_host(r, f"hosts[{index}].dockerHost", docker_host):
-            ok = (
-                unique(index, "dockerHost", str(docker_host), "one engine per host (container names would clash)")
-                and ok
-            )
-        else:
+        if not check_docker_host(r, f"hosts[{index}].dockerHost", docker_host):
             ok = False
+        elif len(raw) > 1 and str(docker_host).startswith("tcp://"):
+            # The firewall (iptables) must run on the host itself: over SSH, or here for an engine of this
+            # machine (unix://). A tcp:// engine's commands would run on this machine, the wrong one.
+            r.problem(
+                f"hosts[{index}].dockerHost",
+                docker_host,
+                "a host of several gets its firewall rules over SSH (ssh://user@host), or on this machine for "
+                "a local engine (unix://); with tcp:// they would be applied here, not on that host",
+            )
+            ok = False
+        else:
+            engine = "one engine per host (container names would clash)"
+            ok = unique(index, "dockerHost", str(docker_host), engine) and ok
         if _check_address(r, index, address, several=len(raw) > 1):
             ok = unique(index, "bindAddress", str(address), "at most one host per address") and ok
         else:
