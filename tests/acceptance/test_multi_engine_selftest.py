@@ -36,6 +36,7 @@ from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, REPO_ROOT, RUN_ROO
 
 PREFIX = MULTI_HOST_PREFIX
 KILL_PREFIX = f"{PREFIX[:-1]}k"  # the SIGKILL test's own run (empty engines: nothing to copy)
+SERVICE_MARKER = "301"  # its LAN service: `sleep 301`, found by its argv
 STACK = "selftest"
 PROMETHEUS = DEFAULT_IMAGES["prometheus"]
 HOSTS = {"a": "198.19.0.1", "b": "198.19.0.2", "c": "198.19.0.3"}
@@ -264,18 +265,26 @@ def test_the_central_receiver_gets_samples_from_every_replica(live: LiveStack, r
 
 
 # --- cleanup -----------------------------------------------------------------------------------------
-def _leftovers(prefix: str, engine_prefixes: list[str]) -> list[str]:
+def _processes_with(marker: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                argv = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if marker in argv:
+                found.append(f"process {entry.name}: {argv[:80]!r}")
+    return found
+
+
+def _leftovers(prefix: str, engine_prefixes: list[str], services: tuple[str, ...] = ()) -> list[str]:
     found = [f"netns {ns}" for ns in nx.netns_list() if ns.startswith(f"{prefix}-")]
+    for marker in services:
+        found += _processes_with(marker)
     for engine_prefix in engine_prefixes:
         run_dir = f"/run/promshield-{engine_prefix}"
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    argv = (entry / "cmdline").read_bytes().decode(errors="replace")
-                except OSError:
-                    continue
-                if f"{run_dir}/" in argv:
-                    found.append(f"process {entry.name}: {argv[:80]!r}")
+        found += _processes_with(f"{run_dir}/")
         with open("/proc/self/mountinfo") as handle:
             points = [line.split()[4] for line in handle]
         found += [f"mount {p}" for p in points if f"/engine-{engine_prefix}/" in p or p.startswith(f"{run_dir}/")]
@@ -292,18 +301,20 @@ def test_close_leaves_nothing(live: LiveStack, receiver: RemoteWriteReceiver) ->
     assert engine_prefixes == [f"{PREFIX}1", f"{PREFIX}2", f"{PREFIX}3"]
     assert live.service_running(receiver.name)
     live.close()
-    assert _leftovers(PREFIX, engine_prefixes) == []
+    assert _leftovers(PREFIX, engine_prefixes, services=(str(receiver.directory),)) == []
 
 
 @needs_root
 def test_a_sigkilled_run_is_swept_by_the_next(tmp_path: Path) -> None:
-    """The run's process is SIGKILLed with three engines up (dockerds run in sessions of their own,
-    so they survive it); a later LiveStack of the prefix, knowing nothing of those hosts, sweeps them."""
+    """The run's process is SIGKILLed with three engines and a LAN service up (dockerds run in
+    sessions of their own, so they survive it); a later LiveStack of the prefix, knowing nothing of
+    those hosts, sweeps them."""
     hosts = ", ".join(f"Host({name!r}, {address!r}, {docker_host(name)!r})" for name, address in HOSTS.items())
     script = (
         "import sys, time\n"
-        "from tests.acceptance.harness.live import Host, LiveStack\n"
-        f"live = LiveStack([], prefix={KILL_PREFIX!r}, hosts=[{hosts}]).up()\n"
+        "from tests.acceptance.harness.live import Host, LanService, LiveStack\n"
+        f"service = LanService('idle', {CENTRAL!r}, ['sleep', '{SERVICE_MARKER}'])\n"
+        f"live = LiveStack([], prefix={KILL_PREFIX!r}, hosts=[{hosts}], services=[service]).up()\n"
         "print('up', flush=True)\n"
         "time.sleep(300)\n"
     )
@@ -322,6 +333,7 @@ def test_a_sigkilled_run_is_swept_by_the_next(tmp_path: Path) -> None:
         if runner.poll() is None:
             runner.kill()
     engine_prefixes = [f"{KILL_PREFIX}{n}" for n in (1, 2, 3)]
-    assert any(item.startswith("process") for item in _leftovers(KILL_PREFIX, engine_prefixes))
+    left = _leftovers(KILL_PREFIX, engine_prefixes, services=(f"sleep\0{SERVICE_MARKER}",))
+    assert any("dockerd" in item for item in left) and any("sleep" in item for item in left), left
     LiveStack([], prefix=KILL_PREFIX).cleanup_stale()
-    assert _leftovers(KILL_PREFIX, engine_prefixes) == []
+    assert _leftovers(KILL_PREFIX, engine_prefixes, services=(f"sleep\0{SERVICE_MARKER}",)) == []
