@@ -9,8 +9,9 @@ Prometheus stopped the other hosts' proxies still answer queries; the central re
 of every replica, told apart by the replica label; the untrusted (and the trusted) client reaches no
 gossip port; gossip without the stack's client certificate is refused.
 
-The module's tests share one stack and run in file order (each builds on the state the previous
-left: the last one counts every delivery again, long after the cluster's peer timeouts).
+The numbers are also written to build/acceptance/<prefix>m/observed.json. The module's tests share
+one stack and run in file order (each builds on the state the previous left: the last one counts
+every delivery again, long after the cluster's peer timeouts).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import pytest
 
 from components.core import catalog
 from tests.acceptance.harness import netns as nx
+from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
 from tests.acceptance.harness.testpki import CERT_FILE, KEY_FILE, write_server_pki
 from tests.acceptance.multihost import MultiHostStack
 from tests.acceptance.stack import wait_until
@@ -43,6 +45,7 @@ PEER_ALERTS_PORT = catalog.PEER_ALERTS_PUBLISHED_PORT
 # is only proven once every peer's wait is over.
 PEER_TIMEOUT = 15.0
 MOMENTS: dict[str, float] = {}  # time.monotonic() of what the later tests wait on
+OBSERVED = RUN_ROOT / MULTI_HOST_PREFIX / "observed.json"
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="starts dockerds in network namespaces: needs root")
 
@@ -52,6 +55,7 @@ def multi() -> Iterator[MultiHostStack]:
     if shutil.which("prometheus") is None:
         pytest.fail("Debian's prometheus (the central receiver) is missing: scripts/acceptance-deps.sh installs it")
     MOMENTS["module started"] = time.monotonic()
+    OBSERVED.unlink(missing_ok=True)
     with MultiHostStack.start() as running:
         _record("stack up (s)", round(time.monotonic() - MOMENTS["module started"], 1))
         yield running
@@ -63,7 +67,11 @@ def _first_hosts(multi: MultiHostStack) -> tuple[str, str, str]:
 
 
 def _record(key: str, value: object) -> None:
-    """An observed number, for the record (the issue's closing note quotes them)."""
+    """An observed number, for the record (the issue's closing note quotes them): printed (`-s` shows
+    it) and kept in OBSERVED, rewritten after each one (pytest hides a passing test's output)."""
+    observed = json.loads(OBSERVED.read_text()) if OBSERVED.exists() else {}
+    OBSERVED.parent.mkdir(parents=True, exist_ok=True)
+    OBSERVED.write_text(json.dumps({**observed, key: value}, indent=2) + "\n")
     print(f"\n[multi-host] {key}: {value}", file=sys.stderr)
 
 
