@@ -52,11 +52,14 @@ def ports_on_one_address(args: ResourceValidationArgs, report: ReportViolation) 
             )
 
 
-def _gossip_only(service: str | None, ports: list[Mapping[str, Any]]) -> bool:
-    """A clustered Alertmanager's one published port: its gossip (mutual TLS), the same port inside and out."""
+def _gossip_only(service: str | None, ports: list[Mapping[str, Any]], command: Any) -> bool:
+    """A clustered Alertmanager's one published port: its gossip, the same port inside and out, and only
+    over mutual TLS (`--cluster.tls-config`): plain memberlist would let anyone who reaches it join."""
     gossip = catalog.ALERTMANAGER_CLUSTER_PORT
+    flags = [str(flag) for flag in as_list(command)]
     return (
         service == catalog.ALERTMANAGER.name
+        and any(flag.startswith("--cluster.tls-config=") and flag != "--cluster.tls-config=" for flag in flags)
         and len(ports) == 1
         and _int(ports[0].get("internal")) == gossip
         and _int(ports[0].get("external")) == gossip
@@ -72,7 +75,7 @@ def only_proxy_publishes(args: ResourceValidationArgs, report: ReportViolation) 
     if service == catalog.PROXY.name:
         return
     ports = published_ports(args.props)
-    if args.props.get("publishAllPorts") is not True and _gossip_only(service, ports):
+    if args.props.get("publishAllPorts") is not True and _gossip_only(service, ports, args.props.get("command")):
         return
     if ports or args.props.get("publishAllPorts") is True:
         report(

@@ -338,3 +338,14 @@ def test_remote_write_with_a_client_certificate_passes_the_policy() -> None:
     config.pop("remoteWritePassword", None)
     stack = run_program(config, stack="ha", secret_keys=tuple(k for k in THREE_HOSTS.secret_keys if k in config))
     assert_clean(check_recorded(stack, config))
+
+
+def test_every_host_needs_its_own_firewall() -> None:
+    """Another host's rules do not guard this host's ports: without mon-b's firewall, mon-b's proxy and
+    Alertmanager are reported, although mon-a's and mon-c's scripts name the same port numbers."""
+    stack = THREE_HOSTS.run()
+    resources = [r for r in stack.resources if not r.name.startswith("mon-b-firewall")]
+    report = check_stack_resources(resources, THREE_HOSTS.config)
+    assert report.violated_policies() == {"firewall-guards-published-ports"}
+    reported = yaml.safe_dump(report.violations())
+    assert "publishes host ports [9090, 9093, 9095]" in reported and "publishes host ports [9094]" in reported

@@ -251,8 +251,19 @@ CONTAINER_CASES: list[tuple[str, str, Change, str | None]] = [
         lambda p: p.update(
             labels=labels(catalog.ALERTMANAGER.name),
             ports=[{"internal": 9094, "external": 9094, "ip": "10.30.0.11", "protocol": "tcp"}],
+            command=["--cluster.tls-config=/etc/alertmanager/cluster-tls.yml"],
         ),
         None,
+    ),
+    (
+        "ports-only-proxy-publishes",
+        "alertmanager-gossip-without-tls",
+        lambda p: p.update(
+            labels=labels(catalog.ALERTMANAGER.name),
+            ports=[{"internal": 9094, "external": 9094, "ip": "10.30.0.11", "protocol": "tcp"}],
+            command=["--cluster.listen-address=0.0.0.0:9094"],
+        ),
+        "only the proxy",
     ),
     (
         "ports-only-proxy-publishes",
@@ -548,8 +559,9 @@ REMOTE_WRITE_OK = """remote_write:
   basic_auth: {username: prom, password_file: /etc/prometheus/secrets/remote-write-password}
 """
 FIREWALL_SCRIPT = (
-    "iptables-restore <<RULES\n-A PROMSHIELD-TEST -s 10.0.0.0/24 -p tcp -m conntrack --ctorigdstport 9090 -j "
-    "RETURN\n-A PROMSHIELD-TEST -p tcp --ctorigdstport 9090 -j DROP\nRULES\n"
+    "iptables-restore <<RULES\n-A PROMSHIELD-TEST -s 10.0.0.0/24 -p tcp -m conntrack --ctorigdstport 9090 "
+    "--ctorigdst 127.0.0.1 -j RETURN\n-A PROMSHIELD-TEST -p tcp --ctorigdstport 9090 --ctorigdst 127.0.0.1 -j DROP\n"
+    "RULES\n"
 )
 CONFIG_VOLUME = "promshield-test-prometheus-config"
 
@@ -775,6 +787,12 @@ STACK_CASES: list[tuple[str, str, Callable[[], list[PolicyResource]], str | None
         "firewall-guards-published-ports",
         "port-not-covered",
         lambda: mini_stack(script=FIREWALL_SCRIPT.replace("9090", "9093")),
+        "[9090]",
+    ),
+    (
+        "firewall-guards-published-ports",
+        "another-hosts-rules",
+        lambda: mini_stack(script=FIREWALL_SCRIPT.replace("127.0.0.1", "10.30.0.12")),
         "[9090]",
     ),
     (
