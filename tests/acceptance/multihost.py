@@ -30,10 +30,11 @@ from typing import Any
 from urllib.parse import urlencode, urlparse
 
 from components.core import catalog
+from components.core.hardening import DEFAULT_PIDS_LIMIT
 from testing.mock_stack import LOCAL_COMMAND, REMOTE_COMMAND, RecordedStack, run_program
 from testing.stack_config import load_scenario
 from tests.acceptance.harness.central import RemoteWriteReceiver
-from tests.acceptance.harness.live import Fixture, Host, LanService, LiveStack
+from tests.acceptance.harness.live import TEST_USER, Fixture, Host, LanService, LiveStack
 from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
 from tests.acceptance.stack import FAKE_IM_PORT, FIXTURE_IMAGE, FIXTURE_SCRIPT, wait_until
 
@@ -181,7 +182,7 @@ class MultiHostStack:
         for directory in (webhook_dir, state_dir):
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
-        webhook_dir.chmod(0o777)  # the webhook runs as nobody
+        webhook_dir.chmod(0o777)  # the webhook runs as TEST_USER
         state_dir.chmod(0o755)
         (hook,) = config["alertmanagerReceivers"]
         webhook_url = urlparse(str(hook["webhookUrl"]))
@@ -207,7 +208,10 @@ class MultiHostStack:
             )
             command = ["python3", FIXTURE_SCRIPT, "instance-manager", "--port", str(FAKE_IM_PORT), "--state", STATE_DIR]
             binds = {str(FAKES): FIXTURE_SCRIPT, str(state_dir): STATE_DIR}
-            fixtures.append(Fixture("fake-im", backend, ("fake-im",), command, FIXTURE_IMAGE, binds, host=name))
+            fake = Fixture("fake-im", backend, ("fake-im",), command, FIXTURE_IMAGE, binds, user=TEST_USER, host=name)
+            fixtures.append(fake)
+        used = wait_for_nproc_room()
+        print(f"[multi-host] uid {NOBODY} runs {used} tasks before the stack starts", file=sys.stderr)
         live = LiveStack(
             recorded.resources,
             prefix=PREFIX,
@@ -235,6 +239,40 @@ class MultiHostStack:
                 file=sys.stderr,
             )
             yield stack
+
+
+# The stack's services run as uid 65534, Alertmanager with an `nproc` ulimit of 128; RLIMIT_NPROC
+# counts every task of that uid on the machine, and here the three "hosts" share one kernel (and
+# other runs on the machine may hold nobody's tasks too). Three replicas' Prometheus and Alertmanager
+# threads take about 70 of them: start only when that many are free.
+NOBODY = 65534
+NPROC_LIMIT = DEFAULT_PIDS_LIMIT  # Alertmanager's
+NPROC_NEEDED = 70
+
+
+def tasks_of(uid: int) -> int:
+    """How many tasks (threads) run as `uid` on this machine (what RLIMIT_NPROC counts)."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/task/[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            for line in status.read_text().splitlines():
+                if line.startswith("Uid:"):
+                    count += line.split()[1] == str(uid)
+                    break
+    return count
+
+
+def wait_for_nproc_room(timeout: float = 180) -> int:
+    """Wait (bounded) until uid 65534 has room for this stack's tasks; fail saying why otherwise."""
+    deadline = time.monotonic() + timeout
+    while (used := tasks_of(NOBODY)) > NPROC_LIMIT - NPROC_NEEDED:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"uid {NOBODY} already runs {used} tasks on this machine (other acceptance runs?): the stack's "
+                f"Alertmanagers (nproc ulimit {NPROC_LIMIT}, counted machine-wide) could not start; try again later"
+            )
+        time.sleep(5)
+    return used
 
 
 def firewall(recorded: RecordedStack, host: str, index: int) -> str:

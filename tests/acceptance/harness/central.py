@@ -29,13 +29,12 @@ from urllib.parse import urlencode
 import bcrypt
 
 from . import netns as nx
-from .live import LanService, LiveStack
+from .live import TEST_UID, LanService, LiveStack
 from .testpki import CERT_FILE, KEY_FILE, write_server_pki
 
 PROMETHEUS = "/usr/bin/prometheus"
 PORT = 9443
 WRITE_PATH = "/api/v1/write"
-NOBODY = 65534
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class RemoteWriteReceiver:
         shutil.rmtree(directory, ignore_errors=True)
         tls = directory / "tls"
         ca_pem = write_server_pki(tls, "promshield acceptance central receiver CA", [name], [address])
-        os.chown(tls / KEY_FILE, NOBODY, NOBODY)
+        os.chown(tls / KEY_FILE, TEST_UID, TEST_UID)
         (tls / KEY_FILE).chmod(0o400)
         password = secrets.token_urlsafe(18)
         digest = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
@@ -71,7 +70,7 @@ class RemoteWriteReceiver:
         (directory / "web.yml").write_text(json.dumps(web, indent=2) + "\n")  # JSON is YAML
         (directory / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n")  # it only receives
         (directory / "data").mkdir()
-        os.chown(directory / "data", NOBODY, NOBODY)
+        os.chown(directory / "data", TEST_UID, TEST_UID)
         for path in (directory, tls):
             path.chmod(0o755)
         return cls(directory, address, name, username, password, ca_pem)
@@ -94,7 +93,6 @@ class RemoteWriteReceiver:
                 "--web.enable-remote-write-receiver",
                 "--log.level=warn",
             ],
-            user=f"{NOBODY}:{NOBODY}",
         )
 
     # --- asking it -------------------------------------------------------------------------------

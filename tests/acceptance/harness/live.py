@@ -56,6 +56,11 @@ LAN_SUBNET = "198.19.0.0/24"
 HOST_ADDRESS = "198.19.0.1"
 HOST_INTERFACE = "eth0"
 RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"  # LAN clients resolve nothing
+# The uid the tests' own servers run as (LAN services, the multi-host fixtures), never the stack's
+# 65534: the stack's containers carry an `nproc` ulimit, and RLIMIT_NPROC counts every task of a uid
+# on the whole machine (no user namespaces), so our servers' threads would eat into the stack's budget.
+TEST_UID = 64900
+TEST_USER = f"{TEST_UID}:{TEST_UID}"
 
 
 class HarnessError(RuntimeError):
@@ -102,12 +107,12 @@ class Host:
 @dataclass(frozen=True)
 class LanService:
     """A process of the test's in a LAN namespace of its own (`<prefix>-<name>`, at `address`), as an
-    unprivileged user; e.g. a central remote-write receiver. Its output goes to `logs/<name>.log`."""
+    unprivileged user (`TEST_USER`); e.g. a central remote-write receiver. Its output goes to `logs/<name>.log`."""
 
     name: str
     address: str
     argv: Sequence[str]
-    user: str = "65534:65534"
+    user: str = TEST_USER
 
 
 @dataclass(frozen=True)
