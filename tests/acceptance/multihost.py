@@ -244,10 +244,10 @@ class MultiHostStack:
 # The stack's services run as uid 65534, Alertmanager with an `nproc` ulimit of 128; RLIMIT_NPROC
 # counts every task of that uid on the machine, and here the three "hosts" share one kernel (and
 # other runs on the machine may hold nobody's tasks too). Three replicas' Prometheus and Alertmanager
-# threads take about 70 of them: start only when that many are free.
+# threads take about 50 of them (60 with room for healthchecks): start only when that many are free.
 NOBODY = 65534
 NPROC_LIMIT = DEFAULT_PIDS_LIMIT  # Alertmanager's
-NPROC_NEEDED = 70
+NPROC_NEEDED = 60
 
 
 def tasks_of(uid: int) -> int:
