@@ -322,6 +322,7 @@ class LiveStack:
             self._build_lan()
             self._start_services()
             self._parallel({name: e.start for name, e in engines.items()}, self.engines.update, engines)
+            self.engines = {name: self.engines[name] for name in engines}  # host order, not start order
             self.timings["engine"] = time.monotonic() - started
             mark = time.monotonic()
             self._ensure_images()
@@ -447,7 +448,7 @@ class LiveStack:
         results = self._parallel(
             {name: functools.partial(one, host) for name, host in hosts.items()}, lambda _: None, dict.fromkeys(hosts)
         )
-        self.deployments.update(results)
+        self.deployments.update((name, results[name]) for name in hosts)  # host order
 
     def close(self) -> None:
         """Save every container's log, stop the engines (each removes what it made), stop the LAN
