@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components.core import catalog
-from policy.support import container_policy, describe, mode_of, uploads_of, visible
+from policy.support import container_policy, describe, labels_of, mode_of, uploads_of, visible
 
 SECRET_MODE_BITS = 0o600  # an upload holding key material may use these bits and no others
 # Secret material recognised by content.
@@ -78,5 +78,25 @@ def secret_file_modes(args: ResourceValidationArgs, report: ReportViolation) -> 
                 "execute bits are set. "
                 f'Fix: permissions="0{catalog.MODE_SECRET:o}" (or 0{catalog.MODE_CONFIG:o}) and the '
                 "service's uid as owner.",
+                None,
+            )
+
+
+@container_policy
+def secrets_apart_from_config(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A config carrier (label kind=config) uploads no secret, by content or path: one secret upload
+    makes Pulumi keep the whole `uploads` list secret, which hides every config change in
+    `pulumi preview --diff`. Secrets go to the service's secrets carrier (kind=secrets)."""
+    if labels_of(args.props).get(catalog.LABEL_KIND) != catalog.KIND_CONFIG:
+        return
+    for upload in uploads_of(args.props):
+        shown, text = visible(upload.text)
+        reason = secret_content_reason(text) if shown and text is not None else None
+        reason = reason or secret_path_reason(upload.path)
+        if reason is not None:
+            report(
+                f"{describe(args)} is a config carrier and uploads {upload.path}, but {reason}: it makes every "
+                "upload of this carrier secret, so no config change shows in a preview. Fix: create the file with "
+                f"hardening.secret_file (under {catalog.SECRETS_DIR}), which puts it in the secrets carrier.",
                 None,
             )

@@ -26,11 +26,13 @@ What the policies see (pulumi-policy 1.21, checked against its source):
   * a container's `image` is the pulled image's id (`RemoteImage.image_id`): unknown in a
     first preview, an immutable `sha256:` id at `up`. The tag is pinned where it is chosen:
     the `RemoteImage` name, the built `Image`'s name and its `*IMAGE` build args.
-- Services get their files through a *config carrier* (components/core/hardening.py): a container
-  that is created, never started, and uploads the files into a volume the service mounts
-  read-only. The file rules apply to every container's uploads; the rules that read a
-  service's file (web config, prometheus.yml) are stack policies that follow the service's
-  volume mounts to the upload that fills them.
+- Services get their files through *carriers* (components/core/hardening.py): containers that
+  are created, never started, and upload the files into volumes the service mounts read-only,
+  a config carrier (kind=config: plain uploads) and a secrets carrier (kind=secrets: keys,
+  hashes, passwords). The file rules apply to every container's uploads, and a config carrier
+  must hold no secret (its uploads would all turn secret); the rules that read a service's file
+  (web config, prometheus.yml) are stack policies that follow the service's volume mounts to
+  the upload that fills them.
 - `args.get_config()` is the *policy pack's* config (`--policy-pack-config`), not the stack's.
   The stack's config reaches a Python policy pack as the `PULUMI_CONFIG` environment variable
   (JSON, `"promshield:key": "value"`), as it reaches a Python program: `stack_config()` reads
@@ -59,7 +61,7 @@ from policy.containers import (
     not_privileged,
     read_only_root,
 )
-from policy.files import secret_file_modes
+from policy.files import secret_file_modes, secrets_apart_from_config
 from policy.firewall import firewall_guards_published_ports
 from policy.monitoring import admin_endpoints_off, remote_write_secure, web_config_mtls
 from policy.network import backend_network_internal, only_proxy_publishes, ports_on_one_address
@@ -152,6 +154,15 @@ RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
         name="files-secret-modes",
         description="Uploaded private keys, password hashes and files under secrets/ are mode 0600/0400 or stricter.",
         validate=secret_file_modes,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="files-secrets-apart-from-config",
+        description=(
+            "A config carrier uploads no key, hash or password (they go to the secrets carrier), so its "
+            "uploads stay plain and every config change shows in `pulumi preview --diff`."
+        ),
+        validate=secrets_apart_from_config,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(

@@ -176,20 +176,21 @@ class RecordedStack:
         return self.containers(kind) if provider is None else self.host_containers(provider, kind)
 
     def carriers_of(self, container_name: str, provider: str | None = None) -> list[Registered]:
-        """The config carriers whose volume the container mounts (at the same path); on one host
-        (its provider's name) in a multi-host stack, where Docker names repeat."""
+        """The carriers (config and secrets) whose volume the container mounts (at the same path); on one
+        host (its provider's name) in a multi-host stack, where Docker names repeat."""
         container = self._containers_of(provider, None)[container_name]
         mounted = {
             (v.get("volumeName"), v.get("containerPath"))
             for v in container.inputs.get("volumes", [])
             if v.get("volumeName")
         }
-        carriers = []
-        for candidate in self._containers_of(provider, "config").values():
+        found = []
+        carriers = [c for kind in catalog.CARRIER_KINDS for c in self._containers_of(provider, kind).values()]
+        for candidate in carriers:
             volumes = {(v.get("volumeName"), v.get("containerPath")) for v in candidate.inputs.get("volumes", [])}
             if volumes & mounted:
-                carriers.append(candidate)
-        return carriers
+                found.append(candidate)
+        return found
 
     def container_files(self, container_name: str, provider: str | None = None) -> dict[str, dict[str, Any]]:
         """Container path -> {content, permissions, owner, group, secret} of the files the

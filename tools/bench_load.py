@@ -169,7 +169,7 @@ class LoadBench:
             self.topo = topo
             tls_dir = catalog.PROXY.tls_dir
             client_cert = unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}"]["content"])
-            client_key = unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}"]["content"])
+            client_key = unwrap(proxy_files[catalog.PROXY.client_key_file]["content"])
             self.files = {
                 "ca": topo.write_file("ca.crt", stack.exports["ca_certificate"], 0o644),
                 "client_cert": topo.write_file("client.crt", str(client_cert)),

@@ -75,8 +75,11 @@ def htpasswd_hash(htpasswd: str, user: str) -> str:
     raise KeyError(user)
 
 
-def caddyfile(*, user: str, bcrypt_hash: str, upstream: str, server_name: str, tls_dir: str, listen_port: int) -> str:
-    """Caddy 2.6: TLS 1.2+ with the proxy's certificate, basicauth, reverse_proxy over mTLS.
+def caddyfile(
+    *, user: str, bcrypt_hash: str, upstream: str, server_name: str, tls_dir: str, secrets_dir: str, listen_port: int
+) -> str:
+    """Caddy 2.6: TLS 1.2+ with the proxy's certificate (keys under `secrets_dir`), basicauth,
+    reverse_proxy over mTLS.
 
     Caddy 2.6's Caddyfile wants the bcrypt hash base64-encoded; its basicauth caches hash results
     (the Caddyfile adapter enables the cache). No admin API, no automatic HTTPS, no access log
@@ -91,7 +94,7 @@ def caddyfile(*, user: str, bcrypt_hash: str, upstream: str, server_name: str, t
 }}
 
 https://:{listen_port} {{
-\ttls {tls_dir}/server.crt {tls_dir}/server.key {{
+\ttls {tls_dir}/server.crt {secrets_dir}/server.key {{
 \t\tprotocols tls1.2 tls1.3
 \t}}
 \tbasicauth {{
@@ -100,7 +103,7 @@ https://:{listen_port} {{
 \treverse_proxy https://{upstream} {{
 \t\theader_up -Authorization
 \t\ttransport http {{
-\t\t\ttls_client_auth {tls_dir}/client.crt {tls_dir}/client.key
+\t\t\ttls_client_auth {tls_dir}/client.crt {secrets_dir}/client.key
 \t\t\ttls_trusted_ca_certs {tls_dir}/ca.crt
 \t\t\ttls_server_name {server_name}
 \t\t}}

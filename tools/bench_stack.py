@@ -32,7 +32,7 @@ def with_proxy_conf(resources: Sequence[Any], proxy_name: str, conf: str) -> lis
 
 def proxy_copy(resources: Sequence[Any], proxy_name: str, suffix: str, port_offset: int, conf: str) -> list[Any]:
     """A second proxy named `<proxy>-<suffix>` running `conf`, published at +`port_offset`."""
-    ours = {proxy_name, f"{proxy_name}-config"}
+    ours = {proxy_name, *(f"{proxy_name}-{kind}" for kind in catalog.CARRIER_KINDS)}
     volumes: set[str] = set()
     for record in resources:
         if record.type == catalog.CONTAINER_TYPE and record.inputs.get("name") in ours:
@@ -74,10 +74,10 @@ def container_copy(
     image: str | None = None,
     command: Sequence[str] | None = None,
 ) -> list[Any]:
-    """A copy of container `name` (and its config carrier, volumes) named `<name>-<suffix>`: the
+    """A copy of container `name` (and its carriers, volumes) named `<name>-<suffix>`: the config
     carrier's uploads replaced by `uploads` (path -> text; others kept), published on `ports`, on
     `networks` without aliases or fixed addresses, no healthcheck (nothing waits for it)."""
-    ours = {name, f"{name}-config"}
+    ours = {name, *(f"{name}-{kind}" for kind in catalog.CARRIER_KINDS)}
     volumes: set[str] = set()
     for record in resources:
         if record.type == catalog.CONTAINER_TYPE and record.inputs.get("name") in ours:
@@ -95,7 +95,7 @@ def container_copy(
                 {**u, "content": uploads[u["file"]]} if u["file"] in uploads else u for u in raw.get("uploads", [])
             ]
             present = {u["file"] for u in raw["uploads"]}
-            if raw["uploads"]:  # new files: as the first upload (owner, group, mode)
+            if raw["uploads"] and record_name == f"{name}-{catalog.KIND_CONFIG}":  # new files: as its first upload
                 raw["uploads"] += [
                     {**raw["uploads"][0], "file": f, "content": c} for f, c in uploads.items() if f not in present
                 ]
@@ -150,7 +150,8 @@ def peer_records(stack: Any, paths: Sequence[str], host: str, user: str) -> tupl
         config_dir = tls_dir.rsplit("/", 1)[0]
         text = caddyfile(
             user=user, bcrypt_hash=digest, upstream=f"{catalog.PROMETHEUS.name}:{catalog.PROMETHEUS.port}",
-            server_name=catalog.PROMETHEUS.name, tls_dir=tls_dir, listen_port=listen,
+            server_name=catalog.PROMETHEUS.name, tls_dir=tls_dir, secrets_dir=catalog.PROXY.secrets_dir,
+            listen_port=listen,
         )  # fmt: skip
         records.append(remote_image(resources, CADDY_REFERENCE))
         records += container_copy(

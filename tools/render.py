@@ -1,10 +1,15 @@
 """`make render`: write every file the stack would upload, per container, to build/<stack>/.
 
 The program runs under mocks (the same code path as `pulumi up`); each container's uploads are
-written at their container paths. Files with secret modes (0400: keys, password hashes) are
-written as a placeholder line, never their content. `containers.json` lists each container's
-image, command, user, networks, ports and hardening so a reviewer sees what will run. A multi-host
-stack is written per host: build/<stack>/<docker provider>/ (`docker`, `docker-<host>`).
+written at their container paths. Secret files (Pulumi secrets or 0400: keys, hashes,
+passwords, receiver credentials) are written as a placeholder line naming their mode and owner,
+never their content or length. Values the mocks generate afresh on every run (certificates,
+generated passwords, digests) are written as placeholders naming their resource
+(testing/generated.py), so two renders of the same program are identical and the diff of a base
+and a head render (`python -m tools.render_diff`) shows only what the change does.
+`containers.json` lists each container's image, command, user, networks, ports and hardening so
+a reviewer sees what will run. A multi-host stack is written per host, under
+build/<stack>/<docker provider>/ (`docker`, `docker-<host>`): the Docker names repeat on every host.
 """
 
 from __future__ import annotations
@@ -17,8 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from components.core.catalog import MODE_SECRET
+from testing.generated import Placeholders
 from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_stack_config, placeholder_secrets
+
+
+def secret_placeholder(upload: dict[str, Any]) -> str:
+    return f"<secret: mode {upload['permissions']}, owner {upload['owner']}:{upload['group']}; content not rendered>\n"
 
 
 def container_summary(containers: Mapping[str, Registered]) -> dict[str, Any]:
@@ -53,34 +63,31 @@ def host_providers(stack: RecordedStack) -> list[str]:
 
 
 def write_render(stack: RecordedStack, out: Path) -> list[Path]:
-    """Every container's files under out/<container>/, or out/<provider>/<container>/ for each host of a
-    multi-host stack (the Docker names repeat on every host)."""
     if out.exists():
         shutil.rmtree(out)
+    placeholders = Placeholders(stack)
     providers = host_providers(stack)
     if not providers:
-        return _write_host(stack, out, None)
-    return [path for provider in providers for path in _write_host(stack, out / provider, provider)]
+        return _write_host(stack, placeholders, out, None)
+    return [path for provider in providers for path in _write_host(stack, placeholders, out / provider, provider)]
 
 
-def _write_host(stack: RecordedStack, out: Path, provider: str | None) -> list[Path]:
+def _write_host(stack: RecordedStack, placeholders: Placeholders, out: Path, provider: str | None) -> list[Path]:
     written: list[Path] = []
     containers = stack.containers() if provider is None else stack.host_containers(provider)
     for name in sorted(containers):
         for path, upload in sorted(stack.container_files(name, provider).items()):
             target = out / name / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
-            if int(upload["permissions"], 8) == MODE_SECRET:
-                target.write_text(
-                    f"<secret: {len(upload['content'])} characters, mode {upload['permissions']}, owner "
-                    f"{upload['owner']}>\n"
-                )
+            target.touch(mode=0o600)
+            if upload["secret"] or int(upload["permissions"], 8) == MODE_SECRET:
+                target.write_text(secret_placeholder(upload))
             else:
-                target.write_text(upload["content"])
-            target.chmod(0o600)
+                target.write_text(placeholders.text(upload["content"]))
             written.append(target)
     summary = out / "containers.json"
-    summary.write_text(json.dumps(container_summary(containers), indent=2, sort_keys=True) + "\n")
+    text = json.dumps(placeholders.value(container_summary(containers)), indent=2, sort_keys=True) + "\n"
+    summary.write_text(text)
     written.append(summary)
     return written
 

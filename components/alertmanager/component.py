@@ -63,18 +63,18 @@ def alertmanager_files(args: AlertmanagerArgs) -> list[UploadFile]:
         ca_file=f"{tls_dir}/{catalog.TLS_CA_FILE}",
         server_name=SERVICE.name,
         cert_file=f"{tls_dir}/{catalog.TLS_CERT_FILE}",
-        key_file=f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+        key_file=SERVICE.key_file,
     )
     files = [
         config_file(catalog.ALERTMANAGER_CONFIG_FILE, render_alertmanager_yml(args.settings)),
-        config_file(catalog.ALERTMANAGER_WEB_CONFIG_FILE, render_web_config(tls_dir)),
+        config_file(catalog.ALERTMANAGER_WEB_CONFIG_FILE, render_web_config(SERVICE)),
         config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(own_identity)),
         config_file(TEMPLATE_FILE, notification_template()),
-        *tls_files(tls_dir, args.ca_cert_pem, args.server),
+        *tls_files(SERVICE, args.ca_cert_pem, args.server),
         *receiver_files(args.settings),
     ]
     if args.settings.cluster is not None:
-        files.append(config_file(catalog.ALERTMANAGER_CLUSTER_TLS_FILE, render_cluster_tls(tls_dir)))
+        files.append(config_file(catalog.ALERTMANAGER_CLUSTER_TLS_FILE, render_cluster_tls(SERVICE)))
     return files
 
 
@@ -93,7 +93,7 @@ def receiver_files(settings: AlertmanagerSettings) -> list[UploadFile]:
     files: list[UploadFile] = []
     for receiver in settings.receivers:
         if receiver.secret is not None:
-            files.append(secret_file(secret_path(receiver), pulumi.Output.secret(receiver.secret.reveal())))
+            files.append(secret_file(secret_path(receiver), receiver.secret.reveal()))
         if receiver.ca_pem:
             files.append(config_file(ca_path(receiver), receiver.ca_pem))
     return files

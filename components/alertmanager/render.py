@@ -227,13 +227,13 @@ def alertmanager_command(settings: AlertmanagerSettings) -> list[str]:
     ]
 
 
-def render_cluster_tls(tls_dir: str) -> str:
+def render_cluster_tls(service: catalog.Service) -> str:
     """`--cluster.tls-config`: peers must present a certificate of the stack CA, and are verified by the
     address they are dialled at (an IP SAN of their certificate). Alertmanager's own certificate is both."""
-    server = yaml.safe_load(render_web_config(tls_dir))["tls_server_config"]
+    server = yaml.safe_load(render_web_config(service))["tls_server_config"]
     client = {
-        "ca_file": f"{tls_dir}/{catalog.TLS_CA_FILE}",
-        "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",
-        "key_file": f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+        "ca_file": f"{service.tls_dir}/{catalog.TLS_CA_FILE}",
+        "cert_file": f"{service.tls_dir}/{catalog.TLS_CERT_FILE}",
+        "key_file": service.key_file,
     }
     return yaml.safe_dump({"tls_server_config": server, "tls_client_config": client}, sort_keys=False)

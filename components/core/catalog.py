@@ -34,6 +34,20 @@ class Service:
     def tls_dir(self) -> str:
         return f"{self.config_dir}/tls"
 
+    @property
+    def secrets_dir(self) -> str:
+        """Keys, hashes and passwords: a volume of their own (filled by the service's secrets
+        carrier), apart from the config files, so those stay plain in Pulumi's inputs."""
+        return SECRETS_DIR
+
+    @property
+    def key_file(self) -> str:
+        return f"{self.secrets_dir}/{TLS_KEY_FILE}"
+
+    @property
+    def client_key_file(self) -> str:
+        return f"{self.secrets_dir}/{TLS_CLIENT_KEY_FILE}"
+
 
 # The official images run as these users: keep them so volume ownership matches the image.
 PROMETHEUS = Service("prometheus", 65534, 65534, 9090, "/etc/prometheus", "/prometheus")
@@ -61,26 +75,32 @@ PEER_ALERTS_PUBLISHED_PORT = 9095
 ALERTMANAGER_CLUSTER_PORT = 9094
 
 # --- Files inside containers ---------------------------------------------------------------
+# Every service's secret files, in every container (each has its own): outside its config
+# directory because Docker cannot create a mount point inside a read-only volume.
+SECRETS_DIR = "/run/secrets"
 PROMETHEUS_CONFIG_FILE = f"{PROMETHEUS.config_dir}/prometheus.yml"
 PROMETHEUS_WEB_CONFIG_FILE = f"{PROMETHEUS.config_dir}/web.yml"
 PROMETHEUS_RULES_DIR = f"{PROMETHEUS.config_dir}/rules"
-PROMETHEUS_SECRETS_DIR = f"{PROMETHEUS.config_dir}/secrets"
+PROMETHEUS_SECRETS_DIR = PROMETHEUS.secrets_dir
 PROMETHEUS_QUERY_LOG_FILE = f"{PROMETHEUS.data_dir}/query.log"
 
 ALERTMANAGER_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/alertmanager.yml"
 ALERTMANAGER_WEB_CONFIG_FILE = f"{ALERTMANAGER.config_dir}/web.yml"
-ALERTMANAGER_SECRETS_DIR = f"{ALERTMANAGER.config_dir}/secrets"
+ALERTMANAGER_SECRETS_DIR = ALERTMANAGER.secrets_dir
 ALERTMANAGER_CLUSTER_TLS_FILE = f"{ALERTMANAGER.config_dir}/cluster-tls.yml"
 
 PROXY_CONFIG_FILE = f"{PROXY.config_dir}/nginx.conf"
-PROXY_HTPASSWD_FILE = f"{PROXY.config_dir}/secrets/htpasswd"
+PROXY_HTPASSWD_FILE = f"{PROXY.secrets_dir}/htpasswd"
+# The credential-digest key as an NGINX variable (an include), so the njs module holds no secret.
+PROXY_DIGEST_KEY_FILE = f"{PROXY.secrets_dir}/digest-key.conf"
 PROXY_NJS_FILE = f"{PROXY.config_dir}/njs/promshield.js"
 PROXY_AUDIT_LOG_FILE = f"{PROXY.data_dir}/audit.log"
 PROXY_AUDIT_LOG_MODE = "0640"  # the umask the proxy starts with makes NGINX create it so
 # A private tmpfs inside the proxy container, not the host's /tmp.
 PROXY_RUNTIME_DIR = "/tmp"  # noqa: S108  # nosec B108
 
-# TLS material: every service keeps the same file names under its tls_dir.
+# TLS material: every service keeps the same file names, certificates under its tls_dir, keys
+# under its secrets_dir.
 TLS_CA_FILE = "ca.crt"
 TLS_CERT_FILE = "server.crt"
 TLS_KEY_FILE = "server.key"
@@ -140,12 +160,18 @@ LABEL_PREFIX = "io.promshield"
 LABEL_PROJECT = f"{LABEL_PREFIX}.project"
 LABEL_SERVICE = f"{LABEL_PREFIX}.service"
 LABEL_STACK = f"{LABEL_PREFIX}.stack"
-LABEL_KIND = f"{LABEL_PREFIX}.kind"  # service, config (a never-started carrier of files) or job (one-shot)
+LABEL_KIND = f"{LABEL_PREFIX}.kind"  # one of the KIND_* values below
+LABEL_CONFIG_SHA256 = f"{LABEL_PREFIX}.config-sha256"  # config files' digest of a service without a reload
+LABEL_SECRETS_HMAC = f"{LABEL_PREFIX}.secrets-hmac-sha256"  # the same for its secret files (keyed: hides them)
+KIND_SERVICE = "service"
+KIND_JOB = "job"  # runs once to completion
+KIND_CONFIG = "config"  # a never-started carrier of a service's config files (plain in Pulumi's inputs)
+KIND_SECRETS = "secrets"  # a never-started carrier of its secret files (secret in Pulumi's inputs)
+CARRIER_KINDS = (KIND_CONFIG, KIND_SECRETS)
 # Prometheus external labels of a multi-host stack: the HA pair (`cluster`) and which member
 # (`replica`): what long-term stores deduplicate on. Alerts drop the replica label.
 EXTERNAL_LABEL_CLUSTER = "cluster"
 EXTERNAL_LABEL_REPLICA = "replica"
-LABEL_CONFIG_SHA256 = f"{LABEL_PREFIX}.config-sha256"  # files digest of a service without a reload: forces a restart
 
 # --- Pulumi type tokens ---------------------------------------------------------------------
 # The program's component types. Never rename one: the state knows every resource by its type,

@@ -7,30 +7,50 @@ files are uploaded with explicit modes and owned by the service's uid.
 
 Docker refuses to copy files into a container whose root filesystem is read-only (the
 provider uploads every file as a tar archive extracted at `/`). So a service's files travel
-through a *config carrier*: a container that is created but never started, has a writable root
-filesystem and no network, mounts the service's config volume read-write and receives the
-uploads into it. The service mounts that volume read-only at its config
-directory. Changed files replace the carrier (every container input is ForceNew in the
-provider); a service that can re-read its files (a `ReloadPlan`, components/core/reload.py) is
-then reloaded in place by a command triggered on the files' digest, and only replaced when what
-Docker holds changes (image, command, mounts, networks, limits, user). Any other service
-carries the digest as a label, so changed files replace it.
+through *carriers*: containers that are created but never started, have a writable root
+filesystem and no network, mount one of the service's volumes read-write and receive the
+uploads into it. The service mounts those volumes read-only. There are two per service, because
+one secret upload makes Pulumi keep a container's whole `uploads` list secret (the provider's
+bridge lifts a nested secret to the top-level input), which would show every change to
+`prometheus.yml` or the rules as `[secret]` in `pulumi preview --diff`:
+
+- the *config carrier* (`<container>-config`, volume at the service's `config_dir`) takes the
+  config files: no secret in them, so its uploads are plain and every change shows in a preview;
+- the *secrets carrier* (`<container>-secrets`, volume at `catalog.SECRETS_DIR`) takes the keys,
+  hashes and passwords (`secret_file`, 0400): its uploads stay secret.
+
+Changed files replace their carrier (every container input is ForceNew in the provider); a
+service that can re-read its files (a `ReloadPlan`, components/core/reload.py) is then reloaded
+in place by a command triggered on the files' digests, and only replaced when what Docker holds
+changes (image, command, mounts, networks, limits, user). Any other service carries the digests
+as labels, so changed files replace it. Both digests are plain, and neither reveals a secret: the
+config files hold none, and the secret files' digest is an HMAC under a per-service random key
+held only in the stack's state (a plain hash of a short password could be brute-forced).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pulumi
 import pulumi_docker as docker
+import pulumi_random as random
 
 from components.core.catalog import (
+    CARRIER_KINDS,
+    KIND_CONFIG,
+    KIND_JOB,
+    KIND_SECRETS,
+    KIND_SERVICE,
     LABEL_CONFIG_SHA256,
     LABEL_KIND,
     LABEL_PROJECT,
+    LABEL_SECRETS_HMAC,
     LABEL_SERVICE,
     LABEL_STACK,
     MODE_CONFIG,
@@ -56,18 +76,17 @@ class UploadFile:
     path: str
     content: pulumi.Input[str]
     mode: int = MODE_CONFIG
-
-    @property
-    def is_secret_mode(self) -> bool:
-        return self.mode & 0o077 == 0
+    secret: bool = False  # travels through the secrets carrier; its content is a Pulumi secret
 
 
 def secret_file(path: str, content: pulumi.Input[str]) -> UploadFile:
-    """A key, password or hash: readable by the service's own uid only."""
-    return UploadFile(path, content, MODE_SECRET)
+    """A key, password or hash: readable by the service's own uid only, under its secrets_dir,
+    and a Pulumi secret (whatever `content` was)."""
+    return UploadFile(path, pulumi.Output.secret(content), MODE_SECRET, secret=True)
 
 
 def config_file(path: str, content: pulumi.Input[str]) -> UploadFile:
+    """A file without any secret: its content stays plain in Pulumi's inputs (reviewable)."""
     return UploadFile(path, content, MODE_CONFIG)
 
 
@@ -106,7 +125,7 @@ class ContainerPlan:
     stack: str = ""
     entrypoint: Sequence[str] | None = None
     one_shot: bool = False  # runs to completion once (e.g. seeding a volume): no restart, no network
-    config_carrier: bool = False  # created, never started: receives uploads into a config volume
+    carrier: str | None = None  # KIND_CONFIG or KIND_SECRETS: created, never started, fills a volume
     extra_labels: Sequence[tuple[str, pulumi.Input[str]]] = ()  # (full label name, value)
     # Re-reads its files in place (with `docker` commands run as `reload_via` says) instead of a restart.
     reload: ReloadPlan | None = None
@@ -114,9 +133,9 @@ class ContainerPlan:
 
     @property
     def kind(self) -> str:
-        if self.config_carrier:
-            return "config"
-        return "job" if self.one_shot else "service"
+        if self.carrier is not None:
+            return self.carrier
+        return KIND_JOB if self.one_shot else KIND_SERVICE
 
 
 def stack_volume(
@@ -166,14 +185,14 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
         user=service.user,
         # A carrier is never started, and the daemon refuses the provider's uploads (a tar put
         # at `/`) into a read-only root filesystem: "container rootfs is marked read-only".
-        read_only=not plan.config_carrier,
+        read_only=plan.kind not in CARRIER_KINDS,
         privileged=False,
         capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
         security_opts=[NO_NEW_PRIVILEGES],
         memory=plan.memory_mb,
         memory_swap=plan.memory_mb,
         ulimits=[docker.ContainerUlimitArgs(name="nproc", soft=plan.pids_limit, hard=plan.pids_limit)],
-        restart=RESTART_POLICY if plan.kind == "service" else "no",
+        restart=RESTART_POLICY if plan.kind == KIND_SERVICE else "no",
         healthcheck=healthcheck,
         log_driver="json-file",
         log_opts={"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
@@ -182,7 +201,7 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
             for n in plan.networks
         ],
         # Jobs and carriers have no network at all.
-        network_mode="none" if plan.kind != "service" else None,
+        network_mode="none" if plan.kind != KIND_SERVICE else None,
         ports=list(plan.ports),
         tmpfs=dict(plan.tmpfs),
         uploads=[_upload_args(service, upload) for upload in plan.uploads],
@@ -201,89 +220,142 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
             docker.ContainerLabelArgs(label=LABEL_KIND, value=plan.kind),
             *(docker.ContainerLabelArgs(label=label, value=value) for label, value in plan.extra_labels),
         ],
-        must_run=plan.kind == "service",
+        must_run=plan.kind == KIND_SERVICE,
         wait=False,
         # `pulumi up` waits for a job to finish; the provider records its exit code but does not
         # fail on a non-zero one, so a job must leave nothing half-done when it fails.
         attach=True if plan.one_shot else None,
-        start=False if plan.config_carrier else None,
+        start=False if plan.kind in CARRIER_KINDS else None,
     )
 
 
-def files_digest(uploads: Sequence[UploadFile]) -> pulumi.Output[str]:
-    """SHA-256 over every file's path, mode and content. Not secret: every service's files
-    include a freshly generated private key, so the digest cannot be inverted or guessed."""
-    contents = pulumi.Output.all(*[upload.content for upload in uploads])
+class _Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+    def hexdigest(self) -> str: ...
 
-    def digest(texts: list[str]) -> str:
-        hasher = hashlib.sha256()
-        for upload, text in zip(uploads, texts, strict=True):
-            hasher.update(f"{upload.path}\0{upload.mode:o}\0".encode() + str(text).encode() + b"\0")
-        return hasher.hexdigest()
+
+def _hash_files(hasher: _Hasher, uploads: Sequence[UploadFile], texts: Sequence[str]) -> str:
+    for upload, text in zip(uploads, texts, strict=True):
+        hasher.update(f"{upload.path}\0{upload.mode:o}\0".encode() + str(text).encode() + b"\0")
+    return hasher.hexdigest()
+
+
+def files_digest(uploads: Sequence[UploadFile]) -> pulumi.Output[str]:
+    """SHA-256 over the config files' paths, modes and contents: plain, as they hold no secret."""
+    if any(upload.secret for upload in uploads):
+        raise ValueError("files_digest is for config files; secret files get secrets_hmac")
+    contents = pulumi.Output.all(*[upload.content for upload in uploads])
+    return contents.apply(lambda texts: _hash_files(hashlib.sha256(), uploads, texts))
+
+
+def secrets_hmac(uploads: Sequence[UploadFile], key: pulumi.Input[str]) -> pulumi.Output[str]:
+    """HMAC-SHA256 over the secret files under `key` (random, kept in the stack's state). Not
+    secret: without the key it reveals nothing about the files, even a short password among them,
+    and it changes exactly when one of them does."""
+    contents = pulumi.Output.all(key, *[upload.content for upload in uploads])
+
+    def digest(values: list[str]) -> str:
+        return _hash_files(hmac.new(str(values[0]).encode(), digestmod=hashlib.sha256), uploads, values[1:])
 
     return pulumi.Output.unsecret(contents.apply(digest))
 
 
-def carrier_plan(plan: ContainerPlan, volume: pulumi.Input[str]) -> ContainerPlan:
-    """The never-started container that receives `plan`'s uploads into its config volume."""
+def carrier_plan(plan: ContainerPlan, kind: str, volume: pulumi.Input[str]) -> ContainerPlan:
+    """The never-started container that receives `plan`'s config files (KIND_CONFIG) or secret
+    files (KIND_SECRETS) into that kind's volume."""
+    secret = kind == KIND_SECRETS
     return ContainerPlan(
         service=plan.service,
         image=plan.image,
         command=[],
         networks=[],
         healthcheck=None,
-        uploads=plan.uploads,
-        volumes=[(volume, plan.service.config_dir, False)],
+        uploads=[upload for upload in plan.uploads if upload.secret is secret],
+        volumes=[(volume, plan.service.secrets_dir if secret else plan.service.config_dir, False)],
         memory_mb=16,
         stack=plan.stack,
-        config_carrier=True,
+        carrier=kind,
     )
+
+
+def _check_paths(container_name: str, plan: ContainerPlan) -> None:
+    service = plan.service
+    misplaced = [
+        f"{u.path} (expected under {service.secrets_dir if u.secret else service.config_dir})"
+        for u in plan.uploads
+        if not u.path.startswith((service.secrets_dir if u.secret else service.config_dir) + "/")
+    ]
+    if misplaced:
+        raise ValueError(f"{container_name}: secret files live under secrets_dir, others under config_dir: {misplaced}")
+
+
+def _carrier(
+    resource_name: str, container_name: str, plan: ContainerPlan, kind: str, parent: pulumi.Resource | None
+) -> tuple[docker.Volume, docker.Container]:
+    """A carrier and its volume, both named `<container>-<kind>`."""
+    volume = docker.Volume(
+        f"{resource_name}-{kind}",
+        name=f"{container_name}-{kind}",
+        labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=plan.stack)],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )  # named after its container, which may live outside the stack's naming scheme
+    carrier = docker.Container(
+        f"{resource_name}-{kind}",
+        container_args(carrier_plan(plan, kind, volume.name), f"{container_name}-{kind}"),
+        opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
+    )
+    return volume, carrier
 
 
 def hardened_container(
     resource_name: str, container_name: str, plan: ContainerPlan, opts: pulumi.ResourceOptions
 ) -> docker.Container:
-    """The service's container (and, when it has files, its config volume and carrier, and with a
-    reload plan the command `<resource_name>-reload` that reloads it when they change)."""
+    """The service's container and, when it has files, a volume and carrier per kind of file
+    (config, secrets), with a reload plan the command `<resource_name>-reload` that reloads it
+    when they change, and with secret files the key of their digest (`<resource_name>-secrets-key`)."""
     # Fixed container names: the old container must go before its replacement can start.
     opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
     if not plan.uploads:
         return docker.Container(resource_name, container_args(plan, container_name), opts=opts)
-    outside = [u.path for u in plan.uploads if not u.path.startswith(plan.service.config_dir + "/")]
-    if outside:
-        raise ValueError(f"{container_name}: uploads must live under {plan.service.config_dir}: {outside}")
-    volume = docker.Volume(
-        f"{resource_name}-config",
-        name=f"{container_name}-config",
-        labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=plan.stack)],
-        opts=pulumi.ResourceOptions(parent=opts.parent),
-    )  # named after its container, which may live outside the stack's naming scheme
-    carrier = docker.Container(
-        f"{resource_name}-config",
-        container_args(carrier_plan(plan, volume.name), f"{container_name}-config"),
-        opts=pulumi.ResourceOptions(parent=opts.parent, delete_before_replace=True),
-    )
-    digest = files_digest(plan.uploads)
+    _check_paths(container_name, plan)
+    config = [u for u in plan.uploads if not u.secret]
+    secret = [u for u in plan.uploads if u.secret]
+    carriers: list[pulumi.Resource] = []
+    mounts = list(plan.volumes)
+    digests: list[tuple[str, pulumi.Output[str]]] = []  # (label, digest)
+    if config:
+        volume, carrier = _carrier(resource_name, container_name, plan, KIND_CONFIG, opts.parent)
+        carriers.append(carrier)
+        mounts.append((volume.name, plan.service.config_dir, True))
+        digests.append((LABEL_CONFIG_SHA256, files_digest(config)))
+    if secret:
+        volume, carrier = _carrier(resource_name, container_name, plan, KIND_SECRETS, opts.parent)
+        carriers.append(carrier)
+        mounts.append((volume.name, plan.service.secrets_dir, True))
+        key = random.RandomPassword(
+            f"{resource_name}-secrets-key", length=32, special=False, opts=pulumi.ResourceOptions(parent=opts.parent)
+        )
+        digests.append((LABEL_SECRETS_HMAC, secrets_hmac(secret, key.result)))
     reload, via = plan.reload, plan.reload_via
     reloads = reload is not None and via is not None
     plan = dataclasses.replace(
         plan,
         uploads=(),
-        volumes=[*plan.volumes, (volume.name, plan.service.config_dir, True)],
+        volumes=mounts,
         # Without a reload, the service is replaced (restarted) exactly when its files change.
-        extra_labels=[*plan.extra_labels] if reloads else [*plan.extra_labels, (LABEL_CONFIG_SHA256, digest)],
+        extra_labels=[*plan.extra_labels] if reloads else [*plan.extra_labels, *digests],
     )
     # depends_on, not an input: a replaced carrier does not replace the service (Pulumi replaces a
     # dependent of a delete-before-replace resource only through the inputs that refer to it).
-    opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[carrier]))
+    opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=carriers))
     container = docker.Container(resource_name, container_args(plan, container_name), opts=opts)
     if reload is not None and via is not None:
         reload_command(
             f"{resource_name}-reload",
             container=container_name,
             plan=reload,
-            digest=digest,
+            digests=[digest for _, digest in digests],
             docker=via,
-            opts=pulumi.ResourceOptions(parent=opts.parent, depends_on=[carrier, container]),
+            opts=pulumi.ResourceOptions(parent=opts.parent, depends_on=[*carriers, container]),
         )
     return container

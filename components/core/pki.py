@@ -95,19 +95,21 @@ class Pki(pulumi.ComponentResource):
 
 
 def tls_files(
-    tls_dir: str, ca_cert_pem: pulumi.Input[str], server: Certificate, client: Certificate | None = None
+    service: catalog.Service, ca_cert_pem: pulumi.Input[str], server: Certificate, client: Certificate | None = None
 ) -> list[UploadFile]:
-    """A service's TLS material under its tls_dir: the CA, its server pair and, for services
-    that also call others over mTLS, its client pair. Private keys are secret files (0400)."""
+    """A service's TLS material: the CA and its certificates under its tls_dir (config files: public),
+    its private keys under its secrets_dir (secret files, 0400), for its server pair and, for
+    services that also call others over mTLS, its client pair."""
+    tls_dir = service.tls_dir
     files = [
         config_file(f"{tls_dir}/{catalog.TLS_CA_FILE}", ca_cert_pem),
         config_file(f"{tls_dir}/{catalog.TLS_CERT_FILE}", server.cert_pem),
-        secret_file(f"{tls_dir}/{catalog.TLS_KEY_FILE}", server.key_pem),
+        secret_file(service.key_file, server.key_pem),
     ]
     if client is not None:
         files += [
             config_file(f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}", client.cert_pem),
-            secret_file(f"{tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}", client.key_pem),
+            secret_file(service.client_key_file, client.key_pem),
         ]
     return files
 

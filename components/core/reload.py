@@ -1,10 +1,11 @@
 """Reloading a running service in place when only its files change.
 
-A service's files reach it through its config carrier (`components/core/hardening.py`): changed
-files replace the carrier (every `docker.Container` input is ForceNew in the provider) and land in
-the config volume the running service mounts read-only. This module adds the second half: a
-pulumi-command resource, triggered by the files' digest, that asks the running service to re-read
-them, after checking them with the tool the image carries:
+A service's files reach it through its carriers (`components/core/hardening.py`: one for config
+files, one for secret files): changed files replace their carrier (every `docker.Container` input
+is ForceNew in the provider) and land in the volume the running service mounts read-only. This
+module adds the second half: a pulumi-command resource, triggered by the files' digests (config
+files and secret files apart, so a key rotation reloads as a rule change does), that asks the
+running service to re-read them, after checking them with the tool the image carries:
 
 1. wait until Docker reports the container `running` and `healthy` (a SIGHUP that arrives before
    the service has installed its handler would stop it, e.g. right after a replacement);
@@ -15,8 +16,8 @@ them, after checking them with the tool the image carries:
    non-zero, which fails `pulumi up`.
 
 The command text holds no secret (container name, file paths, fixed log phrases) and its output is
-the validators' and this script's own messages; the trigger is the files' digest, which is not
-secret (`hardening.files_digest`).
+the validators' and this script's own messages; the triggers are the digests, which reveal no
+secret (`hardening.files_digest` over config files, `hardening.secrets_hmac` keyed over secret ones).
 """
 
 from __future__ import annotations
@@ -158,17 +159,17 @@ def reload_command(
     *,
     container: str,
     plan: ReloadPlan,
-    digest: pulumi.Input[str],
+    digests: Sequence[pulumi.Input[str]],
     docker: DockerAccess,
     opts: pulumi.ResourceOptions,
 ) -> pulumi.CustomResource:
-    """The command that reloads `container` whenever `digest` (its files) changes.
+    """The command that reloads `container` whenever one of `digests` (its files) changes.
 
     `update` is the same script as `create`, so a changed trigger runs it against the running
     container instead of replacing anything; `delete` is absent (nothing to undo).
     """
     script = reload_script(container, plan)
-    lifecycle: dict[str, Any] = {"create": script, "update": script, "triggers": [digest]}
+    lifecycle: dict[str, Any] = {"create": script, "update": script, "triggers": list(digests)}
     if docker.environment:
         lifecycle["environment"] = docker.environment
     return docker.command(name, lifecycle, opts)

@@ -44,10 +44,9 @@ class DuckDbAccessArgs:
 
 
 def exporter_files(args: DuckDbAccessArgs) -> list[UploadFile]:
-    tls_dir = SERVICE.tls_dir
     return [
         config_file(CONFIG_FILE, render_exporter_config(args.duckdb)),
-        *tls_files(tls_dir, args.ca_cert_pem, args.server),
+        *tls_files(SERVICE, args.ca_cert_pem, args.server),
     ]
 
 

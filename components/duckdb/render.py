@@ -49,7 +49,7 @@ def render_exporter_config(duckdb: DuckDbSettings) -> str:
             "probe_queries": [{"name": name, "sql": sql} for name, sql in sorted(duckdb.probe_queries.items())],
             "tls": {
                 "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",
-                "key_file": f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+                "key_file": SERVICE.key_file,
                 "client_ca_file": f"{tls_dir}/{catalog.TLS_CA_FILE}",
             },
         },

@@ -70,21 +70,18 @@ class PrometheusArgs:
 def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
     """Every file the container gets, at its container path."""
     settings = args.settings
-    tls_dir = SERVICE.tls_dir
     jobs = core_jobs() + list(args.extra_jobs)
     files = [
         config_file(catalog.PROMETHEUS_CONFIG_FILE, render_prometheus_yml(settings, jobs, sorted(args.rule_files))),
-        config_file(catalog.PROMETHEUS_WEB_CONFIG_FILE, render_web_config(tls_dir)),
+        config_file(catalog.PROMETHEUS_WEB_CONFIG_FILE, render_web_config(SERVICE)),
         config_file(HEALTHCHECK_CONFIG_FILE, render_healthcheck_client(stack_mtls(SERVICE.name))),
-        *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
+        *tls_files(SERVICE, args.ca_cert_pem, args.server, args.client),
     ]
     files += [
         config_file(f"{catalog.PROMETHEUS_RULES_DIR}/{name}", text) for name, text in sorted(args.rule_files.items())
     ]
     if settings.remote_write.enabled and settings.remote_write.password is not None:
-        files.append(
-            secret_file(REMOTE_WRITE_PASSWORD_FILE, pulumi.Output.secret(settings.remote_write.password.reveal()))
-        )
+        files.append(secret_file(REMOTE_WRITE_PASSWORD_FILE, settings.remote_write.password.reveal()))
     if settings.remote_write.enabled and settings.remote_write.ca_pem:
         files.append(config_file(REMOTE_WRITE_CA_FILE, settings.remote_write.ca_pem))
     return files + list(args.extra_uploads)

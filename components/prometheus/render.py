@@ -12,7 +12,6 @@ from components.core import catalog
 from components.core.settings import NetworkSettings, RemoteWrite, Settings
 
 PROMETHEUS_TLS = catalog.PROMETHEUS.tls_dir
-ALERTMANAGER_TLS = catalog.ALERTMANAGER.tls_dir
 
 # Go names of the TLS 1.2 suites we accept (TLS 1.3 suites are not configurable in Go).
 GO_TLS12_CIPHER_SUITES = (
@@ -54,7 +53,7 @@ class TlsClient:
 STACK_MTLS = TlsClient(
     ca_file=f"{PROMETHEUS_TLS}/{catalog.TLS_CA_FILE}",
     cert_file=f"{PROMETHEUS_TLS}/{catalog.TLS_CLIENT_CERT_FILE}",
-    key_file=f"{PROMETHEUS_TLS}/{catalog.TLS_CLIENT_KEY_FILE}",
+    key_file=catalog.PROMETHEUS.client_key_file,
 )
 
 
@@ -232,14 +231,14 @@ def remote_write_config(remote: RemoteWrite) -> dict[str, Any]:
     return entry
 
 
-def render_web_config(tls_dir: str) -> str:
+def render_web_config(service: catalog.Service) -> str:
     """exporter-toolkit web config: TLS >= 1.2 and a client certificate signed by the stack CA."""
     return _dump(
         {
             "tls_server_config": {
-                "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",
-                "key_file": f"{tls_dir}/{catalog.TLS_KEY_FILE}",
-                "client_ca_file": f"{tls_dir}/{catalog.TLS_CA_FILE}",
+                "cert_file": f"{service.tls_dir}/{catalog.TLS_CERT_FILE}",
+                "key_file": service.key_file,
+                "client_ca_file": f"{service.tls_dir}/{catalog.TLS_CA_FILE}",
                 "client_auth_type": "RequireAndVerifyClientCert",
                 "min_version": "TLS12",
                 "cipher_suites": list(GO_TLS12_CIPHER_SUITES),

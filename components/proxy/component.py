@@ -27,7 +27,13 @@ from components.core.hardening import (
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
 from components.core.reload import DockerAccess, ReloadPlan
-from components.proxy.render import AUTH_CACHE_DIR, ProxySettings, render_nginx_conf, render_njs
+from components.proxy.render import (
+    AUTH_CACHE_DIR,
+    ProxySettings,
+    render_digest_key,
+    render_nginx_conf,
+    render_njs,
+)
 
 SERVICE = catalog.PROXY
 MEMORY_MB = 256
@@ -61,15 +67,13 @@ class ProxyArgs:
 
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
-    tls_dir = SERVICE.tls_dir
     names = [user.name for user in args.settings.users]
-    rendered = pulumi.Output.from_input(args.digest_key).apply(lambda key: render_njs(key, names))
-    njs: pulumi.Output[str] = pulumi.Output.secret(rendered)  # type: ignore[arg-type]
     files = [
         config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
-        secret_file(catalog.PROXY_NJS_FILE, njs),
+        config_file(catalog.PROXY_NJS_FILE, render_njs(names)),
+        secret_file(catalog.PROXY_DIGEST_KEY_FILE, pulumi.Output.from_input(args.digest_key).apply(render_digest_key)),
         secret_file(catalog.PROXY_HTPASSWD_FILE, args.htpasswd),
-        *tls_files(tls_dir, args.ca_cert_pem, args.server, args.client),
+        *tls_files(SERVICE, args.ca_cert_pem, args.server, args.client),
     ]
     if args.settings.client_ca_pem is not None:
         files.append(config_file(catalog.PROXY_CLIENT_CA_FILE, args.settings.client_ca_pem))
@@ -77,8 +81,8 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
         if args.peer_server is None:
             raise ValueError("the peer-alerts listener needs its certificate (ProxyArgs.peer_server)")
         files += [
-            config_file(f"{tls_dir}/{catalog.TLS_PEER_CERT_FILE}", args.peer_server.cert_pem),
-            secret_file(f"{tls_dir}/{catalog.TLS_PEER_KEY_FILE}", args.peer_server.key_pem),
+            config_file(f"{SERVICE.tls_dir}/{catalog.TLS_PEER_CERT_FILE}", args.peer_server.cert_pem),
+            secret_file(f"{SERVICE.secrets_dir}/{catalog.TLS_PEER_KEY_FILE}", args.peer_server.key_pem),
         ]
     return files
 

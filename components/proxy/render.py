@@ -45,6 +45,8 @@ ANONYMOUS_BURST = 50
 # The htpasswd user that unknown user names are checked against (a bcrypt hash of a random
 # secret). Upper case: never a configured user (user names are lower case).
 DUMMY_USER = "PROMSHIELD-NO-SUCH-USER"
+# The NGINX variable holding the credential-digest key (set in catalog.PROXY_DIGEST_KEY_FILE).
+DIGEST_KEY_VARIABLE = "promshield_digest_key"
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,8 @@ class PeerListener:
     service: str = "alertmanager-peer"  # in the audit log
     upstream: str = rbac.ALERTMANAGER
     upstream_host: str = catalog.ALERTMANAGER.name
-    cert_file: str = catalog.TLS_PEER_CERT_FILE
-    key_file: str = catalog.TLS_PEER_KEY_FILE
+    cert_path: str = f"{catalog.PROXY.tls_dir}/{catalog.TLS_PEER_CERT_FILE}"
+    key_path: str = f"{catalog.PROXY.secrets_dir}/{catalog.TLS_PEER_KEY_FILE}"
 
 
 @dataclass(frozen=True)
@@ -152,9 +154,11 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         ciphers=TLS12_CIPHERS,
         tls_dir=catalog.PROXY.tls_dir,
         cert_file=catalog.TLS_CERT_FILE,
-        key_file=catalog.TLS_KEY_FILE,
+        key_path=catalog.PROXY.key_file,
         client_cert_file=catalog.TLS_CLIENT_CERT_FILE,
-        client_key_file=catalog.TLS_CLIENT_KEY_FILE,
+        client_key_path=catalog.PROXY.client_key_file,
+        digest_key_file=catalog.PROXY_DIGEST_KEY_FILE,
+        digest_key_variable=DIGEST_KEY_VARIABLE,
         ca_file=catalog.TLS_CA_FILE,
         proxy_read_timeout=PROXY_READ_TIMEOUT,
         upstream_keepalive=UPSTREAM_KEEPALIVE,
@@ -164,20 +168,28 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
     )
 
 
-def render_njs(digest_key: str, user_names: Sequence[str]) -> str:
-    """The njs helper: the stack's digest key and the configured user names (to tell an unknown
-    user, who is checked against DUMMY_USER's hash instead)."""
-    from components.core.templates import render_template
-
+def render_digest_key(digest_key: str) -> str:
+    """The include that sets the credential-digest key (a secret file; nginx.conf includes it)."""
     if not digest_key.isalnum():
         raise ValueError("the credential digest key must be alphanumeric")
+    return (
+        "# promshield: the key of the proxy's credential digests (auth cache, rate limits). Secret.\n"
+        f'map "" ${DIGEST_KEY_VARIABLE} {{ default {digest_key}; }}\n'
+    )
+
+
+def render_njs(user_names: Sequence[str]) -> str:
+    """The njs helper: the configured user names (to tell an unknown user, who is checked against
+    DUMMY_USER's hash instead). No secret: it reads the digest key from an NGINX variable."""
+    from components.core.templates import render_template
+
     known = sorted(user_names)
     if DUMMY_USER in known or not all(re.fullmatch(r"[A-Za-z0-9._-]+", name) for name in known):
         raise ValueError("user names must be plain (letters, digits, . _ -) and never the dummy user")
     return render_template(
         TEMPLATES_DIR,
         "promshield.js.j2",
-        digest_key=digest_key,
+        digest_key_variable=DIGEST_KEY_VARIABLE,
         user_names=known,
         dummy_user=DUMMY_USER,
         body_buffer_size=BODY_BUFFER_BYTES,

@@ -40,11 +40,11 @@ from components.core.settings import RedisSettings
 from components.prometheus.render import ScrapeJob, stack_mtls
 from components.redis.acl import password_sha256
 from components.redis.provider import RedisAclUser
-from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, render_demo_redis_files
+from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, demo_redis_conf, render_users_acl
 
 EXPORTER = catalog.REDIS_EXPORTER
 DEMO = catalog.DEMO_REDIS
-PASSWORD_FILE = f"{EXPORTER.config_dir}/secrets/redis-passwords.json"
+PASSWORD_FILE = f"{EXPORTER.secrets_dir}/redis-passwords.json"
 REDIS_CA_FILE = f"{EXPORTER.tls_dir}/redis-ca.crt"
 
 
@@ -86,7 +86,7 @@ def exporter_command(instances: Sequence[RedisSettings]) -> list[str]:
         f"--redis.password-file={PASSWORD_FILE}",
         f"--web.listen-address=:{EXPORTER.port}",
         f"--tls-server-cert-file={tls_dir}/{catalog.TLS_CERT_FILE}",
-        f"--tls-server-key-file={tls_dir}/{catalog.TLS_KEY_FILE}",
+        f"--tls-server-key-file={EXPORTER.key_file}",
         f"--tls-server-ca-cert-file={tls_dir}/{catalog.TLS_CA_FILE}",
         "--tls-server-min-version=TLS1.2",
         *EXPORTER_COMMAND_FLAGS,
@@ -194,8 +194,8 @@ class RedisAccess(pulumi.ComponentResource):
             lambda pws: password_file(dict(zip(urls, pws, strict=True)))
         )
         self.files = [
-            secret_file(PASSWORD_FILE, pulumi.Output.secret(passwords)),
-            *tls_files(EXPORTER.tls_dir, args.ca_cert_pem, args.server),
+            secret_file(PASSWORD_FILE, passwords),
+            *tls_files(EXPORTER, args.ca_cert_pem, args.server),
         ]
         ca_pems = sorted({i.tls_ca_pem for i in args.instances if i.tls and i.tls_ca_pem})
         if ca_pems:
@@ -237,8 +237,8 @@ class RedisAccess(pulumi.ComponentResource):
         )
         self.demo_admin_passwords[redis.name] = admin_password
         service = demo_service(redis)
-        files = pulumi.Output.all(admin_password, exporter_password).apply(
-            lambda pws: render_demo_redis_files(
+        users = pulumi.Output.all(admin_password, exporter_password).apply(
+            lambda pws: render_users_acl(
                 redis.admin_username,
                 password_sha256(pws[0]),
                 redis.exporter_username,
@@ -255,8 +255,8 @@ class RedisAccess(pulumi.ComponentResource):
             networks=[NetworkAttachment(args.backend_network, [service.name])],
             healthcheck=Healthcheck(["redis-cli", "-p", str(DEMO.port), "ping"]),
             uploads=[
-                config_file(CONF_PATH, files.apply(lambda f: f[CONF_PATH])),
-                secret_file(ACL_PATH, pulumi.Output.secret(files.apply(lambda f: f[ACL_PATH]))),
+                config_file(CONF_PATH, demo_redis_conf()),  # no password in it: plain
+                secret_file(ACL_PATH, users),
             ],
             volumes=[(data.name, DEMO.data_dir, False)],
             memory_mb=192,

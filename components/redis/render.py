@@ -4,14 +4,15 @@ Design
 ------
 * `components/redis/templates/demo-redis.conf` holds every directive and no secret. It goes to
   `/etc/redis/redis.conf` (`CONF_PATH`) and Redis runs `redis-server /etc/redis/redis.conf`.
-* Users live in an ACL file, `/etc/redis/users.acl` (`ACL_PATH`), because Redis cannot
+* Users live in an ACL file, `/run/secrets/users.acl` (`ACL_PATH`), because Redis cannot
   read a password from a file named in `redis.conf` and `requirepass` would be readable
   through `CONFIG GET`. The ACL file carries each password only as `#<sha256 hex>`, which
   Redis ACL files support: the program hashes the stack's secret passwords and renders the
   file; the hash is unsalted, hence stable across runs (no diff on every preview), and safe
   because the passwords are long random strings. It is uploaded 0400, owned by the redis uid
   (`DEMO_REDIS`), and stays secret in Pulumi's state.
-* Both files arrive through the service's config carrier into its read-only config volume
+* redis.conf arrives through the service's config carrier (plain, reviewable), the ACL file
+  through its secrets carrier, each into a volume the server mounts read-only
   (components/core/hardening.py). So `ACL SAVE` fails and no user added at runtime outlives a
   restart: the rendered users are the whole truth.
 * Users: `default` is `off` with no password (not `nopass`: with `nopass` protected
@@ -36,9 +37,9 @@ from components.redis.acl import acl_file_line, validate_sha256, validate_userna
 
 CONF_TEMPLATE = Path(__file__).resolve().parent / "templates" / "demo-redis.conf"
 CONF_PATH = f"{DEMO_REDIS.config_dir}/redis.conf"
-# In the read-only config directory: the rendered users are the whole truth (ACL SAVE fails
+# In the read-only secrets directory: the rendered users are the whole truth (ACL SAVE fails
 # on purpose, so no runtime change outlives a restart).
-ACL_PATH = f"{DEMO_REDIS.config_dir}/users.acl"
+ACL_PATH = f"{DEMO_REDIS.secrets_dir}/users.acl"
 SERVER_BINARY = "redis-server"
 
 

@@ -225,7 +225,7 @@ class AcceptanceStack:
         return container_name(service)
 
     def upload_path(self, service: str, container_path: str) -> Path:
-        """The host file behind a container's uploaded file (in the config volume its carrier filled)."""
+        """The host file behind a container's uploaded file (in the volume its carrier filled)."""
         return self.topo.host_path_of(self.container(service), container_path)
 
     def firewall_command(self, which: str = "create") -> str:
@@ -437,13 +437,13 @@ class AcceptanceStack:
     def proxy_client_cert(self) -> tuple[Path, Path]:
         tls = catalog.PROXY.tls_dir
         return self.upload_path("proxy", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path(
-            "proxy", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}"
+            "proxy", catalog.PROXY.client_key_file
         )
 
     def prometheus_client_cert(self) -> tuple[Path, Path]:
         tls = catalog.PROMETHEUS.tls_dir
         return self.upload_path("prometheus", f"{tls}/{catalog.TLS_CLIENT_CERT_FILE}"), self.upload_path(
-            "prometheus", f"{tls}/{catalog.TLS_CLIENT_KEY_FILE}"
+            "prometheus", catalog.PROMETHEUS.client_key_file
         )
 
     # --- logs ------------------------------------------------------------------------------------

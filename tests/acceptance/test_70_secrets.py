@@ -15,7 +15,7 @@ from tests.acceptance.stack import AcceptanceStack, proc_pids
 pytestmark = pytest.mark.acceptance
 
 FOREIGN_UID = 12345
-DIGEST_KEY_FILE = catalog.PROXY_NJS_FILE
+DIGEST_KEY_FILE = catalog.PROXY_DIGEST_KEY_FILE
 
 
 def uploads(stack: AcceptanceStack) -> list[tuple[str, str, dict]]:
@@ -39,7 +39,7 @@ def test_no_password_in_any_uploaded_file(stack: AcceptanceStack) -> None:
     assert found == []
 
 
-def test_the_digest_key_is_only_in_the_proxys_secret_njs_file(stack: AcceptanceStack) -> None:
+def test_the_digest_key_is_only_in_the_proxys_secret_include(stack: AcceptanceStack) -> None:
     digest_key = stack.generated_secrets()["random credentials-digest-key"]
     holders = [
         (container, path, upload["permissions"])

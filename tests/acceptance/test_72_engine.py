@@ -79,13 +79,33 @@ def test_the_root_filesystem_refuses_writes(stack: AcceptanceStack, service: str
 
 
 def test_carriers_are_created_never_started_and_hold_no_network(stack: AcceptanceStack) -> None:
-    carriers = stack.recorded.containers(kind="config")
-    # every service has its files in a carrier named after it
-    assert set(carriers) == {f"{name}-config" for name in stack.recorded.containers()}
-    for name in carriers:
-        inspected = stack.topo.inspect(name)
-        assert inspected["State"]["Status"] == "created" and inspected["State"]["StartedAt"].startswith("0001-")
-        assert inspected["HostConfig"]["NetworkMode"] == "none"
+    for kind in catalog.CARRIER_KINDS:
+        carriers = stack.recorded.containers(kind=kind)
+        # every service has its config files and its secret files in two carriers named after it
+        assert set(carriers) == {f"{name}-{kind}" for name in stack.recorded.containers()}, kind
+        for name in carriers:
+            inspected = stack.topo.inspect(name)
+            assert inspected["State"]["Status"] == "created" and inspected["State"]["StartedAt"].startswith("0001-")
+            assert inspected["HostConfig"]["NetworkMode"] == "none"
+            assert inspected["Config"]["Labels"][catalog.LABEL_KIND] == kind
+
+
+def test_each_volume_holds_only_its_kind_of_file(stack: AcceptanceStack) -> None:
+    """On the engine, a service's config volume holds no secret file and its secrets volume only
+    secret files (0400), each as its carrier put it, mounted read-only at its own directory."""
+    for name in stack.recorded.containers():
+        service = stack.recorded.containers()[name]
+        files = stack.recorded.container_files(name)
+        mounts = {m["Destination"]: m for m in stack.topo.inspect(name)["Mounts"]}
+        secrets = mounts[catalog.SECRETS_DIR]
+        assert secrets["RW"] is False and secrets["Name"] == f"{name}-secrets", name
+        found = stack.topo.container_exec(name, ["find", catalog.SECRETS_DIR, "-type", "f"])
+        assert sorted(found.stdout.split()) == sorted(p for p, f in files.items() if f["secret"]), name
+        config_dir = next(v["containerPath"] for v in service.inputs["volumes"] if v["volumeName"] == f"{name}-config")
+        assert mounts[config_dir]["RW"] is False, name
+        for path, upload in files.items():
+            assert upload["secret"] is path.startswith(catalog.SECRETS_DIR + "/"), (name, path)
+            assert (upload["permissions"] == "0400") is upload["secret"], (name, path)
 
 
 def _no_secret_in(text: str, stack: AcceptanceStack, where: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Config changes apply in place (components/core/reload.py): a second `pulumi up` with changed
-files replaces only the config carrier and runs the service's reload command, verbatim, against
-the real engine (harness/deploy.py `update`). The running container, its PID and its scrapes go
-on; a bad file fails the apply and leaves the running configuration as it was.
+files replaces only the carrier of those files (config or secrets) and runs the service's reload
+command, verbatim, against the real engine (harness/deploy.py `update`). The running container,
+its PID and its scrapes go on; a bad file fails the apply and leaves the running configuration as
+it was.
 
 Each test puts the suite's CONFIG back at the end (`stack.apply({})`), so the modules after this
 one see the stack as it was deployed.
@@ -161,6 +162,26 @@ def test_a_renewed_proxy_certificate_is_served_after_a_reload(stack: AcceptanceS
     assert_only_reloaded(applied, PROXY)
     assert identity(stack, PROXY) == before
     assert served_names() == {"promshield.test", "renewed.promshield.test"}
+
+
+def test_a_rotated_password_reaches_the_proxy_through_its_secrets_carrier(
+    stack: AcceptanceStack, restore: None
+) -> None:
+    """A secret-only change (a user's new password, so a new htpasswd): only the proxy's secrets
+    carrier is replaced, its config carrier is not, and the reload runs on the changed HMAC of the
+    secret files; the running proxy takes the new password at once and refuses the old one."""
+    path = "/api/v1/query?query=up"
+    old = stack.passwords["ops"]
+    before = identity(stack, PROXY)
+    assert stack.get(PROMETHEUS, path, user="ops").status == 200
+    applied = stack.apply({"userPasswords": {"ops": "a-rotated-ops-password"}})
+    assert applied.replaced == [f"{catalog.PROJECT}-acceptance-{PROXY}-secrets"], applied
+    assert applied.commands == [f"{PROXY}-container-reload"], applied
+    assert not applied.created and not applied.removed, applied
+    assert identity(stack, PROXY) == before, "same container, same main process"
+    assert stack.passwords["ops"] == "a-rotated-ops-password"
+    assert stack.get(PROMETHEUS, path, user="ops").status == 200
+    assert stack.get(PROMETHEUS, path, user="ops", password=old).status == 401
 
 
 def test_a_change_docker_holds_replaces_the_container_and_reloads_nothing(

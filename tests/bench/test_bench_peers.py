@@ -50,10 +50,11 @@ def test_htpasswd_hash_wants_bcrypt_cost_10() -> None:
 
 def test_caddyfile_and_native_web_config() -> None:
     text = caddyfile(user="viewer", bcrypt_hash=HASH, upstream="prometheus:9090", server_name="prometheus",
-                     tls_dir="/etc/nginx/tls", listen_port=8443)  # fmt: skip
+                     tls_dir="/etc/nginx/tls", secrets_dir="/run/secrets", listen_port=8443)  # fmt: skip
     assert f"viewer {base64.b64encode(HASH.encode()).decode()}" in text
     assert "protocols tls1.2 tls1.3" in text and "reverse_proxy https://prometheus:9090" in text
-    assert "tls_client_auth /etc/nginx/tls/client.crt /etc/nginx/tls/client.key" in text
+    assert "tls /etc/nginx/tls/server.crt /run/secrets/server.key" in text
+    assert "tls_client_auth /etc/nginx/tls/client.crt /run/secrets/client.key" in text
     web = (
         "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n"
         "  client_auth_type: RequireAndVerifyClientCert\n  min_version: TLS12\n"

@@ -100,9 +100,11 @@ def test_writers_and_exporter_never_fail_each_other(tmp_path: Path, start_export
 
     for (mode, live, _snap_dir, exporter, watcher, scrapes), written in zip(runs, results, strict=True):
         where = f"{mode}: writer {written}, scrapes {scrapes}"
-        assert written.batches > 200 and written.publishes > 20, where
+        # Enough overlap to have meant something; the floors are a quarter of what a quiet machine
+        # does in 20 s (about 900 batches, 40 publishes, 100 scrapes), so a loaded CI host passes.
+        assert written.batches >= 50 and written.publishes >= 10, where
         assert written.failures == 0 and written.publish_failures == 0, where
-        assert scrapes.scrapes >= 50, where
+        assert scrapes.scrapes >= 20, where
         assert scrapes.failures == 0, where
         assert len(scrapes.ages) == scrapes.scrapes, where
         # The live file is not in the exporter's directory and never among its open files.
@@ -125,6 +127,9 @@ def test_kill_9_mid_publish_never_leaves_an_unreadable_snapshot(tmp_path: Path, 
     live, snap_dir = live_and_snapshot_dirs(tmp_path)
     with duckdb.connect(str(live)) as conn:
         conn.execute("INSERT INTO metrics (name, value) SELECT 'bulk_' || i, i FROM range(50000) t(i)")
+        # On a loaded machine a kill can come before the writer's first publish completes: the
+        # previous snapshot then stays, so it must already hold the whole table.
+        publish_snapshot(conn, snap_dir)
     rows = 50003
     exporter = start_exporter(snapshot_config(snap_dir))
     rng = random.Random(14)  # nosec B311 - test delays, not cryptography

@@ -53,6 +53,7 @@ EXPECTED = {
     "ports-only-proxy-publishes",
     "network-backend-internal",
     "files-secret-modes",
+    "files-secrets-apart-from-config",
     "monitoring-web-config-mtls",
     "prometheus-admin-endpoints-off",
     "prometheus-remote-write-secure",

@@ -128,6 +128,19 @@ def carrier(stack: RecordedStack, name: str) -> str:
     return container_named(stack.resources, name).name + "-config"
 
 
+def secrets_carrier(stack: RecordedStack, name: str) -> str:
+    return container_named(stack.resources, name).name + "-secrets"
+
+
+def relabel(kind: str) -> Callable[[dict[str, Any]], None]:
+    def change(inputs: dict[str, Any]) -> None:
+        for label in inputs["labels"]:
+            if label["label"] == catalog.LABEL_KIND:
+                label["value"] = kind
+
+    return change
+
+
 def set_upload(path: str, **changes: Any) -> Callable[[dict[str, Any]], None]:
     def change(inputs: dict[str, Any]) -> None:
         (upload,) = [u for u in inputs["uploads"] if u["file"] == path]
@@ -222,15 +235,22 @@ MUTATIONS: list[tuple[str, Callable[[RecordedStack], list[Registered]], set[str]
         "key-world-readable",
         lambda s: mutated(
             s,
-            carrier(s, "prometheus"),
-            set_upload(f"{catalog.PROMETHEUS.tls_dir}/{catalog.TLS_KEY_FILE}", permissions="0644"),
+            secrets_carrier(s, "prometheus"),
+            set_upload(catalog.PROMETHEUS.key_file, permissions="0644"),
         ),
         {"files-secret-modes"},
     ),
     (
         "htpasswd-group-readable",
-        lambda s: mutated(s, carrier(s, "proxy"), set_upload(catalog.PROXY_HTPASSWD_FILE, permissions="0440")),
+        lambda s: mutated(
+            s, secrets_carrier(s, "proxy"), set_upload(catalog.PROXY_HTPASSWD_FILE, permissions="0440")
+        ),
         {"files-secret-modes"},
+    ),
+    (
+        "secrets-in-the-config-carrier",
+        lambda s: mutated(s, secrets_carrier(s, "proxy"), relabel(catalog.KIND_CONFIG)),
+        {"files-secrets-apart-from-config"},
     ),
     (
         "client-cert-optional",
@@ -311,8 +331,8 @@ def test_a_world_readable_key_is_caught_even_when_its_content_is_unknown(dev_sta
     """First preview of a new stack: the key's content is unknown, its path still gives it away."""
     changed = mutated(
         dev_stack,
-        carrier(dev_stack, "proxy"),
-        set_upload(f"{catalog.PROXY.tls_dir}/{catalog.TLS_KEY_FILE}", permissions="0644"),
+        secrets_carrier(dev_stack, "proxy"),
+        set_upload(catalog.PROXY.key_file, permissions="0644"),
     )
     report = check_stack_resources(fresh_preview(changed), load_stack_config("dev"))
     assert report.violated_policies() == {"files-secret-modes"}

@@ -87,7 +87,8 @@ def test_demo_files_paths_follow_the_catalog() -> None:
     files = render_demo_redis_files("admin", password_sha256("x" * 32))
     assert set(files) == {CONF_PATH, ACL_PATH}
     assert f"{catalog.DEMO_REDIS.config_dir}/redis.conf" == CONF_PATH
-    assert ACL_PATH.startswith(catalog.DEMO_REDIS.config_dir + "/")  # read-only: rendered users are the truth
+    # in the read-only secrets volume: the rendered users are the truth
+    assert ACL_PATH.startswith(catalog.DEMO_REDIS.secrets_dir + "/")
     conf = dict((name, values) for name, values in conf_directives(files[CONF_PATH]))
     assert conf["aclfile"] == [ACL_PATH]
     assert conf["port"] == [str(catalog.DEMO_REDIS.port)]

@@ -11,6 +11,7 @@ import json
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -76,7 +77,7 @@ class Node:
             "curl", "-sS", "--fail", "--max-time", "5",
             "--cacert", str(tls / catalog.TLS_CA_FILE),
             "--cert", str(tls / catalog.TLS_CERT_FILE),
-            "--key", str(tls / catalog.TLS_KEY_FILE),
+            "--key", str(self.root / catalog.ALERTMANAGER.key_file.lstrip("/")),
             f"https://127.0.0.1:{self.web}{path}",
         ]  # fmt: skip
         if body is not None:
@@ -113,8 +114,9 @@ def wait_for(check: Any, timeout: float = 30.0) -> Any:
     return check()
 
 
-def foreign_identity(tls_dir: Path) -> None:
+def foreign_identity(root: Path) -> None:
     """Replace a node's CA, certificate and key by ones from another CA (same names and uses)."""
+    tls_dir = root / TLS_DIR.lstrip("/")
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the stack CA")])
@@ -151,7 +153,7 @@ def foreign_identity(tls_dir: Path) -> None:
     )
     (tls_dir / catalog.TLS_CA_FILE).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     (tls_dir / catalog.TLS_CERT_FILE).write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    (tls_dir / catalog.TLS_KEY_FILE).write_bytes(
+    (root / catalog.ALERTMANAGER.key_file.lstrip("/")).write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
 
@@ -198,7 +200,7 @@ def test_two_hosts_alertmanagers_form_a_cluster_and_share_silences(ha: RecordedS
 
 def test_a_peer_without_a_stack_certificate_is_refused(ha: RecordedStack, nodes: dict[str, Node]) -> None:
     a, stranger = nodes["mon-a"], nodes["mon-b"]
-    foreign_identity(stranger.root / TLS_DIR.lstrip("/"))
+    foreign_identity(stranger.root)
     a.start(rendered_command(ha, "mon-a"), [])
     stranger.start(rendered_command(ha, "mon-b"), [a])
     assert wait_for(lambda: a.peers() == {f"127.0.0.1:{a.gossip}"})  # a is up, alone
@@ -208,80 +210,94 @@ def test_a_peer_without_a_stack_certificate_is_refused(ha: RecordedStack, nodes:
     assert "tls" in stranger.log().lower() or "certificate" in stranger.log().lower(), stranger.log()[-2000:]
 
 
-PEER_SCRIPT = r"""
-set -u
-{alertmanager} >/tmp/am.log 2>&1 &
-nginx -c {nginx_conf} -g 'daemon off;' >/tmp/nginx.log 2>&1 &
-for i in $(seq 60); do
-  curl -s -o /dev/null --max-time 2 -k https://127.0.0.1:{peer_port}/ && break
-  sleep 0.5
-done
-for i in $(seq 60); do
-  curl -s -o /dev/null --max-time 2 --cacert /client/ca.crt --cert /client/am.crt --key /client/am.key \
-    https://127.0.0.1:{am_port}/-/ready && break
-  sleep 0.5
-done
-ask() {{ # name, then curl arguments: prints "name status"
-  name=$1; shift
-  printf '%s %s\n' "$name" "$(curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert /client/ca.crt \
-    --connect-to {address}:{peer_port}:127.0.0.1:{peer_port} "$@")"
-}}
-ALERT='[{{"labels": {{"alertname": "PeerPathTest", "severity": "warning"}}}}]'
-# The peer listener's certificate names the host's address: what the other hosts' Prometheus dial.
-URL=https://{address}:{peer_port}/api/v2/alerts
-ask post-alert --cert /client/prometheus.crt --key /client/prometheus.key -H 'Content-Type: application/json' \
-  --data "$ALERT" "$URL"
-ask get-alerts --cert /client/prometheus.crt --key /client/prometheus.key "$URL"
-ask silences --cert /client/prometheus.crt --key /client/prometheus.key https://{address}:{peer_port}/api/v2/silences
-ask proxy-client --cert /client/proxy.crt --key /client/proxy.key -H 'Content-Type: application/json' \
-  --data "$ALERT" "$URL"
-ask no-certificate -H 'Content-Type: application/json' --data "$ALERT" "$URL"
-printf 'received %s\n' "$(curl -s --max-time 5 --cacert /client/ca.crt --cert /client/am.crt --key /client/am.key \
-  https://127.0.0.1:{am_port}/api/v2/alerts | grep -c PeerPathTest)"
-tail -n 5 /tmp/nginx.log /tmp/am.log >&2
-"""
-
-
 def test_the_peer_listener_forwards_only_prometheus_alerts(ha: RecordedStack, tmp_path: Path) -> None:
-    """mon-b's proxy and Alertmanager in one sandbox (its own loopback): mon-a's Prometheus certificate may
-    post alerts through the peer listener, and nothing else; other stack certificates and none are refused."""
-    root = tmp_path / "mon-b"
-    for service in (catalog.ALERTMANAGER, catalog.PROXY):
-        materialize(ha, catalog.container_name("ha", service), root, "docker-mon-b")
-    client = root / "client"
-    client.mkdir()
-    (client / "ca.crt").write_text(ha.named("pki-ca").outputs["certPem"])
-    pems = {
-        "prometheus": "pki-prometheus-client",  # mon-a's Prometheus
-        "proxy": "pki-proxy-client",  # a stack certificate, but not Prometheus'
-        "am": "pki-mon-b-alertmanager-server",
-    }
-    for short, leaf in pems.items():
-        (client / f"{short}.crt").write_text(ha.named(f"{leaf}-cert").outputs["certPem"])
-        key = ha.named(f"{leaf}-key").outputs["privateKeyPem"]
-        (client / f"{short}.key").write_text(key["value"] if isinstance(key, dict) else key)
-    command = [ALERTMANAGER, *rendered_command(ha, "mon-b")]
-    script = PEER_SCRIPT.format(
-        alertmanager=" ".join(command),
-        nginx_conf=catalog.PROXY_CONFIG_FILE,
-        peer_port=catalog.PROXY_PEER_ALERTS_PORT,
-        am_port=catalog.ALERTMANAGER.port,
-        address="10.30.0.12",
-    )
-    hosts = f"127.0.0.1 localhost {catalog.ALERTMANAGER.name} {catalog.PROMETHEUS.name}\n"
-    argv = view_command(
-        root,
-        ["sh", "-c", script],
-        hosts=hosts,
-        writable=(catalog.ALERTMANAGER.data_dir, catalog.PROXY.data_dir, catalog.PROXY_RUNTIME_DIR),
-    )
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
-    answers = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
-    assert answers == {
-        "post-alert": "200",
-        "get-alerts": "403",  # only POST
-        "silences": "403",  # only /api/v2/alerts
-        "proxy-client": "403",  # a stack certificate that is not Prometheus'
-        "no-certificate": "400",  # NGINX: no required SSL certificate was sent
-        "received": "1",
-    }, result.stdout + result.stderr
+    """mon-b's proxy and Alertmanager (each in its own view, as in its own container) in a network namespace
+    of their own: mon-a's Prometheus certificate may post alerts through the peer listener, and nothing else;
+    another stack certificate, or none, is refused."""
+    namespace = f"ps-peer-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "netns", "add", namespace], check=True)
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        subprocess.run(["ip", "-n", namespace, "link", "set", "lo", "up"], check=True)
+        roots = {
+            service.name: materialize(
+                ha, catalog.container_name("ha", service), tmp_path / service.name, "docker-mon-b"
+            )
+            for service in (catalog.ALERTMANAGER, catalog.PROXY)
+        }
+        client = tmp_path / "client"
+        client.mkdir()
+        (client / "ca.crt").write_text(ha.named("pki-ca").outputs["certPem"])
+        leaves = {
+            "prometheus": "pki-prometheus-client",  # mon-a's Prometheus
+            "proxy": "pki-proxy-client",  # a stack certificate, but not Prometheus'
+            "am": "pki-mon-b-alertmanager-server",
+        }
+        for short, leaf in leaves.items():
+            (client / f"{short}.crt").write_text(ha.named(f"{leaf}-cert").outputs["certPem"])
+            key = ha.named(f"{leaf}-key").outputs["privateKeyPem"]
+            (client / f"{short}.key").write_text(key["value"] if isinstance(key, dict) else key)
+        in_ns = ["ip", "netns", "exec", namespace]
+        alertmanager = view_command(
+            roots[catalog.ALERTMANAGER.name],
+            [ALERTMANAGER, *rendered_command(ha, "mon-b")],
+            writable=(catalog.ALERTMANAGER.data_dir,),
+            share_net=True,
+        )
+        nginx = view_command(
+            roots[catalog.PROXY.name],
+            ["nginx", "-c", catalog.PROXY_CONFIG_FILE, "-g", "daemon off;"],
+            hosts=f"127.0.0.1 localhost {catalog.ALERTMANAGER.name} {catalog.PROMETHEUS.name}\n",
+            writable=(catalog.PROXY.data_dir, catalog.PROXY_RUNTIME_DIR),
+            share_net=True,
+        )
+        for argv, log in ((alertmanager, "am.log"), (nginx, "nginx.log")):
+            out = (tmp_path / log).open("w")
+            processes.append(subprocess.Popen([*in_ns, *argv], stdout=out, stderr=subprocess.STDOUT, text=True))
+            out.close()
+        address, port = "10.30.0.12", catalog.PROXY_PEER_ALERTS_PORT  # its certificate names the host's address
+        url = f"https://{address}:{port}"
+
+        def ask(*args: str, identity: str | None = "prometheus") -> str:
+            argv = [*in_ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"]
+            argv += ["--cacert", str(client / "ca.crt"), "--connect-to", f"{address}:{port}:127.0.0.1:{port}"]
+            if identity:
+                argv += ["--cert", str(client / f"{identity}.crt"), "--key", str(client / f"{identity}.key")]
+            return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=15, check=False).stdout
+
+        def alerts() -> str:
+            argv = [*in_ns, "curl", "-s", "--max-time", "5", "--cacert", str(client / "ca.crt")]
+            argv += ["--cert", str(client / "am.crt"), "--key", str(client / "am.key")]
+            argv.append(f"https://127.0.0.1:{catalog.ALERTMANAGER.port}/api/v2/alerts")
+            return subprocess.run(argv, capture_output=True, text=True, timeout=15, check=False).stdout
+
+        assert wait_for(lambda: alerts().startswith("[") and ask(f"{url}/") == "403"), (
+            tmp_path / "am.log"
+        ).read_text()[-2000:] + (tmp_path / "nginx.log").read_text()[-2000:]
+        alert = json.dumps([{"labels": {"alertname": "PeerPathTest", "severity": "warning"}}])
+        post = ("-H", "Content-Type: application/json", "--data", alert, f"{url}/api/v2/alerts")
+        answers = {
+            "post-alert": ask(*post),
+            "get-alerts": ask(f"{url}/api/v2/alerts"),  # only POST
+            "silences": ask(f"{url}/api/v2/silences"),  # only /api/v2/alerts
+            "proxy-client": ask(*post, identity="proxy"),  # a stack certificate that is not Prometheus'
+            "no-certificate": ask(*post, identity=None),  # NGINX: no required SSL certificate was sent
+        }
+        assert answers == {
+            "post-alert": "200",
+            "get-alerts": "403",
+            "silences": "403",
+            "proxy-client": "403",
+            "no-certificate": "400",
+        }, (tmp_path / "nginx.log").read_text()[-2000:]
+        received = json.loads(alerts())
+        assert [a["labels"]["alertname"] for a in received] == ["PeerPathTest"]  # exactly the one allowed post
+    finally:
+        for process in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        subprocess.run(["ip", "netns", "delete", namespace], check=False)

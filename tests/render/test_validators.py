@@ -47,7 +47,7 @@ def test_promtool_accepts_web_configs(any_stack: RecordedStack, tmp_path: Path) 
 def test_promtool_rejects_a_broken_web_config(dev_stack: RecordedStack, tmp_path: Path) -> None:
     """The validator really validates: a key file that is not there fails."""
     root = materialize(dev_stack, container(dev_stack, catalog.PROMETHEUS), tmp_path / "root")
-    (root / catalog.PROMETHEUS.tls_dir.lstrip("/") / catalog.TLS_KEY_FILE).unlink()
+    (root / catalog.PROMETHEUS.key_file.lstrip("/")).unlink()
     result = run_in_view(root, ["promtool", "check", "web-config", catalog.PROMETHEUS_WEB_CONFIG_FILE])
     assert result.returncode != 0
 

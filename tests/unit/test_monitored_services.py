@@ -31,7 +31,7 @@ DEMO_NAMES = ("RTS", "RIS", "RTSS", "RTRS")
 def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: RecordedStack, instance: str) -> None:
     service = f"{catalog.DEMO_REDIS.name}-{instance.lower()}"
     files = dev_stack.container_files(f"promshield-dev-{service}")
-    acl = files[f"{catalog.DEMO_REDIS.config_dir}/users.acl"]
+    acl = files[f"{catalog.DEMO_REDIS.secrets_dir}/users.acl"]
     assert acl["permissions"] == "0400" and acl["owner"] == str(catalog.DEMO_REDIS.uid)
     lines = acl["content"].splitlines()
     assert lines[0] == "user default reset off resetpass resetkeys resetchannels -@all"
@@ -42,7 +42,8 @@ def test_dev_demo_redis_has_only_acl_users_with_least_privilege(dev_stack: Recor
     assert "+@all" not in exporter_line and "allcommands" not in acl["content"]
     conf = files[f"{catalog.DEMO_REDIS.config_dir}/redis.conf"]["content"]
     directives = [line.split()[0] for line in conf.splitlines() if line.strip() and not line.startswith("#")]
-    assert "requirepass" not in directives and "aclfile /etc/redis/users.acl" in conf
+    assert "requirepass" not in directives and f"aclfile {catalog.DEMO_REDIS.secrets_dir}/users.acl" in conf
+    assert not files[f"{catalog.DEMO_REDIS.config_dir}/redis.conf"]["secret"]  # no password: plain, reviewable
     demo = dev_stack.containers()[f"promshield-dev-{service}"].inputs
     assert demo["networksAdvanced"][0]["aliases"] == [service] and not demo.get("ports")
     assert not dev_stack.of_type(REDIS_ACL_USER)  # unreachable from the deploying machine: rendered instead

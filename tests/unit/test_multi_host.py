@@ -178,10 +178,10 @@ def test_every_alertmanager_peers_with_the_others_over_mutual_tls(ha: RecordedSt
     assert tls["tls_client_config"] == {
         "ca_file": f"{tls_dir}/{catalog.TLS_CA_FILE}",
         "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",
-        "key_file": f"{tls_dir}/{catalog.TLS_KEY_FILE}",
+        "key_file": catalog.ALERTMANAGER.key_file,
     }
     assert "insecure_skip_verify" not in str(tls)
-    key = files(ha, host, catalog.ALERTMANAGER)[f"{tls_dir}/{catalog.TLS_KEY_FILE}"]
+    key = files(ha, host, catalog.ALERTMANAGER)[catalog.ALERTMANAGER.key_file]
     assert key["permissions"] == "0400" and key["secret"]
 
 
@@ -211,7 +211,7 @@ def test_every_prometheus_sends_to_every_alertmanager(ha: RecordedStack, host: s
         "ca_file": "/etc/prometheus/tls/ca.crt",
         "min_version": "TLS12",
         "cert_file": "/etc/prometheus/tls/client.crt",
-        "key_file": "/etc/prometheus/tls/client.key",
+        "key_file": catalog.PROMETHEUS.client_key_file,
     }
     # Both replicas' alerts must be identical for the cluster to notify once.
     assert config["alerting"]["alert_relabel_configs"] == [{"action": "labeldrop", "regex": "replica"}]
@@ -256,7 +256,8 @@ def test_the_proxy_takes_peer_alerts_with_a_prometheus_certificate_only(ha: Reco
     assert "location = /api/v2/alerts" in server and "limit_except POST" in server
     assert "auth_request" not in server  # no password: the certificate is the credential
     tls = files(ha, host, catalog.PROXY)
-    assert tls[f"{catalog.PROXY.tls_dir}/{catalog.TLS_PEER_KEY_FILE}"]["permissions"] == "0400"
+    key = tls[f"{catalog.PROXY.secrets_dir}/{catalog.TLS_PEER_KEY_FILE}"]
+    assert key["permissions"] == "0400" and key["secret"]
 
 
 # --- Certificates ---------------------------------------------------------------------------
@@ -331,11 +332,12 @@ def test_redis_exporter_users_are_managed_once_and_shared(ha: RecordedStack) -> 
     acl_users = [r for r in ha.resources if r.name.endswith("-exporter-user")]
     assert sorted(r.name for r in acl_users) == ["redis-ris-exporter-user", "redis-rts-exporter-user"]
     passwords = [r for r in ha.resources if r.type == "random:index/randomPassword:RandomPassword"]
-    assert sorted(r.name for r in passwords if "exporter" in r.name) == [
+    assert sorted(r.name for r in passwords if r.name.endswith("-exporter-password")) == [
         "redis-ris-exporter-password",
         "redis-rts-exporter-password",
     ]
-    path = f"{catalog.REDIS_EXPORTER.config_dir}/secrets/redis-passwords.json"
+    from components.redis.component import PASSWORD_FILE as path
+
     password_files = {host: files(ha, host, catalog.REDIS_EXPORTER)[path] for host in PROVIDERS}
     assert len({f["content"] for f in password_files.values()}) == 1  # the same users on every host
     assert all(f["secret"] and f["permissions"] == "0400" for f in password_files.values())
@@ -410,9 +412,7 @@ def test_make_render_writes_each_host_apart(ha: RecordedStack, tmp_path: Path) -
     for host, provider in PROVIDERS.items():
         config = tmp_path / provider / name(catalog.PROMETHEUS) / catalog.PROMETHEUS_CONFIG_FILE.lstrip("/")
         assert f"replica: {host}" in config.read_text()
-        key = (
-            tmp_path / provider / name(catalog.ALERTMANAGER) / f"{catalog.ALERTMANAGER.tls_dir}/server.key".lstrip("/")
-        )
+        key = tmp_path / provider / name(catalog.ALERTMANAGER) / catalog.ALERTMANAGER.key_file.lstrip("/")
         assert key.read_text().startswith("<secret:")
 
 

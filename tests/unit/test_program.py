@@ -48,8 +48,9 @@ def test_dev_stack_inventory(dev_stack: RecordedStack) -> None:
     assert {t.split(":")[-1] for t in counts if t.startswith(f"{catalog.PROJECT}:index:")} >= COMPONENT_TYPES
     assert counts[NETWORK] == 2
     # data: Prometheus, Alertmanager, proxy audit log, demo DuckDB, four demo Redis (RTS, RIS, RTSS, RTRS);
-    # config: one per service with files (Prometheus, Alertmanager, proxy, both exporters, four demo Redis)
-    assert counts[VOLUME] == 17
+    # config and secrets: two per service with files (Prometheus, Alertmanager, proxy, both exporters,
+    # four demo Redis)
+    assert counts[VOLUME] == 8 + 2 * 9
     assert counts[REMOTE_IMAGE] == 5  # Prometheus, Alertmanager, proxy, redis_exporter, demo Redis
     assert counts["tls:index/locallySignedCert:LocallySignedCert"] >= 5
     assert counts[LOCAL_COMMAND] == 4  # the firewall's rules, the reloads of Prometheus, Alertmanager, proxy
@@ -82,7 +83,7 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         assert uid != 0, name
         labels = {label["label"]: label["value"] for label in spec["labels"]}
         # A never-started carrier has a writable root: the daemon refuses uploads into a read-only one.
-        assert spec["readOnly"] is (labels[catalog.LABEL_KIND] != "config"), name
+        assert spec["readOnly"] is (labels[catalog.LABEL_KIND] not in catalog.CARRIER_KINDS), name
         assert spec["privileged"] is False, name
         assert spec["capabilities"]["drops"] == ["ALL"], name
         assert "adds" not in spec["capabilities"], name
@@ -93,7 +94,7 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         ], name
         if labels[catalog.LABEL_KIND] == "job":  # one-shot (seeding a volume): no network, runs once
             assert spec["networkMode"] == "none" and spec["restart"] == "no" and spec["attach"] is True, name
-        elif labels[catalog.LABEL_KIND] == "config":  # created, never started: carries the files
+        elif labels[catalog.LABEL_KIND] in catalog.CARRIER_KINDS:  # created, never started: carries the files
             assert spec["start"] is False and spec["networkMode"] == "none" and spec["restart"] == "no", name
         else:
             assert spec["restart"] == "unless-stopped", name
@@ -156,8 +157,9 @@ def test_alertmanager_joins_the_edge_only_when_egress_is_allowed(
 
 
 def test_files_reach_read_only_services_through_config_carriers(any_stack: RecordedStack) -> None:
-    """Docker refuses uploads into a read-only root fs: a never-started carrier writes them into
-    the service's config volume, which the service mounts read-only at its config directory."""
+    """Docker refuses uploads into a read-only root fs: never-started carriers write them into the
+    service's volumes, which the service mounts read-only: the config carrier's (plain uploads) at
+    its config directory, the secrets carrier's (secret uploads) at its secrets directory."""
     services = any_stack.containers()
     assert services
     for name, service in services.items():
@@ -165,19 +167,28 @@ def test_files_reach_read_only_services_through_config_carriers(any_stack: Recor
         carriers = any_stack.carriers_of(name)
         if not carriers:
             continue
-        (carrier,) = carriers
-        assert carrier.inputs["name"] == f"{name}-config"
-        (carried,) = carrier.inputs["volumes"]
-        assert carried["readOnly"] is False and carrier.inputs["start"] is False and not carrier.inputs.get("ports")
-        mount = next(v for v in service.inputs["volumes"] if v.get("volumeName") == carried["volumeName"])
-        assert mount["readOnly"] is True and mount["containerPath"] == carried["containerPath"]
-        assert all(u["file"].startswith(carried["containerPath"] + "/") for u in carrier.inputs["uploads"])
+        kinds = {}
+        for carrier in carriers:
+            labels = {label["label"]: label["value"] for label in carrier.inputs["labels"]}
+            kind = labels[catalog.LABEL_KIND]
+            kinds[kind] = carrier
+            assert carrier.inputs["name"] == f"{name}-{kind}"
+            (carried,) = carrier.inputs["volumes"]
+            assert carried["readOnly"] is False and carrier.inputs["start"] is False and not carrier.inputs.get("ports")
+            mount = next(v for v in service.inputs["volumes"] if v.get("volumeName") == carried["volumeName"])
+            assert mount["readOnly"] is True and mount["containerPath"] == carried["containerPath"]
+            assert all(u["file"].startswith(carried["containerPath"] + "/") for u in carrier.inputs["uploads"])
+            # The config carrier's uploads are plain (reviewable); the secrets carrier's all secret.
+            assert is_secret(carrier.raw_inputs["uploads"]) is (kind == catalog.KIND_SECRETS), carrier.name
+        assert set(kinds) == {catalog.KIND_CONFIG, catalog.KIND_SECRETS}, name  # every service has both
+        assert kinds[catalog.KIND_SECRETS].inputs["volumes"][0]["containerPath"] == catalog.SECRETS_DIR
         labels = {label["label"]: label["value"] for label in service.inputs["labels"]}
         # Reloaded in place (tests/unit/test_reload.py) or replaced when the files change.
         reloaded = name.endswith(("-prometheus", "-alertmanager", "-proxy"))
-        assert (catalog.LABEL_CONFIG_SHA256 in labels) is not reloaded, name
-        if not reloaded:
-            assert re.fullmatch(r"[0-9a-f]{64}", labels[catalog.LABEL_CONFIG_SHA256]), name
+        for label in (catalog.LABEL_CONFIG_SHA256, catalog.LABEL_SECRETS_HMAC):
+            assert (label in labels) is not reloaded, name
+            if not reloaded:
+                assert re.fullmatch(r"[0-9a-f]{64}", labels[label]), name
 
 
 def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStack) -> None:
@@ -187,13 +198,14 @@ def test_uploads_have_strict_modes_and_the_service_owner(any_stack: RecordedStac
     for name, service in owners.items():
         for path, upload in any_stack.container_files(name).items():
             assert upload["owner"] == str(service.uid) and upload["group"] == str(service.gid), path
-            holds_secret = path.endswith((".key", "htpasswd", ".js")) or "/secrets/" in path
+            holds_secret = path.endswith((".key", "htpasswd", "digest-key.conf")) or "/secrets/" in path
             assert upload["permissions"] == ("0400" if holds_secret else "0600"), path
-            assert upload["secret"], path  # one secret file makes the whole upload list secret
+            assert upload["secret"] is holds_secret, path  # the others travel in the plain config carrier
 
 
 def test_stack_volumes_are_named_per_stack(any_stack: RecordedStack) -> None:
-    retained = {v.inputs["name"] for v in any_stack.of_type(VOLUME) if not v.name.endswith(("-demo-data", "-config"))}
+    carried = ("-demo-data", "-config", "-secrets")
+    retained = {v.inputs["name"] for v in any_stack.of_type(VOLUME) if not v.name.endswith(carried)}
     assert retained == {
         f"promshield-{any_stack.stack}-{suffix}" for suffix in ("prometheus-data", "alertmanager-data", "proxy-audit")
     }
@@ -342,8 +354,9 @@ def test_provider_secrets_stay_secret(dev_stack: RecordedStack) -> None:
         catalog.container_name("dev", catalog.PROXY),
         catalog.container_name("dev", catalog.DUCKDB_EXPORTER),
     ):
-        (carrier,) = dev_stack.carriers_of(name)
-        assert is_secret(carrier.raw_inputs["uploads"]), name
+        carriers = {c.inputs["name"]: c for c in dev_stack.carriers_of(name)}
+        assert is_secret(carriers[f"{name}-secrets"].raw_inputs["uploads"]), name
+        assert not contains_secret(carriers[f"{name}-config"].raw_inputs["uploads"]), name
 
 
 def test_two_runs_register_identical_inputs() -> None:
@@ -391,7 +404,9 @@ def test_bring_your_own_proxy_certificate() -> None:
     assert not [r for r in stack.resources if r.name.startswith("pki-proxy-server")]
     files = stack.container_files("promshield-byo-proxy")
     assert files[f"{catalog.PROXY.tls_dir}/server.crt"]["content"] == cert
-    assert files[f"{catalog.PROXY.tls_dir}/server.key"]["content"] == key
+    assert files[catalog.PROXY.key_file]["content"] == key
+    # A certificate is public (every client gets it): plain and reviewable; its key stays secret.
+    assert not files[f"{catalog.PROXY.tls_dir}/server.crt"]["secret"] and files[catalog.PROXY.key_file]["secret"]
 
 
 # --- Firewall ------------------------------------------------------------------------------

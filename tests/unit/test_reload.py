@@ -93,8 +93,9 @@ def test_each_reloaded_service_has_one_reload_command(any_stack: RecordedStack) 
         inputs = command.inputs
         assert inputs["update"] == inputs["create"] and "delete" not in inputs
         assert f"docker kill --signal HUP {container}" in inputs["create"]
-        (digest,) = inputs["triggers"]
-        assert len(digest) == 64 and not contains_secret(command.raw_inputs["triggers"])
+        # The config files' SHA-256 and the secret files' keyed HMAC: both plain, neither reveals a secret.
+        config_digest, secrets_hmac = inputs["triggers"]
+        assert len(config_digest) == len(secrets_hmac) == 64 and not contains_secret(command.raw_inputs["triggers"])
         if remote:  # on the Docker host itself, with its default socket
             assert contains_secret(command.raw_inputs["connection"]) and "environment" not in inputs
         else:
@@ -119,6 +120,32 @@ def test_services_without_a_reload_are_replaced_on_changed_files(dev_stack: Reco
         labels = {label["label"] for label in container.inputs["labels"]}
         reloaded = any(name == catalog.container_name(dev_stack.stack, s) for s in RELOADED)
         assert (catalog.LABEL_CONFIG_SHA256 in labels) is not reloaded, name
+        assert (catalog.LABEL_SECRETS_HMAC in labels) is not reloaded, name
+
+
+def test_a_secret_rotation_reloads_through_the_secrets_carrier_only(base: RecordedStack) -> None:
+    """A new password changes only the proxy's htpasswd: the secrets carrier is replaced, the
+    config carriers and every service are not, and the reload runs on the changed secrets HMAC."""
+    rotated = type(BASE)(
+        BASE.name,
+        BASE.stack,
+        {**BASE.config, "userPasswords": {"admin": "a-rotated-admin-password"}},
+        (*BASE.secret_keys, "userPasswords"),
+    ).run()
+    assert service_inputs(rotated) == service_inputs(base)
+    carriers = {
+        name: r.raw_inputs for kind in catalog.CARRIER_KINDS for name, r in rotated.containers(kind=kind).items()
+    }
+    before = {name: r.raw_inputs for kind in catalog.CARRIER_KINDS for name, r in base.containers(kind=kind).items()}
+    assert [name for name in carriers if carriers[name] != before[name]] == [
+        f"{catalog.container_name(BASE.stack, catalog.PROXY)}-secrets"
+    ]
+    (old,), (new,) = reload_commands(base)["proxy"], reload_commands(rotated)["proxy"]
+    assert old.inputs["triggers"][0] == new.inputs["triggers"][0]  # the config files are the same
+    assert old.inputs["triggers"][1] != new.inputs["triggers"][1]  # the secret files are not
+    assert "a-rotated-admin-password" not in repr(new.inputs)  # hashed (bcrypt) and keyed (HMAC)
+    for service in ("prometheus", "alertmanager"):
+        assert reload_commands(rotated)[service][0].inputs == reload_commands(base)[service][0].inputs
 
 
 # --- the script itself, against a fake docker CLI ------------------------------------------------

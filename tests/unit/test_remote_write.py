@@ -48,7 +48,7 @@ def test_mtls_with_a_private_ca_a_tenant_and_queue_settings() -> None:
             "min_version": "TLS12",
             "ca_file": REMOTE_WRITE_CA_FILE,
             "cert_file": f"{catalog.PROMETHEUS.tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}",
-            "key_file": f"{catalog.PROMETHEUS.tls_dir}/{catalog.TLS_CLIENT_KEY_FILE}",
+            "key_file": catalog.PROMETHEUS.client_key_file,
         },
         "queue_config": {
             "capacity": 20000,
