@@ -221,10 +221,10 @@ def _gossip_handshake(multi: MultiHostStack, source: str, target: str, cert: tup
 
 def test_gossip_without_the_stacks_client_certificate_is_refused(multi: MultiHostStack, tmp_path: Path) -> None:
     _, b, c = _first_hosts(multi)  # a's Alertmanager is stopped; c talks to b
-    tls_dir = f"{catalog.ALERTMANAGER.tls_dir}"
+    alertmanager = multi.container("alertmanager")
     own = (
-        multi.live.host_path_of(multi.container("alertmanager"), f"{tls_dir}/{catalog.TLS_CERT_FILE}", host=c),
-        multi.live.host_path_of(multi.container("alertmanager"), f"{tls_dir}/{catalog.TLS_KEY_FILE}", host=c),
+        multi.live.host_path_of(alertmanager, f"{catalog.ALERTMANAGER.tls_dir}/{catalog.TLS_CERT_FILE}", host=c),
+        multi.live.host_path_of(alertmanager, catalog.ALERTMANAGER.key_file, host=c),
     )
     write_server_pki(tmp_path / "foreign", "not the stack CA", ["alertmanager"], [multi.hosts[c]])
     foreign = (tmp_path / "foreign" / CERT_FILE, tmp_path / "foreign" / KEY_FILE)
