@@ -177,7 +177,11 @@ class MultiHostStack:
             "remoteWrite": {**remote_write, "caPem": receiver.ca_pem},
             "remoteWritePassword": receiver.password,
         }
-        recorded = run_program(config, stack=scenario.stack, secret_keys=(*scenario.secret_keys, "remoteWritePassword"))
+        recorded = run_program(
+            config,
+            stack=scenario.stack,
+            secret_keys=tuple(dict.fromkeys((*scenario.secret_keys, "remoteWritePassword"))),
+        )
         webhook_dir, state_dir = RUN_ROOT / f"{PREFIX}-webhook", RUN_ROOT / f"{PREFIX}-state"
         for directory in (webhook_dir, state_dir):
             shutil.rmtree(directory, ignore_errors=True)
