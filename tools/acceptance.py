@@ -55,12 +55,15 @@ def up(hold: float) -> int:
 
 
 def cleanup() -> int:
-    """What a killed run left: its dockerd (and what that engine made) and its namespaces."""
+    """What a killed run left: its dockerds (and what those engines made) and its namespaces, for the
+    single-host stack and the multi-host one."""
     from tests.acceptance.harness import LiveStack
+    from tests.acceptance.harness.paths import MULTI_HOST_PREFIX
     from tests.acceptance.stack import PREFIX
 
-    LiveStack([], prefix=PREFIX).cleanup_stale()
-    print(f"removed what a killed {PREFIX} run left")
+    for prefix in (PREFIX, MULTI_HOST_PREFIX):
+        LiveStack([], prefix=prefix).cleanup_stale()
+        print(f"removed what a killed {prefix} run left")
     return 0
 
 

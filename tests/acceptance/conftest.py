@@ -1,6 +1,7 @@
 """The one deployed stack every acceptance test attacks: started once, for the first test that
-needs it, torn down right after the last test of this directory (so `make test` does not keep
-it running through the other suites), and in any case at the end of the session.
+needs it, torn down right after the last test that needs it (so `make test` does not keep it
+running through the other suites, nor beside the multi-host stack of test_95), and in any case at
+the end of the session.
 
 Test modules run in file order (test_10_... to test_90_...): the destructive fault tests are
 last, the audit test just before them. `make acceptance` runs them all.
@@ -53,9 +54,16 @@ def stack() -> Iterator[AcceptanceStack]:
         _tear_down()
 
 
+def _needed_later(item: pytest.Item) -> bool:
+    """Whether a test after `item` in this session uses the stack (directly or through a fixture)."""
+    items = item.session.items
+    later = items[items.index(item) + 1 :] if item in items else []
+    return any("stack" in getattr(other, "fixturenames", ()) for other in later)
+
+
 @pytest.hookimpl(trylast=True)  # after the test's own fixtures are torn down (they may still use the stack)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """After the last test of this directory: the stack goes (its fixture's own teardown, at
-    the end of the session, then has nothing left to do)."""
-    if nextitem is None or HERE not in Path(str(nextitem.path)).resolve().parents:
+    """After the last test that uses it: the stack goes (its fixture's own teardown, at the end of
+    the session, then has nothing left to do)."""
+    if _running and (nextitem is None or not _needed_later(item)):
         _tear_down()

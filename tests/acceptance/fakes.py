@@ -2,6 +2,15 @@
 
     python fakes.py webhook --port 4000 --out received.jsonl
         an Alertmanager webhook receiver: every POST body is appended as one JSON line
+    python fakes.py instance-manager --port 9400 [--state DIR]
+    python fakes.py trade-engine --port 9401
+        plain-HTTP scrape targets for the stacks that are not the dev demo (the shared stack scrapes
+        the trading simulator): the egress test's LAN hosts and the multi-host suite's backends.
+        They expose the metrics contract (docs/metrics-contract.md); the Instance
+        Manager reports one failed managed instance, so InstanceManagerInstancesFailed fires
+        (the suite sets instanceManagerFailedInstancesFor to 0s). With --state, a file
+        DIR/memory_ratio (read on every scrape) sets its resident memory as that share of its
+        limit: a test makes InstanceManagerMemoryHigh fire when it chooses.
     python fakes.py receivers --port 8443 --tls DIR --out requests.jsonl
         HTTPS stand-in for PagerDuty Events v2, Slack incoming webhooks and Opsgenie's Alert API
         (told apart by the Host header): every request is appended as one JSON line, with the
@@ -24,6 +33,86 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STARTED = time.time()
+
+
+MEMORY_LIMIT = 1073741824
+STATE_DIR = ""  # --state: what a test changes while the fake runs
+
+
+def _resident_memory() -> int:
+    try:
+        with open(f"{STATE_DIR}/memory_ratio") as handle:
+            return int(float(handle.read().strip()) * MEMORY_LIMIT)
+    except (OSError, ValueError):
+        return 104857600
+
+
+def instance_manager_metrics() -> str:
+    uptime = time.time() - STARTED
+    return "".join(
+        [
+            "# TYPE instance_manager_instances gauge\n",
+            'instance_manager_instances{state="running"} 3\n',
+            'instance_manager_instances{state="starting"} 0\n',
+            'instance_manager_instances{state="stopped"} 0\n',
+            'instance_manager_instances{state="failed"} 1\n',
+            "# TYPE instance_manager_instance_restarts_total counter\n",
+            "instance_manager_instance_restarts_total 0\n",
+            "# TYPE instance_manager_cpu_limit_cores gauge\n",
+            "instance_manager_cpu_limit_cores 2\n",
+            "# TYPE instance_manager_memory_limit_bytes gauge\n",
+            f"instance_manager_memory_limit_bytes {MEMORY_LIMIT}\n",
+            "# TYPE process_cpu_seconds_total counter\n",
+            f"process_cpu_seconds_total {uptime * 0.01:.3f}\n",
+            "# TYPE process_resident_memory_bytes gauge\n",
+            f"process_resident_memory_bytes {_resident_memory() if STATE_DIR else 104857600}\n",
+            "# TYPE process_start_time_seconds gauge\n",
+            f"process_start_time_seconds {STARTED:.3f}\n",
+        ]
+    )
+
+
+def trade_engine_metrics() -> str:
+    executed = int((time.time() - STARTED) * 10)
+    lines = [
+        "# TYPE trades_executed_total counter\n",
+        f'trades_executed_total{{venue="xtest"}} {executed}\n',
+        "# TYPE trades_failed_total counter\n",
+        'trades_failed_total{venue="xtest",reason="rejected"} 0\n',
+        "# TYPE trade_execution_latency_seconds histogram\n",
+    ]
+    for bucket in ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "+Inf"):
+        lines.append(f'trade_execution_latency_seconds_bucket{{venue="xtest",le="{bucket}"}} {executed}\n')
+    lines += [
+        f'trade_execution_latency_seconds_sum{{venue="xtest"}} {executed * 0.004:.3f}\n',
+        f'trade_execution_latency_seconds_count{{venue="xtest"}} {executed}\n',
+        "# TYPE trade_slippage_ratio histogram\n",
+        f'trade_slippage_ratio_bucket{{venue="xtest",le="+Inf"}} {executed}\n',
+        f'trade_slippage_ratio_sum{{venue="xtest"}} {executed * 0.0001:.4f}\n',
+        f'trade_slippage_ratio_count{{venue="xtest"}} {executed}\n',
+    ]
+    return "".join(lines)
+
+
+def serve_metrics(port: int, render: type | object) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?", 1)[0] != "/metrics":
+                self.send_error(404)
+                return
+            body = render().encode()  # type: ignore[operator]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
 
 
 def serve_webhook(port: int, out: str) -> None:
@@ -211,18 +300,25 @@ def serve_smtp(port: int, tls_dir: str, credentials_file: str, out: str) -> None
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["webhook", "receivers", "smtp"])
+    parser.add_argument("kind", choices=["webhook", "instance-manager", "trade-engine", "receivers", "smtp"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out")
     parser.add_argument("--tls")
     parser.add_argument("--credentials")
+    parser.add_argument("--state")
     args = parser.parse_args()
     if args.kind == "receivers":
         serve_receivers(args.port, args.tls, args.out)
     elif args.kind == "smtp":
         serve_smtp(args.port, args.tls, args.credentials, args.out)
-    else:
+    elif args.kind == "webhook":
         serve_webhook(args.port, args.out)
+    elif args.kind == "instance-manager":
+        global STATE_DIR
+        STATE_DIR = args.state or ""
+        serve_metrics(args.port, instance_manager_metrics)
+    else:
+        serve_metrics(args.port, trade_engine_metrics)
     return 0
 
 

@@ -12,7 +12,6 @@ Alertmanager verifies TLS as it would against the real services. Every credentia
 
 from __future__ import annotations
 
-import datetime
 import email
 import email.policy
 import json
@@ -22,10 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from tests.acceptance.harness.testpki import write_server_pki
 
 HTTPS_PORT = 8443
 SMTP_PORT = 2587  # not 465, so STARTTLS as on 587; above 1024 for the unprivileged stand-in
@@ -143,46 +139,7 @@ ROUTING_CASES: tuple[tuple[dict[str, str], tuple[str, ...]], ...] = (
 def make_pki(directory: Path) -> str:
     """A test CA and one server certificate for every stand-in name, written to `directory`
     (readable by the fixtures' unprivileged user: a throwaway test key). Returns the CA's PEM."""
-    directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "promshield acceptance receivers CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    names = [*HTTPS_ALIASES, SMTP_HOST]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode()
-    (directory / "ca.crt").write_text(ca_pem)
-    (directory / "server.crt").write_text(cert.public_bytes(serialization.Encoding.PEM).decode())
-    (directory / "server.key").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    for path in directory.iterdir():
-        path.chmod(0o644)
-    directory.chmod(0o755)
-    return ca_pem
+    return write_server_pki(directory, "promshield acceptance receivers CA", [*HTTPS_ALIASES, SMTP_HOST])
 
 
 def records(path: Path) -> list[dict[str, Any]]:

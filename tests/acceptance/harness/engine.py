@@ -324,6 +324,16 @@ class Engine:
             client.close()
 
     # --- crash leftovers ----------------------------------------------------------------------
+    def sweep_stale(self) -> None:
+        """What a SIGKILLed run of this prefix left (its dockerd, containers, mounts), without
+        starting an engine: for a host the next run may not start again. Raises EngineBusy while a
+        live process owns the prefix."""
+        self._acquire_lock()
+        try:
+            self._stop_stale()
+        finally:
+            self._release_lock()
+
     def _stop_stale(self) -> None:
         """Stop what a SIGKILLed run of this prefix left: dockerd (pidfile), its containerd and
         shims, its containers (cgroup parent), docker-proxy in the namespace; unmount; tidy."""
@@ -501,11 +511,7 @@ def _down(prefix: str) -> int:
         deadline = time.monotonic() + 60
         while engine.lock_holder() is not None and time.monotonic() < deadline:
             time.sleep(0.2)
-    engine._acquire_lock()
-    try:
-        engine._stop_stale()
-    finally:
-        engine._release_lock()
+    engine.sweep_stale()
     _delete_created_netns(engine)
     print(f"[engine] {prefix} down", file=sys.stderr)
     return 0

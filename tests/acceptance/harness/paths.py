@@ -19,6 +19,9 @@ RUN_ROOT = REPO_ROOT / "build" / "acceptance"
 HARNESS_PREFIX = os.environ.get("PROMSHIELD_HARNESS_PREFIX", "pd")
 if not re.fullmatch(r"[a-z]{2,4}", HARNESS_PREFIX):
     raise SystemExit(f"PROMSHIELD_HARNESS_PREFIX={HARNESS_PREFIX!r}: expected 2-4 lowercase letters, e.g. pd")
+# The multi-host stacks (several engines, `live.Host`) run under their own prefix, so a single-host
+# stack of the same checkout may stay up meanwhile; their engines are `<prefix>m1`, `<prefix>m2`, ...
+MULTI_HOST_PREFIX = f"{HARNESS_PREFIX}m"
 LOCK_DIR = Path("/run/lock")
 
 
