@@ -21,6 +21,7 @@ from components.alertmanager.render import (
 )
 from components.core import catalog
 from components.core.hardening import (
+    NOBODY_TASKS,
     ContainerPlan,
     Healthcheck,
     NetworkAttachment,
@@ -141,6 +142,7 @@ class Alertmanager(pulumi.ComponentResource):
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
             ports=gossip_ports(settings),
             memory_mb=MEMORY_MB,
+            pids_limit=NOBODY_TASKS,
             stack=settings.stack,
             reload=RELOAD,
             reload_via=args.docker,

@@ -63,6 +63,12 @@ from components.core.reload import DockerAccess, ReloadPlan, reload_command
 
 DEFAULT_MEMORY_MB = 256
 DEFAULT_PIDS_LIMIT = 128
+PROMETHEUS_TASKS = 256  # its goroutines' threads under query load
+# RLIMIT_NPROC (Docker's nproc ulimit, the only task cap pulumi-docker offers) counts every task of
+# the uid on the host, not per container. Prometheus and Alertmanager both run as the images'
+# nobody (65534), so each gets the pair's joint budget: with its own 128 alone, Alertmanager failed
+# to exec ("resource temporarily unavailable") once the uid's other tasks reached it.
+NOBODY_TASKS = PROMETHEUS_TASKS + DEFAULT_PIDS_LIMIT
 LOG_MAX_SIZE = "10m"
 LOG_MAX_FILES = "5"
 RESTART_POLICY = "unless-stopped"

@@ -10,6 +10,7 @@ import pulumi_docker as docker
 
 from components.core import catalog
 from components.core.hardening import (
+    NOBODY_TASKS,
     ContainerPlan,
     Healthcheck,
     NetworkAttachment,
@@ -125,7 +126,7 @@ class Prometheus(pulumi.ComponentResource):
             uploads=self.files,
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
             memory_mb=MEMORY_MB,
-            pids_limit=256,
+            pids_limit=NOBODY_TASKS,
             stack=settings.stack,
             reload=RELOAD,
             reload_via=args.docker,

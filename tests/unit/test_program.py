@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from components.core import catalog
+from components.core.hardening import DEFAULT_PIDS_LIMIT, NOBODY_TASKS
 from components.proxy.render import DUMMY_USER
 from testing.mock_stack import (
     LOCAL_COMMAND,
@@ -103,6 +104,18 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
         assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
         assert labels[catalog.LABEL_PROJECT] == "promshield" and labels[catalog.LABEL_STACK] == any_stack.stack
         assert "envs" not in spec or not spec["envs"], name
+
+
+def test_services_sharing_a_uid_share_one_task_budget(any_stack: RecordedStack) -> None:
+    """nproc counts the uid's tasks on the whole host: services of one uid must each be allowed the
+    sum of what they run (Alertmanager alone at 128 failed to start beside Prometheus' threads)."""
+    by_uid: dict[int, set[int]] = {}
+    for container in any_stack.containers().values():
+        uid = int(container.inputs["user"].split(":")[0])
+        by_uid.setdefault(uid, set()).add(container.inputs["ulimits"][0]["soft"])
+    nobody = by_uid[catalog.PROMETHEUS.uid]
+    assert catalog.ALERTMANAGER.uid == catalog.PROMETHEUS.uid and nobody == {NOBODY_TASKS}, by_uid
+    assert NOBODY_TASKS >= 2 * DEFAULT_PIDS_LIMIT
 
 
 def test_images_are_pinned(any_stack: RecordedStack) -> None:
