@@ -259,6 +259,47 @@ def test_prometheus_killed_and_restarted_keeps_its_data(stack: AcceptanceStack) 
     assert Path(volume).stat().st_uid == int(str(stack.recorded.containers()[name].inputs["user"]).split(":")[0])
 
 
+def test_the_proxy_killed_loses_no_audit_line(stack: AcceptanceStack) -> None:
+    """The audit file is written per request, unbuffered: every request answered just before NGINX
+    is SIGKILLed (a crash: no clean shutdown, no final flush) is in it. The stdout copy (`docker
+    logs`) is buffered (up to 1 s) for speed and may lack the last lines before a crash."""
+    name = stack.container("proxy")
+    marker = f"{time.time():.3f}"  # the `time` parameter of these queries: logged, unique to this test
+    sent = 40
+    connection = stack.connection("trusted", "prometheus")
+    try:
+        statuses = [
+            stack.send(
+                connection, "trusted", "prometheus", "GET", f"/api/v1/query?query=vector({i})&time={marker}",
+                user="read-only",
+            ).status
+            for i in range(sent)
+        ]  # fmt: skip
+    finally:
+        connection.close()
+    killed = stack.topo.kill_main_process(name)
+    wait_until(lambda: 0 < stack.topo.main_pid(name) != killed, timeout=30, interval=0.2, what="Docker to restart it")
+    wait_until(
+        lambda: stack.get("prometheus", "/-/ready", user="read-only", record=False).status == 200,
+        timeout=30,
+        interval=0.5,
+        what="the proxy answering after the restart",
+    )
+
+    def ours(source: str) -> list[dict[str, object]]:
+        return [e for e in stack.audit_entries(source) if f"time={marker}" in str(e["query"])]
+
+    in_file, on_stdout = ours("file"), ours("stdout")
+    print(
+        f"proxy killed right after {sent} requests (statuses {sorted(set(statuses))}): {len(in_file)} in the audit "
+        f"file, {len(on_stdout)} in the buffered stdout copy"
+    )
+    assert len(in_file) == sent, f"{sent - len(in_file)} audit lines lost by the crash"
+    assert sorted(str(e["query"]) for e in in_file) == sorted(
+        f"query=vector({i})&time={marker}" for i in range(sent)
+    )
+
+
 def test_a_process_past_the_memory_limit_is_killed_inside_its_container(stack: AcceptanceStack) -> None:
     """The container's memory limit is the kernel's (cgroup): a process inside that allocates
     past it is OOM-killed there, the service and this machine go on."""
