@@ -103,7 +103,7 @@ def test_audit_entries_are_complete_json_on_stdout_and_in_the_file(stack: Accept
     assert in_file
     # The stdout copy is buffered (flushed within 1 s); the file is written per request.
     on_stdout = wait_until(
-        lambda: (entries := stack.audit_entries("stdout")) if len(entries) >= len(in_file) else [],
+        lambda: entries if len(entries := stack.audit_entries("stdout")) >= len(in_file) else [],
         timeout=10,
         interval=0.5,
         what=f"the stdout copy to catch up with the {len(in_file)} lines of the audit file",

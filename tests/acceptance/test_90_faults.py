@@ -1,6 +1,7 @@
 """Faults (destructive: this module runs last): a DuckDB writer killed mid-publish, Alertmanager
 down (stopped, then gone from the network), Prometheus' main process killed (Docker restarts it
-by its restart policy) and a process inside a container killed at the memory limit."""
+by its restart policy), the proxy killed right after answering (no audit line lost) and a process
+inside a container killed at the memory limit."""
 
 from __future__ import annotations
 
@@ -295,9 +296,7 @@ def test_the_proxy_killed_loses_no_audit_line(stack: AcceptanceStack) -> None:
         f"file, {len(on_stdout)} in the buffered stdout copy"
     )
     assert len(in_file) == sent, f"{sent - len(in_file)} audit lines lost by the crash"
-    assert sorted(str(e["query"]) for e in in_file) == sorted(
-        f"query=vector({i})&time={marker}" for i in range(sent)
-    )
+    assert sorted(str(e["query"]) for e in in_file) == sorted(f"query=vector({i})&time={marker}" for i in range(sent))
 
 
 def test_a_process_past_the_memory_limit_is_killed_inside_its_container(stack: AcceptanceStack) -> None:
