@@ -278,8 +278,18 @@ def test_the_proxy_killed_loses_no_audit_line(stack: AcceptanceStack) -> None:
         ]  # fmt: skip
     finally:
         connection.close()
+    restarts = int(stack.topo.inspect(name)["RestartCount"])
     killed = stack.topo.kill_main_process(name)
-    wait_until(lambda: 0 < stack.topo.main_pid(name) != killed, timeout=30, interval=0.2, what="Docker to restart it")
+    try:
+        wait_until(
+            lambda: 0 < stack.topo.main_pid(name) != killed, timeout=60, interval=0.2, what="Docker to restart it"
+        )
+    except AssertionError as exc:
+        info = stack.topo.inspect(name)
+        raise AssertionError(
+            f"{exc}: State {info['State']}, RestartPolicy {info['HostConfig']['RestartPolicy']}"
+        ) from exc
+    assert int(stack.topo.inspect(name)["RestartCount"]) == restarts + 1
     wait_until(
         lambda: stack.get("prometheus", "/-/ready", user="read-only", record=False).status == 200,
         timeout=30,
