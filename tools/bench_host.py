@@ -48,6 +48,7 @@ def bench_config() -> dict[str, Any]:
             "requestsPerSecond": 100_000,
             "burst": 100_000,
             "connectionsPerClient": 1000,
+            "connectionsPerSource": 1000,  # the firewall's bound must not be below the proxy's
             "backendMaxConnections": 1024,
         },
         "firewallSudo": False,

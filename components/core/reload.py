@@ -11,9 +11,11 @@ running service to re-read them, after checking them with the tool the image car
    the service has installed its handler would stop it, e.g. right after a replacement);
 2. validate the files inside the container (`docker exec`, as the service's own user): the
    running configuration is untouched when they are bad, because no signal is sent;
-3. send the reload signal (`docker kill --signal HUP`: the service is the container's main
-   process) and wait for the outcome the service reports; a failed or missing outcome exits
-   non-zero, which fails `pulumi up`.
+3. send the reload signal to the container's main process from inside it (`docker exec <c> sh -c
+   'kill -HUP 1'`, as the service's own user), never with `docker kill --signal`: Docker marks a
+   container it signalled that way as stopped by hand, and `unless-stopped` then never restarts
+   it after a later crash (moby/moby#41302); wait for the outcome the service reports; a failed
+   or missing outcome exits non-zero, which fails `pulumi up`.
 
 The command text holds no secret (container name, file paths, fixed log phrases) and its output is
 the validators' and this script's own messages; the triggers are the digests, which reveal no
@@ -140,7 +142,7 @@ while :; do
 done
 {checks}
 {before}since=$(docker info --format '{{{{.SystemTime}}}}')
-docker kill --signal {shlex.quote(plan.signal)} {c} >/dev/null
+docker exec {c} sh -c {shlex.quote(f"kill -{plan.signal} 1")} >&2 || fail 'could not signal the service: not reloaded'
 i=0
 while :; do
   logs=$(docker logs --since "$since" {c} 2>&1)

@@ -37,6 +37,11 @@ UPSTREAM_KEEPALIVE = 8  # idle connections per worker to each backend (see nginx
 WORKER_CONNECTIONS = 4096
 WORKER_RLIMIT_NOFILE = 16384
 HEADER_TIMEOUT = "10s"  # TLS handshake (NGINX < 1.25), request headers, and between two body reads
+# The stdout copy of the audit log (nginx.conf.j2) is written in chunks of at most this much (about
+# a dozen lines), or this late. 4 KiB is PIPE_BUF: a write to the pipe that size is atomic, so two
+# workers' lines never interleave mid-line (NGINX writes a longer line alone, as without a buffer).
+AUDIT_STDOUT_BUFFER = "4k"
+AUDIT_STDOUT_FLUSH = "1s"
 BODY_BUFFER_BYTES = 65536  # request bodies up to this stay in memory (and a query body is logged)
 # Requests without a canonical credential, per client address: a browser's first request, health
 # probes and a login page's retries fit; a flood gets 429.
@@ -163,6 +168,8 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         proxy_read_timeout=PROXY_READ_TIMEOUT,
         upstream_keepalive=UPSTREAM_KEEPALIVE,
         audit_log_file=catalog.PROXY_AUDIT_LOG_FILE,
+        audit_stdout_buffer=AUDIT_STDOUT_BUFFER,
+        audit_stdout_flush=AUDIT_STDOUT_FLUSH,
         htpasswd_file=catalog.PROXY_HTPASSWD_FILE,
         peer=PeerListener() if settings.peer_alerts else None,
     )

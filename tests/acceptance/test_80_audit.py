@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from tests.acceptance.stack import USERS, AcceptanceStack, Sent, basic
+from tests.acceptance.stack import USERS, AcceptanceStack, Sent, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
 
@@ -100,8 +100,15 @@ def test_every_request_is_in_the_audit_log(stack: AcceptanceStack) -> None:
 
 def test_audit_entries_are_complete_json_on_stdout_and_in_the_file(stack: AcceptanceStack) -> None:
     in_file = stack.audit_entries("file")
-    on_stdout = stack.audit_entries("stdout")
-    assert len(in_file) == len(on_stdout) > 0
+    assert in_file
+    # The stdout copy is buffered (flushed within 1 s); the file is written per request.
+    on_stdout = wait_until(
+        lambda: entries if len(entries := stack.audit_entries("stdout")) >= len(in_file) else [],
+        timeout=10,
+        interval=0.5,
+        what=f"the stdout copy to catch up with the {len(in_file)} lines of the audit file",
+    )
+    assert len(in_file) == len(on_stdout)
     # Every worker writes each line to both; lines of different workers may interleave differently.
     assert sorted(e["request_id"] for e in in_file) == sorted(e["request_id"] for e in on_stdout)
     for entry in in_file:

@@ -1,6 +1,7 @@
 """Faults (destructive: this module runs last): a DuckDB writer killed mid-publish, Alertmanager
 down (stopped, then gone from the network), Prometheus' main process killed (Docker restarts it
-by its restart policy) and a process inside a container killed at the memory limit."""
+by its restart policy), the proxy killed right after answering (no audit line lost) and a process
+inside a container killed at the memory limit."""
 
 from __future__ import annotations
 
@@ -257,6 +258,55 @@ def test_prometheus_killed_and_restarted_keeps_its_data(stack: AcceptanceStack) 
     print(f"prometheus: {samples_before} samples survived the kill; answers while it came back: {answers}")
     assert all(status in (200, 502, 503) for status in answers), answers
     assert Path(volume).stat().st_uid == int(str(stack.recorded.containers()[name].inputs["user"]).split(":")[0])
+
+
+def test_the_proxy_killed_loses_no_audit_line(stack: AcceptanceStack) -> None:
+    """The audit file is written per request, unbuffered: every request answered just before NGINX
+    is SIGKILLed (a crash: no clean shutdown, no final flush) is in it. The stdout copy (`docker
+    logs`) is buffered (up to 1 s) for speed and may lack the last lines before a crash."""
+    name = stack.container("proxy")
+    marker = f"{time.time():.3f}"  # the `time` parameter of these queries: logged, unique to this test
+    sent = 40
+    connection = stack.connection("trusted", "prometheus")
+    try:
+        statuses = [
+            stack.send(
+                connection, "trusted", "prometheus", "GET", f"/api/v1/query?query=vector({i})&time={marker}",
+                user="read-only",
+            ).status
+            for i in range(sent)
+        ]  # fmt: skip
+    finally:
+        connection.close()
+    restarts = int(stack.topo.inspect(name)["RestartCount"])
+    killed = stack.topo.kill_main_process(name)
+    try:
+        wait_until(
+            lambda: 0 < stack.topo.main_pid(name) != killed, timeout=60, interval=0.2, what="Docker to restart it"
+        )
+    except AssertionError as exc:
+        info = stack.topo.inspect(name)
+        raise AssertionError(
+            f"{exc}: State {info['State']}, RestartPolicy {info['HostConfig']['RestartPolicy']}"
+        ) from exc
+    assert int(stack.topo.inspect(name)["RestartCount"]) == restarts + 1
+    wait_until(
+        lambda: stack.get("prometheus", "/-/ready", user="read-only", record=False).status == 200,
+        timeout=30,
+        interval=0.5,
+        what="the proxy answering after the restart",
+    )
+
+    def ours(source: str) -> list[dict[str, object]]:
+        return [e for e in stack.audit_entries(source) if f"time={marker}" in str(e["query"])]
+
+    in_file, on_stdout = ours("file"), ours("stdout")
+    print(
+        f"proxy killed right after {sent} requests (statuses {sorted(set(statuses))}): {len(in_file)} in the audit "
+        f"file, {len(on_stdout)} in the buffered stdout copy"
+    )
+    assert len(in_file) == sent, f"{sent - len(in_file)} audit lines lost by the crash"
+    assert sorted(str(e["query"]) for e in in_file) == sorted(f"query=vector({i})&time={marker}" for i in range(sent))
 
 
 def test_a_process_past_the_memory_limit_is_killed_inside_its_container(stack: AcceptanceStack) -> None:

@@ -82,3 +82,14 @@ def test_scale_growth_verdict() -> None:
     assert scale_growth({10: 1.0, 100: 1.1, 1000: 2.0, 2000: 3.0})["growth"] == "linear"
     assert scale_growth({10: 1.0, 100: 1.01, 1000: 1.5})["growth"].startswith("linear or better")
     assert scale_growth({10: 1.0, 100: 1.5, 1000: 40.0})["growth"] == "superlinear"
+
+
+def test_the_bench_stack_config_is_valid() -> None:
+    """`make bench` runs the program with this config: a settings rule added later must not break it
+    (limits.connectionsPerSource >= connectionsPerClient once did)."""
+    from testing.mock_stack import run_program
+    from tools.bench_host import bench_config
+
+    stack = run_program(bench_config(), stack="bench")
+    proxy = stack.container_files(catalog.container_name("bench", catalog.PROXY))
+    assert "auth_request /_authn;" in str(proxy[catalog.PROXY_CONFIG_FILE]["content"])

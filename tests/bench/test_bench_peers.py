@@ -33,7 +33,7 @@ def test_no_auth_conf_drops_authentication_and_the_role_table_only() -> None:
     assert "$canonical_path:$promshield_service" not in ceiling
     assert "map $promshield_service $authz {" in ceiling and "default granted;" in ceiling
     # Everything else is the same text: TLS, limits, audit log, upstream mTLS.
-    for kept in ("ssl_protocols TLSv1.2 TLSv1.3;", "limit_req zone=per_user", "access_log /dev/stdout audit;",
+    for kept in ("ssl_protocols TLSv1.2 TLSv1.3;", "limit_req zone=per_user", "access_log /dev/stdout audit ",
                  "proxy_ssl_certificate ", "keepalive_requests 10000;"):  # fmt: skip
         assert conf.count(kept) == ceiling.count(kept) > 0
     with pytest.raises(TransformError):
