@@ -36,7 +36,7 @@ from testing.stack_config import load_scenario
 from tests.acceptance.harness.central import RemoteWriteReceiver
 from tests.acceptance.harness.live import TEST_USER, Fixture, Host, LanService, LiveStack
 from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
-from tests.acceptance.stack import FAKE_IM_PORT, FIXTURE_IMAGE, FIXTURE_SCRIPT, wait_until
+from tests.acceptance.stack import FIXTURE_IMAGE, FIXTURE_SCRIPT, wait_until
 
 PREFIX = MULTI_HOST_PREFIX
 SCENARIO = "multihost-acceptance"
@@ -203,6 +203,9 @@ class MultiHostStack:
             ],
         )
         backend = catalog.resource_name(scenario.stack, catalog.BACKEND_NETWORK)
+        # The fake listens where the scenario's one Instance Manager target says (fake-im:<port>).
+        (im_target,) = scenario.config["instanceManagerTargets"]
+        fake_im_port = int(str(im_target["address"]).rpartition(":")[2])
         hosts = []
         fixtures = []
         for index, entry in enumerate(config["hosts"]):
@@ -210,7 +213,7 @@ class MultiHostStack:
             hosts.append(
                 Host(name, str(entry["bindAddress"]), str(entry["dockerHost"]), firewall(recorded, name, index))
             )
-            command = ["python3", FIXTURE_SCRIPT, "instance-manager", "--port", str(FAKE_IM_PORT), "--state", STATE_DIR]
+            command = ["python3", FIXTURE_SCRIPT, "instance-manager", "--port", str(fake_im_port), "--state", STATE_DIR]
             binds = {str(FAKES): FIXTURE_SCRIPT, str(state_dir): STATE_DIR}
             fake = Fixture("fake-im", backend, ("fake-im",), command, FIXTURE_IMAGE, binds, user=TEST_USER, host=name)
             fixtures.append(fake)
