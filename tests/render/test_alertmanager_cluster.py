@@ -6,7 +6,6 @@ The same files on real engines, with the firewall and the alert path, are the ac
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import json
 import socket
 import subprocess
@@ -17,14 +16,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from components.core import catalog
 from testing.mock_stack import RecordedStack
 from testing.stack_config import load_scenario
+from tests.acceptance.harness.testpki import issue_server_pki
 from tests.render.sandboxed import materialize, view_command
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
@@ -117,45 +113,10 @@ def wait_for(check: Any, timeout: float = 30.0) -> Any:
 def foreign_identity(root: Path) -> None:
     """Replace a node's CA, certificate and key by ones from another CA (same names and uses)."""
     tls_dir = root / TLS_DIR.lstrip("/")
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the stack CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, catalog.ALERTMANAGER.name)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("alertmanager"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    (tls_dir / catalog.TLS_CA_FILE).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (tls_dir / catalog.TLS_CERT_FILE).write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    (root / catalog.ALERTMANAGER.key_file.lstrip("/")).write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    pki = issue_server_pki("not the stack CA", [catalog.ALERTMANAGER.name], ["127.0.0.1"], client_auth=True)
+    (tls_dir / catalog.TLS_CA_FILE).write_text(pki.ca_pem)
+    (tls_dir / catalog.TLS_CERT_FILE).write_text(pki.cert_pem)
+    (root / catalog.ALERTMANAGER.key_file.lstrip("/")).write_text(pki.key_pem)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import importlib.util
 import json
 import secrets
@@ -15,13 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from components.core import catalog
 from components.trading_sim import render
+from tests.acceptance.harness.testpki import issue_server_pki
 
 SIM_DIR = Path(__file__).resolve().parents[2] / "exporters" / "trading_sim"
 # The simulator is a standalone script (uploaded as one file), not a package of the program: loaded by
@@ -39,39 +35,11 @@ def _free_port() -> int:
 
 
 def make_tls(directory: Path, name: str) -> None:
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "trading-sim test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    (directory / catalog.TLS_CA_FILE).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (directory / catalog.TLS_CERT_FILE).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pki = issue_server_pki("trading-sim test CA", [name])
+    (directory / catalog.TLS_CA_FILE).write_text(pki.ca_pem)
+    (directory / catalog.TLS_CERT_FILE).write_text(pki.cert_pem)
     key_file = directory.parent / "secrets" / catalog.TLS_KEY_FILE  # as the stack places it (secrets_dir)
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    key_file.write_text(pki.key_pem)
     key_file.chmod(0o400)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -16,11 +17,20 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 CA_FILE, CERT_FILE, KEY_FILE = "ca.crt", "server.crt", "server.key"
 
 
-def write_server_pki(directory: Path, ca_name: str, dns_names: Sequence[str], ip_addresses: Sequence[str] = ()) -> str:
-    """`ca.crt`, `server.crt` (SANs: `dns_names`, `ip_addresses`) and `server.key` in `directory`, all
-    0644 (a throwaway key the unprivileged servers read; callers tighten it when they can). Valid two
-    days. Returns the CA's PEM."""
-    directory.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class ThrowawayPki:
+    """PEM texts of a throwaway CA and one leaf it signed."""
+
+    ca_pem: str
+    cert_pem: str
+    key_pem: str
+
+
+def issue_server_pki(
+    ca_name: str, dns_names: Sequence[str], ip_addresses: Sequence[str] = (), *, client_auth: bool = False
+) -> ThrowawayPki:
+    """A new CA named `ca_name` and a server certificate from it (SANs: `dns_names`, `ip_addresses`;
+    also a client certificate with `client_auth`), valid two days."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_name)])
@@ -39,6 +49,7 @@ def write_server_pki(directory: Path, ca_name: str, dns_names: Sequence[str], ip
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
     names += [x509.IPAddress(ipaddress.ip_address(address)) for address in ip_addresses]
+    uses = [ExtendedKeyUsageOID.SERVER_AUTH, *([ExtendedKeyUsageOID.CLIENT_AUTH] if client_auth else [])]
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, [*dns_names, *ip_addresses][0])]))
@@ -48,16 +59,28 @@ def write_server_pki(directory: Path, ca_name: str, dns_names: Sequence[str], ip
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(uses), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode()
-    (directory / CA_FILE).write_text(ca_pem)
-    (directory / CERT_FILE).write_text(cert.public_bytes(serialization.Encoding.PEM).decode())
-    (directory / KEY_FILE).write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return ThrowawayPki(
+        ca.public_bytes(serialization.Encoding.PEM).decode(),
+        cert.public_bytes(serialization.Encoding.PEM).decode(),
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
     )
+
+
+def write_server_pki(directory: Path, ca_name: str, dns_names: Sequence[str], ip_addresses: Sequence[str] = ()) -> str:
+    """`ca.crt`, `server.crt` (SANs: `dns_names`, `ip_addresses`) and `server.key` in `directory`, all
+    0644 (a throwaway key the unprivileged servers read; callers tighten it when they can). Valid two
+    days. Returns the CA's PEM."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pki = issue_server_pki(ca_name, dns_names, ip_addresses)
+    (directory / CA_FILE).write_text(pki.ca_pem)
+    (directory / CERT_FILE).write_text(pki.cert_pem)
+    (directory / KEY_FILE).write_text(pki.key_pem)
     for path in (directory / CA_FILE, directory / CERT_FILE, directory / KEY_FILE):
         path.chmod(0o644)
     directory.chmod(0o755)
-    return ca_pem
+    return pki.ca_pem
