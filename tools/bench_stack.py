@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from components.core import catalog
@@ -32,27 +32,13 @@ def with_proxy_conf(resources: Sequence[Any], proxy_name: str, conf: str) -> lis
 
 def proxy_copy(resources: Sequence[Any], proxy_name: str, suffix: str, port_offset: int, conf: str) -> list[Any]:
     """A second proxy named `<proxy>-<suffix>` running `conf`, published at +`port_offset`."""
-    ours = {proxy_name, *(f"{proxy_name}-{kind}" for kind in catalog.CARRIER_KINDS)}
-    volumes: set[str] = set()
-    for record in resources:
-        if record.type == catalog.CONTAINER_TYPE and record.inputs.get("name") in ours:
-            volumes |= {str(v["volumeName"]) for v in record.inputs.get("volumes", []) if v.get("volumeName")}
-    copies = []
-    for record in resources:
-        name = str(record.inputs.get("name"))
-        if record.type == catalog.VOLUME_TYPE and name in volumes:
-            raw = {**unwrap(record.raw_inputs), "name": f"{name}-{suffix}"}
-        elif record.type == catalog.CONTAINER_TYPE and name in ours:
-            raw = unwrap(record.raw_inputs)
-            raw["name"] = name.replace(proxy_name, f"{proxy_name}-{suffix}", 1)
-            raw["volumes"] = [_renamed_volume(volume, suffix) for volume in raw.get("volumes", [])]
-            raw["ports"] = [{**port, "external": int(port["external"]) + port_offset} for port in raw.get("ports", [])]
-            raw["networksAdvanced"] = [{**network, "aliases": []} for network in raw.get("networksAdvanced", [])]
-            raw["uploads"] = [_with_conf(upload, conf) for upload in raw.get("uploads", [])]
-        else:
-            continue
-        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=raw))
-    return copies
+
+    def edit(_record_name: str, raw: dict[str, Any]) -> None:
+        raw["ports"] = [{**port, "external": int(port["external"]) + port_offset} for port in raw.get("ports", [])]
+        raw["networksAdvanced"] = [{**network, "aliases": []} for network in raw.get("networksAdvanced", [])]
+        raw["uploads"] = [_with_conf(upload, conf) for upload in raw.get("uploads", [])]
+
+    return _service_copy(resources, proxy_name, suffix, edit)
 
 
 def _with_conf(upload: dict[str, Any], conf: str) -> dict[str, Any]:
@@ -61,6 +47,32 @@ def _with_conf(upload: dict[str, Any], conf: str) -> dict[str, Any]:
 
 def _renamed_volume(volume: dict[str, Any], suffix: str) -> dict[str, Any]:
     return {**volume, "volumeName": f"{volume['volumeName']}-{suffix}"} if volume.get("volumeName") else volume
+
+
+def _service_copy(
+    resources: Sequence[Any], name: str, suffix: str, edit: Callable[[str, dict[str, Any]], None]
+) -> list[Any]:
+    """Copies of container `name`, its carriers and their volumes, each named `<...>-<suffix>`;
+    `edit(container name, raw inputs)` changes each copied container's inputs in place."""
+    ours = {name, *(f"{name}-{kind}" for kind in catalog.CARRIER_KINDS)}
+    volumes: set[str] = set()
+    for record in resources:
+        if record.type == catalog.CONTAINER_TYPE and record.inputs.get("name") in ours:
+            volumes |= {str(v["volumeName"]) for v in record.inputs.get("volumes", []) if v.get("volumeName")}
+    copies = []
+    for record in resources:
+        record_name = str(record.inputs.get("name"))
+        if record.type == catalog.VOLUME_TYPE and record_name in volumes:
+            raw = {**unwrap(record.raw_inputs), "name": f"{record_name}-{suffix}"}
+        elif record.type == catalog.CONTAINER_TYPE and record_name in ours:
+            raw = unwrap(record.raw_inputs)
+            raw["name"] = record_name.replace(name, f"{name}-{suffix}", 1)
+            raw["volumes"] = [_renamed_volume(volume, suffix) for volume in raw.get("volumes", [])]
+            edit(record_name, raw)
+        else:
+            continue
+        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=raw))
+    return copies
 
 
 def container_copy(
@@ -77,41 +89,27 @@ def container_copy(
     """A copy of container `name` (and its carriers, volumes) named `<name>-<suffix>`: the config
     carrier's uploads replaced by `uploads` (path -> text; others kept), published on `ports`, on
     `networks` without aliases or fixed addresses, no healthcheck (nothing waits for it)."""
-    ours = {name, *(f"{name}-{kind}" for kind in catalog.CARRIER_KINDS)}
-    volumes: set[str] = set()
-    for record in resources:
-        if record.type == catalog.CONTAINER_TYPE and record.inputs.get("name") in ours:
-            volumes |= {str(v["volumeName"]) for v in record.inputs.get("volumes", []) if v.get("volumeName")}
-    copies = []
-    for record in resources:
-        record_name = str(record.inputs.get("name"))
-        if record.type == catalog.VOLUME_TYPE and record_name in volumes:
-            raw = {**unwrap(record.raw_inputs), "name": f"{record_name}-{suffix}"}
-        elif record.type == catalog.CONTAINER_TYPE and record_name in ours:
-            raw = unwrap(record.raw_inputs)
-            raw["name"] = record_name.replace(name, f"{name}-{suffix}", 1)
-            raw["volumes"] = [_renamed_volume(volume, suffix) for volume in raw.get("volumes", [])]
-            raw["uploads"] = [
-                {**u, "content": uploads[u["file"]]} if u["file"] in uploads else u for u in raw.get("uploads", [])
+
+    def edit(record_name: str, raw: dict[str, Any]) -> None:
+        raw["uploads"] = [
+            {**u, "content": uploads[u["file"]]} if u["file"] in uploads else u for u in raw.get("uploads", [])
+        ]
+        present = {u["file"] for u in raw["uploads"]}
+        if raw["uploads"] and record_name == f"{name}-{catalog.KIND_CONFIG}":  # new files: as its first upload
+            raw["uploads"] += [
+                {**raw["uploads"][0], "file": f, "content": c} for f, c in uploads.items() if f not in present
             ]
-            present = {u["file"] for u in raw["uploads"]}
-            if raw["uploads"] and record_name == f"{name}-{catalog.KIND_CONFIG}":  # new files: as its first upload
-                raw["uploads"] += [
-                    {**raw["uploads"][0], "file": f, "content": c} for f, c in uploads.items() if f not in present
-                ]
-            if record_name == name:
-                raw["ports"] = ports
-                networks = networks or [str(n["name"]) for n in raw.get("networksAdvanced", [])]
-                raw["networksAdvanced"] = [{"name": network, "aliases": []} for network in networks]
-                raw.pop("healthcheck", None)
-                if image is not None:
-                    raw["image"] = image
-                if command is not None:
-                    raw["command"] = list(command)
-        else:
-            continue
-        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=raw))
-    return copies
+        if record_name == name:
+            raw["ports"] = ports
+            attached = networks or [str(n["name"]) for n in raw.get("networksAdvanced", [])]
+            raw["networksAdvanced"] = [{"name": network, "aliases": []} for network in attached]
+            raw.pop("healthcheck", None)
+            if image is not None:
+                raw["image"] = image
+            if command is not None:
+                raw["command"] = list(command)
+
+    return _service_copy(resources, name, suffix, edit)
 
 
 def remote_image(resources: Sequence[Any], reference: str) -> Any:
