@@ -85,7 +85,7 @@ class MultiHostStack:
 
     def container(self, service: str) -> str:
         """The Docker name of a service (the same on every host)."""
-        return f"{catalog.PROJECT}-{self.recorded.stack}-{service}"
+        return catalog.resource_name(self.recorded.stack, service)
 
     # --- through a host's proxy -------------------------------------------------------------------------
     def request(

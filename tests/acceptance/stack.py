@@ -132,7 +132,7 @@ PACE_SECONDS = 1.0 / RATE_PER_SECOND + 0.03  # per credential: never trips the p
 
 
 def container_name(service: str) -> str:
-    return f"{catalog.PROJECT}-{STACK}-{service}"
+    return catalog.resource_name(STACK, service)
 
 
 @dataclass

@@ -124,7 +124,7 @@ def test_servicer_reports_a_violation_as_mandatory(dev_stack: RecordedStack) -> 
     prometheus = next(
         r
         for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
-        if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}"
+        if r.inputs["name"] == catalog.container_name("dev", catalog.PROMETHEUS)
     )
     diagnostics = analyze_all(
         mutated(dev_stack, prometheus.name, lambda i: i.update(privileged=True)), load_stack_config("dev")
@@ -177,7 +177,7 @@ def proxy_on_every_interface(dev_stack: RecordedStack) -> proto.AnalyzeRequest:
     proxy = next(
         r
         for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
-        if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROXY.name}"
+        if r.inputs["name"] == catalog.container_name("dev", catalog.PROXY)
     )
     props = proxy.inputs
     props["ports"] = [{**port, "ip": "0.0.0.0"} for port in props["ports"]]
@@ -212,7 +212,7 @@ def test_pack_process_applies_the_pack_config(
     prometheus = next(
         r
         for r in dev_stack.of_type(catalog.CONTAINER_TYPE)
-        if r.inputs["name"] == f"{catalog.PROJECT}-dev-{catalog.PROMETHEUS.name}"
+        if r.inputs["name"] == catalog.container_name("dev", catalog.PROMETHEUS)
     )
     props = {**prometheus.inputs, "command": [*prometheus.inputs["command"], "--web.enable-remote-write-receiver"]}
     request = proto.AnalyzeRequest(

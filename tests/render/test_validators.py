@@ -19,7 +19,7 @@ GIXY = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "gixy")
 
 
 def container(stack: RecordedStack, service: catalog.Service) -> str:
-    return f"{catalog.PROJECT}-{stack.stack}-{service.name}"
+    return catalog.container_name(stack.stack, service)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

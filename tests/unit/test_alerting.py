@@ -142,7 +142,7 @@ def test_credentials_are_file_references_and_tls_is_always_verified() -> None:
 
 def test_receiver_secrets_reach_alertmanager_only_as_secret_0400_files() -> None:
     recorded = run_program({**ALL_TYPES}, stack="test", secret_keys=("alertmanagerReceiverSecrets",))
-    files = recorded.container_files(f"{catalog.PROJECT}-test-alertmanager")
+    files = recorded.container_files(catalog.container_name("test", catalog.ALERTMANAGER))
     for name, value in (
         ("pager", PAGER_KEY),
         ("chat", SLACK_URL),
@@ -167,7 +167,7 @@ def test_a_private_ca_is_uploaded_and_named_in_the_receivers_tls_config(tmp_path
         "ca_file": f"{catalog.ALERTMANAGER.config_dir}/receivers/pager-ca.pem",
     }
     recorded = run_program(config, stack="test", secret_keys=("alertmanagerReceiverSecrets",))
-    files = recorded.container_files(f"{catalog.PROJECT}-test-alertmanager")
+    files = recorded.container_files(catalog.container_name("test", catalog.ALERTMANAGER))
     assert files[tls["ca_file"]]["content"] == ca
 
 

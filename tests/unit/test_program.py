@@ -32,11 +32,11 @@ COMPONENT_TYPES = {"Networks", "Pki", "Credentials", "Prometheus", "Alertmanager
 
 
 def service_container(stack: RecordedStack, service: catalog.Service) -> dict[str, Any]:
-    return stack.containers()[f"{catalog.PROJECT}-{stack.stack}-{service.name}"].inputs
+    return stack.containers()[catalog.container_name(stack.stack, service)].inputs
 
 
 def file_text(stack: RecordedStack, service: catalog.Service, path: str) -> str:
-    return str(stack.container_files(f"{catalog.PROJECT}-{stack.stack}-{service.name}")[path]["content"])
+    return str(stack.container_files(catalog.container_name(stack.stack, service))[path]["content"])
 
 
 # --- Inventory and structure ---------------------------------------------------------------

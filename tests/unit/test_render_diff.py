@@ -101,7 +101,7 @@ def test_the_render_holds_no_secret(renders: tuple[RecordedStack, Path, Path]) -
                 assert str(len(upload["content"])) not in text, "not even a secret's length"
             assert "PRIVATE KEY" not in text, path
     assert placeholders >= 9  # every service's key, the htpasswd, the digest key, the demo ACLs...
-    proxy = f"{catalog.PROJECT}-dev-{catalog.PROXY.name}"
+    proxy = catalog.container_name("dev", catalog.PROXY)
     assert (root / proxy / catalog.PROXY.tls_dir.lstrip("/") / catalog.TLS_CA_FILE).read_text() == "<pki-ca.certPem>"
 
 
