@@ -25,7 +25,7 @@ key=$( (cd "$here" && find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z |
   | sha256sum | cut -c1-12)
 out="$cache_root/pulumi-engine/v$PULUMI_VERSION-$key"
 bin="$out/bin"
-log() { printf '[toolchain %(%H:%M:%S)T] %s\n' -1 "$*"; }
+log() { printf '[toolchain %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 if [ ! -e "$out/.complete" ]; then
   log "building the Pulumi engine v$PULUMI_VERSION into $out (cold: about 25-40 min on 2 cores)"
