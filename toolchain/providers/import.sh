@@ -2,14 +2,11 @@
 # Maintainer tool (not used by build.sh): re-vendors a provider's Go source
 # from a local git mirror into toolchain/providers/<name>/, verbatim.
 #
-#   import.sh command|tls|random GITDIR REV
-#   import.sh docker GITDIR REV UPSTREAM_GITDIR UPSTREAM_REV
+#   import.sh command|tls|random|docker GITDIR REV
 #
 # GITDIR is a clone or bare mirror of github.com/pulumi/pulumi-<name>,
 # REV the release tag or commit (the vN.N.N tag, not sdk/vN.N.N: those
-# commits have no provider/ folder). For docker, UPSTREAM_GITDIR is a clone
-# of github.com/kreuzwerker/terraform-provider-docker and UPSTREAM_REV the
-# commit of pulumi-docker's `upstream` submodule at REV.
+# commits have no provider/ folder).
 # Only build inputs are copied: tests, test data and the tfgen command are
 # left out. Local changes live in <name>/promshield.patch, never in the
 # vendored files; record REV in versions.env and <name>/NOTICE.md.
@@ -30,11 +27,8 @@ mv "$tmp/provider" "$dest/provider"
 cp "$tmp/LICENSE" "$dest/LICENSE"
 [ -f "$tmp/COPYRIGHT" ] && cp "$tmp/COPYRIGHT" "$dest/COPYRIGHT"
 if [ "$name" = docker ]; then
-    upgit=$4 uprev=$5
+    # pulumi-docker's own patches to its upstream (the `upstream` submodule);
+    # build.sh fetches the upstream module itself from the Go module proxy.
     git -C "$gitdir" archive "$rev" patches | tar -x -C "$dest"
-    mkdir -p "$dest/upstream"
-    git -C "$upgit" archive "$uprev" go.mod go.sum LICENSE main.go internal \
-        | tar -x -C "$dest/upstream"
-    find "$dest/upstream" \( -name '*_test.go' -o -name testdata \) -prune -exec rm -rf {} +
 fi
 echo "vendored $name at $(git -C "$gitdir" rev-parse "$rev^{commit}") into $dest"
