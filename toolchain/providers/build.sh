@@ -31,7 +31,7 @@ export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 work=""
 trap '[ -z "$work" ] || rm -rf "$work"' EXIT
 
-recipe_hash() { # name version
+recipe_hash() { # name
     {
         (cd "$here" && find "$1" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
         grep "^PROVIDER_${1^^}_" "$here/versions.env"
