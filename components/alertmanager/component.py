@@ -37,7 +37,7 @@ from components.core.reload import DockerAccess, ReloadPlan
 from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
 
 SERVICE = catalog.ALERTMANAGER
-MEMORY_MB = 256
+MEMORY_MB = catalog.ALERTMANAGER_MEMORY_MB
 # SIGHUP re-reads alertmanager.yml; on an error Alertmanager keeps the old one. Its alerts,
 # silences and notification log stay in memory (and in its data volume) across a reload.
 RELOAD = ReloadPlan(

@@ -65,6 +65,10 @@ TRADING_SIM_TRADE_ENGINE_PORT = 9401
 TRADING_SIM_CONTROL_PORT = 9409  # 127.0.0.1 inside its container: only `docker exec` reaches it
 TRADING_SIM_SCRAPE_USER = "prometheus"  # Prometheus' basic-auth user at both endpoints
 
+# Memory limits (MiB) of the services whose cost limits are sized against them (settings/costs.py).
+PROMETHEUS_MEMORY_MB = 1024
+ALERTMANAGER_MEMORY_MB = 256
+
 # The proxy's listeners inside its container (each published on a host port by settings).
 PROXY_PROMETHEUS_PORT = 8443
 PROXY_ALERTMANAGER_PORT = 8444

@@ -38,7 +38,7 @@ from components.prometheus.render import (
 )
 
 SERVICE = catalog.PROMETHEUS
-MEMORY_MB = 1024
+MEMORY_MB = catalog.PROMETHEUS_MEMORY_MB
 # SIGHUP re-reads prometheus.yml and the rule files; on an error Prometheus keeps the old ones
 # (and sets prometheus_config_last_reload_successful 0). The log phrases are the same in 2.x and 3.x.
 # web.yml and the TLS files behind it are re-read on every new connection (exporter-toolkit).

@@ -150,6 +150,37 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         ),
     ),
     ConfigKey(
+        "queryLimits",
+        "object",
+        description=(
+            'What one query may cost: {"maxSamples": 2500000, "timeout": "30s", "maxConcurrency": 4, '
+            '"lookbackDelta": "5m", "maxSelectors": 64, "maxQueryBytes": 8192, "maxBodyBytes": 65536}. The first '
+            "four are Prometheus' --query.* flags (maxSamples x maxConcurrency x 48 bytes must fit half its memory); "
+            "the proxy refuses a request to the Prometheus read endpoints with more match[] than maxSelectors, a "
+            "query longer than maxQueryBytes (422) or a body over maxBodyBytes (413)."
+        ),
+    ),
+    ConfigKey(
+        "silenceLimits",
+        "object",
+        description=(
+            '{"maxBodyBytes": 4096, "perMinute": 6, "burst": 20, "snapshotInterval": "250ms"}: the proxy refuses a '
+            "silence body over maxBodyBytes (413) and more than perMinute silences per credential (burst, then "
+            "429); Alertmanager writes its silences to disk every snapshotInterval, so one acknowledged is on disk "
+            "before a crash a second later."
+        ),
+    ),
+    ConfigKey(
+        "logLimits",
+        "object",
+        description=(
+            '{"queryLogBytes": 16777216, "auditLogBytes": 67108864, "auditVolumeMinFreePercent": 20}: Prometheus\' '
+            "query log is rotated past queryLogBytes (one old copy kept); the audit log past auditLogBytes "
+            "(every rotated file kept, gzipped: the record); an alert fires when the audit volume has less "
+            "free space than auditVolumeMinFreePercent."
+        ),
+    ),
+    ConfigKey(
         "clientCertificateAuth",
         "object",
         description=(

@@ -16,6 +16,7 @@ from components.core.settings.edge import (
     read_networks,
     read_tls,
 )
+from components.core.settings.costs import read_log_limits, read_query_limits, read_silence_limits
 from components.core.settings.egress import check_egress, read_dns_servers
 from components.core.settings.hosts import (
     check_cluster_ports,
@@ -102,6 +103,9 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         evaluation_interval=check_duration(r, "evaluationInterval", default_of("evaluationInterval")),
         retention_time=check_duration(r, "retentionTime", default_of("retentionTime")),
         limits=read_limits(r),
+        query_limits=read_query_limits(r),
+        silence_limits=read_silence_limits(r),
+        log_limits=read_log_limits(r),
         receivers=receivers,
         alertmanager_egress=alertmanager_egress,
         remote_write=read_remote_write(r),
