@@ -142,6 +142,7 @@ class Alertmanager(pulumi.ComponentResource):
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
             ports=gossip_ports(settings),
             memory_mb=MEMORY_MB,
+            go_runtime=True,
             pids_limit=NOBODY_TASKS,
             stack=settings.stack,
             reload=RELOAD,

@@ -31,6 +31,7 @@ from components.prometheus.render import (
     ScrapeJob,
     core_jobs,
     prometheus_command,
+    prometheus_entrypoint,
     render_healthcheck_client,
     render_prometheus_yml,
     render_web_config,
@@ -113,6 +114,7 @@ class Prometheus(pulumi.ComponentResource):
             service=SERVICE,
             image=image,
             command=prometheus_command(settings),
+            entrypoint=prometheus_entrypoint(settings),
             networks=networks,
             healthcheck=Healthcheck(
                 [
@@ -126,6 +128,7 @@ class Prometheus(pulumi.ComponentResource):
             uploads=self.files,
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
             memory_mb=MEMORY_MB,
+            go_runtime=True,
             pids_limit=NOBODY_TASKS,
             stack=settings.stack,
             reload=RELOAD,

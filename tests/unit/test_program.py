@@ -103,7 +103,10 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
             assert spec["healthcheck"]["tests"][0] == "CMD", name
         assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
         assert labels[catalog.LABEL_PROJECT] == "promshield" and labels[catalog.LABEL_STACK] == any_stack.stack
-        assert "envs" not in spec or not spec["envs"], name
+        # The only variable: the Go runtime's soft memory limit, below the container's (never a secret).
+        go = labels[catalog.LABEL_KIND] == "service" and labels[catalog.LABEL_SERVICE] in ("prometheus", "alertmanager")
+        expected = [f"GOMEMLIMIT={int(spec['memory'] * 0.8)}MiB"] if go else []
+        assert (spec.get("envs") or []) == expected, name
 
 
 def test_services_sharing_a_uid_share_one_task_budget(any_stack: RecordedStack) -> None:
