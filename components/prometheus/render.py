@@ -294,7 +294,7 @@ def prometheus_entrypoint(settings: PrometheusSettings) -> list[str]:
     log = catalog.PROMETHEUS_QUERY_LOG_FILE
     loop = (
         f"while sleep {QUERY_LOG_CHECK_SECONDS}; do "
-        f'size=$(stat -c %s {log} 2>/dev/null || echo 0); '
+        f"size=$(stat -c %s {log} 2>/dev/null || echo 0); "
         f'if [ "$size" -gt {settings.query_log_bytes} ]; then cp {log} {log}.1 && : > {log}; fi; '
         "done"
     )

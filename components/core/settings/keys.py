@@ -145,8 +145,10 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "object",
         description=(
             'Proxy limits: {"requestsPerSecond": 20, "burst": 40, "connectionsPerClient": 10, "maxBodyBytes": 1048576, '
-            '"backendMaxConnections": 256, "connectionsPerSource": 128}. connectionsPerSource: new connections one '
-            "source address may hold to each published port (host firewall, before TLS)."
+            '"backendMaxConnections": 256, "connectionsPerSource": 128, "assetsPerSecond": 50, "assetBurst": 200}. '
+            "connectionsPerSource: new connections one source address may hold to each published port (host "
+            "firewall, before TLS); assetsPerSecond/assetBurst: the web UIs' static files, a budget of their own "
+            "per credential apart from requestsPerSecond/burst."
         ),
     ),
     ConfigKey(

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from components.core import catalog
 from components.core.durations import duration_ms
 from components.core.settings.alerting import read_remote_write, read_thresholds
+from components.core.settings.costs import read_log_limits, read_query_limits, read_silence_limits
 from components.core.settings.edge import (
     read_bind,
     read_cidrs,
@@ -16,7 +17,6 @@ from components.core.settings.edge import (
     read_networks,
     read_tls,
 )
-from components.core.settings.costs import read_log_limits, read_query_limits, read_silence_limits
 from components.core.settings.egress import check_egress, read_dns_servers
 from components.core.settings.hosts import (
     check_cluster_ports,
