@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from components.core import catalog
 from components.core.durations import duration_seconds
 from components.core.settings import Limits, QueryLimits, Settings, SilenceLimits, User
-from components.core.settings.types import DEFAULT_QUERY_LIMITS, DEFAULT_SILENCE_LIMITS
+from components.core.settings.types import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, DEFAULT_SILENCE_LIMITS
 from components.proxy import rbac
 
 # TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
@@ -123,6 +123,7 @@ class ProxySettings:
     peer_alerts: bool = False  # multi-host stacks: the other hosts' Prometheus post alerts here
     query_limits: QueryLimits = DEFAULT_QUERY_LIMITS
     silence_limits: SilenceLimits = DEFAULT_SILENCE_LIMITS
+    audit_log_bytes: int = DEFAULT_LOG_LIMITS.audit_log_bytes
 
     @classmethod
     def of(cls, settings: Settings) -> ProxySettings:
@@ -139,6 +140,7 @@ class ProxySettings:
             peer_alerts=settings.multi_host,
             query_limits=settings.query_limits,
             silence_limits=settings.silence_limits,
+            audit_log_bytes=settings.log_limits.audit_log_bytes,
         )
 
 
@@ -212,6 +214,29 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         audit_stdout_flush=AUDIT_STDOUT_FLUSH,
         htpasswd_file=catalog.PROXY_HTPASSWD_FILE,
         peer=PeerListener() if settings.peer_alerts else None,
+    )
+
+
+AUDIT_CHECK_SECONDS = 5  # how often the audit log's size is checked (logLimits.auditLogBytes)
+# After the reopen signal, how long before the rotated file is compressed: workers reopen at their next
+# event loop turn, so a line a worker writes just after the rename still lands in the rotated file.
+AUDIT_REOPEN_GRACE_SECONDS = 5
+
+
+def audit_rotation_loop(audit_log_bytes: int) -> str:
+    """A shell loop (run beside NGINX in its container) that rotates the audit log once it is over
+    `audit_log_bytes`: rename to `audit.log.<UTC time>` (NGINX keeps writing to the open file), USR1 to
+    the master (PID 1: every worker reopens `audit.log`, created anew under the proxy's umask), then
+    gzip the rotated file. Nothing is deleted: the rotated files are the record (an alert watches the
+    volume's free space)."""
+    audit = catalog.PROXY_AUDIT_LOG_FILE
+    return (
+        f"while sleep {AUDIT_CHECK_SECONDS}; do "
+        f"size=$(stat -c %s {audit} 2>/dev/null || echo 0); "
+        f'if [ "$size" -gt {audit_log_bytes} ]; then '
+        f'rotated={audit}.$(date -u +%Y%m%dT%H%M%SZ) && mv {audit} "$rotated" && kill -USR1 1 && '
+        f'sleep {AUDIT_REOPEN_GRACE_SECONDS} && gzip "$rotated"; '
+        "fi; done"
     )
 
 
