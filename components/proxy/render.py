@@ -205,6 +205,7 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         audited_query_paths=AUDITED_QUERY_PATHS,
         checked_location=CHECKED_QUERY_LOCATION,
         query_body_bytes=settings.query_limits.max_body_bytes,
+        queries_per_credential=settings.query_limits.concurrent_per_credential,
         silence_body_bytes=settings.silence_limits.max_body_bytes,
         silences_per_minute=settings.silence_limits.per_minute,
         silence_burst=settings.silence_limits.burst,

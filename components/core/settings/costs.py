@@ -36,6 +36,7 @@ QUERY_KEYS = {
     "maxSamples": "max_samples",
     "timeout": "timeout",
     "maxConcurrency": "max_concurrency",
+    "concurrentPerCredential": "concurrent_per_credential",
     "lookbackDelta": "lookback_delta",
     "maxSelectors": "max_selectors",
     "maxQueryBytes": "max_query_bytes",
@@ -100,11 +101,19 @@ def read_query_limits(r: Reader) -> QueryLimits:
         max_samples=s.integer("maxSamples", d.max_samples, 10_000, 50_000_000),
         timeout=s.duration("timeout", d.timeout, 1000, MAX_QUERY_TIMEOUT_MS, is_duration),
         max_concurrency=s.integer("maxConcurrency", d.max_concurrency, 1, 64),
+        concurrent_per_credential=s.integer("concurrentPerCredential", d.concurrent_per_credential, 1, 64),
         lookback_delta=s.duration("lookbackDelta", d.lookback_delta, 1000, 3_600_000, is_duration),
         max_selectors=s.integer("maxSelectors", d.max_selectors, 1, 10_000),
         max_query_bytes=s.integer("maxQueryBytes", d.max_query_bytes, 256, MAX_QUERY_BODY_BYTES),
         max_body_bytes=s.integer("maxBodyBytes", d.max_body_bytes, 1024, MAX_QUERY_BODY_BYTES),
     )
+    if limits.max_concurrency > 1 and limits.concurrent_per_credential >= limits.max_concurrency:
+        r.problem(
+            "queryLimits.concurrentPerCredential",
+            limits.concurrent_per_credential,
+            f"expected less than maxConcurrency ({limits.max_concurrency}): one credential could hold every "
+            "query slot of Prometheus and queue everyone else's queries",
+        )
     budget = int(catalog.PROMETHEUS_MEMORY_MB * 1024 * 1024 * QUERY_MEMORY_SHARE)
     needed = limits.max_samples * limits.max_concurrency * BYTES_PER_SAMPLE
     if needed > budget:

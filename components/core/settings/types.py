@@ -79,6 +79,7 @@ class QueryLimits:
     max_samples: int  # --query.max-samples: samples one query may hold in memory at once
     timeout: str  # --query.timeout (a Prometheus duration)
     max_concurrency: int  # --query.max-concurrency
+    concurrent_per_credential: int  # proxy: read requests one credential may have in flight at once
     lookback_delta: str  # --query.lookback-delta
     max_selectors: int  # proxy: `match[]` parameters per request (series, labels, label values, federate)
     max_query_bytes: int  # proxy: length of the decoded `query` parameter
@@ -109,6 +110,7 @@ DEFAULT_QUERY_LIMITS = QueryLimits(
     max_samples=2_500_000,  # x max_concurrency x ~48 bytes: about 460 MiB of Prometheus' 1 GiB
     timeout="30s",
     max_concurrency=4,
+    concurrent_per_credential=2,  # below max_concurrency: one credential never holds every query slot
     lookback_delta="5m",
     max_selectors=64,
     max_query_bytes=8192,
