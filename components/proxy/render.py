@@ -40,7 +40,7 @@ CHECKED_QUERY_PATHS = (
 # ... and the endpoints whose query the audit log keeps: those, and remote read (admin; a protobuf body).
 AUDITED_QUERY_PATHS = f"{CHECKED_QUERY_PATHS}|/api/v1/read"
 CHECKED_QUERY_LOCATION = "@prometheus_checked"  # where promshield.js passes a request it let through
-# Concurrent requests per client address for the UIs' static files (a browser opens 6 connections per host).
+# Concurrent requests per client address for the UIs' pages and files (a browser opens 6 connections per host).
 ASSET_CONNECTIONS_PER_CLIENT = 16
 UPSTREAM_KEEPALIVE = 8  # idle connections per worker to each backend (see nginx.conf.j2)
 # Slowloris (see nginx.conf.j2): per-worker connections far above what the firewall lets sources
@@ -72,7 +72,7 @@ class ProxiedService:
     host: str
     port: int
     listen_port: int
-    assets: str  # the regex (over $uri) of its web UI's static files
+    ui: str  # the regex (over $uri) of its web UI: pages (static HTML) and static files
 
 
 def proxied_services() -> tuple[ProxiedService, ...]:
@@ -82,14 +82,16 @@ def proxied_services() -> tuple[ProxiedService, ...]:
             catalog.PROMETHEUS.name,
             catalog.PROMETHEUS.port,
             catalog.PROXY_PROMETHEUS_PORT,
-            r"^/((static|assets|classic/static)/|(favicon\.ico|favicon\.svg|manifest\.json)$)",
+            r"^/((static|assets|classic/static)/.*|graph/|classic/|(classic/)?(graph|alerts|targets|rules|config|flags"
+            r"|status|service-discovery)|query|tsdb-status|alertmanager-discovery|favicon\.ico|favicon\.svg"
+            r"|manifest\.json|)$",
         ),
         ProxiedService(
             rbac.ALERTMANAGER,
             catalog.ALERTMANAGER.name,
             catalog.ALERTMANAGER.port,
             catalog.PROXY_ALERTMANAGER_PORT,
-            r"^/(lib/|(script\.js|favicon\.ico)$)",
+            r"^/(lib/.*|script\.js|favicon\.ico|)$",
         ),
     )
 

@@ -35,7 +35,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.acceptance.harness.live import HOST_ADDRESS
 from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT
-from tests.acceptance.stack import BURST, PACE_SECONDS, RATE_PER_SECOND, ROLE_USER, AcceptanceStack
+from tests.acceptance.stack import BURST, RATE_PER_SECOND, ROLE_USER, AcceptanceStack
 from tests.acceptance.test_20_roles import silence_body
 
 pytestmark = pytest.mark.acceptance
@@ -239,7 +239,8 @@ def browser_run(stack: AcceptanceStack, tmp_path_factory: pytest.TempPathFactory
         "untrusting_home": str(base / "untrusting"),
         "untrusted_url": f"{PROMETHEUS_URL}/-/healthy",
         "out_dir": str(UI_DIR),
-        "pace_seconds": PACE_SECONDS,
+        # A person's pause between two pages: the per-user bucket refills (nothing within a page waits).
+        "gap_seconds": BURST / RATE_PER_SECOND,
         "visits": [
             _visit("prometheus-graph-read-only", PROMETHEUS_URL, "/", "read-only", stack, **query),
             *(
@@ -270,9 +271,17 @@ def _bad_requests(visit: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _clean(visit: dict[str, Any]) -> None:
+    """No navigation error, no 4xx/5xx (429 included: the browser is not slowed down), no failed request and
+    no console error."""
     assert "error" not in visit, (visit.get("error"), visit.get("body_text", "")[:500])
     assert visit["requests"], "the page made no request"
+    statuses: dict[int | None, int] = {}
+    for request in visit["requests"]:
+        statuses[request["status"]] = statuses.get(request["status"], 0) + 1
+    print(f"ui: {visit['name']}: {len(visit['requests'])} requests, statuses {statuses}")
     assert _bad_requests(visit) == [], json.dumps(_bad_requests(visit), indent=1)
+    errors = [line for line in visit["console"] if line.startswith("error")]
+    assert errors == [], errors
     assert Path(visit["screenshot"]).stat().st_size > 0
 
 
