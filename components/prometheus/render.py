@@ -96,7 +96,7 @@ class ScrapeJob:
 
 
 def core_jobs() -> list[ScrapeJob]:
-    """Prometheus itself and Alertmanager, both over mTLS."""
+    """Prometheus itself, Alertmanager and the proxy's own metrics (its audit volume), all over mTLS."""
     return [
         ScrapeJob(
             catalog.JOB_PROMETHEUS, [f"localhost:{catalog.PROMETHEUS.port}"], tls=stack_mtls(catalog.PROMETHEUS.name)
@@ -105,6 +105,11 @@ def core_jobs() -> list[ScrapeJob]:
             catalog.JOB_ALERTMANAGER,
             [f"{catalog.ALERTMANAGER.name}:{catalog.ALERTMANAGER.port}"],
             tls=stack_mtls(catalog.ALERTMANAGER.name),
+        ),
+        ScrapeJob(
+            catalog.JOB_PROXY,
+            [f"{catalog.PROXY.name}:{catalog.PROXY_METRICS_PORT}"],
+            tls=stack_mtls(catalog.PROXY.name),
         ),
     ]
 

@@ -30,6 +30,7 @@ from components.core.reload import DockerAccess, ReloadPlan
 from components.core.settings.types import DEFAULT_LOG_LIMITS
 from components.proxy.render import (
     AUTH_CACHE_DIR,
+    METRICS,
     ProxySettings,
     audit_rotation_loop,
     render_digest_key,
@@ -66,6 +67,7 @@ class ProxyArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
     peer_server: Certificate | None = None  # multi-host: the peer-alerts listener's (names the host's address)
+    metrics_server: Certificate | None = None  # the metrics listener's (names `proxy`, for Prometheus)
 
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
@@ -77,6 +79,11 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
         secret_file(catalog.PROXY_HTPASSWD_FILE, args.htpasswd),
         *tls_files(SERVICE, args.ca_cert_pem, args.server, args.client),
     ]
+    if args.metrics_server is not None:
+        files += [
+            config_file(METRICS.cert_path, args.metrics_server.cert_pem),
+            secret_file(METRICS.key_path, args.metrics_server.key_pem),
+        ]
     if args.settings.client_ca_pem is not None:
         files.append(config_file(catalog.PROXY_CLIENT_CA_FILE, args.settings.client_ca_pem))
     if args.settings.peer_alerts:

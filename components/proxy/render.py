@@ -110,6 +110,21 @@ class PeerListener:
 
 
 @dataclass(frozen=True)
+class MetricsListener:
+    """The proxy's own metrics (its audit volume, written by the rotation loop) for Prometheus: mTLS with the
+    stack CA, only Prometheus' client certificate (its CN), on the backend network; never published."""
+
+    port: int = catalog.PROXY_METRICS_PORT
+    client_common_name: str = catalog.PROMETHEUS.name
+    cert_path: str = f"{catalog.PROXY.tls_dir}/metrics.crt"
+    key_path: str = f"{catalog.PROXY.secrets_dir}/metrics.key"
+    file: str = f"{catalog.PROXY_RUNTIME_DIR}/promshield-metrics.prom"
+
+
+METRICS = MetricsListener()
+
+
+@dataclass(frozen=True)
 class ProxySettings:
     """The part of the stack's settings the proxy uses."""
 
@@ -217,6 +232,7 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         audit_stdout_flush=AUDIT_STDOUT_FLUSH,
         htpasswd_file=catalog.PROXY_HTPASSWD_FILE,
         peer=PeerListener() if settings.peer_alerts else None,
+        metrics=METRICS,
     )
 
 
@@ -227,19 +243,30 @@ AUDIT_REOPEN_GRACE_SECONDS = 5
 
 
 def audit_rotation_loop(audit_log_bytes: int) -> str:
-    """A shell loop (run beside NGINX in its container) that rotates the audit log once it is over
-    `audit_log_bytes`: rename to `audit.log.<UTC time>` (NGINX keeps writing to the open file), USR1 to
-    the master (PID 1: every worker reopens `audit.log`, created anew under the proxy's umask), then
-    gzip the rotated file. Nothing is deleted: the rotated files are the record (an alert watches the
-    volume's free space)."""
+    """A shell loop (run beside NGINX in its container) that, every few seconds, writes the audit volume's
+    metrics (size, free space, the log's size, rotated files: served to Prometheus by the metrics listener)
+    and rotates the audit log once it is over `audit_log_bytes`: rename to `audit.log.<UTC time>` (NGINX
+    keeps writing to the open file), USR1 to the master (PID 1: every worker reopens `audit.log`, created
+    anew under the proxy's umask), then gzip the rotated file. Nothing is deleted: the rotated files are
+    the record (the alert ProxyAuditVolumeFilling watches the volume's free space)."""
     audit = catalog.PROXY_AUDIT_LOG_FILE
+    metrics = METRICS.file
+    lines = (
+        "# TYPE promshield_audit_volume_size_bytes gauge\\npromshield_audit_volume_size_bytes %s\\n"
+        "# TYPE promshield_audit_volume_free_bytes gauge\\npromshield_audit_volume_free_bytes %s\\n"
+        "# TYPE promshield_audit_log_bytes gauge\\npromshield_audit_log_bytes %s\\n"
+        "# TYPE promshield_audit_rotated_files gauge\\npromshield_audit_rotated_files %s\\n"
+    )
     return (
-        f"while sleep {AUDIT_CHECK_SECONDS}; do "
+        "while :; do "
         f"size=$(stat -c %s {audit} 2>/dev/null || echo 0); "
+        f"set -- $(df -Pk {catalog.PROXY.data_dir} | tail -n 1); "
+        f"printf '{lines}' $(($2 * 1024)) $(($4 * 1024)) \"$size\" $(ls {audit}.* 2>/dev/null | wc -l) "
+        f"> {metrics}.tmp && mv {metrics}.tmp {metrics}; "
         f'if [ "$size" -gt {audit_log_bytes} ]; then '
         f'rotated={audit}.$(date -u +%Y%m%dT%H%M%SZ) && mv {audit} "$rotated" && kill -USR1 1 && '
         f'sleep {AUDIT_REOPEN_GRACE_SECONDS} && gzip "$rotated"; '
-        "fi; done"
+        f"fi; sleep {AUDIT_CHECK_SECONDS}; done"
     )
 
 

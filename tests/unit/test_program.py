@@ -539,7 +539,12 @@ def test_client_certificate_auth_uploads_the_ca_and_requires_certificates() -> N
 def test_without_client_certificate_auth_no_client_certificate_is_asked(dev_stack: RecordedStack) -> None:
     files = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))
     assert catalog.PROXY_CLIENT_CA_FILE not in files
-    assert "ssl_verify_client" not in files[catalog.PROXY_CONFIG_FILE]["content"]
+    conf = files[catalog.PROXY_CONFIG_FILE]["content"]
+    # Only the metrics listener (Prometheus' certificate, backend network) asks; no published listener does.
+    http_level, *servers = conf.split("\n    server {\n")
+    assert "ssl_verify_client" not in http_level
+    asking = [block.split("\n")[0].strip() for block in servers if "ssl_verify_client" in block]
+    assert asking == [f"listen {catalog.PROXY_METRICS_PORT} ssl;"], asking
 
 
 def test_the_proxy_starts_under_a_umask_that_keeps_the_audit_log_private(dev_stack: RecordedStack) -> None:

@@ -51,7 +51,6 @@ SILENCE_KEYS = {
 LOG_KEYS = {
     "queryLogBytes": "query_log_bytes",
     "auditLogBytes": "audit_log_bytes",
-    "auditVolumeMinFreePercent": "audit_volume_min_free_percent",
 }
 
 
@@ -144,5 +143,4 @@ def read_log_limits(r: Reader) -> LogLimits:
     return LogLimits(
         query_log_bytes=s.integer("queryLogBytes", d.query_log_bytes, 65536, 1024**3),
         audit_log_bytes=s.integer("auditLogBytes", d.audit_log_bytes, 65536, 16 * 1024**3),
-        audit_volume_min_free_percent=s.integer("auditVolumeMinFreePercent", d.audit_volume_min_free_percent, 1, 90),
     )

@@ -178,10 +178,10 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "logLimits",
         "object",
         description=(
-            '{"queryLogBytes": 16777216, "auditLogBytes": 67108864, "auditVolumeMinFreePercent": 20}: Prometheus\' '
-            "query log is rotated past queryLogBytes (one old copy kept); the audit log past auditLogBytes "
-            "(every rotated file kept, gzipped: the record); an alert fires when the audit volume has less "
-            "free space than auditVolumeMinFreePercent."
+            '{"queryLogBytes": 16777216, "auditLogBytes": 67108864}: Prometheus\' query log is copied to query.log.1 '
+            "and emptied past queryLogBytes (one old copy kept); the audit log is rotated past auditLogBytes (every "
+            "rotated file kept, gzipped: the record; the alert ProxyAuditVolumeFilling fires before its volume is "
+            "full, alertThresholds.auditVolumeFreeRatio)."
         ),
     ),
     ConfigKey(

@@ -102,7 +102,6 @@ class LogLimits:
 
     query_log_bytes: int  # Prometheus' query log; one rotated copy is kept
     audit_log_bytes: int  # the proxy's audit log; every rotated file is kept (the record), compressed
-    audit_volume_min_free_percent: int  # an alert fires below this much free space on the audit volume
 
 
 # The defaults (the readers in settings/costs.py validate every override against the bounds there).
@@ -117,9 +116,7 @@ DEFAULT_QUERY_LIMITS = QueryLimits(
     max_body_bytes=65536,
 )
 DEFAULT_SILENCE_LIMITS = SilenceLimits(max_body_bytes=4096, per_minute=6, burst=20, snapshot_interval="250ms")
-DEFAULT_LOG_LIMITS = LogLimits(
-    query_log_bytes=16 * 1024 * 1024, audit_log_bytes=64 * 1024 * 1024, audit_volume_min_free_percent=20
-)
+DEFAULT_LOG_LIMITS = LogLimits(query_log_bytes=16 * 1024 * 1024, audit_log_bytes=64 * 1024 * 1024)
 
 
 RECEIVER_KINDS = ("webhook", "pagerduty", "slack", "opsgenie", "email")
@@ -373,6 +370,7 @@ class Settings:
     def peers(self) -> tuple[HostSettings, ...]:
         """The other hosts of a per-host view (none in a one-host stack)."""
         return tuple(h for h in self.hosts if self.host is None or h.name != self.host.name)
+
     # The Docker host's resolvers, granted (udp/tcp 53) to each service that leaves the host.
     egress_dns_servers: tuple[str, ...] = ()
 
