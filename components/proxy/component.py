@@ -74,7 +74,9 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     names = [user.name for user in args.settings.users]
     files = [
         config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
-        config_file(catalog.PROXY_NJS_FILE, render_njs(names, args.settings.query_limits)),
+        config_file(
+            catalog.PROXY_NJS_FILE, render_njs(names, args.settings.query_limits, args.settings.evaluation_interval)
+        ),
         secret_file(catalog.PROXY_DIGEST_KEY_FILE, pulumi.Output.from_input(args.digest_key).apply(render_digest_key)),
         secret_file(catalog.PROXY_HTPASSWD_FILE, args.htpasswd),
         *tls_files(SERVICE, args.ca_cert_pem, args.server, args.client),

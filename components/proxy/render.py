@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from components.core import catalog
-from components.core.durations import duration_seconds
+from components.core.durations import duration_ms, duration_seconds
 from components.core.settings import Limits, QueryLimits, Settings, SilenceLimits, User
 from components.core.settings.types import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, DEFAULT_SILENCE_LIMITS
 from components.proxy import rbac
@@ -141,6 +141,7 @@ class ProxySettings:
     query_limits: QueryLimits = DEFAULT_QUERY_LIMITS
     silence_limits: SilenceLimits = DEFAULT_SILENCE_LIMITS
     audit_log_bytes: int = DEFAULT_LOG_LIMITS.audit_log_bytes
+    evaluation_interval: str = "1m"  # a subquery's default resolution (Prometheus' global evaluation_interval)
 
     @classmethod
     def of(cls, settings: Settings) -> ProxySettings:
@@ -158,6 +159,7 @@ class ProxySettings:
             query_limits=settings.query_limits,
             silence_limits=settings.silence_limits,
             audit_log_bytes=settings.log_limits.audit_log_bytes,
+            evaluation_interval=settings.evaluation_interval,
         )
 
 
@@ -280,7 +282,9 @@ def render_digest_key(digest_key: str) -> str:
     )
 
 
-def render_njs(user_names: Sequence[str], query_limits: QueryLimits = DEFAULT_QUERY_LIMITS) -> str:
+def render_njs(
+    user_names: Sequence[str], query_limits: QueryLimits = DEFAULT_QUERY_LIMITS, evaluation_interval: str = "1m"
+) -> str:
     """The njs helper: the configured user names (to tell an unknown user, who is checked against
     DUMMY_USER's hash instead). No secret: it reads the digest key from an NGINX variable."""
     from components.core.templates import render_template
@@ -296,6 +300,8 @@ def render_njs(user_names: Sequence[str], query_limits: QueryLimits = DEFAULT_QU
         dummy_user=DUMMY_USER,
         body_buffer_size=BODY_BUFFER_BYTES,
         max_selectors=query_limits.max_selectors,
+        max_subquery_steps=query_limits.max_subquery_steps,
+        evaluation_interval_ms=duration_ms(evaluation_interval),
         max_query_bytes=query_limits.max_query_bytes,
         checked_location=CHECKED_QUERY_LOCATION,
     )

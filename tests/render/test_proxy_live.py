@@ -117,6 +117,9 @@ def shape_requests(auth: list[str]) -> list[tuple[str, list[str]]]:
     """Requests to Prometheus' read endpoints at and over the queryLimits (the defaults)."""
     limits = DEFAULT_QUERY_LIMITS
     series = f"{URL}/api/v1/series"
+    query = f"{URL}/api/v1/query"
+    ranged = f"{URL}/api/v1/query_range"
+    steps = limits.max_subquery_steps
 
     def matchers(count: int) -> str:
         return "&".join(["match%5B%5D=up"] * count)
@@ -133,6 +136,16 @@ def shape_requests(auth: list[str]) -> list[tuple[str, list[str]]]:
         ("body over the cap", [*auth, "--data-binary", "x=" + "1" * limits.max_body_bytes, f"{URL}/api/v1/query"]),
         ("json body", [*auth, "-H", "Content-Type: application/json", "-d", '{"query":"up"}', f"{URL}/api/v1/query"]),
         ("bad encoding", [*auth, "--data-binary", "query=%E0%A4%A", f"{URL}/api/v1/query"]),
+        ("subquery bomb", [*auth, "--data-urlencode", 'query=sum_over_time(count({__name__=~".+"})[7d:1s])', query]),
+        ("subquery at the cap", [*auth, "--data-urlencode", f"query=max_over_time(up[{steps - 1}s:1s])", query]),
+        ("subquery in a string", [*auth, "--data-urlencode", 'query=up{job="[7d:1s]"} # [7d:1s]', query]),
+        ("nested subquery", [*auth, "--data-urlencode", "query=max_over_time(max_over_time(up[1h:1s])[3h:1h])", query]),
+        ("unparsable subquery", [*auth, "--data-urlencode", "query=max_over_time(up[1h+5m:1s])", query]),
+        (
+            "range stretching a subquery",
+            [*auth, "--data-urlencode", "query=max_over_time(up[1h:10s])", "-d", "start=0&end=172800&step=60", ranged],
+        ),
+        ("range query", [*auth, "--data-urlencode", "query=up", "-d", "start=0&end=172800&step=60", ranged]),
     ]
 
 

@@ -39,6 +39,7 @@ QUERY_KEYS = {
     "concurrentPerCredential": "concurrent_per_credential",
     "lookbackDelta": "lookback_delta",
     "maxSelectors": "max_selectors",
+    "maxSubquerySteps": "max_subquery_steps",
     "maxQueryBytes": "max_query_bytes",
     "maxBodyBytes": "max_body_bytes",
 }
@@ -103,6 +104,7 @@ def read_query_limits(r: Reader) -> QueryLimits:
         concurrent_per_credential=s.integer("concurrentPerCredential", d.concurrent_per_credential, 1, 64),
         lookback_delta=s.duration("lookbackDelta", d.lookback_delta, 1000, 3_600_000, is_duration),
         max_selectors=s.integer("maxSelectors", d.max_selectors, 1, 10_000),
+        max_subquery_steps=s.integer("maxSubquerySteps", d.max_subquery_steps, 10, 1_000_000),
         max_query_bytes=s.integer("maxQueryBytes", d.max_query_bytes, 256, MAX_QUERY_BODY_BYTES),
         max_body_bytes=s.integer("maxBodyBytes", d.max_body_bytes, 1024, MAX_QUERY_BODY_BYTES),
     )

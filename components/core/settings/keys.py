@@ -156,12 +156,13 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "object",
         description=(
             'What one query may cost: {"maxSamples": 2500000, "timeout": "30s", "maxConcurrency": 4, '
-            '"lookbackDelta": "5m", "concurrentPerCredential": 2, "maxSelectors": 64, "maxQueryBytes": 8192, '
-            '"maxBodyBytes": 65536}. maxSamples, timeout, maxConcurrency and lookbackDelta are Prometheus\' '
-            "--query.* flags (maxSamples x maxConcurrency x 48 bytes must fit half its memory); the proxy answers "
-            "429 to a credential with more than concurrentPerCredential (< maxConcurrency) read requests in "
-            "flight, 400 to one with more match[] than maxSelectors, a query longer than maxQueryBytes or a POST "
-            "body that is not a form, and 413 to a body over maxBodyBytes."
+            '"lookbackDelta": "5m", "concurrentPerCredential": 2, "maxSelectors": 64, "maxSubquerySteps": 11000, '
+            '"maxQueryBytes": 8192, "maxBodyBytes": 65536}. maxSamples, timeout, maxConcurrency and lookbackDelta '
+            "are Prometheus' --query.* flags (maxSamples x maxConcurrency x 48 bytes must fit half its memory). "
+            "The proxy answers 429 to a credential with more than concurrentPerCredential (< maxConcurrency) read "
+            "requests in flight; 400 to more match[] than maxSelectors, a subquery of more than maxSubquerySteps "
+            "steps (its range, stretched by every subquery range around it, over its resolution), a query longer "
+            "than maxQueryBytes or a POST body that is not a form; 413 to a body over maxBodyBytes."
         ),
     ),
     ConfigKey(

@@ -82,6 +82,7 @@ class QueryLimits:
     concurrent_per_credential: int  # proxy: read requests one credential may have in flight at once
     lookback_delta: str  # --query.lookback-delta
     max_selectors: int  # proxy: `match[]` parameters per request (series, labels, label values, federate)
+    max_subquery_steps: int  # proxy: steps one subquery may evaluate (over every range it can be stretched by)
     max_query_bytes: int  # proxy: length of the decoded `query` parameter
     max_body_bytes: int  # proxy: request body of the Prometheus read endpoints
 
@@ -112,6 +113,7 @@ DEFAULT_QUERY_LIMITS = QueryLimits(
     concurrent_per_credential=2,  # below max_concurrency: one credential never holds every query slot
     lookback_delta="5m",
     max_selectors=64,
+    max_subquery_steps=11_000,  # Prometheus' own cap on a range query's steps
     max_query_bytes=8192,
     max_body_bytes=65536,
 )
