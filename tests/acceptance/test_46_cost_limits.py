@@ -45,9 +45,10 @@ pytestmark = pytest.mark.acceptance
 # allocates every step of every series of a subquery before --query.max-samples counts one sample, so the
 # proxy refuses a subquery over queryLimits.maxSubquerySteps (400) ...
 FINDING = 'sum_over_time(count({__name__=~".+"})[7d:1s])'
-# ... and what passes that cap meets Prometheus' own limits: every series (its last sample of the week) at
-# every second of three hours (10,801 steps, under the cap): more samples than --query.max-samples (422).
-HEAVY = 'sum_over_time(count(last_over_time({__name__=~".+"}[7d]))[3h:1s])'
+# ... and what passes that cap meets Prometheus' own limits: every series (pinned at the end: a value at every
+# step, however young the data) at every second of three hours, 10,801 steps (under the cap), more samples
+# than --query.max-samples (422; measured on Debian's 2.42 with 336 series: 422 in 0.24 s).
+HEAVY = 'count_over_time(last_over_time({__name__=~".+"}[1h] @ end())[3h:1s])'
 ATTACKER = ("read-only", "trusted2")  # (user, client)
 VICTIM = ("admin", "trusted")
 SILENCE_MATCHER = "AcceptanceCostLimits"
@@ -158,7 +159,8 @@ def settle(seconds: float = 1.5) -> None:
 
 def test_a_query_bomb_is_refused_while_other_users_are_served(stack: AcceptanceStack) -> None:
     before = restarts(stack, "prometheus")
-    series = stack.query('count({__name__=~".+"})')[0]["value"][1]
+    counted = stack.query('count({__name__=~".+"})')
+    series = counted[0]["value"][1] if counted else "?"
     with Prober(stack) as prober:
         time.sleep(1)
         get_statuses = attack(stack, lambda: bomb_get(stack), 2)
@@ -175,26 +177,34 @@ def test_a_query_bomb_is_refused_while_other_users_are_served(stack: AcceptanceS
     )
     assert after == before, "Prometheus restarted or was OOM-killed"
     assert get_statuses + post_statuses == [400] * 4, (get_statuses, post_statuses)  # maxSubquerySteps
-    # 422: --query.max-samples; 503: --query.timeout; 429: the credential's third query in flight.
-    assert set(heavy) <= {422, 503, 429} and heavy.count(429) >= 1, heavy
+    # 422: --query.max-samples (429: the credential's third query while two are in flight; they are refused in
+    # a fraction of a second, so whether one overlaps is timing: printed, not asserted).
+    assert set(heavy) <= {422, 429} and 422 in heavy, heavy
     assert prober.errors == [] and {status for status, _ in prober.results} == {200}, prober.results
     assert prober.worst < 10, prober.summary()
 
 
 def test_without_max_samples_the_bomb_kills_prometheus(stack: AcceptanceStack, monkeypatch: Any) -> None:
-    """Negative control: the query within the proxy's caps against the stack's old Prometheus flags (the
-    default 50,000,000 samples, 20 concurrent queries, 2m timeout: what the settings now refuse, so the memory
-    budget check is lifted for this variant) OOM-kills it. The suite's config is applied again after."""
+    """Negative control: the finding's query against the stack without the fix (Prometheus' old flags: the
+    default 50,000,000 samples, 20 concurrent queries, 2m timeout, which the settings now refuse, so the memory
+    budget check is lifted for this variant; and the proxy's subquery cap at its maximum) OOM-kills Prometheus.
+    The suite's config is applied again after."""
     from components.core.settings import costs
 
     monkeypatch.setattr(costs, "QUERY_MEMORY_SHARE", 1000.0)
-    old = {"maxSamples": 50_000_000, "maxConcurrency": 20, "timeout": "2m", "concurrentPerCredential": 19}
+    old = {
+        "maxSamples": 50_000_000,
+        "maxConcurrency": 20,
+        "timeout": "2m",
+        "concurrentPerCredential": 19,
+        "maxSubquerySteps": 1_000_000,
+    }
     try:
         stack.apply({"queryLimits": old})
         name = stack.container("prometheus")
         wait_until(lambda: stack.topo.health(name) == "healthy", timeout=90, what="the variant's Prometheus")
         before = restarts(stack, "prometheus")
-        statuses = attack(stack, lambda: bomb_post(stack, HEAVY), 1)
+        statuses = attack(stack, lambda: bomb_post(stack), 1)
         after = wait_until(
             lambda: (state := restarts(stack, "prometheus")) != before and state,
             timeout=90,
