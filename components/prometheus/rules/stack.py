@@ -78,6 +78,19 @@ def stack_alerts(t: AlertThresholds) -> list[Alert]:
             "Check that Alertmanager is up and that Prometheus' client certificate is accepted (mTLS).",
         ),
         Alert(
+            "AlertmanagerSilencesPiling",
+            f'sum by (job, instance) (alertmanager_silences{{job="{JOB_ALERTMANAGER}", state=~"active|pending"}}) '
+            f"> {t.silences_max}",
+            t.stack_for,
+            "warning",
+            "Alertmanager {{ $labels.instance }} holds {{ $value }} silences",
+            f"Alertmanager {{{{ $labels.instance }}}} holds more than {t.silences_max} active or pending silences"
+            f"{during(t.stack_for)}. Every silence lives in its memory and in every snapshot it writes "
+            "(silenceLimits): a credential creating silences at its full rate would eventually exhaust it.",
+            "List the silences (`amtool silence query`), find who creates them (the proxy's audit log, POST "
+            "/api/v2/silences) and expire the ones nobody needs.",
+        ),
+        Alert(
             "ProxyAuditVolumeFilling",
             f"promshield_audit_volume_free_bytes{sel(JOB_PROXY)} / promshield_audit_volume_size_bytes"
             f"{sel(JOB_PROXY)} < {t.audit_volume_free_ratio}",
