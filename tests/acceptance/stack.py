@@ -552,6 +552,13 @@ class AcceptanceStack:
             f"docker logs {path.stem}": path for path in (self.topo.run_dir / "logs").glob("*.log")
         }
         logs["proxy audit.log"] = self.audit_file()
+        # The rotated audit files (logLimits.auditLogBytes), decompressed beside the saved logs, so a scan
+        # for secrets reads every line the proxy ever wrote.
+        for rotated in self.audit_files()[:-1]:
+            data = rotated.read_bytes()
+            copy = self.topo.run_dir / "logs" / f"rotated-{rotated.name.removesuffix('.gz')}"
+            copy.write_bytes(gzip.decompress(data) if rotated.name.endswith(".gz") else data)
+            logs[f"proxy {rotated.name}"] = copy
         logs["prometheus query.log"] = self.topo.host_path_of(
             self.container("prometheus"), catalog.PROMETHEUS_QUERY_LOG_FILE
         )
