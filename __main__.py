@@ -112,6 +112,7 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
             depends_on=[prometheus.container, alertmanager.container],
             docker=docker_cli,
             peer_server=certs.host_certificate(pki, view, certs.PROXY_PEER_SERVER) if view.multi_host else None,
+            metrics_server=certs.host_certificate(pki, view, certs.PROXY_METRICS_SERVER),
         ),
         opts=docker_host,
     )

@@ -37,7 +37,7 @@ from components.core.reload import DockerAccess, ReloadPlan
 from components.prometheus.render import TlsClient, render_healthcheck_client, render_web_config
 
 SERVICE = catalog.ALERTMANAGER
-MEMORY_MB = 256
+MEMORY_MB = catalog.ALERTMANAGER_MEMORY_MB
 # SIGHUP re-reads alertmanager.yml; on an error Alertmanager keeps the old one. Its alerts,
 # silences and notification log stay in memory (and in its data volume) across a reload.
 RELOAD = ReloadPlan(
@@ -142,6 +142,7 @@ class Alertmanager(pulumi.ComponentResource):
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
             ports=gossip_ports(settings),
             memory_mb=MEMORY_MB,
+            go_runtime=True,
             pids_limit=NOBODY_TASKS,
             stack=settings.stack,
             reload=RELOAD,

@@ -10,6 +10,7 @@ import yaml
 
 from components.core import catalog
 from components.core.settings import AlertRouting, NetworkSettings, Receiver, Route, Settings
+from components.core.settings.types import DEFAULT_SILENCE_LIMITS
 from components.prometheus.render import host_port, render_web_config
 from components.prometheus.rules.inhibitions import inhibit_rules
 from components.prometheus.rules.thresholds import AlertThresholds
@@ -45,6 +46,8 @@ class AlertmanagerSettings:
     routing: AlertRouting = field(default_factory=AlertRouting)
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     cluster: ClusterSettings | None = None  # None: a single node, no gossip port
+    # Silences and the notification log reach disk only at this interval's snapshot (and a clean stop).
+    snapshot_interval: str = DEFAULT_SILENCE_LIMITS.snapshot_interval
 
     @classmethod
     def of(cls, settings: Settings) -> AlertmanagerSettings:
@@ -65,6 +68,7 @@ class AlertmanagerSettings:
             routing=settings.alert_routing,
             thresholds=settings.alert_thresholds,
             cluster=cluster,
+            snapshot_interval=settings.silence_limits.snapshot_interval,
         )
 
 
@@ -220,6 +224,8 @@ def alertmanager_command(settings: AlertmanagerSettings) -> list[str]:
         f"--web.listen-address=:{catalog.ALERTMANAGER.port}",
         f"--web.external-url={settings.external_url}",
         f"--storage.path={catalog.ALERTMANAGER.data_dir}",
+        # A silence acknowledged with 200 is on disk within this (default 15m: a SIGKILL or OOM lost them all).
+        f"--data.maintenance-interval={settings.snapshot_interval}",
         *cluster,
         "--log.format=json",
     ]

@@ -65,6 +65,10 @@ TRADING_SIM_TRADE_ENGINE_PORT = 9401
 TRADING_SIM_CONTROL_PORT = 9409  # 127.0.0.1 inside its container: only `docker exec` reaches it
 TRADING_SIM_SCRAPE_USER = "prometheus"  # Prometheus' basic-auth user at both endpoints
 
+# Memory limits (MiB) of the services whose cost limits are sized against them (settings/costs.py).
+PROMETHEUS_MEMORY_MB = 1024
+ALERTMANAGER_MEMORY_MB = 256
+
 # The proxy's listeners inside its container (each published on a host port by settings).
 PROXY_PROMETHEUS_PORT = 8443
 PROXY_ALERTMANAGER_PORT = 8444
@@ -72,6 +76,8 @@ PROXY_ALERTMANAGER_PORT = 8444
 PROXY_AUTH_PORT = 8081  # the bcrypt check behind auth_request
 PROXY_DENY_PORT = 8082  # answers 403 for requests the role table refuses
 PROXY_HEALTH_PORT = 8080  # container healthcheck
+# The proxy's metrics (audit volume size and free space) for Prometheus: mTLS, never published.
+PROXY_METRICS_PORT = 8446
 # Multi-host stacks (`hosts`): alerts from the other hosts' Prometheus arrive on this listener
 # (mTLS, POST /api/v2/alerts only), published on the host address at PEER_ALERTS_PUBLISHED_PORT.
 PROXY_PEER_ALERTS_PORT = 8445
@@ -216,6 +222,7 @@ JOB_REDIS = "redis"
 JOB_DUCKDB = "duckdb"
 JOB_INSTANCE_MANAGER = "instance-manager"
 JOB_TRADE_ENGINE = "trade-engine"
+JOB_PROXY = "proxy"  # the proxy's own metrics (its audit volume), over mTLS on the backend network
 
 # The demo simulator's endpoint of each trading job (the demo targets of `instanceManagerTargets`
 # and `tradeEngineTargets`).

@@ -69,6 +69,10 @@ PROMETHEUS_TASKS = 256  # its goroutines' threads under query load
 # nobody (65534), so each gets the pair's joint budget: with its own 128 alone, Alertmanager failed
 # to exec ("resource temporarily unavailable") once the uid's other tasks reached it.
 NOBODY_TASKS = PROMETHEUS_TASKS + DEFAULT_PIDS_LIMIT
+# The Go runtime's soft memory limit (GOMEMLIMIT) as a share of the container's: past it the GC works
+# harder and returns memory before the kernel OOM-kills the container (Prometheus 3.x sets the same
+# from the cgroup by itself, Debian's 2.42 and Alertmanager do not).
+GO_MEMORY_LIMIT_SHARE = 0.8
 LOG_MAX_SIZE = "10m"
 LOG_MAX_FILES = "5"
 RESTART_POLICY = "unless-stopped"
@@ -136,6 +140,7 @@ class ContainerPlan:
     # Re-reads its files in place (with `docker` commands run as `reload_via` says) instead of a restart.
     reload: ReloadPlan | None = None
     reload_via: DockerAccess | None = None
+    go_runtime: bool = False  # a Go program: GOMEMLIMIT below memory_mb (never a secret in the environment)
 
     @property
     def kind(self) -> str:
@@ -154,6 +159,11 @@ def stack_volume(
         labels=[docker.VolumeLabelArgs(label=LABEL_STACK, value=stack)],
         opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=keep),
     )
+
+
+def go_memory_limit(memory_mb: int) -> str:
+    """GOMEMLIMIT for a container of `memory_mb` MiB."""
+    return f"{int(memory_mb * GO_MEMORY_LIMIT_SHARE)}MiB"
 
 
 def tmpfs_for(service: Service, path: str, size_mb: int = 16) -> dict[str, str]:
@@ -188,6 +198,7 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
         image=plan.image,
         command=list(plan.command),
         entrypoints=list(plan.entrypoint) if plan.entrypoint is not None else None,
+        envs=[f"GOMEMLIMIT={go_memory_limit(plan.memory_mb)}"] if plan.go_runtime else None,
         user=service.user,
         # A carrier is never started, and the daemon refuses the provider's uploads (a tar put
         # at `/`) into a read-only root filesystem: "container rootfs is marked read-only".

@@ -118,6 +118,7 @@ def tls_files(
 PROXY_SERVER = "proxy-server"
 PROXY_PEER_SERVER = "proxy-peer-server"  # multi-host stacks: the proxy's peer-alerts listener
 PROXY_CLIENT = "proxy-client"
+PROXY_METRICS_SERVER = "proxy-metrics-server"  # the proxy's metrics listener on the backend network (Prometheus)
 PROMETHEUS_SERVER = "prometheus-server"
 PROMETHEUS_CLIENT = "prometheus-client"
 ALERTMANAGER_SERVER = "alertmanager-server"
@@ -163,6 +164,7 @@ def stack_leaves(settings: Settings) -> list[Leaf]:
         Leaf(prefix + PROXY_CLIENT, "promshield-proxy", [], [], CLIENT_USES),
         Leaf(prefix + PROMETHEUS_CLIENT, catalog.PROMETHEUS.name, [], [], CLIENT_USES),
         _internal_server(prefix + PROMETHEUS_SERVER, catalog.PROMETHEUS.name),
+        _internal_server(prefix + PROXY_METRICS_SERVER, catalog.PROXY.name),
         # Alertmanager's healthcheck (amtool) and its gossip present its own certificate as a client.
         _internal_server(
             prefix + ALERTMANAGER_SERVER, catalog.ALERTMANAGER.name, ["client_auth"], dns=peer_dns, ips=peer_ips

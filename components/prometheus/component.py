@@ -31,6 +31,7 @@ from components.prometheus.render import (
     ScrapeJob,
     core_jobs,
     prometheus_command,
+    prometheus_entrypoint,
     render_healthcheck_client,
     render_prometheus_yml,
     render_web_config,
@@ -38,7 +39,7 @@ from components.prometheus.render import (
 )
 
 SERVICE = catalog.PROMETHEUS
-MEMORY_MB = 1024
+MEMORY_MB = catalog.PROMETHEUS_MEMORY_MB
 # SIGHUP re-reads prometheus.yml and the rule files; on an error Prometheus keeps the old ones
 # (and sets prometheus_config_last_reload_successful 0). The log phrases are the same in 2.x and 3.x.
 # web.yml and the TLS files behind it are re-read on every new connection (exporter-toolkit).
@@ -113,6 +114,7 @@ class Prometheus(pulumi.ComponentResource):
             service=SERVICE,
             image=image,
             command=prometheus_command(settings),
+            entrypoint=prometheus_entrypoint(settings),
             networks=networks,
             healthcheck=Healthcheck(
                 [
@@ -126,6 +128,7 @@ class Prometheus(pulumi.ComponentResource):
             uploads=self.files,
             volumes=[(self.data_volume.name, SERVICE.data_dir, False)],
             memory_mb=MEMORY_MB,
+            go_runtime=True,
             pids_limit=NOBODY_TASKS,
             stack=settings.stack,
             reload=RELOAD,

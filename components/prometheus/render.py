@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 from components.core import catalog
-from components.core.settings import NetworkSettings, RemoteWrite, Settings
+from components.core.settings import NetworkSettings, QueryLimits, RemoteWrite, Settings
+from components.core.settings.types import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS
 
 PROMETHEUS_TLS = catalog.PROMETHEUS.tls_dir
 
@@ -24,7 +25,8 @@ GO_TLS12_CIPHER_SUITES = (
 )
 SAMPLE_LIMIT = 50_000
 BODY_SIZE_LIMIT = "16MB"
-QUERY_TIMEOUT = "2m"
+PROMETHEUS_BINARY = "/bin/prometheus"  # the image's entrypoint (the rotation script execs it)
+QUERY_LOG_CHECK_SECONDS = 5  # how often the query log's size is checked (queryLogBytes)
 HEALTHCHECK_CONFIG_FILE = f"{catalog.PROMETHEUS.config_dir}/healthcheck.yml"
 REMOTE_WRITE_PASSWORD_FILE = f"{catalog.PROMETHEUS_SECRETS_DIR}/remote-write-password"
 REMOTE_WRITE_CA_FILE = f"{PROMETHEUS_TLS}/remote-write-ca.crt"
@@ -94,7 +96,7 @@ class ScrapeJob:
 
 
 def core_jobs() -> list[ScrapeJob]:
-    """Prometheus itself and Alertmanager, both over mTLS."""
+    """Prometheus itself, Alertmanager and the proxy's own metrics (its audit volume), all over mTLS."""
     return [
         ScrapeJob(
             catalog.JOB_PROMETHEUS, [f"localhost:{catalog.PROMETHEUS.port}"], tls=stack_mtls(catalog.PROMETHEUS.name)
@@ -103,6 +105,11 @@ def core_jobs() -> list[ScrapeJob]:
             catalog.JOB_ALERTMANAGER,
             [f"{catalog.ALERTMANAGER.name}:{catalog.ALERTMANAGER.port}"],
             tls=stack_mtls(catalog.ALERTMANAGER.name),
+        ),
+        ScrapeJob(
+            catalog.JOB_PROXY,
+            [f"{catalog.PROXY.name}:{catalog.PROXY_METRICS_PORT}"],
+            tls=stack_mtls(catalog.PROXY.name),
         ),
     ]
 
@@ -131,6 +138,8 @@ class PrometheusSettings:
     # Alertmanager of the cluster.
     peer_alertmanagers: tuple[str, ...] = ()
     multi_host: bool = False
+    query_limits: QueryLimits = DEFAULT_QUERY_LIMITS
+    query_log_bytes: int = DEFAULT_LOG_LIMITS.query_log_bytes
 
     @classmethod
     def of(cls, settings: Settings) -> PrometheusSettings:
@@ -157,6 +166,8 @@ class PrometheusSettings:
                 host_port(peer.bind_address, catalog.PEER_ALERTS_PUBLISHED_PORT) for peer in settings.peers
             ),
             multi_host=settings.multi_host,
+            query_limits=settings.query_limits,
+            query_log_bytes=settings.log_limits.query_log_bytes,
         )
 
 
@@ -268,10 +279,28 @@ def prometheus_command(settings: PrometheusSettings) -> list[str]:
         f"--web.external-url={settings.external_url}",
         f"--storage.tsdb.path={catalog.PROMETHEUS.data_dir}",
         f"--storage.tsdb.retention.time={settings.retention_time}",
-        f"--query.timeout={QUERY_TIMEOUT}",
+        f"--query.timeout={settings.query_limits.timeout}",
+        f"--query.max-samples={settings.query_limits.max_samples}",
+        f"--query.max-concurrency={settings.query_limits.max_concurrency}",
+        f"--query.lookback-delta={settings.query_limits.lookback_delta}",
         "--log.format=json",
         "--web.enable-lifecycle",
     ]
     if settings.enable_admin_api:
         command.append("--web.enable-admin-api")
     return command
+
+
+def prometheus_entrypoint(settings: PrometheusSettings) -> list[str]:
+    """Prometheus writes its query log with no size cap and no rotation: a shell (the image has one) starts a
+    loop that copies the log to `query.log.1` and empties it (`copytruncate`: Prometheus appends, so it writes on
+    at the start; a line written between the copy and the truncation is lost, the audit log keeps the query)
+    once it is over queryLogBytes, then execs Prometheus as PID 1 (the reload's `kill -HUP 1` reaches it)."""
+    log = catalog.PROMETHEUS_QUERY_LOG_FILE
+    loop = (
+        f"while sleep {QUERY_LOG_CHECK_SECONDS}; do "
+        f"size=$(stat -c %s {log} 2>/dev/null || echo 0); "
+        f'if [ "$size" -gt {settings.query_log_bytes} ]; then cp {log} {log}.1 && : > {log}; fi; '
+        "done"
+    )
+    return ["/bin/sh", "-c", f'({loop}) & exec {PROMETHEUS_BINARY} "$@"', "prometheus"]

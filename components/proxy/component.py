@@ -27,9 +27,12 @@ from components.core.hardening import (
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
 from components.core.reload import DockerAccess, ReloadPlan
+from components.core.settings.types import DEFAULT_LOG_LIMITS
 from components.proxy.render import (
     AUTH_CACHE_DIR,
+    METRICS,
     ProxySettings,
+    audit_rotation_loop,
     render_digest_key,
     render_nginx_conf,
     render_njs,
@@ -64,17 +67,25 @@ class ProxyArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     docker: DockerAccess | None = None  # where reload commands run; None: changed files replace the container
     peer_server: Certificate | None = None  # multi-host: the peer-alerts listener's (names the host's address)
+    metrics_server: Certificate | None = None  # the metrics listener's (names `proxy`, for Prometheus)
 
 
 def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     names = [user.name for user in args.settings.users]
     files = [
         config_file(catalog.PROXY_CONFIG_FILE, render_nginx_conf(args.settings)),
-        config_file(catalog.PROXY_NJS_FILE, render_njs(names)),
+        config_file(
+            catalog.PROXY_NJS_FILE, render_njs(names, args.settings.query_limits, args.settings.evaluation_interval)
+        ),
         secret_file(catalog.PROXY_DIGEST_KEY_FILE, pulumi.Output.from_input(args.digest_key).apply(render_digest_key)),
         secret_file(catalog.PROXY_HTPASSWD_FILE, args.htpasswd),
         *tls_files(SERVICE, args.ca_cert_pem, args.server, args.client),
     ]
+    if args.metrics_server is not None:
+        files += [
+            config_file(METRICS.cert_path, args.metrics_server.cert_pem),
+            secret_file(METRICS.key_path, args.metrics_server.key_pem),
+        ]
     if args.settings.client_ca_pem is not None:
         files.append(config_file(catalog.PROXY_CLIENT_CA_FILE, args.settings.client_ca_pem))
     if args.settings.peer_alerts:
@@ -87,16 +98,19 @@ def proxy_files(args: ProxyArgs) -> list[UploadFile]:
     return files
 
 
-def proxy_command() -> list[str]:
+def proxy_command(audit_log_bytes: int = DEFAULT_LOG_LIMITS.audit_log_bytes) -> list[str]:
     """NGINX creates its log files 0644 (less the umask) and has no directive for their mode: it
     starts under umask 027, so the audit log it creates on the audit volume, on a first start or
-    on a reopen, is 0640, owned by the proxy's uid; one an older release left 0644 is narrowed."""
+    on a reopen, is 0640, owned by the proxy's uid; one an older release left 0644 is narrowed.
+    NGINX never rotates a log: the audit rotation loop runs beside it (render.audit_rotation_loop),
+    and NGINX is exec'd as PID 1 (the reload's `kill -HUP 1` and the loop's `kill -USR1 1` reach it)."""
     audit = catalog.PROXY_AUDIT_LOG_FILE
     nginx = f"exec nginx -c {catalog.PROXY_CONFIG_FILE} -g 'daemon off;'"
     return [
         "/bin/sh",
         "-c",
-        f"umask 027 && if [ -e {audit} ]; then chmod {catalog.PROXY_AUDIT_LOG_MODE} {audit}; fi && {nginx}",
+        f"umask 027 && if [ -e {audit} ]; then chmod {catalog.PROXY_AUDIT_LOG_MODE} {audit}; fi || exit 1; "
+        f"({audit_rotation_loop(audit_log_bytes)}) & {nginx}",
     ]
 
 
@@ -146,7 +160,7 @@ class Proxy(pulumi.ComponentResource):
         plan = ContainerPlan(
             service=SERVICE,
             image=image,
-            command=proxy_command(),
+            command=proxy_command(settings.audit_log_bytes),
             networks=[NetworkAttachment(args.edge_network), NetworkAttachment(args.backend_network, [SERVICE.name])],
             healthcheck=Healthcheck(["curl", "-fsS", f"http://127.0.0.1:{catalog.PROXY_HEALTH_PORT}/healthz"]),
             uploads=self.files,

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from components.core import catalog
-from components.core.settings import Limits, Settings, User
+from components.core.durations import duration_ms, duration_seconds
+from components.core.settings import Limits, QueryLimits, Settings, SilenceLimits, User
+from components.core.settings.types import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, DEFAULT_SILENCE_LIMITS
 from components.proxy import rbac
 
 # TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
@@ -29,7 +31,17 @@ AUTH_CACHE_SECONDS = 60  # a changed or removed password stops working within th
 AUTH_CACHE_DIR = f"{catalog.PROXY_RUNTIME_DIR}/authn-cache"
 PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses only)
 PASSWORD_CHECK_BURST = 20
-PROXY_READ_TIMEOUT = "130s"  # above Prometheus' --query.timeout
+# Above Prometheus' --query.timeout (queryLimits.timeout), so Prometheus answers a slow query with its own error.
+PROXY_READ_TIMEOUT_MARGIN_SECONDS = 10
+# Prometheus' read endpoints, whose request shape promshield.js checks (forms and query strings) ...
+CHECKED_QUERY_PATHS = (
+    "/api/v1/(query|query_range|query_exemplars|series|labels|label/[^/]+/values|format_query|parse_query)|/federate"
+)
+# ... and the endpoints whose query the audit log keeps: those, and remote read (admin; a protobuf body).
+AUDITED_QUERY_PATHS = f"{CHECKED_QUERY_PATHS}|/api/v1/read"
+CHECKED_QUERY_LOCATION = "@prometheus_checked"  # where promshield.js passes a request it let through
+# Concurrent requests per client address for the UIs' pages and files (a browser opens 6 connections per host).
+ASSET_CONNECTIONS_PER_CLIENT = 16
 UPSTREAM_KEEPALIVE = 8  # idle connections per worker to each backend (see nginx.conf.j2)
 # Slowloris (see nginx.conf.j2): per-worker connections far above what the firewall lets sources
 # hold (limits.connectionsPerSource per source and port) yet within the memory limit (a TLS
@@ -60,15 +72,26 @@ class ProxiedService:
     host: str
     port: int
     listen_port: int
+    ui: str  # the regex (over $uri) of its web UI: pages (static HTML) and static files
 
 
 def proxied_services() -> tuple[ProxiedService, ...]:
     return (
         ProxiedService(
-            rbac.PROMETHEUS, catalog.PROMETHEUS.name, catalog.PROMETHEUS.port, catalog.PROXY_PROMETHEUS_PORT
+            rbac.PROMETHEUS,
+            catalog.PROMETHEUS.name,
+            catalog.PROMETHEUS.port,
+            catalog.PROXY_PROMETHEUS_PORT,
+            r"^/((static|assets|classic/static)/.*|graph/|classic/|(classic/)?(graph|alerts|targets|rules|config|flags"
+            r"|status|service-discovery)|query|tsdb-status|alertmanager-discovery|favicon\.ico|favicon\.svg"
+            r"|manifest\.json|)$",
         ),
         ProxiedService(
-            rbac.ALERTMANAGER, catalog.ALERTMANAGER.name, catalog.ALERTMANAGER.port, catalog.PROXY_ALERTMANAGER_PORT
+            rbac.ALERTMANAGER,
+            catalog.ALERTMANAGER.name,
+            catalog.ALERTMANAGER.port,
+            catalog.PROXY_ALERTMANAGER_PORT,
+            r"^/(lib/.*|script\.js|favicon\.ico|)$",
         ),
     )
 
@@ -87,6 +110,21 @@ class PeerListener:
 
 
 @dataclass(frozen=True)
+class MetricsListener:
+    """The proxy's own metrics (its audit volume, written by the rotation loop) for Prometheus: mTLS with the
+    stack CA, only Prometheus' client certificate (its CN), on the backend network; never published."""
+
+    port: int = catalog.PROXY_METRICS_PORT
+    client_common_name: str = catalog.PROMETHEUS.name
+    cert_path: str = f"{catalog.PROXY.tls_dir}/metrics.crt"
+    key_path: str = f"{catalog.PROXY.secrets_dir}/metrics.key"
+    file: str = f"{catalog.PROXY_RUNTIME_DIR}/promshield-metrics.prom"
+
+
+METRICS = MetricsListener()
+
+
+@dataclass(frozen=True)
 class ProxySettings:
     """The part of the stack's settings the proxy uses."""
 
@@ -100,6 +138,10 @@ class ProxySettings:
     alertmanager_port: int
     client_ca_pem: str | None = None  # clientCertificateAuth: the CA client certificates must come from
     peer_alerts: bool = False  # multi-host stacks: the other hosts' Prometheus post alerts here
+    query_limits: QueryLimits = DEFAULT_QUERY_LIMITS
+    silence_limits: SilenceLimits = DEFAULT_SILENCE_LIMITS
+    audit_log_bytes: int = DEFAULT_LOG_LIMITS.audit_log_bytes
+    evaluation_interval: str = "1m"  # a subquery's default resolution (Prometheus' global evaluation_interval)
 
     @classmethod
     def of(cls, settings: Settings) -> ProxySettings:
@@ -114,11 +156,20 @@ class ProxySettings:
             alertmanager_port=settings.alertmanager_port,
             client_ca_pem=settings.client_ca_pem,
             peer_alerts=settings.multi_host,
+            query_limits=settings.query_limits,
+            silence_limits=settings.silence_limits,
+            audit_log_bytes=settings.log_limits.audit_log_bytes,
+            evaluation_interval=settings.evaluation_interval,
         )
 
 
 def enabled_features(settings: ProxySettings) -> frozenset[str]:
     return frozenset({rbac.ADMIN_API} if settings.enable_admin_api else set())
+
+
+def proxy_read_timeout(query_limits: QueryLimits) -> str:
+    """How long the proxy waits for a backend's answer: Prometheus' query timeout and a margin."""
+    return f"{int(duration_seconds(query_limits.timeout)) + PROXY_READ_TIMEOUT_MARGIN_SECONDS}s"
 
 
 def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -> str:
@@ -165,13 +216,59 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         digest_key_file=catalog.PROXY_DIGEST_KEY_FILE,
         digest_key_variable=DIGEST_KEY_VARIABLE,
         ca_file=catalog.TLS_CA_FILE,
-        proxy_read_timeout=PROXY_READ_TIMEOUT,
+        proxy_read_timeout=proxy_read_timeout(settings.query_limits),
+        assets_per_second=limits.assets_per_second,
+        asset_burst=limits.asset_burst,
+        asset_connections=max(limits.connections_per_client, ASSET_CONNECTIONS_PER_CLIENT),
+        checked_query_paths=CHECKED_QUERY_PATHS,
+        audited_query_paths=AUDITED_QUERY_PATHS,
+        checked_location=CHECKED_QUERY_LOCATION,
+        query_body_bytes=settings.query_limits.max_body_bytes,
+        queries_per_credential=settings.query_limits.concurrent_per_credential,
+        silence_body_bytes=settings.silence_limits.max_body_bytes,
+        silences_per_minute=settings.silence_limits.per_minute,
+        silence_burst=settings.silence_limits.burst,
         upstream_keepalive=UPSTREAM_KEEPALIVE,
         audit_log_file=catalog.PROXY_AUDIT_LOG_FILE,
         audit_stdout_buffer=AUDIT_STDOUT_BUFFER,
         audit_stdout_flush=AUDIT_STDOUT_FLUSH,
         htpasswd_file=catalog.PROXY_HTPASSWD_FILE,
         peer=PeerListener() if settings.peer_alerts else None,
+        metrics=METRICS,
+    )
+
+
+AUDIT_CHECK_SECONDS = 5  # how often the audit log's size is checked (logLimits.auditLogBytes)
+# After the reopen signal, how long before the rotated file is compressed: workers reopen at their next
+# event loop turn, so a line a worker writes just after the rename still lands in the rotated file.
+AUDIT_REOPEN_GRACE_SECONDS = 5
+
+
+def audit_rotation_loop(audit_log_bytes: int) -> str:
+    """A shell loop (run beside NGINX in its container) that, every few seconds, writes the audit volume's
+    metrics (size, free space, the log's size, rotated files: served to Prometheus by the metrics listener)
+    and rotates the audit log once it is over `audit_log_bytes`: rename to `audit.log.<UTC time>` (NGINX
+    keeps writing to the open file), USR1 to the master (PID 1: every worker reopens `audit.log`, created
+    anew under the proxy's umask), then gzip the rotated file. Nothing is deleted: the rotated files are
+    the record (the alert ProxyAuditVolumeFilling watches the volume's free space)."""
+    audit = catalog.PROXY_AUDIT_LOG_FILE
+    metrics = METRICS.file
+    lines = (
+        "# TYPE promshield_audit_volume_size_bytes gauge\\npromshield_audit_volume_size_bytes %s\\n"
+        "# TYPE promshield_audit_volume_free_bytes gauge\\npromshield_audit_volume_free_bytes %s\\n"
+        "# TYPE promshield_audit_log_bytes gauge\\npromshield_audit_log_bytes %s\\n"
+        "# TYPE promshield_audit_rotated_files gauge\\npromshield_audit_rotated_files %s\\n"
+    )
+    return (
+        "while :; do "
+        f"size=$(stat -c %s {audit} 2>/dev/null || echo 0); "
+        f"set -- $(df -Pk {catalog.PROXY.data_dir} | tail -n 1); "
+        f"printf '{lines}' $(($2 * 1024)) $(($4 * 1024)) \"$size\" $(ls {audit}.* 2>/dev/null | wc -l) "
+        f"> {metrics}.tmp && mv {metrics}.tmp {metrics}; "
+        f'if [ "$size" -gt {audit_log_bytes} ]; then '
+        f'rotated={audit}.$(date -u +%Y%m%dT%H%M%SZ) && mv {audit} "$rotated" && kill -USR1 1 && '
+        f'sleep {AUDIT_REOPEN_GRACE_SECONDS} && gzip "$rotated"; '
+        f"fi; sleep {AUDIT_CHECK_SECONDS}; done"
     )
 
 
@@ -185,7 +282,9 @@ def render_digest_key(digest_key: str) -> str:
     )
 
 
-def render_njs(user_names: Sequence[str]) -> str:
+def render_njs(
+    user_names: Sequence[str], query_limits: QueryLimits = DEFAULT_QUERY_LIMITS, evaluation_interval: str = "1m"
+) -> str:
     """The njs helper: the configured user names (to tell an unknown user, who is checked against
     DUMMY_USER's hash instead). No secret: it reads the digest key from an NGINX variable."""
     from components.core.templates import render_template
@@ -200,6 +299,11 @@ def render_njs(user_names: Sequence[str]) -> str:
         user_names=known,
         dummy_user=DUMMY_USER,
         body_buffer_size=BODY_BUFFER_BYTES,
+        max_selectors=query_limits.max_selectors,
+        max_subquery_steps=query_limits.max_subquery_steps,
+        evaluation_interval_ms=duration_ms(evaluation_interval),
+        max_query_bytes=query_limits.max_query_bytes,
+        checked_location=CHECKED_QUERY_LOCATION,
     )
 
 

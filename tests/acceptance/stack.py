@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import gzip
 import http.client
 import json
 import os
@@ -78,6 +79,8 @@ BURST = 5
 CONNECTIONS_PER_CLIENT = 4
 CONNECTIONS_PER_SOURCE = 64  # per published port, in the host firewall (the slowloris bound)
 MAX_BODY_BYTES = 1024 * 1024
+AUDIT_LOG_BYTES = 1024 * 1024
+QUERY_LOG_BYTES = 256 * 1024
 
 DUCKDB_HOST_DIR = f"/srv/promshield-{STACK}/duckdb-snapshot"  # as recorded; mapped to a real dir
 WEBHOOK_PORT = 4000
@@ -109,6 +112,9 @@ CONFIG: dict[str, Any] = {
         "maxBodyBytes": MAX_BODY_BYTES,
         "connectionsPerSource": CONNECTIONS_PER_SOURCE,
     },
+    # Small, so the suite's own traffic rotates the audit log several times (test_80 then finds every
+    # request across the rotated files) and test_46 sees the query log rotate within seconds.
+    "logLimits": {"auditLogBytes": AUDIT_LOG_BYTES, "queryLogBytes": QUERY_LOG_BYTES},
     # demo: the stack deploys four Redis (RTS, RIS, RTSS, RTRS; ACL users only), the exporter's user rendered
     # in, and the trading simulator as the Instance Manager and Trade Engine targets; DuckDB is configured,
     # so the exporter reads the snapshot a writer publishes into a host directory (the live database is in
@@ -463,11 +469,26 @@ class AcceptanceStack:
     def audit_file(self) -> Path:
         return self.topo.host_path_of(self.container("proxy"), catalog.PROXY_AUDIT_LOG_FILE)
 
+    def audit_files(self) -> list[Path]:
+        """The audit record, oldest first: the rotated files (`audit.log.<UTC time>`, gzipped once the
+        proxy has reopened its log; logLimits.auditLogBytes), then the current file."""
+        current = self.audit_file()
+        rotated = sorted(current.parent.glob(current.name + ".*"), key=lambda p: p.name.removesuffix(".gz"))
+        return [*rotated, current]
+
+    def audit_bytes(self) -> bytes:
+        """Every line of the audit record (rotated files and the current one), in order."""
+        parts = []
+        for path in self.audit_files():
+            data = path.read_bytes()
+            parts.append(gzip.decompress(data) if path.name.endswith(".gz") else data)
+        return b"".join(parts)
+
     def audit_entries(self, source: str = "file") -> list[dict[str, Any]]:
         # Decoded leniently: an attacker-chosen claimed_user can put any bytes in a line
         # (test_80_audit checks that separately).
         text = (
-            self.audit_file().read_bytes().decode(errors="replace")
+            self.audit_bytes().decode(errors="replace")
             if source == "file"
             else self.topo.log_text(self.container("proxy"))
         )
@@ -531,6 +552,13 @@ class AcceptanceStack:
             f"docker logs {path.stem}": path for path in (self.topo.run_dir / "logs").glob("*.log")
         }
         logs["proxy audit.log"] = self.audit_file()
+        # The rotated audit files (logLimits.auditLogBytes), decompressed beside the saved logs, so a scan
+        # for secrets reads every line the proxy ever wrote.
+        for rotated in self.audit_files()[:-1]:
+            data = rotated.read_bytes()
+            copy = self.topo.run_dir / "logs" / f"rotated-{rotated.name.removesuffix('.gz')}"
+            copy.write_bytes(gzip.decompress(data) if rotated.name.endswith(".gz") else data)
+            logs[f"proxy {rotated.name}"] = copy
         logs["prometheus query.log"] = self.topo.host_path_of(
             self.container("prometheus"), catalog.PROMETHEUS_QUERY_LOG_FILE
         )

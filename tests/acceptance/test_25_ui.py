@@ -33,9 +33,10 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from components.core.settings.edge import DEFAULT_LIMITS
 from tests.acceptance.harness.live import HOST_ADDRESS
 from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT
-from tests.acceptance.stack import BURST, PACE_SECONDS, RATE_PER_SECOND, ROLE_USER, AcceptanceStack
+from tests.acceptance.stack import BURST, CONFIG, RATE_PER_SECOND, ROLE_USER, AcceptanceStack
 from tests.acceptance.test_20_roles import silence_body
 
 pytestmark = pytest.mark.acceptance
@@ -220,49 +221,86 @@ def _visit(name: str, origin: str, path: str, user: str, stack: AcceptanceStack,
     return {"name": name, "origin": origin, "path": path, "user": user, "password": stack.passwords[user], **extra}
 
 
-@pytest.fixture(scope="module")
-def browser_run(stack: AcceptanceStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One Chromium in the `trusted` namespace visits every page; its outcome, by visit name."""
+def _run_browser(stack: AcceptanceStack, base: Path, out_dir: Path, visits: list[dict[str, Any]]) -> dict[str, Any]:
+    """One Chromium in the `trusted` namespace visits `visits` in order; its outcome, by visit name."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/install-system-deps.sh installs Debian's chromium")
     python = _playwright_python()
-    shutil.rmtree(UI_DIR, ignore_errors=True)
-    UI_DIR.mkdir(parents=True)
-    base = tmp_path_factory.mktemp("browser")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
     home = _nss_home(base / "home", stack.ca_file)
     (base / "untrusting").mkdir()
-    shot = {"screenshot": True}
-    query = {"action": "classic_query", "query": "up", "expect": 'job="prometheus"', "screenshot": True}
     job = {
         "chromium": CHROMIUM,
         "home": str(home),
         "untrusting_home": str(base / "untrusting"),
         "untrusted_url": f"{PROMETHEUS_URL}/-/healthy",
-        "out_dir": str(UI_DIR),
-        "pace_seconds": PACE_SECONDS,
-        "visits": [
-            _visit("prometheus-graph-read-only", PROMETHEUS_URL, "/", "read-only", stack, **query),
-            *(
-                _visit(f"prometheus-{page}-read-only", PROMETHEUS_URL, f"/classic/{page}", "read-only", stack, **shot)
-                for page in CLASSIC_PAGES
-            ),
-            _visit("prometheus-graph-ops", PROMETHEUS_URL, "/graph", "ops", stack, **query),
-            _visit("prometheus-graph-admin", PROMETHEUS_URL, "/graph", "admin", stack, **query),
-            _visit("prometheus-graph-no-access", PROMETHEUS_URL, "/", "guest", stack, **shot),
-            _visit("alertmanager-read-only", ALERTMANAGER_URL, "/", "read-only", stack, **shot),
-        ],
+        "out_dir": str(out_dir),
+        # A person's pause between two pages: the per-user bucket refills (nothing within a page waits).
+        "gap_seconds": BURST / RATE_PER_SECOND,
+        "visits": visits,
     }
     # The browser's users start with a full rate-limit bucket (other tests paced them just before).
     time.sleep(BURST / RATE_PER_SECOND + 0.2)
     argv = [python, str(BROWSER_SCRIPT)]
     result = stack.topo.exec_in("trusted", argv, input=json.dumps(job), timeout=300)
-    (UI_DIR / "browser.stderr.txt").write_text(result.stderr)
+    (out_dir / "browser.stderr.txt").write_text(result.stderr)
     assert result.returncode == 0, result.stderr[-3000:]
     outcome: dict[str, Any] = json.loads(result.stdout)
-    (UI_DIR / "network.json").write_text(json.dumps(outcome, indent=2))
-    yield {"browser_version": outcome["browser_version"], "untrusted_error": outcome["untrusted_error"]} | {
+    (out_dir / "network.json").write_text(json.dumps(outcome, indent=2))
+    return {"browser_version": outcome["browser_version"], "untrusted_error": outcome["untrusted_error"]} | {
         visit["name"]: visit for visit in outcome["visits"]
     }
+
+
+@pytest.fixture(scope="module")
+def browser_run(stack: AcceptanceStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Every page, at the acceptance stack's tight limits (5 requests/s, burst 5)."""
+    shot = {"screenshot": True}
+    query = {"action": "classic_query", "query": "up", "expect": 'job="prometheus"', "screenshot": True}
+    visits = [
+        _visit("prometheus-graph-read-only", PROMETHEUS_URL, "/", "read-only", stack, **query),
+        *(
+            _visit(f"prometheus-{page}-read-only", PROMETHEUS_URL, f"/classic/{page}", "read-only", stack, **shot)
+            for page in CLASSIC_PAGES
+        ),
+        _visit("prometheus-graph-ops", PROMETHEUS_URL, "/graph", "ops", stack, **query),
+        _visit("prometheus-graph-admin", PROMETHEUS_URL, "/graph", "admin", stack, **query),
+        _visit("prometheus-graph-no-access", PROMETHEUS_URL, "/", "guest", stack, **shot),
+        _visit("alertmanager-read-only", ALERTMANAGER_URL, "/", "read-only", stack, **shot),
+    ]
+    yield _run_browser(stack, tmp_path_factory.mktemp("browser"), UI_DIR, visits)
+
+
+def test_the_ui_loads_clean_at_the_default_limits(
+    stack: AcceptanceStack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same pages as read-only and admin with the proxy's default limits (applied in place, then the
+    suite's put back): no 429, no failed request, no console error there either."""
+    query = {"action": "classic_query", "query": "up", "expect": 'job="prometheus"', "screenshot": True}
+    defaults = {
+        "requestsPerSecond": DEFAULT_LIMITS.requests_per_second,
+        "burst": DEFAULT_LIMITS.burst,
+        "connectionsPerClient": DEFAULT_LIMITS.connections_per_client,
+        "connectionsPerSource": CONFIG["limits"]["connectionsPerSource"],
+    }
+    visits = [
+        _visit("default-graph-read-only", PROMETHEUS_URL, "/", "read-only", stack, **query),
+        *(
+            _visit(f"default-{page}-read-only", PROMETHEUS_URL, f"/classic/{page}", "read-only", stack)
+            for page in CLASSIC_PAGES
+        ),
+        _visit("default-graph-admin", PROMETHEUS_URL, "/graph", "admin", stack, **query),
+    ]
+    try:
+        stack.apply({"limits": defaults})
+        outcome = _run_browser(
+            stack, tmp_path_factory.mktemp("browser-defaults"), UI_DIR.with_name("ui-defaults"), visits
+        )
+    finally:
+        stack.apply({})
+    for visit in visits:
+        _clean(outcome[visit["name"]])
 
 
 def _bad_requests(visit: dict[str, Any]) -> list[dict[str, Any]]:
@@ -270,10 +308,19 @@ def _bad_requests(visit: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _clean(visit: dict[str, Any]) -> None:
+    """No navigation error, no 4xx/5xx (429 included: the browser is not slowed down), no failed request and
+    no console error."""
     assert "error" not in visit, (visit.get("error"), visit.get("body_text", "")[:500])
     assert visit["requests"], "the page made no request"
+    statuses: dict[int | None, int] = {}
+    for request in visit["requests"]:
+        statuses[request["status"]] = statuses.get(request["status"], 0) + 1
+    print(f"ui: {visit['name']}: {len(visit['requests'])} requests, statuses {statuses}")
     assert _bad_requests(visit) == [], json.dumps(_bad_requests(visit), indent=1)
-    assert Path(visit["screenshot"]).stat().st_size > 0
+    errors = [line for line in visit["console"] if line.startswith("error")]
+    assert errors == [], errors
+    if "screenshot" in visit:
+        assert Path(visit["screenshot"]).stat().st_size > 0
 
 
 def test_browser_verifies_the_proxy_certificate_against_the_stack_ca(

@@ -14,7 +14,7 @@ from tests.acceptance.stack import FIRING_ALERT, AcceptanceStack, container_name
 
 pytestmark = pytest.mark.acceptance
 
-EXPECTED_JOBS = {"prometheus", "alertmanager", "duckdb", "redis", "instance-manager", "trade-engine"}
+EXPECTED_JOBS = {"prometheus", "alertmanager", "proxy", "duckdb", "redis", "instance-manager", "trade-engine"}
 
 
 def active_targets(stack: AcceptanceStack) -> list[dict[str, Any]]:

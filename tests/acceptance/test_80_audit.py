@@ -148,7 +148,7 @@ def test_audit_lines_are_valid_utf8_json(stack: AcceptanceStack) -> None:
         == 401
     )
     bad = []
-    for number, line in enumerate(stack.audit_file().read_bytes().splitlines(), start=1):
+    for number, line in enumerate(stack.audit_bytes().splitlines(), start=1):
         try:
             json.loads(line.decode("utf-8"))
         except ValueError as exc:

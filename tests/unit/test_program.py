@@ -103,7 +103,10 @@ def test_every_container_is_hardened(any_stack: RecordedStack) -> None:
             assert spec["healthcheck"]["tests"][0] == "CMD", name
         assert spec["logDriver"] == "json-file" and spec["logOpts"] == {"max-size": "10m", "max-file": "5"}, name
         assert labels[catalog.LABEL_PROJECT] == "promshield" and labels[catalog.LABEL_STACK] == any_stack.stack
-        assert "envs" not in spec or not spec["envs"], name
+        # The only variable: the Go runtime's soft memory limit, below the container's (never a secret).
+        go = labels[catalog.LABEL_KIND] == "service" and labels[catalog.LABEL_SERVICE] in ("prometheus", "alertmanager")
+        expected = [f"GOMEMLIMIT={int(spec['memory'] * 0.8)}MiB"] if go else []
+        assert (spec.get("envs") or []) == expected, name
 
 
 def test_services_sharing_a_uid_share_one_task_budget(any_stack: RecordedStack) -> None:
@@ -536,7 +539,12 @@ def test_client_certificate_auth_uploads_the_ca_and_requires_certificates() -> N
 def test_without_client_certificate_auth_no_client_certificate_is_asked(dev_stack: RecordedStack) -> None:
     files = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))
     assert catalog.PROXY_CLIENT_CA_FILE not in files
-    assert "ssl_verify_client" not in files[catalog.PROXY_CONFIG_FILE]["content"]
+    conf = files[catalog.PROXY_CONFIG_FILE]["content"]
+    # Only the metrics listener (Prometheus' certificate, backend network) asks; no published listener does.
+    http_level, *servers = conf.split("\n    server {\n")
+    assert "ssl_verify_client" not in http_level
+    asking = [block.split("\n")[0].strip() for block in servers if "ssl_verify_client" in block]
+    assert asking == [f"listen {catalog.PROXY_METRICS_PORT} ssl;"], asking
 
 
 def test_the_proxy_starts_under_a_umask_that_keeps_the_audit_log_private(dev_stack: RecordedStack) -> None:

@@ -182,6 +182,8 @@ def read_limits(r: Reader) -> Limits:
         max_body_bytes=bounded("maxBodyBytes", d.max_body_bytes, 1024, 1024**3),
         backend_max_connections=bounded("backendMaxConnections", d.backend_max_connections, 4, 10_000),
         connections_per_source=bounded("connectionsPerSource", d.connections_per_source, 8, MAX_CONNECTIONS_PER_SOURCE),
+        assets_per_second=bounded("assetsPerSecond", d.assets_per_second, 1, 100_000),
+        asset_burst=bounded("assetBurst", d.asset_burst, 0, 1_000_000),
     )
     if limits.connections_per_source < limits.connections_per_client:
         r.problem(
@@ -197,12 +199,14 @@ def read_limits(r: Reader) -> Limits:
         "maxBodyBytes",
         "backendMaxConnections",
         "connectionsPerSource",
+        "assetsPerSecond",
+        "assetBurst",
     }:
         r.problem(
             f"limits.{unknown}",
             raw[unknown],
             "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes, "
-            "backendMaxConnections or connectionsPerSource",
+            "backendMaxConnections, connectionsPerSource, assetsPerSecond or assetBurst",
         )
     return limits
 

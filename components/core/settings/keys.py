@@ -145,8 +145,44 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "object",
         description=(
             'Proxy limits: {"requestsPerSecond": 20, "burst": 40, "connectionsPerClient": 10, "maxBodyBytes": 1048576, '
-            '"backendMaxConnections": 256, "connectionsPerSource": 128}. connectionsPerSource: new connections one '
-            "source address may hold to each published port (host firewall, before TLS)."
+            '"backendMaxConnections": 256, "connectionsPerSource": 128, "assetsPerSecond": 50, "assetBurst": 200}. '
+            "connectionsPerSource: new connections one source address may hold to each published port (host "
+            "firewall, before TLS); assetsPerSecond/assetBurst: the web UIs' static files, a budget of their own "
+            "per credential apart from requestsPerSecond/burst."
+        ),
+    ),
+    ConfigKey(
+        "queryLimits",
+        "object",
+        description=(
+            'What one query may cost: {"maxSamples": 2500000, "timeout": "30s", "maxConcurrency": 4, '
+            '"lookbackDelta": "5m", "concurrentPerCredential": 2, "maxSelectors": 64, "maxSubquerySteps": 11000, '
+            '"maxQueryBytes": 8192, "maxBodyBytes": 65536}. maxSamples, timeout, maxConcurrency and lookbackDelta '
+            "are Prometheus' --query.* flags (maxSamples x maxConcurrency x 48 bytes must fit half its memory). "
+            "The proxy answers 429 to a credential with more than concurrentPerCredential (< maxConcurrency) read "
+            "requests in flight; 400 to more match[] than maxSelectors, a subquery of more than maxSubquerySteps "
+            "steps (its range, stretched by every subquery range around it, over its resolution), a query longer "
+            "than maxQueryBytes or a POST body that is not a form; 413 to a body over maxBodyBytes."
+        ),
+    ),
+    ConfigKey(
+        "silenceLimits",
+        "object",
+        description=(
+            '{"maxBodyBytes": 4096, "perMinute": 6, "burst": 20, "snapshotInterval": "250ms"}: the proxy refuses a '
+            "silence body over maxBodyBytes (413) and more than perMinute silences per credential (burst, then "
+            "429); Alertmanager writes its silences to disk every snapshotInterval, so one acknowledged is on disk "
+            "before a crash a second later."
+        ),
+    ),
+    ConfigKey(
+        "logLimits",
+        "object",
+        description=(
+            '{"queryLogBytes": 16777216, "auditLogBytes": 67108864}: Prometheus\' query log is copied to query.log.1 '
+            "and emptied past queryLogBytes (one old copy kept); the audit log is rotated past auditLogBytes (every "
+            "rotated file kept, gzipped: the record; the alert ProxyAuditVolumeFilling fires before its volume is "
+            "full, alertThresholds.auditVolumeFreeRatio)."
         ),
     ),
     ConfigKey(

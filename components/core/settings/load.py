@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from components.core import catalog
 from components.core.durations import duration_ms
 from components.core.settings.alerting import read_remote_write, read_thresholds
+from components.core.settings.costs import read_log_limits, read_query_limits, read_silence_limits
 from components.core.settings.edge import (
     read_bind,
     read_cidrs,
@@ -102,6 +103,9 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
         evaluation_interval=check_duration(r, "evaluationInterval", default_of("evaluationInterval")),
         retention_time=check_duration(r, "retentionTime", default_of("retentionTime")),
         limits=read_limits(r),
+        query_limits=read_query_limits(r),
+        silence_limits=read_silence_limits(r),
+        log_limits=read_log_limits(r),
         receivers=receivers,
         alertmanager_egress=alertmanager_egress,
         remote_write=read_remote_write(r),

@@ -66,6 +66,59 @@ class Limits:
     # New connections per source address to each published port, in the host firewall: the
     # bound NGINX cannot set itself before a request's headers are read (slowloris).
     connections_per_source: int = 128
+    # The web UIs' static files (scripts, styles, fonts): a budget of their own per credential, so a
+    # cold page load (dozens of files at once) neither gets 429 nor spends the API's.
+    assets_per_second: int = 50
+    asset_burst: int = 200
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """What one query may cost: Prometheus' own limits (flags) and the request shape the proxy lets through."""
+
+    max_samples: int  # --query.max-samples: samples one query may hold in memory at once
+    timeout: str  # --query.timeout (a Prometheus duration)
+    max_concurrency: int  # --query.max-concurrency
+    concurrent_per_credential: int  # proxy: read requests one credential may have in flight at once
+    lookback_delta: str  # --query.lookback-delta
+    max_selectors: int  # proxy: `match[]` parameters per request (series, labels, label values, federate)
+    max_subquery_steps: int  # proxy: steps one subquery may evaluate (over every range it can be stretched by)
+    max_query_bytes: int  # proxy: length of the decoded `query` parameter
+    max_body_bytes: int  # proxy: request body of the Prometheus read endpoints
+
+
+@dataclass(frozen=True)
+class SilenceLimits:
+    """What creating silences may cost Alertmanager, and how soon an acknowledged silence is on disk."""
+
+    max_body_bytes: int  # proxy: body of POST /api/v2/silences (matchers + comment)
+    per_minute: int  # proxy: silences created per minute per credential
+    burst: int
+    snapshot_interval: str  # Alertmanager --data.maintenance-interval (a Go duration such as 250ms)
+
+
+@dataclass(frozen=True)
+class LogLimits:
+    """Files a request makes grow: past its size a file is rotated (checked every few seconds)."""
+
+    query_log_bytes: int  # Prometheus' query log; one rotated copy is kept
+    audit_log_bytes: int  # the proxy's audit log; every rotated file is kept (the record), compressed
+
+
+# The defaults (the readers in settings/costs.py validate every override against the bounds there).
+DEFAULT_QUERY_LIMITS = QueryLimits(
+    max_samples=2_500_000,  # x max_concurrency x ~48 bytes: about 460 MiB of Prometheus' 1 GiB
+    timeout="30s",
+    max_concurrency=4,
+    concurrent_per_credential=2,  # below max_concurrency: one credential never holds every query slot
+    lookback_delta="5m",
+    max_selectors=64,
+    max_subquery_steps=11_000,  # Prometheus' own cap on a range query's steps
+    max_query_bytes=8192,
+    max_body_bytes=65536,
+)
+DEFAULT_SILENCE_LIMITS = SilenceLimits(max_body_bytes=4096, per_minute=6, burst=20, snapshot_interval="250ms")
+DEFAULT_LOG_LIMITS = LogLimits(query_log_bytes=16 * 1024 * 1024, audit_log_bytes=64 * 1024 * 1024)
 
 
 RECEIVER_KINDS = ("webhook", "pagerduty", "slack", "opsgenie", "email")
@@ -285,6 +338,9 @@ class Settings:
     firewall_sudo: bool
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     networks: NetworkSettings = DEFAULT_NETWORKS
+    query_limits: QueryLimits = field(default_factory=lambda: DEFAULT_QUERY_LIMITS)
+    silence_limits: SilenceLimits = field(default_factory=lambda: DEFAULT_SILENCE_LIMITS)
+    log_limits: LogLimits = field(default_factory=lambda: DEFAULT_LOG_LIMITS)
     alert_routing: AlertRouting = field(default_factory=AlertRouting)
     # PEM of the CA whose client certificates the proxy requires (None: no client certificates).
     client_ca_pem: str | None = None
@@ -316,6 +372,7 @@ class Settings:
     def peers(self) -> tuple[HostSettings, ...]:
         """The other hosts of a per-host view (none in a one-host stack)."""
         return tuple(h for h in self.hosts if self.host is None or h.name != self.host.name)
+
     # The Docker host's resolvers, granted (udp/tcp 53) to each service that leaves the host.
     egress_dns_servers: tuple[str, ...] = ()
 

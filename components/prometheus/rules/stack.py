@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.core.catalog import JOB_ALERTMANAGER, JOB_PROMETHEUS
+from components.core.catalog import JOB_ALERTMANAGER, JOB_PROMETHEUS, JOB_PROXY
 from components.prometheus.rules.promql import RATE_WINDOW, Alert, during, sel
 from components.prometheus.rules.thresholds import AlertThresholds
 
@@ -76,6 +76,32 @@ def stack_alerts(t: AlertThresholds) -> list[Alert]:
             f"Prometheus {{{{ $labels.instance }}}} has had notification errors or dropped alerts "
             f'({{{{ printf "%.3g" $value }}}}/s over the last {w}){during(t.stack_for)}: alerts may not reach anyone.',
             "Check that Alertmanager is up and that Prometheus' client certificate is accepted (mTLS).",
+        ),
+        Alert(
+            "AlertmanagerSilencesPiling",
+            f'sum by (job, instance) (alertmanager_silences{{job="{JOB_ALERTMANAGER}", state=~"active|pending"}}) '
+            f"> {t.silences_max}",
+            t.stack_for,
+            "warning",
+            "Alertmanager {{ $labels.instance }} holds {{ $value }} silences",
+            f"Alertmanager {{{{ $labels.instance }}}} holds more than {t.silences_max} active or pending silences"
+            f"{during(t.stack_for)}. Every silence lives in its memory and in every snapshot it writes "
+            "(silenceLimits): a credential creating silences at its full rate would eventually exhaust it.",
+            "List the silences (`amtool silence query`), find who creates them (the proxy's audit log, POST "
+            "/api/v2/silences) and expire the ones nobody needs.",
+        ),
+        Alert(
+            "ProxyAuditVolumeFilling",
+            f"promshield_audit_volume_free_bytes{sel(JOB_PROXY)} / promshield_audit_volume_size_bytes"
+            f"{sel(JOB_PROXY)} < {t.audit_volume_free_ratio}",
+            t.audit_volume_for,
+            "critical",
+            "The audit volume of proxy {{ $labels.instance }} is filling up",
+            "Only {{ humanizePercentage $value }} of the filesystem under the audit log of proxy "
+            f"{{{{ $labels.instance }}}} is free{during(t.audit_volume_for)}. The audit log is rotated (logLimits."
+            "auditLogBytes) and never deleted: once the volume is full, NGINX cannot write the record.",
+            "Archive the rotated `audit.log.*.gz` files of the `proxy-audit` volume elsewhere and remove them, or "
+            "grow the filesystem; see `promshield_audit_rotated_files` for how many there are.",
         ),
         Alert(
             "Watchdog",

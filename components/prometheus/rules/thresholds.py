@@ -34,6 +34,9 @@ camelCase forms of the `AlertThresholds` fields (`threshold_config_keys()` maps 
 | `redisRejectedConnectionsFor` | duration | 1m | ... for how long |
 | `targetDownFor` | duration | 5m | TargetDown: for how long |
 | `stackFor` | duration | 10m | Prometheus/Alertmanager health alerts |
+| `auditVolumeFreeRatio` | float | 0.2 | ProxyAuditVolumeFilling: free / size of the audit volume |
+| `auditVolumeFor` | duration | 5m | ... for how long |
+| `silencesMax` | int | 1000 | AlertmanagerSilencesPiling: active + pending silences (for `stackFor`) |
 
 Slippage is measured in the base unit (a ratio: `trade_slippage_ratio`, 1 bp = 0.0001) and
 the `job_venue:trade_slippage_bps:mean_rate5m` recording rule converts it to basis points,
@@ -185,6 +188,22 @@ class AlertThresholds:
         default="10m",
         metadata=_describe(
             "how long Prometheus/Alertmanager rule, reload or notification failures must last", "duration"
+        ),
+    )
+    audit_volume_free_ratio: float = field(
+        default=0.2,
+        metadata=_describe(
+            "free share of the proxy's audit volume below which ProxyAuditVolumeFilling fires (0-1)", "ratio"
+        ),
+    )
+    audit_volume_for: str = field(
+        default="5m", metadata=_describe("how long the audit volume's free space must stay low", "duration")
+    )
+    silences_max: int = field(
+        default=1000,
+        metadata=_describe(
+            "active and pending silences above which AlertmanagerSilencesPiling fires (Alertmanager's memory)",
+            "count",
         ),
     )
 
