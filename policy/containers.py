@@ -91,8 +91,6 @@ def non_root_user(args: ResourceValidationArgs, report: ReportViolation) -> None
     who = describe(args)
     user = args.props.get("user")
     if not isinstance(user, str) or not user.strip():
-        if _never_started(args):
-            return  # a carrier: nothing runs in it, and a user there would re-own its uploads
         report(
             f"{who} sets no `user`, so it runs as the image's default user (root in most images). Fix: set `user` to "
             "the service's uid:gid (components/core/catalog.py).",
@@ -116,7 +114,7 @@ def read_only_root(args: ResourceValidationArgs, report: ReportViolation) -> Non
 
     A config carrier is exempt: it is never started (`start=False`, no network), and the Docker
     daemon refuses the provider's uploads (copied to `/`) into a read-only root filesystem."""
-    never_started = _never_started(args)
+    never_started = args.props.get("start") is False and args.props.get("networkMode") == "none"
     if args.props.get("readOnly") is not True and not never_started:
         report(
             f"{describe(args)} has a writable root filesystem. Fix: set `read_only=True` and give the service a tmpfs "
@@ -247,8 +245,3 @@ def image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
             )
         elif problem := image_problem(reference):
             report(f"{who} `{field}` = {reference!r} {problem}. Fix: pin a release tag or an @sha256 digest.", None)
-
-
-def _never_started(args: ResourceValidationArgs) -> bool:
-    """A carrier: created, never started, no network (nothing ever runs in it)."""
-    return args.props.get("start") is False and args.props.get("networkMode") == "none"

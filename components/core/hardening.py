@@ -199,11 +199,7 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
         command=list(plan.command),
         entrypoints=list(plan.entrypoint) if plan.entrypoint is not None else None,
         envs=[f"GOMEMLIMIT={go_memory_limit(plan.memory_mb)}"] if plan.go_runtime else None,
-        # A carrier runs nothing, so it has no user: its uploads carry their owner and group in the tar
-        # headers, which the daemon applies only when the container names no user. With a user it
-        # chowns every file to that user's ids, and dockerd 20.10 looks "uid:gid" up by name in the
-        # Docker host's passwd ("getent unable to find entry"): the first real `pulumi up` failed so.
-        user=None if plan.kind in CARRIER_KINDS else service.user,
+        user=service.user,
         # A carrier is never started, and the daemon refuses the provider's uploads (a tar put
         # at `/`) into a read-only root filesystem: "container rootfs is marked read-only".
         read_only=plan.kind not in CARRIER_KINDS,
