@@ -51,8 +51,9 @@ def no_auth_nginx_conf(conf: str) -> str:
         elif line.strip() != AUTH_REQUEST_SET_LINE:
             kept.append(line)
     removed = len(conf.splitlines()) - len(kept)
-    if removed != tls_servers or not tls_servers or AUTH_REQUEST_LINE in "".join(kept):
-        raise TransformError(f"removed {removed} auth_request_set lines, expected 1 per TLS server ({tls_servers})")
+    # At least one per proxied service (the TLS servers less the metrics listener); UI assets add more.
+    if not tls_servers or removed < max(1, tls_servers - 1) or AUTH_REQUEST_LINE in "".join(kept):
+        raise TransformError(f"removed {removed} auth_request_set lines, expected one per proxied service at least")
     result, maps = _AUTHZ_MAP.subn(
         lambda m: (
             f"{m.group(1)}# bench ceiling: no role table\n{m.group(1)}map $promshield_service $authz {{\n"

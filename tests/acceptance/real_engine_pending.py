@@ -1,4 +1,7 @@
-"""NOT COLLECTED YET (renamed from test_03): the first real `pulumi up` fails on Debian's dockerd 20.10, which looks a container's "uid:gid" user up by name in the host's passwd when an upload carries an owner ("getent unable to find entry"; moby 28 resolves numeric ids). Rename back to test_03_real_engine.py once the harness runs a newer dockerd.
+"""NOT COLLECTED YET (renamed from test_03): the first real `pulumi up` fails on Debian's dockerd
+20.10, which looks a container's "uid:gid" user up by name in the host's passwd when an upload
+carries an owner ("getent unable to find entry"; moby 28 resolves numeric ids). Rename back to
+test_03_real_engine.py once the harness runs a newer dockerd.
 
 The real Pulumi engine: `pulumi up`, `preview --diff`, `refresh` and `destroy` of a stack of its own.
 
