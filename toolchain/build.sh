@@ -19,6 +19,8 @@ source "$here/versions.env"
 # shellcheck source=/dev/null
 [ ! -e "$here/providers/versions.env" ] || source "$here/providers/versions.env"
 
+command -v go >/dev/null || { echo "toolchain: no pulumi on PATH, and building one needs Go >= 1.21 on PATH (it then" \
+  "fetches the Go that engine/go.mod names through the module proxy; Debian bookworm's golang-go 1.19 is too old)" >&2; exit 1; }
 cache_root=${PROMSHIELD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/promshield}
 go_version=$(go env GOVERSION)
 key=$( (cd "$here" && find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$go_version") \

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from components.core import catalog
+
 PROXIED, DIRECT, NAIVE = "proxied", "direct", "naive"
 CADDY, NATIVE, NO_AUTH = "caddy", "prometheus_native", "nginx_no_auth"  # the peers (tools/bench_peers.py)
 PATHS = (PROXIED, DIRECT, NAIVE, CADDY, NATIVE, NO_AUTH)
@@ -46,13 +48,20 @@ AUTH_REQUEST_LINE = "auth_request /_authn;"
 AUTH_REQUEST_SET_LINE = "auth_request_set $auth_user $upstream_http_x_promshield_user;"
 
 
+def proxied_servers(conf: str) -> int:
+    """The TLS servers that proxy a service (each must run the cached check): every `listen ... ssl`
+    but the proxy's own metrics listener."""
+    listens = re.findall(r"^\s*listen (\S+) ssl;", conf, flags=re.MULTILINE)
+    return sum(1 for listen in listens if listen.rpartition(":")[2] != str(catalog.PROXY_METRICS_PORT))
+
+
 class TransformError(ValueError):
     """The rendered config no longer looks like what the naive transform expects."""
 
 
 def naive_nginx_conf(conf: str, htpasswd_path: str) -> str:
     """The rendered nginx.conf with `auth_basic` (bcrypt every request) instead of the cached check."""
-    tls_servers = len(re.findall(r"^\s*listen \S+ ssl;", conf, flags=re.MULTILINE))  # one per proxied service
+    proxied = proxied_servers(conf)
     lines = conf.splitlines(keepends=True)
     out: list[str] = []
     replaced = 0
@@ -78,10 +87,10 @@ def naive_nginx_conf(conf: str, htpasswd_path: str) -> str:
             continue
         out.append(line)
         index += 1
-    # At least one per proxied service (UI assets have their own locations since the cost limits); the check's
-    # own /_authn location stays, unused. Completeness: no auth_request may be left (below).
-    if replaced == 0 or replaced < tls_servers - 1:
-        raise TransformError(f"replaced {replaced} cached checks, expected one per proxied service at least")
+    # At least one per proxied service (UI assets have locations of their own); the check's own /_authn
+    # location stays, unused. Completeness: no auth_request may be left (below).
+    if not proxied or replaced < proxied:
+        raise TransformError(f"replaced {replaced} cached checks, expected one per proxied service ({proxied})")
     result = "".join(out)
     if AUTH_REQUEST_LINE in result:
         raise TransformError("an auth_request is left in the naive config")

@@ -29,6 +29,7 @@ from tools.bench_lib import (
     NO_AUTH,
     PROXIED,
     TransformError,
+    proxied_servers,
 )
 
 PEERS = (CADDY, NATIVE, NO_AUTH)
@@ -43,7 +44,7 @@ _AUTHZ_MAP = re.compile(r'^(\s*)map "\$canonical_path:[^"]*" \$authz \{\n(?:.*\n
 def no_auth_nginx_conf(conf: str) -> str:
     """The rendered nginx.conf without authentication (no auth_request) and without the role table
     (every request `granted`): TLS, limits, headers, audit log, mTLS upstream and keepalive unchanged."""
-    tls_servers = len(re.findall(r"^\s*listen \S+ ssl;", conf, flags=re.MULTILINE))
+    proxied = proxied_servers(conf)
     kept: list[str] = []
     for line in conf.splitlines(keepends=True):
         if line.strip() == AUTH_REQUEST_LINE:  # $auth_user stays defined (the log, headers): empty
@@ -51,9 +52,8 @@ def no_auth_nginx_conf(conf: str) -> str:
         elif line.strip() != AUTH_REQUEST_SET_LINE:
             kept.append(line)
     removed = len(conf.splitlines()) - len(kept)
-    # At least one per proxied service (the TLS servers less the metrics listener); UI assets add more.
-    if not tls_servers or removed < max(1, tls_servers - 1) or AUTH_REQUEST_LINE in "".join(kept):
-        raise TransformError(f"removed {removed} auth_request_set lines, expected one per proxied service at least")
+    if not proxied or removed < proxied or AUTH_REQUEST_LINE in "".join(kept):
+        raise TransformError(f"removed {removed} auth_request_set lines, expected one per proxied service ({proxied})")
     result, maps = _AUTHZ_MAP.subn(
         lambda m: (
             f"{m.group(1)}# bench ceiling: no role table\n{m.group(1)}map $promshield_service $authz {{\n"

@@ -23,8 +23,7 @@ import sys
 import time
 from typing import Any
 
-import yaml
-
+from testing.stack_config import load_stack_config
 from tests.acceptance.harness.paths import REPO_ROOT
 
 PREFIX = "dm"
@@ -80,8 +79,7 @@ def _project() -> Any:
 
 
 def _dev_config(docker_host: str) -> dict[str, Any]:
-    document = yaml.safe_load((REPO_ROOT / f"Pulumi.{STACK}.yaml").read_text())
-    config = {key.split(":", 1)[1]: value for key, value in document["config"].items()}
+    config = load_stack_config(STACK)
     config["dockerHost"] = docker_host
     if os.geteuid() == 0:
         config["firewallSudo"] = False

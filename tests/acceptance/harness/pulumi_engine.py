@@ -27,9 +27,10 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
+from components.core.catalog import PROJECT
+
 from .paths import REPO_ROOT, venv_dir
 
-PROJECT = "promshield"
 PROJECT_ENTRIES = ("__main__.py", "components", "exporters", "policy", "requirements.txt")
 
 
