@@ -40,6 +40,9 @@ venv: $(VENV)/.installed
 deps: venv
 	bash scripts/install-system-deps.sh
 	bash scripts/acceptance-deps.sh
+	@# The acceptance harness runs Docker 29 built from Go source (Debian's 20.10 cannot take the program's
+	@# owned uploads): a few minutes once per machine, then reused from the user-level cache.
+	bash toolchain/docker/build.sh >/dev/null
 	@# The tests run the real Pulumi engine: yours when `pulumi` is on PATH, else one built from source here
 	@# (the first build takes 25-40 minutes on 2 cores; later ones reuse the user-level cache in seconds).
 	@if [ -n "$$PROMSHIELD_BUILD_PULUMI" ] || [ -e .pulumi-bin ] || ! command -v pulumi >/dev/null; then \

@@ -23,7 +23,8 @@ command -v go >/dev/null || { echo "toolchain: no pulumi on PATH, and building o
   "fetches the Go that engine/go.mod names through the module proxy; Debian bookworm's golang-go 1.19 is too old)" >&2; exit 1; }
 cache_root=${PROMSHIELD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/promshield}
 go_version=$(go env GOVERSION)
-key=$( (cd "$here" && find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$go_version") \
+# docker/ is the harness's Docker Engine, keyed by its own script: not part of this key.
+key=$( (cd "$here" && find . -path ./docker -prune -o -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$go_version") \
   | sha256sum | cut -c1-12)
 out="$cache_root/pulumi-engine/v$PULUMI_VERSION-$key"
 bin="$out/bin"

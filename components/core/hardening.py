@@ -122,7 +122,7 @@ class ContainerPlan:
 
     service: Service
     image: pulumi.Input[str]
-    command: Sequence[pulumi.Input[str]]
+    command: Sequence[pulumi.Input[str]] | None  # None: the image's own CMD
     networks: Sequence[NetworkAttachment]
     healthcheck: Healthcheck | None
     uploads: Sequence[UploadFile] = ()
@@ -196,7 +196,7 @@ def container_args(plan: ContainerPlan, container_name: str) -> docker.Container
     return docker.ContainerArgs(
         name=container_name,
         image=plan.image,
-        command=list(plan.command),
+        command=list(plan.command) if plan.command is not None else None,
         entrypoints=list(plan.entrypoint) if plan.entrypoint is not None else None,
         envs=[f"GOMEMLIMIT={go_memory_limit(plan.memory_mb)}"] if plan.go_runtime else None,
         user=service.user,
@@ -284,7 +284,9 @@ def carrier_plan(plan: ContainerPlan, kind: str, volume: pulumi.Input[str]) -> C
     return ContainerPlan(
         service=plan.service,
         image=plan.image,
-        command=[],
+        # Never started, so no command of ours: an empty list would not reach Docker (the provider
+        # skips it), the state would read the image's CMD back, and every `up` would replace it.
+        command=None,
         networks=[],
         healthcheck=None,
         uploads=[upload for upload in plan.uploads if upload.secret is secret],

@@ -4,11 +4,20 @@ firewall grants each member's fixed address exactly its destinations)."""
 
 from __future__ import annotations
 
+import ipaddress
+
 import pulumi
 import pulumi_docker as docker
 
 from components.core import catalog
 from components.core.settings import NetworkSettings
+
+
+def ipam(subnet: str) -> docker.NetworkIpamConfigArgs:
+    """The subnet with the gateway Docker would pick (its first address) named explicitly: the
+    provider reads the gateway back on `refresh`, and a declaration without it would then differ
+    from the state and replace the network (and every container on it) at the next `up`."""
+    return docker.NetworkIpamConfigArgs(subnet=subnet, gateway=str(ipaddress.ip_network(subnet)[1]))
 
 
 def network_name(stack: str, role: str) -> str:
@@ -40,7 +49,7 @@ class Networks(pulumi.ComponentResource):
             driver="bridge",
             internal=True,  # no route to the outside world
             attachable=False,
-            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.backend_subnet)],
+            ipam_configs=[ipam(subnets.backend_subnet)],
             labels=[docker.NetworkLabelArgs(label=catalog.LABEL_STACK, value=stack)],
             opts=child,
         )
@@ -50,7 +59,7 @@ class Networks(pulumi.ComponentResource):
             driver="bridge",
             internal=False,  # the published ports arrive here
             attachable=False,
-            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.edge_subnet)],
+            ipam_configs=[ipam(subnets.edge_subnet)],
             labels=[docker.NetworkLabelArgs(label=catalog.LABEL_STACK, value=stack)],
             opts=child,
         )
@@ -61,7 +70,7 @@ class Networks(pulumi.ComponentResource):
                 driver="bridge",
                 internal=False,  # the route out; the firewall's grants decide where to
                 attachable=False,
-                ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnets.egress_subnet)],
+                ipam_configs=[ipam(subnets.egress_subnet)],
                 labels=[docker.NetworkLabelArgs(label=catalog.LABEL_STACK, value=stack)],
                 opts=child,
             )

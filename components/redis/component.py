@@ -251,8 +251,10 @@ class RedisAccess(pulumi.ComponentResource):
         plan = ContainerPlan(
             service=service,
             image=image,
-            command=demo_redis_command(),
-            entrypoint=[],  # the official image's entrypoint would chown and re-exec as root
+            # The official image's entrypoint would chown and re-exec as root: named away explicitly,
+            # since an empty list never reaches Docker (the provider skips it) and is read back as a diff.
+            entrypoint=demo_redis_command()[:1],
+            command=demo_redis_command()[1:],
             networks=[NetworkAttachment(args.backend_network, [service.name])],
             healthcheck=Healthcheck(["redis-cli", "-p", str(DEMO.port), "ping"]),
             uploads=[

@@ -1,4 +1,5 @@
-"""A private Docker Engine (dockerd 20.10) inside one of the harness's network namespaces.
+"""A private Docker Engine (Docker 29, built from Go source by toolchain/docker/build.sh) inside one of
+the harness's network namespaces.
 
 ```
 with Engine(prefix="pd", netns="pd-host") as engine:
@@ -47,6 +48,7 @@ from .paths import LOCK_DIR, REPO_ROOT
 from .teardown import SignalTeardown
 
 DEFAULT_ROOT = REPO_ROOT / "build" / "acceptance" / "engine"
+ENGINE_BIN = REPO_ROOT / ".docker-bin"  # toolchain/docker/build.sh links it
 BRIDGE_IP = "198.18.250.1/24"
 ADDRESS_POOL = "base=198.18.128.0/17,size=24"
 PREDEFINED_NETWORKS = frozenset({"bridge", "host", "none"})
@@ -111,6 +113,15 @@ def _is_zombie(pid: int) -> bool:
 def _unescape_mount(path: str) -> str:
     """mountinfo escapes space, tab, newline and backslash as octal (`\\040`)."""
     return path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
+def engine_binary(name: str) -> Path:
+    """`dockerd` or `docker-proxy` as toolchain/docker/build.sh builds them (Docker 29, from Go source;
+    `make deps` runs it): Debian's dockerd 20.10 cannot take the program's owned uploads."""
+    path = ENGINE_BIN / name
+    if not path.is_file():
+        raise EngineError(f"{path} is missing: run `make deps` (or bash toolchain/docker/build.sh) to build Docker 29")
+    return path
 
 
 class Engine:
@@ -215,12 +226,15 @@ class Engine:
 
     def _launch(self, storage_driver: str) -> None:
         config = self.root / "daemon.json"
-        config.write_text("{}\n")  # never the host's /etc/docker/daemon.json
+        # Never the host's /etc/docker/daemon.json. Debian's runc 1.1 knows no time namespace, which
+        # Docker 29 asks for by default ("namespace {"time" ""} does not exist"): its documented opt-out.
+        config.write_text('{"features": {"time-namespaces": false}}\n')
+        dockerd = engine_binary("dockerd")
         argv = [
             "nsenter",
             f"--net={nx.NETNS_DIR / self.netns}",
             "--",
-            "dockerd",
+            str(dockerd),
             f"--config-file={config}",
             f"--data-root={self.data_root}",
             f"--exec-root={self.exec_root}",
@@ -232,6 +246,7 @@ class Engine:
             "--iptables=true",
             "--log-level=warn",
             f"--cgroup-parent={self.cgroup_parent}",
+            f"--userland-proxy-path={engine_binary('docker-proxy')}",
         ]
         if not Path("/run/systemd/system").is_dir():
             argv.append("--exec-opt=native.cgroupdriver=cgroupfs")

@@ -85,7 +85,10 @@ _original = docker.Container.__init__
 
 def _privileged(self, resource_name, *args, **kwargs):
     if resource_name.endswith("prometheus-container"):
-        kwargs["privileged"] = True
+        if args and isinstance(args[0], docker.ContainerArgs):  # the program passes typed args
+            args[0].privileged = True
+        else:
+            kwargs["privileged"] = True
     _original(self, resource_name, *args, **kwargs)
 
 
@@ -202,8 +205,14 @@ def test_second_up_changes_nothing_and_refresh_finds_no_drift(deployed: Deployed
     assert pe.changes(again.summary) == {}, again.stdout
     refreshed = deployed.stack.refresh(color="never", on_output=_progress)
     assert pe.changes(refreshed.summary) == {}, refreshed.stdout
-    preview = deployed.stack.preview(policy_packs=[POLICY_PACK], color="never", expect_no_changes=True)
-    assert {op: n for op, n in preview.change_summary.items() if op != "same"} == {}, preview.stdout
+    no_changes(deployed)
+
+
+def no_changes(deployed: Deployed) -> None:
+    """`pulumi preview --expect-no-changes` (the CLI's own: it exits non-zero on any planned change).
+    The Automation API's `preview` waits for a summary event the 3.276 CLI does not send it here."""
+    preview = deployed.project.run(deployed.stack, "preview", "--expect-no-changes", "--policy-pack", POLICY_PACK)
+    assert preview.code == 0, preview.stdout
 
 
 def test_threshold_change_previews_in_plain_text_and_reloads_in_place(deployed: Deployed) -> None:
@@ -236,7 +245,7 @@ def test_exported_state_holds_no_plaintext_secret(deployed: Deployed) -> None:
     for user, password in deployed.passwords().items():
         assert password in plain, f"sanity: {user}'s password is in the decrypted export"
         assert password not in exported, f"{user}'s password in plain text in the state"
-    keys = set(re.findall(r"-----BEGIN [A-Z ]*PRIVATE KEY-----\\n([A-Za-z0-9+/=]{40})", plain))
+    keys = set(re.findall(r"-----BEGIN [A-Z ]*PRIVATE KEY-----\\+n([A-Za-z0-9+/=]{40})", plain))
     assert keys, "sanity: the decrypted export holds private keys"
     leaked = [key for key in keys if key in exported]
     assert not leaked, f"{len(leaked)} private keys in plain text in the state"
@@ -259,8 +268,7 @@ def test_policy_violation_stops_up_before_anything_changes(deployed: Deployed) -
     assert "container-not-privileged" in str(failed.value), str(failed.value)[-3000:]
     container = deployed.containers()[prometheus]
     assert container.id == before and not container.attrs["HostConfig"]["Privileged"]
-    preview = deployed.stack.preview(policy_packs=[POLICY_PACK], color="never")
-    assert {op: n for op, n in preview.change_summary.items() if op != "same"} == {}, preview.stdout
+    no_changes(deployed)
 
 
 def test_destroy_keeps_the_data_volumes_and_up_reuses_them(deployed: Deployed) -> None:
