@@ -26,6 +26,8 @@ from components.core.settings import Settings, from_pulumi_config
 from components.firewall.component import Firewall, FirewallSettings
 from components.firewall.egress import egress_plan
 from components.monitored import monitored_services
+from components.dashboards.consoles import render_console_files
+from components.dashboards.panels import dashboards
 from components.prometheus.component import Prometheus, PrometheusArgs
 from components.prometheus.render import PrometheusSettings
 from components.prometheus.rules import render_rule_files
@@ -89,6 +91,7 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
             server=certs.host_certificate(pki, view, certs.PROMETHEUS_SERVER),
             client=certs.host_certificate(pki, view, certs.PROMETHEUS_CLIENT),
             rule_files=render_rule_files(view.alert_thresholds),
+            console_files=render_console_files(dashboards(view.alert_thresholds)),
             extra_jobs=monitored.jobs,
             extra_uploads=monitored.uploads,
             depends_on=[alertmanager.container, *monitored.exporters],

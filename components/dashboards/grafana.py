@@ -137,6 +137,7 @@ def grafana_dashboard(board: Dashboard) -> dict[str, object]:
             .multi(True)
             .include_all(True)
             .all_value(".*")
+            .current(dashboard_model.VariableOption(text="All", value="$__all", selected=True))
         )
     for panel in board.panels:
         builder = builder.with_panel(grafana_panel(panel))

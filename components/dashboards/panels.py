@@ -194,6 +194,8 @@ def instance_manager(t: AlertThresholds) -> Dashboard:
                 COUNT,
                 ("instance", "state"),
                 "Instances the Instance Manager manages, per state (running, starting, stopped, failed).",
+                "instance_manager_instances",
+                "InstanceManagerInstancesFailed",
             ),
             Panel(
                 f"Process restarts ({rw})",

@@ -285,6 +285,9 @@ def prometheus_command(settings: PrometheusSettings) -> list[str]:
         f"--query.lookback-delta={settings.query_limits.lookback_delta}",
         "--log.format=json",
         "--web.enable-lifecycle",
+        # Our own console pages (components/dashboards/consoles.py), no shipped libraries.
+        f"--web.console.templates={catalog.PROMETHEUS_CONSOLES_DIR}",
+        f"--web.console.libraries={catalog.PROMETHEUS_CONSOLE_LIBRARIES_DIR}",
     ]
     if settings.enable_admin_api:
         command.append("--web.enable-admin-api")

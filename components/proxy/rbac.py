@@ -78,6 +78,13 @@ RULES: tuple[Rule, ...] = (
         "classic UI pages (Debian's 2.x: `/` and `/graph/` redirect to `/classic/graph`; 404 in 3.x)",
     ),
     Rule(PROMETHEUS, READ, r"/(static|assets|classic/static)/[A-Za-z0-9_./-]+", READERS, "web UI assets"),
+    Rule(
+        PROMETHEUS,
+        READ,
+        r"/consoles/[A-Za-z0-9_-]+\.html",
+        READERS,
+        "console pages (docs/dashboards.md): server-rendered, the API's budget",
+    ),
     # --- Prometheus: sensitive reads (admin) ----------------------------------------------
     Rule(
         PROMETHEUS,

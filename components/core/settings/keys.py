@@ -124,7 +124,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "array",
         items="object",
         description=(
-            'Proxy users: [{"name": "alice", "role": "admin|ops|read-only|no-access"}]. Default: admin, ops, read-only.'
+            'Proxy users: [{"name": "alice", "role": "admin|ops|read-only|no-access"}]. '
+            "Default: admin, ops, read-only, grafana (read-only, for Grafana)."
         ),
     ),
     ConfigKey(

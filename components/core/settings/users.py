@@ -8,7 +8,8 @@ from components.core.settings.reader import Reader
 from components.core.settings.types import SecretValue, User
 from components.proxy.rbac import ROLES
 
-DEFAULT_USERS = (("admin", "admin"), ("ops", "ops"), ("read-only", "read-only"))
+# `grafana`: the Grafana datasource's account (components/dashboards/grafana.py, docs/dashboards.md).
+DEFAULT_USERS = (("admin", "admin"), ("ops", "ops"), ("read-only", "read-only"), ("grafana", "read-only"))
 MIN_PASSWORD_LENGTH = 12
 USER_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 
