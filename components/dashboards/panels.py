@@ -455,6 +455,35 @@ def stack(t: AlertThresholds) -> Dashboard:
                 t.audit_volume_free_ratio,
                 above=False,
             ),
+            Panel(
+                "Proxy requests per second by role and decision",
+                f"sum by (service, role, decision) (rate(promshield_proxy_requests_total{proxy}[{w}]))",
+                PER_SECOND,
+                ("service", "role", "decision"),
+                f"Requests through the proxy over {w}, by the caller's role (none: not authenticated) and its "
+                "decision (allowed, denied, unauthenticated, rate-limited, ...).",
+            ),
+            Panel(
+                "Proxy requests per second by status",
+                f"sum by (service, code) (rate(promshield_proxy_requests_total{proxy}[{w}]))",
+                PER_SECOND,
+                ("service", "code"),
+                f"Requests through the proxy over {w}, by the HTTP status it answered.",
+            ),
+            Panel(
+                "Rate-limited requests per second",
+                f"rate(promshield_proxy_rate_limited_total{proxy}[{w}])",
+                PER_SECOND,
+                ("instance",),
+                f"Requests the proxy answered 429 (a budget of limits.* spent) over {w}.",
+            ),
+            Panel(
+                "Failed logins per second",
+                f"rate(promshield_proxy_failed_logins_total{proxy}[{w}])",
+                PER_SECOND,
+                ("instance",),
+                f"401 answers to requests that named a user (a wrong password or an unknown user) over {w}.",
+            ),
         ),
     )
 

@@ -242,15 +242,58 @@ AUDIT_CHECK_SECONDS = 5  # how often the audit log's size is checked (logLimits.
 # After the reopen signal, how long before the rotated file is compressed: workers reopen at their next
 # event loop turn, so a line a worker writes just after the rename still lands in the rotated file.
 AUDIT_REOPEN_GRACE_SECONDS = 5
+# The request counters the loop keeps (key value lines) and their exposition, on the container's tmpfs:
+# counters restart at 0 with the container, as a process's do.
+REQUEST_COUNTS_FILE = f"{catalog.PROXY_RUNTIME_DIR}/promshield-requests.state"
+REQUEST_METRICS_FILE = f"{catalog.PROXY_RUNTIME_DIR}/promshield-requests.prom"
+# Counts the audit lines it reads (each a JSON object in the fixed field order of nginx.conf.j2's
+# `audit` format, whose client-chosen fields are JSON-escaped, so `,"role":"` never occurs inside
+# one) into the counters file, and writes their exposition. `requests` by service, role ("none"
+# before authentication), decision and status code; failed logins: a 401 to a request that named a
+# user; rate-limited: decision rate-limited (429). A line cut by the read (a write in progress) does
+# not match and is not counted.
+REQUEST_COUNTER_AWK = r"""
+function field(name) {
+  if (match($0, ",\"" name "\":\"[^\"]*\"")) return substr($0, RSTART + length(name) + 5, RLENGTH - length(name) - 6)
+  return ""
+}
+BEGIN {
+  while ((getline line < counts) > 0) { split(line, f, " "); n[f[1]] = f[2] + 0 }
+  close(counts); n["failed_logins"] += 0; n["rate_limited"] += 0
+}
+/^\{.*\}$/ {
+  role = field("role"); if (role == "") role = "none"
+  code = ""; if (match($0, /,"status":[0-9]+,/)) code = substr($0, RSTART + 10, RLENGTH - 11)
+  decision = field("decision")
+  n["requests|" field("service") "|" role "|" decision "|" code]++
+  if (decision == "rate-limited") n["rate_limited"]++
+  if (code == "401" && field("claimed_user") != "") n["failed_logins"]++
+}
+END {
+  for (k in n) print k, n[k] > counts
+  print "# TYPE promshield_proxy_requests_total counter" > prom
+  for (k in n) if (k ~ /^requests[|]/) {
+    split(k, f, "|")
+    printf "promshield_proxy_requests_total{service=\"%s\",role=\"%s\",decision=\"%s\",code=\"%s\"} %d\n", f[2], f[3], f[4], f[5], n[k] > prom
+  }
+  print "# TYPE promshield_proxy_failed_logins_total counter" > prom
+  printf "promshield_proxy_failed_logins_total %d\n", n["failed_logins"] > prom
+  print "# TYPE promshield_proxy_rate_limited_total counter" > prom
+  printf "promshield_proxy_rate_limited_total %d\n", n["rate_limited"] > prom
+}
+""".strip()
 
 
 def audit_rotation_loop(audit_log_bytes: int) -> str:
-    """A shell loop (run beside NGINX in its container) that, every few seconds, writes the audit volume's
-    metrics (size, free space, the log's size, rotated files: served to Prometheus by the metrics listener)
-    and rotates the audit log once it is over `audit_log_bytes`: rename to `audit.log.<UTC time>` (NGINX
-    keeps writing to the open file), USR1 to the master (PID 1: every worker reopens `audit.log`, created
-    anew under the proxy's umask), then gzip the rotated file. Nothing is deleted: the rotated files are
-    the record (the alert ProxyAuditVolumeFilling watches the volume's free space)."""
+    """A shell loop (run beside NGINX in its container) that, every few seconds, counts the audit lines
+    written since its last look (REQUEST_COUNTER_AWK: requests by service, role, decision and status,
+    failed logins, rate-limited requests), writes the proxy's metrics (those counters and the audit
+    volume's size, free space, the log's size, rotated files: served to Prometheus by the metrics
+    listener) and rotates the audit log once it is over `audit_log_bytes`: rename to `audit.log.<UTC
+    time>` (NGINX keeps writing to the open file), USR1 to the master (PID 1: every worker reopens
+    `audit.log`, created anew under the proxy's umask), count what was written to the renamed file
+    meanwhile, then gzip it. Nothing is deleted: the rotated files are the record (the alert
+    ProxyAuditVolumeFilling watches the volume's free space)."""
     audit = catalog.PROXY_AUDIT_LOG_FILE
     metrics = METRICS.file
     lines = (
@@ -260,14 +303,20 @@ def audit_rotation_loop(audit_log_bytes: int) -> str:
         "# TYPE promshield_audit_rotated_files gauge\\npromshield_audit_rotated_files %s\\n"
     )
     return (
+        # tally: the counters plus the audit lines on stdin; count FILE: tally FILE's bytes from $off to its end
+        f"tally() {{ awk -v counts={REQUEST_COUNTS_FILE} -v prom={REQUEST_METRICS_FILE} '{REQUEST_COUNTER_AWK}'; }}; "
+        'count() { end=$(stat -c %s "$1" 2>/dev/null || echo 0); '
+        'if [ "$end" -lt "$off" ]; then off=0; fi; '
+        'if [ "$end" -gt "$off" ]; then tail -c +$((off + 1)) "$1" | head -c $((end - off)) | tally; off=$end; fi; }; '
+        f"off=$(stat -c %s {audit} 2>/dev/null || echo 0); tally </dev/null; "
         "while :; do "
-        f"size=$(stat -c %s {audit} 2>/dev/null || echo 0); "
+        f"count {audit}; size=$off; "
         f"set -- $(df -Pk {catalog.PROXY.data_dir} | tail -n 1); "
-        f"printf '{lines}' $(($2 * 1024)) $(($4 * 1024)) \"$size\" $(ls {audit}.* 2>/dev/null | wc -l) "
-        f"> {metrics}.tmp && mv {metrics}.tmp {metrics}; "
+        f"{{ printf '{lines}' $(($2 * 1024)) $(($4 * 1024)) \"$size\" $(ls {audit}.* 2>/dev/null | wc -l); "
+        f"cat {REQUEST_METRICS_FILE}; }} > {metrics}.tmp && mv {metrics}.tmp {metrics}; "
         f'if [ "$size" -gt {audit_log_bytes} ]; then '
         f'rotated={audit}.$(date -u +%Y%m%dT%H%M%SZ) && mv {audit} "$rotated" && kill -USR1 1 && '
-        f'sleep {AUDIT_REOPEN_GRACE_SECONDS} && gzip "$rotated"; '
+        f'sleep {AUDIT_REOPEN_GRACE_SECONDS} && count "$rotated" && off=0 && gzip "$rotated"; '
         f"fi; sleep {AUDIT_CHECK_SECONDS}; done"
     )
 
