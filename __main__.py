@@ -23,11 +23,11 @@ from components.core import pki as certs
 from components.core.network import Networks
 from components.core.reload import DockerAccess
 from components.core.settings import Settings, from_pulumi_config
+from components.dashboards.consoles import render_console_files
+from components.dashboards.panels import dashboards
 from components.firewall.component import Firewall, FirewallSettings
 from components.firewall.egress import egress_plan
 from components.monitored import monitored_services
-from components.dashboards.consoles import render_console_files
-from components.dashboards.panels import dashboards
 from components.prometheus.component import Prometheus, PrometheusArgs
 from components.prometheus.render import PrometheusSettings
 from components.prometheus.rules import render_rule_files

@@ -123,7 +123,7 @@ def main() -> None:
     files += write_grafana({**secrets, **config}, args.stack, out / "grafana")
     print(f"wrote {len(files)} files for stack {args.stack} to {out}/")
     if stack.exports.get("users", {}).get(GRAFANA_USER) != READ_ONLY:
-        print(f"note: stack {args.stack} has no read-only user '{GRAFANA_USER}', which the Grafana datasource logs in as")
+        print(f"note: stack {args.stack} has no read-only user '{GRAFANA_USER}', the Grafana datasource's account")
 
 
 if __name__ == "__main__":

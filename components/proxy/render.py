@@ -274,7 +274,8 @@ END {
   print "# TYPE promshield_proxy_requests_total counter" > prom
   for (k in n) if (k ~ /^requests[|]/) {
     split(k, f, "|")
-    printf "promshield_proxy_requests_total{service=\"%s\",role=\"%s\",decision=\"%s\",code=\"%s\"} %d\n", f[2], f[3], f[4], f[5], n[k] > prom
+    printf "promshield_proxy_requests_total{service=\"%s\",role=\"%s\",decision=\"%s\",code=\"%s\"} %d\n",
+      f[2], f[3], f[4], f[5], n[k] > prom
   }
   print "# TYPE promshield_proxy_failed_logins_total counter" > prom
   printf "promshield_proxy_failed_logins_total %d\n", n["failed_logins"] > prom
