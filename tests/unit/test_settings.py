@@ -41,6 +41,7 @@ def test_defaults_follow_the_seed_and_design() -> None:
         ("admin", "admin"),
         ("ops", "ops"),
         ("read-only", "read-only"),
+        ("grafana", "read-only"),
     ]
     assert settings.receivers[0].webhook_url.endswith(":4000/alerts")
     assert all(":" in ref and not ref.endswith(":latest") for ref in settings.images.values())
