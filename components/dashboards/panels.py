@@ -286,9 +286,7 @@ def redis(t: AlertThresholds) -> Dashboard:
                 ("redis_instance",),
                 f"Commands processed per second over {w}.",
             ),
-            Panel(
-                "Connected clients", f"redis_connected_clients{s}", COUNT, ("redis_instance",), "Connected clients."
-            ),
+            Panel("Connected clients", f"redis_connected_clients{s}", COUNT, ("redis_instance",), "Connected clients."),
             Panel(
                 "Rejected connections per second",
                 f"rate(redis_rejected_connections_total{s}[{w}])",

@@ -170,10 +170,10 @@ def test_a_failed_login_and_a_rate_limited_burst_move_the_proxy_counters(stack: 
         interval=2,
         what="the 429 counted",
     )
-    by_role = stack.query(
-        'sum by (role, decision) (promshield_proxy_requests_total{job="proxy", role="read-only"})', user=GRAFANA_USER
-    )
-    assert {sample["metric"]["decision"] for sample in by_role} >= {"allowed", "rate-limited"}, by_role
+    # A 429 is answered before authentication (limit_req runs first), so it has no role.
+    decisions = stack.query('sum by (role, decision) (promshield_proxy_requests_total{job="proxy"})', user=GRAFANA_USER)
+    seen = {(sample["metric"]["role"], sample["metric"]["decision"]) for sample in decisions}
+    assert {("read-only", "allowed"), ("none", "rate-limited"), ("none", "unauthenticated")} <= seen, seen
 
 
 # --- 3. Console pages ---------------------------------------------------------------------------------------
@@ -207,8 +207,17 @@ def test_every_figure_links_to_the_graph_of_its_panel(stack: AcceptanceStack, bo
     values = len(re.findall(r'<td class="value"><a href="/graph\?', text))
     rows_without_data = text.count('class="none">no data<')
     assert values > 0 and rows_without_data == 0, (values, rows_without_data)
-    graph = stack.request("GET", "prometheus", hrefs[1], user="read-only")  # [0]: the firing alerts
-    assert graph.status in (200, 302), (graph.status, hrefs[1])
+    # The graph opens for read-only: [0] is the firing alerts' link, [1] the first panel's. Debian's 2.42
+    # redirects /graph to /graph/ and on to the classic UI; 3.x /graph to /query (same parameters).
+    path, hops = hrefs[1], []
+    for _ in range(4):
+        graph = stack.request("GET", "prometheus", path, user="read-only")
+        hops.append((graph.status, path))
+        if graph.status not in (301, 302, 303, 307, 308):
+            break
+        location = urlsplit(graph.headers["location"])
+        path = location.path + (f"?{location.query}" if location.query else "")
+    assert graph.status == 200 and "g0.expr=" in path, hops
 
 
 @pytest.fixture(scope="module")
@@ -243,4 +252,3 @@ def test_no_access_gets_the_proxys_403_for_the_consoles_in_chromium(console_run:
     visit = console_run["console-index-no-access"]
     assert visit["document_status"] == 403, visit
     assert "your role does not allow this request" in visit["body_text"]
-
