@@ -70,7 +70,7 @@ def _formatted(unit: str) -> str:
         SECONDS: "{{ humanizeDuration .Value }}",
         RATIO: "{{ humanizePercentage .Value }}",
         BYTES: "{{ humanize1024 .Value }}B",
-        PER_SECOND: "{{ humanize .Value }}/s",
+        PER_SECOND: '{{ printf "%.3g" .Value }}/s',
         BASIS_POINTS: '{{ printf "%.2f" .Value }} bp',
         STATE: "{{ if eq .Value 1.0 }}up{{ else }}down ({{ .Value }}){{ end }}",
     }.get(unit, "{{ humanize .Value }}")
