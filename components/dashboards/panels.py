@@ -458,8 +458,8 @@ def stack(t: AlertThresholds) -> Dashboard:
                 f"sum by (service, role, decision) (rate(promshield_proxy_requests_total{proxy}[{w}]))",
                 PER_SECOND,
                 ("service", "role", "decision"),
-                f"Requests through the proxy over {w}, by the caller's role (none: not authenticated) and its "
-                "decision (allowed, denied, unauthenticated, rate-limited, ...).",
+                f"Requests through the proxy over {w}, by the caller's role (none: refused before authentication, "
+                "e.g. a 429) and its decision (allowed, denied, unauthenticated, rate-limited, ...).",
             ),
             Panel(
                 "Proxy requests per second by status",
