@@ -8,7 +8,8 @@ generated passwords, digests) are written as placeholders naming their resource
 (testing/generated.py), so two renders of the same program are identical and the diff of a base
 and a head render (`python -m tools.render_diff`) shows only what the change does.
 `containers.json` lists each container's image, command, user, networks, ports and hardening so
-a reviewer sees what will run. A multi-host stack is written per host, under
+a reviewer sees what will run. `grafana/` holds the Grafana dashboards and their provisioning folder
+(components/dashboards/grafana.py, docs/dashboards.md). A multi-host stack is written per host, under
 build/<stack>/<docker provider>/ (`docker`, `docker-<host>`): the Docker names repeat on every host.
 """
 
