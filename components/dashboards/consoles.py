@@ -82,7 +82,7 @@ def _row_class(panel: Panel) -> str:
         return '{{ if eq .Value 1.0 }} class="good"{{ else }} class="bad"{{ end }}'
     if panel.threshold is None:
         return ""
-    compare = "gt" if panel.above else "lt"
+    compare = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}[panel.operator]
     test = f"{compare} .Value {_go_float(panel.threshold)}"
     return f'{{{{ if {test} }}}} class="bad"{{{{ else }}}} class="good"{{{{ end }}}}'
 
@@ -92,8 +92,7 @@ def render_panel(panel: Panel) -> str:
     href = graph_href(expr)
     about = html.escape(panel.description)
     if panel.alert:
-        bound = "" if panel.threshold is None else f" ({'above' if panel.above else 'below'} {panel.threshold:g})"
-        about += f" Alert: <code>{panel.alert}</code>{html.escape(bound)}."
+        about += f" Alert: <code>{panel.alert}</code>{html.escape(panel.bound)}."
     labels = panel.legend
     header = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
     cells = "".join(f"<td>{{{{ .Labels.{label} }}}}</td>" for label in labels)

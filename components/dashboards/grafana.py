@@ -54,8 +54,7 @@ def _thresholds(panel: Panel) -> dashboard_builder.ThresholdsConfig:
 def _description(panel: Panel) -> str:
     text = panel.description
     if panel.alert:
-        bound = "" if panel.threshold is None else f" ({'above' if panel.above else 'below'} {panel.threshold:g})"
-        text += f" Alert: {panel.alert}{bound}."
+        text += f" Alert: {panel.alert}{panel.bound}."
     return text
 
 

@@ -78,7 +78,18 @@ class Panel:
     alert: str | None = None  # the alert about the same thing
     threshold: float | None = None  # that alert's threshold, from the stack's AlertThresholds
     above: bool = True  # the alert fires above the threshold (False: below)
+    inclusive: bool = False  # ... or at it (`>=`, `<=`)
     stat: bool = False  # one number per series (a stat panel), not a time series
+
+    @property
+    def operator(self) -> str:
+        """The alert's comparison with the threshold: `>`, `>=`, `<` or `<=`."""
+        return (">" if self.above else "<") + ("=" if self.inclusive else "")
+
+    @property
+    def bound(self) -> str:
+        """` (>= 3)`: the alert's comparison, for a panel's description; empty without a threshold."""
+        return "" if self.threshold is None else f" ({self.operator} {self.threshold:g})"
 
     @property
     def legend_format(self) -> str:
@@ -206,6 +217,7 @@ def instance_manager(t: AlertThresholds) -> Dashboard:
                 "process_start_time_seconds",
                 "InstanceManagerRestarting",
                 t.instance_manager_restarts,
+                inclusive=True,
             ),
             Panel(
                 f"Managed instance restarts ({rw})",
@@ -216,6 +228,7 @@ def instance_manager(t: AlertThresholds) -> Dashboard:
                 "instance_manager_instance_restarts_total",
                 "InstanceManagerInstancesRestarting",
                 t.managed_instance_restarts,
+                inclusive=True,
             ),
             Panel(
                 "CPU used of its limit",
