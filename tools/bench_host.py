@@ -61,6 +61,9 @@ def bench_config() -> dict[str, Any]:
             "connectionsPerSource": 1000,  # the firewall's bound must not be below the proxy's
             "backendMaxConnections": 1024,
         },
+        # wrk's 8 connections share one credential: the per-credential bound on queries in flight above them
+        # (it must stay below Prometheus' --query.max-concurrency, and samples x concurrency within its memory).
+        "queryLimits": {"maxConcurrency": 9, "concurrentPerCredential": 8, "maxSamples": 1_000_000},
         "firewallSudo": False,
         "demo": False,
     }

@@ -145,7 +145,8 @@ class LoadBench:
         if dashboard_seconds > 0:
             # The scenario runs at the stack's default limits: the proxy config the program renders without
             # the bench's raised limits, in a copy of the proxy (same image, files and secrets).
-            default_stack = run_program({k: v for k, v in config.items() if k != "limits"}, stack="bench")
+            defaults = {k: v for k, v in config.items() if k not in ("limits", "queryLimits")}
+            default_stack = run_program(defaults, stack="bench")
             dashboard_conf = str(default_stack.container_files(proxy_name)[catalog.PROXY_CONFIG_FILE]["content"])
             if self.args.proxy_conf:
                 dashboard_conf = Path(self.args.proxy_conf).read_text()
