@@ -21,6 +21,9 @@ Method (README "Performance"):
 - Per path: median (and best) over rounds of requests/s, p50, p90, p99; the CPU used per request
   by the proxy, Prometheus, wrk, the network softirq and this process (the containers' log
   pumps), and the load the rest of the machine added meanwhile (other people's test runs).
+- The dashboard scenario (tools/bench_dashboard.py, `scenarios.dashboard`): 10 users on addresses of their
+  own refresh a 30-panel dashboard every 5 s for --dashboard-seconds through a proxy copy at the stack's
+  default limits, beside a flooding user; per user and overall p50/p99/max and 401/429/5xx counts.
 - Program scale: `run_program` (mocks) for 10, 100 and 1000 Trade Engine targets, each in a fresh
   interpreter, best of 3; and the wall time of the unit, render and rules suites.
 - Before measuring it waits (bounded, --idle-timeout) until no other test run, benchmark or
