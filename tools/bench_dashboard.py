@@ -55,7 +55,7 @@ PANELS: tuple[str, ...] = (
     "prometheus_tsdb_head_chunks",
     "rate(prometheus_tsdb_compactions_total[5m])",
     "prometheus_tsdb_wal_segment_current",
-    "sum(prometheus_target_interval_length_seconds{quantile=\"0.99\"})",
+    'sum(prometheus_target_interval_length_seconds{quantile="0.99"})',
     "rate(prometheus_target_scrapes_exceeded_sample_limit_total[5m])",
     "prometheus_rule_group_last_duration_seconds",
     "rate(prometheus_rule_evaluation_failures_total[5m])",

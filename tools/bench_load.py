@@ -304,6 +304,8 @@ class LoadBench:
                     f"https://{host}:{published[0] + DASHBOARD_PORT_OFFSET}", stack.exports["passwords"],
                     dashboard_name, prometheus_name, dashboard_seconds,
                 )  # fmt: skip
+                if DIRECT in self.paths:
+                    self.dashboard["direct_control"] = self.dashboard_direct(targets[DIRECT], dashboard_seconds)
         summaries = {
             query: query_summary([r for r in runs if r.query == query], request) for query, request in queries.items()
         }
@@ -379,6 +381,22 @@ class LoadBench:
         }
         log("dashboard:\n" + format_dashboard(summary))
         return summary
+
+    def dashboard_direct(self, direct: Target, seconds: int) -> dict[str, Any]:
+        """The control: the same users' schedule straight to Prometheus (mTLS, no proxy, no flooder), for
+        what the queries themselves spread; shorter (at most 60 s)."""
+        from tools.bench_dashboard import DashboardClient, format_dashboard, run_dashboard
+
+        seconds = min(seconds, 60)
+        users = [DashboardClient("loadgen", name, "Basic none") for name in DASHBOARD_CLIENTS]
+        env = ["env", f"LD_PRELOAD={self.shim}", *(f"{k}={v}" for k, v in direct.env.items())]
+        log(f"dashboard control: the same {len(users)} users straight to Prometheus for {seconds} s")
+        summary = run_dashboard(
+            self.topo.exec_in, self.topo.write_file, _wrk_url(direct), users, None,
+            connections=2, duration_s=seconds, wrk_env=env,
+        )  # fmt: skip
+        log("dashboard control (direct):\n" + format_dashboard(summary))
+        return {k: summary[k] for k in ("overall", "goals", "method")}
 
     def curl(self, target: Target, request: str, *extra: str) -> subprocess.CompletedProcess[str]:
         auth = (
