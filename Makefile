@@ -92,7 +92,7 @@ test: deps lint
 render: venv
 	$(PY) -m tools.render --stack $(STACK) --out build/$(STACK)
 
-bench: deps  # ~6 min: waits (bounded) for other test runs to end first; BENCH_ARGS=--quick for a smoke run
+bench: deps  # ~12 min (with the 2 min dashboard scenario): waits (bounded) for other test runs to end first; BENCH_ARGS=--quick for a smoke run
 	$(PY) -m tools.bench --out build/bench.json $(BENCH_ARGS)
 
 # --- Deploying (needs Docker and the Pulumi CLI on your machine) ----------------------------

@@ -27,6 +27,13 @@ TLS12_CIPHERS = ":".join(
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 AUTH_CACHE_SECONDS = 60  # a changed or removed password stops working within this time
+# A verified credential is re-checked in the background after this long (one request; the others keep
+# using it), and refused AUTH_CACHE_SECONDS after its last successful check: a client that comes back
+# within AUTH_CACHE_SECONDS - AUTH_REFRESH_SECONDS of expiry never waits for bcrypt (dashboards).
+AUTH_REFRESH_SECONDS = 45
+# How long a request waits for another request's bcrypt check of the same new credential (NGINX looks
+# once per this, at most every 500 ms); above one check (cost 10: ~60 ms of CPU), else the waiter checks too.
+AUTH_LOCK_TIMEOUT = "200ms"
 # Verified credentials, on the container's tmpfs; a reload empties it (components/proxy/component.py).
 AUTH_CACHE_DIR = f"{catalog.PROXY_RUNTIME_DIR}/authn-cache"
 PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses only)
@@ -203,6 +210,9 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         password_checks_per_second=PASSWORD_CHECKS_PER_SECOND,
         password_check_burst=PASSWORD_CHECK_BURST,
         auth_cache_seconds=AUTH_CACHE_SECONDS,
+        auth_refresh_seconds=AUTH_REFRESH_SECONDS,
+        auth_stale_seconds=AUTH_CACHE_SECONDS - AUTH_REFRESH_SECONDS,
+        auth_lock_timeout=AUTH_LOCK_TIMEOUT,
         auth_cache_dir=AUTH_CACHE_DIR,
         auth_port=catalog.PROXY_AUTH_PORT,
         deny_port=catalog.PROXY_DENY_PORT,
