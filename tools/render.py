@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from components.core.catalog import MODE_SECRET
 from testing.generated import Placeholders
 from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_stack_config, placeholder_secrets
+from tools import cli
 
 
 def secret_placeholder(upload: dict[str, Any]) -> str:
@@ -106,4 +108,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
+import pulumi
+
 from components.core import catalog
 from components.core.durations import duration_ms, is_duration
 from components.core.settings.types import SecretValue
@@ -14,8 +16,11 @@ from components.core.settings.types import SecretValue
 NAMESPACE = catalog.PROJECT
 
 
-class SettingsError(ValueError):
-    """All configuration problems of a stack, one per line."""
+class SettingsError(pulumi.RunError, ValueError):
+    """All configuration problems of a stack, one per line.
+
+    A `pulumi.RunError`: raised from the program, `pulumi preview`/`up` print the message alone (no traceback);
+    the tools (tools/cli.py) do the same."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
