@@ -152,3 +152,25 @@ def test_external_host_is_the_first_dns_name_else_the_bind_address() -> None:
     no_names = load({"bindAddress": "10.0.0.5", "tls": {"dnsNames": [], "ipAddresses": ["10.0.0.5"]}})
     assert no_names.external_host == "10.0.0.5"
     assert no_names.external_url(9090) == "https://10.0.0.5:9090/"
+
+
+def test_a_declared_secret_set_without_secret_is_reported_without_its_value() -> None:
+    raw = {"userPasswords": json.dumps({"admin": "correct horse battery staple"}), "prometheusPort": "9090"}
+    with pytest.raises(SettingsError) as error:
+        load_settings(raw.get, "test", raw.keys(), secret_keys=())
+    assert error.value.problems == [
+        "promshield:userPasswords is a secret set in plain config (it is in the stack file unencrypted): set it "
+        "again with `pulumi config set --secret userPasswords ...` (--path for one entry)"
+    ]
+    assert "correct horse" not in str(error.value)
+    assert load_settings(raw.get, "test", raw.keys(), secret_keys=("userPasswords",)).user("admin").password
+
+
+def test_a_typo_in_any_section_names_the_path_and_the_closest_key_not_the_missing_one() -> None:
+    # The typo hides the real key: one problem (the typo), not a second one about the missing key.
+    assert problems_of({"duckdb": {"snapshotDr": "/srv/x"}}) == [
+        "promshield:duckdb.snapshotDr is not a promshield setting; did you mean promshield:duckdb.snapshotDir?"
+    ]
+    # Without the typo the missing key is still reported (negative control).
+    assert problems_of({"duckdb": {}})[0].startswith("promshield:duckdb.snapshotDir = null")
+    assert load({"tls": {"dnsNames": ["prometheus.example.com"]}}).tls.dns_names == ("prometheus.example.com",)

@@ -70,8 +70,7 @@ def read_remote_write(r: Reader) -> RemoteWrite:
     mtls = raw.get("mtls", False)
     drop_replica = raw.get("dropReplicaLabel", False)
     password = r.secret("remoteWritePassword")
-    for unknown in sorted(set(raw) - set(REMOTE_WRITE_FIELDS)):
-        r.problem(f"remoteWrite.{unknown}", raw[unknown], f"unknown key; expected {', '.join(REMOTE_WRITE_FIELDS)}")
+    r.unknown_keys("remoteWrite", raw, REMOTE_WRITE_FIELDS, "remoteWritePassword")
     for key, flag in (("enabled", enabled), ("mtls", mtls), ("dropReplicaLabel", drop_replica)):
         if not isinstance(flag, bool):
             r.problem(f"remoteWrite.{key}", flag, "expected true or false")
@@ -165,10 +164,10 @@ def _remote_write_queue(r: Reader, raw: Any) -> dict[str, Any]:
         r.problem("remoteWrite.queue", raw, f"expected an object with {', '.join(QUEUE_FIELDS)}")
         return {}
     queue: dict[str, Any] = {}
+    r.unknown_keys("remoteWrite.queue", raw, QUEUE_FIELDS)
     for name, value in raw.items():
         key = f"remoteWrite.queue.{name}"
         if name not in QUEUE_FIELDS:
-            r.problem(key, value, f"unknown key; expected {', '.join(QUEUE_FIELDS)}")
             continue
         target, kind, low, high = QUEUE_FIELDS[name]
         if kind == "int":
@@ -194,8 +193,11 @@ def read_thresholds(r: Reader) -> AlertThresholds:
     by_key = threshold_config_keys()
     types = threshold_fields()
     values: dict[str, Any] = {}
+    r.unknown_keys("alertThresholds", raw, by_key)
     for key, raw_value in raw.items():
         name = by_key.get(key)
+        if name is None:
+            continue
         value = raw_value
         if name is not None and types[name] is float and isinstance(raw_value, int) and not isinstance(raw_value, bool):
             value = float(raw_value)

@@ -62,8 +62,7 @@ class _Section:
         self.r = r
         self.key = key
         self.raw: dict[str, Any] = r.structured(key, {}, dict)
-        for unknown in sorted(set(self.raw) - set(known)):
-            r.problem(f"{key}.{unknown}", self.raw[unknown], f"unknown key; expected {', '.join(known)}")
+        r.unknown_keys(key, self.raw, known)
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         value = self.raw.get(name, default)

@@ -75,9 +75,9 @@ def read_networks(r: Reader, bind_addresses: Mapping[str, str]) -> NetworkSettin
         "edge_subnet": DEFAULT_NETWORKS.edge_subnet,
         "egress_subnet": DEFAULT_NETWORKS.egress_subnet,
     }
+    r.unknown_keys("networks", raw, NETWORK_KEYS)
     for key, item in raw.items():
         if key not in NETWORK_KEYS:
-            r.problem(f"networks.{key}", item, f"unknown key; expected {', '.join(NETWORK_KEYS)}")
             continue
         try:
             network = ipaddress.ip_network(str(item), strict=True)
@@ -124,8 +124,12 @@ def read_networks(r: Reader, bind_addresses: Mapping[str, str]) -> NetworkSettin
     return settings
 
 
+TLS_KEYS = ("dnsNames", "ipAddresses", "validityHours", "earlyRenewalHours")
+
+
 def read_tls(r: Reader) -> TlsSettings:
     raw = r.structured("tls", {}, dict)
+    r.unknown_keys("tls", raw, TLS_KEYS, "proxyTlsPrivateKey < key.pem")
     dns_names = tuple(raw.get("dnsNames", DEFAULT_DNS_NAMES))
     ips = tuple(raw.get("ipAddresses", DEFAULT_IP_ADDRESSES))
     for name in dns_names:
@@ -164,6 +168,18 @@ def read_tls(r: Reader) -> TlsSettings:
     return TlsSettings(tuple(map(str, dns_names)), tuple(map(str, ips)), validity, early, cert, key)
 
 
+LIMIT_KEYS = (
+    "requestsPerSecond",
+    "burst",
+    "connectionsPerClient",
+    "maxBodyBytes",
+    "backendMaxConnections",
+    "connectionsPerSource",
+    "assetsPerSecond",
+    "assetBurst",
+)
+
+
 def read_limits(r: Reader) -> Limits:
     raw = r.structured("limits", {}, dict)
     d = DEFAULT_LIMITS
@@ -192,22 +208,7 @@ def read_limits(r: Reader) -> Limits:
             f"expected at least limits.connectionsPerClient ({limits.connections_per_client}): the firewall would "
             "refuse connections the proxy allows",
         )
-    for unknown in set(raw) - {
-        "requestsPerSecond",
-        "burst",
-        "connectionsPerClient",
-        "maxBodyBytes",
-        "backendMaxConnections",
-        "connectionsPerSource",
-        "assetsPerSecond",
-        "assetBurst",
-    }:
-        r.problem(
-            f"limits.{unknown}",
-            raw[unknown],
-            "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes, "
-            "backendMaxConnections, connectionsPerSource, assetsPerSecond or assetBurst",
-        )
+    r.unknown_keys("limits", raw, LIMIT_KEYS)
     return limits
 
 
@@ -216,8 +217,7 @@ def read_client_certificate_auth(r: Reader) -> str | None:
     raw = r.structured("clientCertificateAuth", {}, dict)
     if not raw:
         return None
-    for unknown in set(raw) - {"caPem"}:
-        r.problem(f"clientCertificateAuth.{unknown}", raw[unknown], "unknown key; expected caPem")
+    r.unknown_keys("clientCertificateAuth", raw, ("caPem",))
     pem = raw.get("caPem")
     if not isinstance(pem, str) or not PEM_CERTIFICATE.fullmatch(pem.strip()):
         shown = pem if not isinstance(pem, str) else pem[:40]

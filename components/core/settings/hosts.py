@@ -73,8 +73,7 @@ def read_hosts(r: Reader, sudo: bool | None) -> tuple[HostSettings, ...]:
                 f"hosts[{index}]", entry, 'expected {"name": "mon-a", "dockerHost": "ssh://...", "bindAddress": "..."}'
             )
             continue
-        for unknown in sorted(set(entry) - set(HOST_FIELDS)):
-            r.problem(f"hosts[{index}].{unknown}", entry[unknown], f"unknown field; expected {', '.join(HOST_FIELDS)}")
+        r.unknown_keys(f"hosts[{index}]", entry, HOST_FIELDS, "sshPrivateKey < key")
         name, docker_host, address = (entry.get(field) for field in HOST_FIELDS)
         ok = True
         if not isinstance(name, str) or not HOST_NAME.match(name):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 
 from components.core import catalog
 from components.core.durations import duration_ms
@@ -27,8 +27,17 @@ from components.core.settings.hosts import (
     read_firewall_sudo,
     read_hosts,
 )
-from components.core.settings.keys import KNOWN_KEYS, default_of
-from components.core.settings.reader import NAMESPACE, ConfigReader, Reader, SettingsError, check_duration, check_port
+from components.core.settings.keys import KNOWN_KEYS, SECRET_KEYS, default_of
+from components.core.settings.reader import (
+    NAMESPACE,
+    SECRET_VALUE,
+    ConfigReader,
+    Reader,
+    SettingsError,
+    check_duration,
+    check_port,
+    unknown_key,
+)
 from components.core.settings.routing import read_receivers, read_routing
 from components.core.settings.sources import read_duckdb, read_images, read_redis_instances, read_targets
 from components.core.settings.types import Settings
@@ -42,19 +51,60 @@ REPLACED_KEYS = {
 }
 
 
-def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = ()) -> Settings:
+def check_plain_secrets(r: Reader, present_keys: Iterable[str], secret_keys: Iterable[str] | None) -> None:
+    """A secret in plain config is a problem: a declared secret key set without --secret (when `secret_keys`, the keys
+    set with --secret, are known), or a value that is a private key or a password hash under any plain key."""
+    present = sorted(set(present_keys) & set(KNOWN_KEYS))
+    if secret_keys is not None:
+        for key in sorted(set(present) & set(SECRET_KEYS) - set(secret_keys)):
+            r.problems.append(
+                f"{NAMESPACE}:{key} is a secret set in plain config (it is in the stack file unencrypted): "
+                f"set it again with `pulumi config set --secret {key} ...` (--path for one entry)"
+            )
+    for key in present:
+        if key in SECRET_KEYS:
+            continue
+        text = r.raw(key)
+        try:
+            value = json.loads(text) if text is not None else None
+        except json.JSONDecodeError:
+            value = text
+        for path, item in _strings(key, value):
+            if SECRET_VALUE.search(item):
+                r.plain_secrets.add(path)
+                r.problems.append(
+                    f"{NAMESPACE}:{path} holds a private key or password hash in plain config: remove it; secrets "
+                    "are set with `pulumi config set --secret` (see the configuration reference in README.md)"
+                )
+
+
+def _strings(path: str, value: object) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(f"{path}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(f"{path}[{index}]", item)
+
+
+def load_settings(
+    read: ConfigReader, stack: str, present_keys: Iterable[str] = (), secret_keys: Iterable[str] | None = None
+) -> Settings:
     """Build the settings from a key → raw string reader; raise SettingsError listing every problem.
 
     `present_keys` are the keys the stack sets (without the namespace): an unknown one (a typo)
-    is a problem too, with the closest known key as a hint."""
+    is a problem too, with the closest known key as a hint. `secret_keys`, when known, are the ones
+    set with --secret: a declared secret outside them is a problem."""
     r = Reader(read)
+    present_keys = list(present_keys)
+    check_plain_secrets(r, present_keys, secret_keys)
     for key in sorted(set(present_keys) - set(KNOWN_KEYS)):
         if key in REPLACED_KEYS:
             r.problems.append(f"{NAMESPACE}:{key} is no longer a promshield setting; {REPLACED_KEYS[key]}")
             continue
-        guess = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
-        hint = f"did you mean {NAMESPACE}:{guess[0]}?" if guess else "see the configuration reference in README.md"
-        r.problems.append(f"{NAMESPACE}:{key} is not a promshield setting; {hint}")
+        r.problems.append(unknown_key(key, KNOWN_KEYS))
     docker_host = r.string("dockerHost", DEFAULT_DOCKER_HOST)
     check_docker_host(r, "dockerHost", docker_host)
     sudo = read_firewall_sudo(r)
@@ -141,4 +191,6 @@ def from_pulumi_config() -> Settings:
 
     everything = {**(runtime_config.get_config_env() or {}), **runtime_config.CONFIG.get()}
     present = [key.split(":", 1)[1] for key in everything if key.startswith(f"{NAMESPACE}:")]
-    return load_settings(read, pulumi.get_stack(), present)
+    secret = {*runtime_config.get_config_secret_keys_env(), *runtime_config._SECRET_KEYS.get()}
+    secret_keys = [key.split(":", 1)[1] for key in secret if key.startswith(f"{NAMESPACE}:")]
+    return load_settings(read, pulumi.get_stack(), present, secret_keys)

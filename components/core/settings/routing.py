@@ -160,13 +160,8 @@ def _with_egress(r: Reader, receiver: Receiver, raw: object, egress: bool) -> Re
 
 def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: object) -> Receiver | None:
     key = f"alertmanagerReceivers[{name}]"
-    unknown = sorted(set(entry) - RECEIVER_KEYS)
-    if unknown:
-        r.problem(
-            f"{key}.{unknown[0]}",
-            entry[unknown[0]],
-            f"unknown receiver setting; expected one of {', '.join(sorted(RECEIVER_KEYS - {'name'}))}",
-        )
+    if set(entry) - RECEIVER_KEYS:
+        r.unknown_keys(key, entry, RECEIVER_KEYS, f"--path 'alertmanagerReceiverSecrets.{name}'")
         return None
     kinds = [kind for kind in RECEIVER_KINDS if kind != "webhook" and kind in entry]
     if len(kinds) > 1 or (kinds and "webhookUrl" in entry):
@@ -197,13 +192,8 @@ def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: obje
     if not isinstance(options, dict):
         r.problem(f"{key}.{kind}", options, f"expected an object ({', '.join(sorted(KIND_KEYS[kind]))} or nothing)")
         return None
-    unknown = sorted(set(options) - KIND_KEYS[kind])
-    if unknown:
-        r.problem(
-            f"{key}.{kind}.{unknown[0]}",
-            options[unknown[0]],
-            f"unknown {kind} setting; expected {', '.join(sorted(KIND_KEYS[kind]))}",
-        )
+    if set(options) - KIND_KEYS[kind]:
+        r.unknown_keys(f"{key}.{kind}", options, KIND_KEYS[kind], f"--path 'alertmanagerReceiverSecrets.{name}'")
         return None
     url = options.get("url")
     if url is not None and not _check_https(r, f"{key}.{kind}.url", url):
@@ -328,11 +318,8 @@ def _read_range(r: Reader, key: str, entry: object) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         r.problem(key, entry, f"expected an object with any of {', '.join(INTERVAL_KEYS)}")
         return None
-    unknown = sorted(set(entry) - set(INTERVAL_KEYS))
-    if unknown:
-        r.problem(
-            f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown time range field; expected {', '.join(INTERVAL_KEYS)}"
-        )
+    if set(entry) - set(INTERVAL_KEYS):
+        r.unknown_keys(key, entry, INTERVAL_KEYS)
         return None
     out: dict[str, Any] = {}
     for field, value in entry.items():
@@ -433,11 +420,8 @@ def _read_route(r: Reader, key: str, entry: object, names: list[str], interval_n
     if not isinstance(entry, dict):
         r.problem(key, entry, 'expected objects like {"matchers": ["severity=\\"critical\\""], "receiver": "pager"}')
         return None
-    unknown = sorted(set(entry) - ROUTE_KEYS)
-    if unknown:
-        r.problem(
-            f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown route setting; expected {', '.join(sorted(ROUTE_KEYS))}"
-        )
+    if set(entry) - ROUTE_KEYS:
+        r.unknown_keys(key, entry, ROUTE_KEYS)
         return None
     if entry.get("receiver") is None:
         r.problem(f"{key}.receiver", None, f"every route needs a receiver; expected one of {', '.join(names)}")

@@ -26,9 +26,9 @@ SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def read_images(r: Reader) -> Mapping[str, str]:
     raw = r.structured("images", {}, dict)
     images = dict(catalog.DEFAULT_IMAGES)
+    r.unknown_keys("images", raw, catalog.DEFAULT_IMAGES)
     for key, ref in raw.items():
         if key not in catalog.DEFAULT_IMAGES:
-            r.problem(f"images.{key}", ref, f"unknown image key; expected one of {', '.join(catalog.DEFAULT_IMAGES)}")
             continue
         match = IMAGE_REF.match(ref) if isinstance(ref, str) else None
         if match is None:
@@ -57,6 +57,19 @@ def demo_trading_target(job: str) -> ScrapeTarget:
     return ScrapeTarget(address, "https", DEMO_TARGET_LABELS, None, catalog.TRADING_SIM_SCRAPE_USER, None, demo=True)
 
 
+TARGET_KEYS = ("address", "scheme", "labels", "username", "caPem", EGRESS_KEY)
+REDIS_KEYS = ("name", "address", "tls", "tlsCaPem", "adminUsername", "exporterUsername", "checkKeys", EGRESS_KEY)
+DUCKDB_KEYS = (
+    "snapshotDir",
+    "databasePath",
+    "readLiveFile",
+    "metricsTable",
+    "probeQueries",
+    "memoryLimit",
+    "threads",
+)
+
+
 def read_targets(r: Reader, key: str, job: str, demo: bool) -> tuple[ScrapeTarget, ...]:
     """A trading job's targets (`key`, its passwords in `<key>Passwords`); with `demo` and `key`
     unset, the simulator's endpoint of `job`."""
@@ -73,6 +86,7 @@ def read_targets(r: Reader, key: str, job: str, demo: bool) -> tuple[ScrapeTarge
             r.problem(key, entry, 'expected objects like {"address": "host:port", "scheme": "https"}')
             continue
         address = entry["address"]
+        r.unknown_keys(f"{key}[{address}]", entry, TARGET_KEYS, f"--path '{key}Passwords[\"{address}\"]'")
         match = HOST_PORT.match(address)
         if match is None or not 1 <= int(match.group("port")) <= 65535:
             r.problem(f"{key}[].address", address, "expected host:port with a port 1-65535")
@@ -187,6 +201,7 @@ def _redis_instance(
         return None
     names.add(name)
     key = f"redisInstances[{name}]"
+    r.unknown_keys(key, entry, REDIS_KEYS, f"--path 'redisAdminPasswords.{name}'")
     address = entry.get("address")
     if (
         not isinstance(address, str)
@@ -232,11 +247,6 @@ def _redis_instance(
     if ca_pem is not None and "BEGIN CERTIFICATE" not in str(ca_pem):
         r.problem(f"{key}.tlsCaPem", "<pem>", "expected a PEM CA certificate")
         ca_pem = None
-    for unknown in sorted(
-        set(entry)
-        - {"name", "address", "tls", "tlsCaPem", "adminUsername", "exporterUsername", "checkKeys", EGRESS_KEY}
-    ):
-        r.problem(f"{key}.{unknown}", entry[unknown], "unknown field of a Redis instance")
     return RedisSettings(
         address=address,
         tls=tls,
@@ -256,6 +266,7 @@ def read_duckdb(r: Reader, demo: bool) -> DuckDbSettings | None:
         return None
     is_demo = raw is None
     raw = raw or {}
+    r.unknown_keys("duckdb", raw, DUCKDB_KEYS)
     snapshot_dir, path = _duckdb_source(r, raw, is_demo)
     table = raw.get("metricsTable", "metrics")
     if not isinstance(table, str) or not SQL_IDENTIFIER.match(table):

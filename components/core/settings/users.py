@@ -23,6 +23,8 @@ def read_users(r: Reader) -> tuple[User, ...]:
             r.problem("users", entry, 'expected objects like {"name": "alice", "role": "read-only"}')
             continue
         name, role = entry.get("name"), entry.get("role")
+        label = name if isinstance(name, str) and USER_NAME.match(name) else "<name>"
+        r.unknown_keys(f"users[{label}]", entry, ("name", "role"), f"--path 'userPasswords.{label}'")
         if not isinstance(name, str) or not USER_NAME.match(name):
             r.problem(
                 "users[].name", name, "expected a lowercase name of 1-32 characters: letters, digits, '.', '_' or '-'"
