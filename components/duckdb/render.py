@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from components.core import catalog
-from components.core.settings import DuckDbSettings
+from components.duckdb.settings import DuckDbSettings
 
 SERVICE = catalog.DUCKDB_EXPORTER
 CONFIG_FILE = f"{SERVICE.config_dir}/config.yml"

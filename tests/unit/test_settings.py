@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.core.settings import Settings, SettingsError, load_settings
+from components.core.settings import SettingsError
+from components.stack.settings import Settings, load_settings
 
 
 def load(config: dict[str, Any], stack: str = "test") -> Settings:

@@ -7,12 +7,12 @@ import re
 from collections.abc import Mapping
 
 from components.core import catalog
-from components.core.settings.keys import default_of
+from components.core.settings.keys import CORE_DEFAULTS
 from components.core.settings.reader import Reader
 from components.core.settings.types import DEFAULT_NETWORKS, Limits, NetworkSettings, TlsSettings
 
-DEFAULT_BIND_ADDRESS: str = default_of("bindAddress")
-DEFAULT_TRUSTED_CIDRS: tuple[str, ...] = tuple(default_of("trustedCidrs"))
+DEFAULT_BIND_ADDRESS: str = CORE_DEFAULTS["bindAddress"]
+DEFAULT_TRUSTED_CIDRS: tuple[str, ...] = tuple(CORE_DEFAULTS["trustedCidrs"])
 DEFAULT_DNS_NAMES = ("prometheus.internal", "localhost")
 DEFAULT_IP_ADDRESSES = ("127.0.0.1",)
 DEFAULT_LIMITS = Limits(
@@ -51,7 +51,7 @@ def read_cidrs(r: Reader) -> tuple[str, ...]:
 
 def read_bind(r: Reader) -> tuple[str, bool]:
     address = r.string("bindAddress", DEFAULT_BIND_ADDRESS)
-    allow_public = r.boolean("allowPublicBind", default_of("allowPublicBind"))
+    allow_public = r.boolean("allowPublicBind", CORE_DEFAULTS["allowPublicBind"])
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
@@ -212,20 +212,3 @@ def read_limits(r: Reader) -> Limits:
     return limits
 
 
-def read_client_certificate_auth(r: Reader) -> str | None:
-    """The CA (PEM) whose client certificates the proxy requires, or None when the option is off."""
-    raw = r.structured("clientCertificateAuth", {}, dict)
-    if not raw:
-        return None
-    r.unknown_keys("clientCertificateAuth", raw, ("caPem",))
-    pem = raw.get("caPem")
-    if not isinstance(pem, str) or not PEM_CERTIFICATE.fullmatch(pem.strip()):
-        shown = pem if not isinstance(pem, str) else pem[:40]
-        r.problem(
-            "clientCertificateAuth.caPem",
-            shown,
-            "expected the client CA's certificate(s) in PEM "
-            "(-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
-        )
-        return None
-    return pem.strip() + "\n"

@@ -30,9 +30,6 @@ def check_docker_host(r: Reader, key: str, value: object) -> bool:
     return True
 
 
-def read_firewall_sudo(r: Reader) -> bool | None:
-    """`firewallSudo` when the stack sets it (read once, so a bad value is one problem)."""
-    return None if r.raw("firewallSudo") is None else r.boolean("firewallSudo", True)
 
 
 def firewall_sudo(explicit: bool | None, docker_host: str) -> bool:

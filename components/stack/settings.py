@@ -1,33 +1,36 @@
-"""`load_settings`: every section's reader in turn, all problems reported together."""
+"""The stack's settings: the shared sections (components/core/settings) and every service's own
+(`components/<service>/settings.py`) read into one immutable `Settings`, every problem reported together,
+before any resource exists, each naming the config key, the bad value and what is expected."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
+from components.alertmanager.settings import (
+    DEFAULT_SILENCE_LIMITS,
+    AlertRouting,
+    Receiver,
+    SilenceLimits,
+    read_receivers,
+    read_routing,
+    read_silence_limits,
+)
 from components.core import catalog
 from components.core.durations import duration_ms
-from components.core.settings.alerting import read_remote_write, read_thresholds
-from components.core.settings.costs import read_log_limits, read_query_limits, read_silence_limits
-from components.core.settings.edge import (
-    read_bind,
-    read_cidrs,
-    read_client_certificate_auth,
-    read_limits,
-    read_networks,
-    read_tls,
-)
-from components.core.settings.egress import check_egress, read_dns_servers
+from components.core.settings.edge import read_bind, read_cidrs, read_limits, read_networks, read_tls
+from components.core.settings.egress import EGRESS_KEY, check_egress, read_dns_servers
 from components.core.settings.hosts import (
     check_cluster_ports,
     check_docker_host,
     firewall_sudo,
     host_addresses,
     is_remote,
-    read_firewall_sudo,
     read_hosts,
 )
-from components.core.settings.keys import KNOWN_KEYS, SECRET_KEYS, default_of
+from components.core.settings.images import read_images
 from components.core.settings.reader import (
     NAMESPACE,
     SECRET_VALUE,
@@ -38,10 +41,128 @@ from components.core.settings.reader import (
     check_port,
     unknown_key,
 )
-from components.core.settings.routing import read_receivers, read_routing
-from components.core.settings.sources import read_duckdb, read_images, read_redis_instances, read_targets
-from components.core.settings.types import Settings
-from components.core.settings.users import read_users
+from components.core.settings.types import (
+    DEFAULT_NETWORKS,
+    HostSettings,
+    Limits,
+    NetworkSettings,
+    SecretValue,
+    TlsSettings,
+)
+from components.duckdb.settings import DuckDbSettings, read_duckdb
+from components.firewall.settings import read_firewall_sudo
+from components.prometheus.rules.thresholds import AlertThresholds
+from components.prometheus.settings import (
+    DEFAULT_LOG_LIMITS,
+    DEFAULT_QUERY_LIMITS,
+    LogLimits,
+    QueryLimits,
+    RemoteWrite,
+    ScrapeTarget,
+    read_log_limits,
+    read_query_limits,
+    read_remote_write,
+    read_targets,
+    read_thresholds,
+)
+from components.proxy.settings import User, read_client_certificate_auth, read_users
+from components.redis.settings import RedisSettings, read_redis_instances
+from components.stack.keys import KNOWN_KEYS, SECRET_KEYS, default_of
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    docker_host: str
+    ssh_private_key: SecretValue | None
+    bind_address: str
+    allow_public_bind: bool
+    prometheus_port: int
+    alertmanager_port: int
+    trusted_cidrs: tuple[str, ...]
+    tls: TlsSettings
+    users: tuple[User, ...]
+    scrape_interval: str
+    scrape_timeout: str
+    evaluation_interval: str
+    retention_time: str
+    limits: Limits
+    receivers: tuple[Receiver, ...]
+    alertmanager_egress: bool
+    remote_write: RemoteWrite
+    enable_admin_api: bool
+    images: Mapping[str, str]
+    instance_manager_targets: tuple[ScrapeTarget, ...]
+    trade_engine_targets: tuple[ScrapeTarget, ...]
+    redis_instances: tuple[RedisSettings, ...]
+    duckdb: DuckDbSettings | None
+    demo: bool
+    firewall_sudo: bool
+    alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    networks: NetworkSettings = DEFAULT_NETWORKS
+    query_limits: QueryLimits = field(default_factory=lambda: DEFAULT_QUERY_LIMITS)
+    silence_limits: SilenceLimits = field(default_factory=lambda: DEFAULT_SILENCE_LIMITS)
+    log_limits: LogLimits = field(default_factory=lambda: DEFAULT_LOG_LIMITS)
+    alert_routing: AlertRouting = field(default_factory=AlertRouting)
+    # PEM of the CA whose client certificates the proxy requires (None: no client certificates).
+    client_ca_pem: str | None = None
+    # The `hosts` of a multi-host stack (empty: one host, from docker_host and bind_address, which
+    # otherwise hold the first host's), and the host a per-host view (`for_host`) is for.
+    hosts: tuple[HostSettings, ...] = ()
+    host: HostSettings | None = None
+
+    @property
+    def multi_host(self) -> bool:
+        return bool(self.hosts)
+
+    @property
+    def deploy_hosts(self) -> tuple[HostSettings, ...]:
+        """Every host to deploy to: the `hosts`, or the single host."""
+        return self.hosts or (HostSettings("", self.docker_host, self.bind_address, self.firewall_sudo),)
+
+    def for_host(self, host: HostSettings) -> Settings:
+        """These settings as one host sees them: its engine, bind address and firewall privilege."""
+        return dataclasses.replace(
+            self,
+            docker_host=host.docker_host,
+            bind_address=host.bind_address,
+            firewall_sudo=host.firewall_sudo,
+            host=host,
+        )
+
+    @property
+    def peers(self) -> tuple[HostSettings, ...]:
+        """The other hosts of a per-host view (none in a one-host stack)."""
+        return tuple(h for h in self.hosts if self.host is None or h.name != self.host.name)
+
+    # The Docker host's resolvers, granted (udp/tcp 53) to each service that leaves the host.
+    egress_dns_servers: tuple[str, ...] = ()
+
+    @property
+    def external_host(self) -> str:
+        """The host users reach the proxy at: the certificate's first DNS name, else the bind address."""
+        return self.tls.dns_names[0] if self.tls.dns_names else self.bind_address
+
+    def external_url(self, port: int) -> str:
+        """`https://<external host>:<port>/`: what the services announce and the stack exports."""
+        return f"https://{self.external_host}:{port}/"
+
+    @property
+    def runs_trading_sim(self) -> bool:
+        """The stack deploys the demo trading simulator: some trading target is its endpoint."""
+        return any(t.demo for t in (*self.instance_manager_targets, *self.trade_engine_targets))
+
+    @property
+    def is_remote_docker(self) -> bool:
+        return self.docker_host.startswith("ssh://")
+
+    @property
+    def published_ports(self) -> tuple[int, int]:
+        return (self.prometheus_port, self.alertmanager_port)
+
+    def user(self, name: str) -> User:
+        return next(u for u in self.users if u.name == name)
+
 
 DEFAULT_DOCKER_HOST: str = default_of("dockerHost")
 # Keys a release replaced, with what to set instead (a plain "unknown key" would not say how).
@@ -174,7 +295,7 @@ def load_settings(
         hosts=hosts,
         egress_dns_servers=read_dns_servers(r),
     )
-    check_egress(r, settings)
+    check_egress(r, settings.networks, egress_destinations(settings))
     if r.problems:
         raise SettingsError(r.problems)
     return settings
@@ -194,3 +315,21 @@ def from_pulumi_config() -> Settings:
     secret = {*runtime_config.get_config_secret_keys_env(), *runtime_config._SECRET_KEYS.get()}
     secret_keys = [key.split(":", 1)[1] for key in secret if key.startswith(f"{NAMESPACE}:")]
     return load_settings(read, pulumi.get_stack(), present, secret_keys)
+
+
+def egress_destinations(settings: Settings) -> Iterable[tuple[str, tuple[str, ...]]]:
+    """(the key that set them, CIDRs) of every destination outside the host (`check_egress`)."""
+    for key, targets in (
+        ("instanceManagerTargets", settings.instance_manager_targets),
+        ("tradeEngineTargets", settings.trade_engine_targets),
+    ):
+        for target in targets:
+            yield f"{key}[{target.address}].{EGRESS_KEY}", target.egress_cidrs
+    for redis in settings.redis_instances:
+        yield f"redisInstances[{redis.name}].{EGRESS_KEY}", redis.egress_cidrs
+    if settings.remote_write.enabled:
+        yield f"remoteWrite.{EGRESS_KEY}", settings.remote_write.egress_cidrs
+    for receiver in settings.receivers:
+        yield f"alertmanagerReceivers[{receiver.name}].{EGRESS_KEY}", receiver.egress_cidrs
+    for server in settings.egress_dns_servers:
+        yield "egressDnsServers", (f"{server}/32",)
