@@ -22,6 +22,7 @@ class DuckDbSettings:
     memory_limit: str
     threads: int
     demo: bool = False  # the stack seeds a demo volume with a snapshot itself (demo: true, no duckdb settings)
+    query_timeout_seconds: float | None = None  # None: the exporter's default
 
     @property
     def read_live_file(self) -> bool:
@@ -61,6 +62,14 @@ class DuckDbConfig(Declared):
     )
     threads: int = declared(
         1, "DuckDB's threads for the exporter.", "expected an integer between 1 and 16", ge=1, le=16
+    )
+    query_timeout_seconds: float | None = declared(
+        None,
+        "Each probe query is interrupted after this many seconds, so a scrape holds the snapshot's lock for at most "
+        "(1 + probes) x this; unset: the exporter's 2 seconds.",
+        "expected a number of seconds greater than 0 and at most 60",
+        gt=0,
+        le=60,
     )
 
     @field_validator("probe_queries")
@@ -104,6 +113,7 @@ def read_duckdb(r: Reader, demo: bool) -> DuckDbSettings | None:
         config.memory_limit,
         config.threads,
         demo=is_demo,
+        query_timeout_seconds=config.query_timeout_seconds,
     )
 
 
