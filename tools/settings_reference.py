@@ -31,11 +31,13 @@ def render(_: str = "") -> str:
     for spec in CONFIG_KEYS:
         if spec.model is None:
             continue
-        rows = ["| key | type | default | secret | description |", "|---|---|---|---|---|"]
+        rows = ["| key | type | default | secret | description | accepted |", "|---|---|---|---|---|---|"]
         for row in reference(spec.key, spec.model):
             default = f"`{row.default}`" if row.default else ""
             description = row.description.replace("|", "\\|")
-            rows.append(f"| `{row.key}` | {row.type} | {default} | {'yes' if row.secret else ''} | {description} |")
+            accepted = row.accepted.replace("|", "\\|")
+            secret = "yes" if row.secret else ""
+            rows.append(f"| `{row.key}` | {row.type} | {default} | {secret} | {description} | {accepted} |")
         parts.append(f"## `{spec.key}`\n\n" + "\n".join(rows) + "\n")
     return "\n".join(parts)
 

@@ -18,100 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from components.core.durations import is_duration
+from components.core.settings.declare import Declared, bounded, duration, read_declared
 from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
 from components.core.settings.keys import ConfigKey, defaults
-from components.core.settings.reader import Reader, Section, check_url
+from components.core.settings.reader import Reader, check_url
 from components.core.settings.types import SecretValue
-
-# This service's config keys, declared once (components/stack/keys.py joins every service's).
-KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey(
-        "silenceLimits",
-        "object",
-        description=(
-            '{"maxBodyBytes": 4096, "perMinute": 6, "burst": 20, "snapshotInterval": "250ms"}: the proxy refuses a '
-            "silence body over maxBodyBytes (413) and more than perMinute silences per credential (burst, then "
-            "429); Alertmanager writes its silences to disk every snapshotInterval, so one acknowledged is on disk "
-            "before a crash a second later."
-        ),
-    ),
-    ConfigKey(
-        "alertmanagerReceivers",
-        "array",
-        items="object",
-        description=(
-            'Receivers by type: {"name": "hook", "webhookUrl": "http://alert-receiver:4000/alerts"}, '
-            '{"name": "pager", "pagerduty": {}}, {"name": "chat", "slack": {"channel": "#trading-alerts"}}, '
-            '{"name": "ops-genie", "opsgenie": {}}, {"name": "mail", "email": {"to": "...", "from": "...", '
-            '"smarthost": "smtp.example:587"}}; optional "url" (API endpoint override) inside pagerduty/opsgenie, '
-            '"caPem" (a private CA to verify the receiver against) and "sendResolved". Credentials go in '
-            "alertmanagerReceiverSecrets."
-        ),
-    ),
-    ConfigKey(
-        "alertmanagerReceiverSecrets",
-        "object",
-        secret=True,
-        description=(
-            "Each receiver's credential by receiver name (PagerDuty routing key, Slack webhook URL, Opsgenie API "
-            "key, SMTP password): `pulumi config set --secret --path 'alertmanagerReceiverSecrets.pager' ...`. "
-            "Reaches Alertmanager only as a 0400 file."
-        ),
-    ),
-    ConfigKey(
-        "alertRoutes",
-        "array",
-        items="object",
-        description=(
-            'Ordered routes: [{"matchers": ["severity=\\"critical\\""], "receiver": "pager", "continue": false, '
-            '"activeTimeIntervals": [], "muteTimeIntervals": []}]. Default: critical to the first pagerduty/opsgenie '
-            "receiver."
-        ),
-    ),
-    ConfigKey(
-        "alertDefaultReceiver",
-        "string",
-        description="Receiver of every alert no route takes. Default: the first slack or webhook receiver.",
-    ),
-    ConfigKey(
-        "watchdogReceiver",
-        "string",
-        description=(
-            "A dead-man's-switch receiver for the always-firing Watchdog alert. Default: none (a null receiver)."
-        ),
-    ),
-    ConfigKey(
-        "timeIntervals",
-        "object",
-        description=(
-            'Named time intervals for routes: {"business-hours": [{"weekdays": ["monday:friday"], "times": '
-            '[{"startTime": "08:00", "endTime": "18:00"}], "location": "Europe/London"}]}; also daysOfMonth, months, '
-            "years."
-        ),
-    ),
-    ConfigKey(
-        "alertmanagerEgress",
-        "boolean",
-        default=False,
-        description=(
-            "Let Alertmanager reach its receivers outside the host: it joins the egress network, and the firewall "
-            "grants it each receiver's address and port (an IP in its URL or smarthost, or the receiver's "
-            '"egressCidrs": [...]; required for pagerduty, opsgenie and slack) and nothing else.'
-        ),
-    ),
-)
-DEFAULTS = defaults(KEYS)
-
-
-@dataclass(frozen=True)
-class SilenceLimits:
-    """What creating silences may cost Alertmanager, and how soon an acknowledged silence is on disk."""
-
-    max_body_bytes: int  # proxy: body of POST /api/v2/silences (matchers + comment)
-    per_minute: int  # proxy: silences created per minute per credential
-    burst: int
-    snapshot_interval: str  # Alertmanager --data.maintenance-interval (a Go duration such as 250ms)
 
 RECEIVER_KINDS = ("webhook", "pagerduty", "slack", "opsgenie", "email")
 
@@ -119,12 +30,14 @@ PAGER_KINDS = ("pagerduty", "opsgenie")  # who the out-of-the-box route sends cr
 
 CHAT_KINDS = ("slack", "webhook")  # ... and everything else
 
+
 @dataclass(frozen=True)
 class EmailSettings:
     to: str
     sender: str  # the From address
     smarthost: str  # host:port; STARTTLS is always required
     username: str  # SMTP auth user (the From address unless set)
+
 
 @dataclass(frozen=True)
 class Receiver:
@@ -143,6 +56,7 @@ class Receiver:
     # Alertmanager reach on the receiver's port; () means it is a container on the backend network.
     egress_cidrs: tuple[str, ...] = ()
 
+
 @dataclass(frozen=True)
 class Route:
     """One entry of `alertRoutes`, in order; the first match wins unless `continue_`."""
@@ -153,12 +67,14 @@ class Route:
     active_time_intervals: tuple[str, ...] = ()
     mute_time_intervals: tuple[str, ...] = ()
 
+
 @dataclass(frozen=True)
 class TimeInterval:
     """A named set of time ranges, as Alertmanager's `time_intervals` entries (snake_case keys)."""
 
     name: str
     ranges: tuple[Mapping[str, Any], ...]
+
 
 @dataclass(frozen=True)
 class AlertRouting:
@@ -169,30 +85,25 @@ class AlertRouting:
     watchdog_receiver: str | None = None  # a dead-man's switch; None: the null receiver
     time_intervals: tuple[TimeInterval, ...] = ()
 
-DEFAULT_SILENCE_LIMITS = SilenceLimits(max_body_bytes=4096, per_minute=6, burst=20, snapshot_interval="250ms")
 
-# Alertmanager takes a Go duration: no days, weeks or years.
-GO_DURATION = re.compile(r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
+class SilenceLimits(Declared):
+    """`promshield:silenceLimits`: what creating silences may cost Alertmanager, and how soon an acknowledged
+    silence is on disk."""
 
-SILENCE_KEYS = {
-    "maxBodyBytes": "max_body_bytes",
-    "perMinute": "per_minute",
-    "burst": "burst",
-    "snapshotInterval": "snapshot_interval",
-}
+    max_body_bytes: int = bounded(4096, "Proxy: body of POST /api/v2/silences (matchers + comment).", 512, 65536)
+    per_minute: int = bounded(6, "Proxy: silences created per minute per credential.", 1, 600)
+    burst: int = bounded(20, "Proxy: silences one credential may create at once above the rate.", 0, 1000)
+    snapshot_interval: str = duration(
+        "250ms", "Alertmanager --data.maintenance-interval (a Go duration).", 100, 15 * 60_000, go=True
+    )
 
-def _go_duration(value: object) -> bool:
-    return is_duration(value) and GO_DURATION.match(str(value)) is not None
+
+DEFAULT_SILENCE_LIMITS = SilenceLimits()
+
 
 def read_silence_limits(r: Reader) -> SilenceLimits:
-    s = Section(r, "silenceLimits", SILENCE_KEYS)
-    d = DEFAULT_SILENCE_LIMITS
-    return SilenceLimits(
-        max_body_bytes=s.integer("maxBodyBytes", d.max_body_bytes, 512, 65536),
-        per_minute=s.integer("perMinute", d.per_minute, 1, 600),
-        burst=s.integer("burst", d.burst, 0, 1000),
-        snapshot_interval=s.duration("snapshotInterval", d.snapshot_interval, 100, 15 * 60_000, _go_duration),
-    )
+    return read_declared(r, "silenceLimits", SilenceLimits, r.structured("silenceLimits", {}, dict))
+
 
 DEFAULT_RECEIVER = Receiver("default", "http://alert-receiver:4000/alerts", True)
 RECEIVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -634,3 +545,84 @@ def _read_route(r: Reader, key: str, entry: object, names: list[str], interval_n
         lists.get("activeTimeIntervals", ()),
         lists.get("muteTimeIntervals", ()),
     )
+
+
+# This service's config keys, declared once (components/stack/keys.py joins every service's).
+KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey(
+        "silenceLimits",
+        "object",
+        model=SilenceLimits,
+        description=(
+            '{"maxBodyBytes": 4096, "perMinute": 6, "burst": 20, "snapshotInterval": "250ms"}: the proxy refuses a '
+            "silence body over maxBodyBytes (413) and more than perMinute silences per credential (burst, then "
+            "429); Alertmanager writes its silences to disk every snapshotInterval, so one acknowledged is on disk "
+            "before a crash a second later."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerReceivers",
+        "array",
+        items="object",
+        description=(
+            'Receivers by type: {"name": "hook", "webhookUrl": "http://alert-receiver:4000/alerts"}, '
+            '{"name": "pager", "pagerduty": {}}, {"name": "chat", "slack": {"channel": "#trading-alerts"}}, '
+            '{"name": "ops-genie", "opsgenie": {}}, {"name": "mail", "email": {"to": "...", "from": "...", '
+            '"smarthost": "smtp.example:587"}}; optional "url" (API endpoint override) inside pagerduty/opsgenie, '
+            '"caPem" (a private CA to verify the receiver against) and "sendResolved". Credentials go in '
+            "alertmanagerReceiverSecrets."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerReceiverSecrets",
+        "object",
+        secret=True,
+        description=(
+            "Each receiver's credential by receiver name (PagerDuty routing key, Slack webhook URL, Opsgenie API "
+            "key, SMTP password): `pulumi config set --secret --path 'alertmanagerReceiverSecrets.pager' ...`. "
+            "Reaches Alertmanager only as a 0400 file."
+        ),
+    ),
+    ConfigKey(
+        "alertRoutes",
+        "array",
+        items="object",
+        description=(
+            'Ordered routes: [{"matchers": ["severity=\\"critical\\""], "receiver": "pager", "continue": false, '
+            '"activeTimeIntervals": [], "muteTimeIntervals": []}]. Default: critical to the first pagerduty/opsgenie '
+            "receiver."
+        ),
+    ),
+    ConfigKey(
+        "alertDefaultReceiver",
+        "string",
+        description="Receiver of every alert no route takes. Default: the first slack or webhook receiver.",
+    ),
+    ConfigKey(
+        "watchdogReceiver",
+        "string",
+        description=(
+            "A dead-man's-switch receiver for the always-firing Watchdog alert. Default: none (a null receiver)."
+        ),
+    ),
+    ConfigKey(
+        "timeIntervals",
+        "object",
+        description=(
+            'Named time intervals for routes: {"business-hours": [{"weekdays": ["monday:friday"], "times": '
+            '[{"startTime": "08:00", "endTime": "18:00"}], "location": "Europe/London"}]}; also daysOfMonth, months, '
+            "years."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerEgress",
+        "boolean",
+        default=False,
+        description=(
+            "Let Alertmanager reach its receivers outside the host: it joins the egress network, and the firewall "
+            "grants it each receiver's address and port (an IP in its URL or smarthost, or the receiver's "
+            '"egressCidrs": [...]; required for pagerduty, opsgenie and slack) and nothing else.'
+        ),
+    ),
+)
+DEFAULTS = defaults(KEYS)

@@ -112,17 +112,3 @@ def tls_files(
             secret_file(service.client_key_file, client.key_pem),
         ]
     return files
-
-
-
-
-
-
-
-
-
-
-
-
-
-

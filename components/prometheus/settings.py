@@ -12,10 +12,11 @@ from urllib.parse import urlparse
 
 from components.core import catalog
 from components.core.durations import duration_ms, is_duration
+from components.core.settings.declare import Declared, bounded, duration, read_declared
 from components.core.settings.edge import PEM_CERTIFICATE
 from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
 from components.core.settings.keys import ConfigKey, defaults
-from components.core.settings.reader import HOST_PORT, LABEL_NAME, NAMESPACE, Reader, Section, check_url
+from components.core.settings.reader import HOST_PORT, LABEL_NAME, NAMESPACE, Reader, check_url
 from components.core.settings.types import SecretValue
 from components.prometheus.rules.thresholds import (
     AlertThresholds,
@@ -24,117 +25,6 @@ from components.prometheus.rules.thresholds import (
     threshold_problem,
 )
 
-# This service's config keys, declared once (components/stack/keys.py joins every service's).
-KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey("scrapeInterval", "string", default="5s", description="Global scrape interval."),
-    ConfigKey("scrapeTimeout", "string", default="3s", description="Global scrape timeout (at most scrapeInterval)."),
-    ConfigKey("evaluationInterval", "string", default="5s", description="Rule evaluation interval."),
-    ConfigKey("retentionTime", "string", default="15d", description="Prometheus TSDB retention."),
-    ConfigKey(
-        "queryLimits",
-        "object",
-        description=(
-            'What one query may cost: {"maxSamples": 2500000, "timeout": "30s", "maxConcurrency": 4, '
-            '"lookbackDelta": "5m", "concurrentPerCredential": 2, "maxSelectors": 64, "maxSubquerySteps": 11000, '
-            '"maxQueryBytes": 8192, "maxBodyBytes": 65536}. maxSamples, timeout, maxConcurrency and lookbackDelta '
-            "are Prometheus' --query.* flags (maxSamples x maxConcurrency x 48 bytes must fit half its memory). "
-            "The proxy answers 429 to a credential with more than concurrentPerCredential (< maxConcurrency) read "
-            "requests in flight; 400 to more match[] than maxSelectors, a subquery of more than maxSubquerySteps "
-            "steps (its range, stretched by every subquery range around it, over its resolution), a query longer "
-            "than maxQueryBytes or a POST body that is not a form; 413 to a body over maxBodyBytes."
-        ),
-    ),
-    ConfigKey(
-        "logLimits",
-        "object",
-        description=(
-            '{"queryLogBytes": 16777216, "auditLogBytes": 67108864}: Prometheus\' query log is copied to query.log.1 '
-            "and emptied past queryLogBytes (one old copy kept); the audit log is rotated past auditLogBytes (every "
-            "rotated file kept, gzipped: the record; the alert ProxyAuditVolumeFilling fires before its volume is "
-            "full, alertThresholds.auditVolumeFreeRatio)."
-        ),
-    ),
-    ConfigKey(
-        "remoteWrite",
-        "object",
-        description=(
-            'Off by default. {"enabled": true, "url": "https://...", "username": "...", "mtls": false, "caPem": "...", '
-            '"headers": {"X-Scope-OrgID": "desk"}, "queue": {"capacity": 10000, "maxShards": 50, "minShards": 1, '
-            '"maxSamplesPerSend": 2000, "batchSendDeadline": "5s", "minBackoff": "30ms", "maxBackoff": "5s"}, '
-            '"dropReplicaLabel": false, "egressCidrs": [...]}; basic-auth password in remoteWritePassword; "mtls" '
-            "presents Prometheus' stack client certificate (the store trusts the stack CA); egressCidrs: the "
-            "endpoint's addresses when its URL names a host outside the Docker host by DNS name (an IP in the URL "
-            'stands for itself). See README, "Remote write".'
-        ),
-    ),
-    ConfigKey(
-        "remoteWritePassword",
-        "string",
-        secret=True,
-        description="Basic-auth password for remote write. Set with --secret.",
-    ),
-    ConfigKey(
-        "enableAdminApi",
-        "boolean",
-        default=False,
-        description="Enable Prometheus' TSDB admin API (admin role only, through the proxy).",
-    ),
-    ConfigKey(
-        "instanceManagerTargets",
-        "array",
-        items="object",
-        description=(
-            'Instance Manager endpoints: [{"address": "im-1:9400", "scheme": "https", "labels": {...}, "caPem": "...", '
-            '"username": "...", "egressCidrs": ["10.0.5.20/32"]}]. An address outside the Docker host is an IP, or a '
-            "DNS name with the egressCidrs it resolves into (the firewall grants Prometheus exactly those on the "
-            "target's port); a name without egressCidrs is a container on the backend network."
-        ),
-    ),
-    ConfigKey(
-        "instanceManagerTargetsPasswords",
-        "object",
-        secret=True,
-        description="Basic-auth passwords for Instance Manager targets, by address.",
-    ),
-    ConfigKey(
-        "tradeEngineTargets",
-        "array",
-        items="object",
-        description="Trade Engine endpoints, same shape as instanceManagerTargets.",
-    ),
-    ConfigKey(
-        "tradeEngineTargetsPasswords",
-        "object",
-        secret=True,
-        description="Basic-auth passwords for Trade Engine targets, by address.",
-    ),
-    ConfigKey(
-        "alertThresholds", "object", description='Alert thresholds by camelCase name (see README, "Alert thresholds").'
-    ),
-)
-DEFAULTS = defaults(KEYS)
-
-
-@dataclass(frozen=True)
-class QueryLimits:
-    """What one query may cost: Prometheus' own limits (flags) and the request shape the proxy lets through."""
-
-    max_samples: int  # --query.max-samples: samples one query may hold in memory at once
-    timeout: str  # --query.timeout (a Prometheus duration)
-    max_concurrency: int  # --query.max-concurrency
-    concurrent_per_credential: int  # proxy: read requests one credential may have in flight at once
-    lookback_delta: str  # --query.lookback-delta
-    max_selectors: int  # proxy: `match[]` parameters per request (series, labels, label values, federate)
-    max_subquery_steps: int  # proxy: steps one subquery may evaluate (over every range it can be stretched by)
-    max_query_bytes: int  # proxy: length of the decoded `query` parameter
-    max_body_bytes: int  # proxy: request body of the Prometheus read endpoints
-
-@dataclass(frozen=True)
-class LogLimits:
-    """Files a request makes grow: past its size a file is rotated (checked every few seconds)."""
-
-    query_log_bytes: int  # Prometheus' query log; one rotated copy is kept
-    audit_log_bytes: int  # the proxy's audit log; every rotated file is kept (the record), compressed
 
 @dataclass(frozen=True)
 class RemoteWrite:
@@ -148,6 +38,7 @@ class RemoteWrite:
     queue_config: Mapping[str, Any] = field(default_factory=dict)  # Prometheus' queue_config (snake_case keys)
     drop_replica_label: bool = False  # for stores that deduplicate identical series (VictoriaMetrics)
     egress_cidrs: tuple[str, ...] = ()  # the endpoint's addresses outside the host (firewall grants)
+
 
 @dataclass(frozen=True)
 class ScrapeTarget:
@@ -169,20 +60,6 @@ class ScrapeTarget:
     def port(self) -> int:
         return int(self.address.rpartition(":")[2])
 
-# The defaults (the readers in settings/costs.py validate every override against the bounds there).
-DEFAULT_QUERY_LIMITS = QueryLimits(
-    max_samples=2_500_000,  # x max_concurrency x ~48 bytes: about 460 MiB of Prometheus' 1 GiB
-    timeout="30s",
-    max_concurrency=4,
-    concurrent_per_credential=2,  # below max_concurrency: one credential never holds every query slot
-    lookback_delta="5m",
-    max_selectors=64,
-    max_subquery_steps=11_000,  # Prometheus' own cap on a range query's steps
-    max_query_bytes=8192,
-    max_body_bytes=65536,
-)
-
-DEFAULT_LOG_LIMITS = LogLimits(query_log_bytes=16 * 1024 * 1024, audit_log_bytes=64 * 1024 * 1024)
 
 # What one sample costs Prometheus while a query holds it (a 2.x point is 24 bytes, 3.x's 16; slices grow
 # by doubling): the budget check below keeps max_samples x max_concurrency of them under half the memory.
@@ -196,37 +73,49 @@ MAX_QUERY_BODY_BYTES = 65536
 # The proxy's upstream read timeout is the query timeout plus this (render), and stays under NGINX's habits.
 MAX_QUERY_TIMEOUT_MS = 5 * 60_000
 
-QUERY_KEYS = {
-    "maxSamples": "max_samples",
-    "timeout": "timeout",
-    "maxConcurrency": "max_concurrency",
-    "concurrentPerCredential": "concurrent_per_credential",
-    "lookbackDelta": "lookback_delta",
-    "maxSelectors": "max_selectors",
-    "maxSubquerySteps": "max_subquery_steps",
-    "maxQueryBytes": "max_query_bytes",
-    "maxBodyBytes": "max_body_bytes",
-}
 
-LOG_KEYS = {
-    "queryLogBytes": "query_log_bytes",
-    "auditLogBytes": "audit_log_bytes",
-}
+class QueryLimits(Declared):
+    """`promshield:queryLimits`: what one query may cost - Prometheus' own limits (flags) and the request shape the
+    proxy lets through."""
+
+    max_samples: int = bounded(
+        2_500_000, "--query.max-samples: samples one query may hold in memory at once.", 10_000, 50_000_000
+    )
+    timeout: str = duration("30s", "--query.timeout.", 1000, MAX_QUERY_TIMEOUT_MS)
+    max_concurrency: int = bounded(4, "--query.max-concurrency.", 1, 64)
+    concurrent_per_credential: int = bounded(
+        2, "Proxy: read requests one credential may have in flight at once (below maxConcurrency).", 1, 64
+    )
+    lookback_delta: str = duration("5m", "--query.lookback-delta.", 1000, 3_600_000)
+    max_selectors: int = bounded(64, "Proxy: `match[]` parameters per request (series, labels, federate).", 1, 10_000)
+    max_subquery_steps: int = bounded(
+        11_000, "Proxy: steps one subquery may evaluate (over every range it can be stretched by).", 10, 1_000_000
+    )
+    max_query_bytes: int = bounded(8192, "Proxy: length of the decoded `query` parameter.", 256, MAX_QUERY_BODY_BYTES)
+    max_body_bytes: int = bounded(
+        65536, "Proxy: request body of the Prometheus read endpoints.", 1024, MAX_QUERY_BODY_BYTES
+    )
+
+
+class LogLimits(Declared):
+    """`promshield:logLimits`: files a request makes grow; past its size a file is rotated (checked every few
+    seconds)."""
+
+    query_log_bytes: int = bounded(16 * 1024 * 1024, "Prometheus' query log; one rotated copy is kept.", 65536, 1024**3)
+    audit_log_bytes: int = bounded(
+        64 * 1024 * 1024,
+        "The proxy's audit log; every rotated file is kept (the record), compressed.",
+        65536,
+        16 * 1024**3,
+    )
+
+
+DEFAULT_QUERY_LIMITS = QueryLimits()
+DEFAULT_LOG_LIMITS = LogLimits()
+
 
 def read_query_limits(r: Reader) -> QueryLimits:
-    s = Section(r, "queryLimits", QUERY_KEYS)
-    d = DEFAULT_QUERY_LIMITS
-    limits = QueryLimits(
-        max_samples=s.integer("maxSamples", d.max_samples, 10_000, 50_000_000),
-        timeout=s.duration("timeout", d.timeout, 1000, MAX_QUERY_TIMEOUT_MS, is_duration),
-        max_concurrency=s.integer("maxConcurrency", d.max_concurrency, 1, 64),
-        concurrent_per_credential=s.integer("concurrentPerCredential", d.concurrent_per_credential, 1, 64),
-        lookback_delta=s.duration("lookbackDelta", d.lookback_delta, 1000, 3_600_000, is_duration),
-        max_selectors=s.integer("maxSelectors", d.max_selectors, 1, 10_000),
-        max_subquery_steps=s.integer("maxSubquerySteps", d.max_subquery_steps, 10, 1_000_000),
-        max_query_bytes=s.integer("maxQueryBytes", d.max_query_bytes, 256, MAX_QUERY_BODY_BYTES),
-        max_body_bytes=s.integer("maxBodyBytes", d.max_body_bytes, 1024, MAX_QUERY_BODY_BYTES),
-    )
+    limits = read_declared(r, "queryLimits", QueryLimits, r.structured("queryLimits", {}, dict))
     if limits.max_concurrency > 1 and limits.concurrent_per_credential >= limits.max_concurrency:
         r.problem(
             "queryLimits.concurrentPerCredential",
@@ -246,25 +135,23 @@ def read_query_limits(r: Reader) -> QueryLimits:
         )
     return limits
 
-def read_log_limits(r: Reader) -> LogLimits:
-    s = Section(r, "logLimits", LOG_KEYS)
-    d = DEFAULT_LOG_LIMITS
-    return LogLimits(
-        query_log_bytes=s.integer("queryLogBytes", d.query_log_bytes, 65536, 1024**3),
-        audit_log_bytes=s.integer("auditLogBytes", d.audit_log_bytes, 65536, 16 * 1024**3),
-    )
 
+def read_log_limits(r: Reader) -> LogLimits:
+    return read_declared(r, "logLimits", LogLimits, r.structured("logLimits", {}, dict))
 
 
 # The demo targets' own label, as a real target would carry its desk (docs/metrics-contract.md).
 DEMO_TARGET_LABELS = MappingProxyType({"desk": "demo"})
+
 
 def demo_trading_target(job: str) -> ScrapeTarget:
     """The dev demo's endpoint of a trading job: the simulator, over TLS (stack CA) with basic auth."""
     address = f"{catalog.TRADING_SIM.name}:{catalog.TRADING_SIM_PORTS[job]}"
     return ScrapeTarget(address, "https", DEMO_TARGET_LABELS, None, catalog.TRADING_SIM_SCRAPE_USER, None, demo=True)
 
+
 TARGET_KEYS = ("address", "scheme", "labels", "username", "caPem", EGRESS_KEY)
+
 
 def read_targets(r: Reader, key: str, job: str, demo: bool) -> tuple[ScrapeTarget, ...]:
     """A trading job's targets (`key`, its passwords in `<key>Passwords`); with `demo` and `key`
@@ -333,6 +220,7 @@ def read_targets(r: Reader, key: str, job: str, demo: bool) -> tuple[ScrapeTarge
             )
         )
     return tuple(targets)
+
 
 REMOTE_WRITE_FIELDS = (
     "enabled",
@@ -523,3 +411,96 @@ def read_thresholds(r: Reader) -> AlertThresholds:
             continue
         values[str(name)] = value
     return AlertThresholds(**values)
+
+
+# This service's config keys, declared once (components/stack/keys.py joins every service's).
+KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey("scrapeInterval", "string", default="5s", description="Global scrape interval."),
+    ConfigKey("scrapeTimeout", "string", default="3s", description="Global scrape timeout (at most scrapeInterval)."),
+    ConfigKey("evaluationInterval", "string", default="5s", description="Rule evaluation interval."),
+    ConfigKey("retentionTime", "string", default="15d", description="Prometheus TSDB retention."),
+    ConfigKey(
+        "queryLimits",
+        "object",
+        model=QueryLimits,
+        description=(
+            'What one query may cost: {"maxSamples": 2500000, "timeout": "30s", "maxConcurrency": 4, '
+            '"lookbackDelta": "5m", "concurrentPerCredential": 2, "maxSelectors": 64, "maxSubquerySteps": 11000, '
+            '"maxQueryBytes": 8192, "maxBodyBytes": 65536}. maxSamples, timeout, maxConcurrency and lookbackDelta '
+            "are Prometheus' --query.* flags (maxSamples x maxConcurrency x 48 bytes must fit half its memory). "
+            "The proxy answers 429 to a credential with more than concurrentPerCredential (< maxConcurrency) read "
+            "requests in flight; 400 to more match[] than maxSelectors, a subquery of more than maxSubquerySteps "
+            "steps (its range, stretched by every subquery range around it, over its resolution), a query longer "
+            "than maxQueryBytes or a POST body that is not a form; 413 to a body over maxBodyBytes."
+        ),
+    ),
+    ConfigKey(
+        "logLimits",
+        "object",
+        model=LogLimits,
+        description=(
+            '{"queryLogBytes": 16777216, "auditLogBytes": 67108864}: Prometheus\' query log is copied to query.log.1 '
+            "and emptied past queryLogBytes (one old copy kept); the audit log is rotated past auditLogBytes (every "
+            "rotated file kept, gzipped: the record; the alert ProxyAuditVolumeFilling fires before its volume is "
+            "full, alertThresholds.auditVolumeFreeRatio)."
+        ),
+    ),
+    ConfigKey(
+        "remoteWrite",
+        "object",
+        description=(
+            'Off by default. {"enabled": true, "url": "https://...", "username": "...", "mtls": false, "caPem": "...", '
+            '"headers": {"X-Scope-OrgID": "desk"}, "queue": {"capacity": 10000, "maxShards": 50, "minShards": 1, '
+            '"maxSamplesPerSend": 2000, "batchSendDeadline": "5s", "minBackoff": "30ms", "maxBackoff": "5s"}, '
+            '"dropReplicaLabel": false, "egressCidrs": [...]}; basic-auth password in remoteWritePassword; "mtls" '
+            "presents Prometheus' stack client certificate (the store trusts the stack CA); egressCidrs: the "
+            "endpoint's addresses when its URL names a host outside the Docker host by DNS name (an IP in the URL "
+            'stands for itself). See README, "Remote write".'
+        ),
+    ),
+    ConfigKey(
+        "remoteWritePassword",
+        "string",
+        secret=True,
+        description="Basic-auth password for remote write. Set with --secret.",
+    ),
+    ConfigKey(
+        "enableAdminApi",
+        "boolean",
+        default=False,
+        description="Enable Prometheus' TSDB admin API (admin role only, through the proxy).",
+    ),
+    ConfigKey(
+        "instanceManagerTargets",
+        "array",
+        items="object",
+        description=(
+            'Instance Manager endpoints: [{"address": "im-1:9400", "scheme": "https", "labels": {...}, "caPem": "...", '
+            '"username": "...", "egressCidrs": ["10.0.5.20/32"]}]. An address outside the Docker host is an IP, or a '
+            "DNS name with the egressCidrs it resolves into (the firewall grants Prometheus exactly those on the "
+            "target's port); a name without egressCidrs is a container on the backend network."
+        ),
+    ),
+    ConfigKey(
+        "instanceManagerTargetsPasswords",
+        "object",
+        secret=True,
+        description="Basic-auth passwords for Instance Manager targets, by address.",
+    ),
+    ConfigKey(
+        "tradeEngineTargets",
+        "array",
+        items="object",
+        description="Trade Engine endpoints, same shape as instanceManagerTargets.",
+    ),
+    ConfigKey(
+        "tradeEngineTargetsPasswords",
+        "object",
+        secret=True,
+        description="Basic-auth passwords for Trade Engine targets, by address.",
+    ),
+    ConfigKey(
+        "alertThresholds", "object", description='Alert thresholds by camelCase name (see README, "Alert thresholds").'
+    ),
+)
+DEFAULTS = defaults(KEYS)

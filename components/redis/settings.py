@@ -63,6 +63,7 @@ class RedisSettings:
     def port(self) -> int:
         return int(self.address.rpartition(":")[2])
 
+
 REDIS_KEYS = ("name", "address", "tls", "tlsCaPem", "adminUsername", "exporterUsername", "checkKeys", EGRESS_KEY)
 
 REDIS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
@@ -70,9 +71,11 @@ REDIS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 # The dev stack's demo: the four instances of the trading system, each its own demo Redis.
 DEMO_REDIS_NAMES = ("RTS", "RIS", "RTSS", "RTRS")
 
+
 def demo_redis_address(name: str) -> str:
     """The demo Redis of instance `name` on the backend network (`demo-redis-rts:6379`)."""
     return f"{catalog.DEMO_REDIS.name}-{name.lower()}:{catalog.DEMO_REDIS.port}"
+
 
 def read_redis_instances(r: Reader, demo: bool) -> tuple[RedisSettings, ...]:
     """`redisInstances` and `redisAdminPasswords`; with `demo` and no instances, the four demo ones."""
@@ -108,6 +111,7 @@ def read_redis_instances(r: Reader, demo: bool) -> tuple[RedisSettings, ...]:
             "exporterUsername on every instance (each gets its own password)",
         )
     return tuple(instances)
+
 
 def _redis_instance(
     r: Reader, entry: object, passwords: Mapping[str, object], names: set[str], addresses: set[str]

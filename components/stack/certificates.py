@@ -35,13 +35,16 @@ REDIS_EXPORTER_SERVER = "redis-exporter-server"
 
 TRADING_SIM_SERVER = "trading-sim-server"
 
+
 def _internal_server(
     name: str, host: str, extra_uses: Sequence[str] = (), dns: Sequence[str] = (), ips: Sequence[str] = ()
 ) -> Leaf:
     return Leaf(name, host, [host, "localhost", *dns], ["127.0.0.1", *ips], SERVER_USES + list(extra_uses))
 
+
 def _unique(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
 
 def stack_leaves(settings: Settings) -> list[Leaf]:
     """Every certificate one host's services need (`settings` as that host sees them, `Settings.for_host`),
@@ -84,14 +87,17 @@ def stack_leaves(settings: Settings) -> list[Leaf]:
         leaves.append(_internal_server(prefix + TRADING_SIM_SERVER, catalog.TRADING_SIM.name))
     return leaves
 
+
 def all_leaves(settings: Settings) -> list[Leaf]:
     """The certificates of every host (one host: exactly those of before)."""
     return [leaf for host in settings.deploy_hosts for leaf in stack_leaves(settings.for_host(host))]
+
 
 def host_certificate(pki: Pki, settings: Settings, name: str) -> Certificate:
     """The certificate `name` of the host `settings` is a view of."""
     prefix = settings.host.prefix if settings.host is not None else ""
     return pki.certificates[prefix + name]
+
 
 def proxy_server_certificate(settings: Settings, pki: Pki) -> Certificate:
     """The issued certificate, or the one the stack brings (both PEMs from secret config)."""

@@ -68,3 +68,14 @@ def test_placeholder_secrets_give_no_password_to_an_mtls_remote_write() -> None:
     assert "remoteWritePassword" not in placeholder_secrets(config)
     with_user = {"remoteWrite": {**config["remoteWrite"], "username": "u"}}
     assert "remoteWritePassword" in placeholder_secrets(with_user)
+
+
+def test_a_declared_secret_given_as_plain_config_is_refused_before_any_resource() -> None:
+    with pytest.raises(SettingsError) as error:
+        run_program({"userPasswords": {"admin": "correct horse battery staple"}}, secret_keys=())
+    assert error.value.problems == [
+        "promshield:userPasswords is a secret set in plain config (it is in the stack file unencrypted): set it "
+        "again with `pulumi config set --secret userPasswords ...` (--path for one entry)"
+    ]
+    # the same value set with --secret is accepted (negative control)
+    run_program({"userPasswords": {"admin": "correct horse battery staple"}}, secret_keys=("userPasswords",))

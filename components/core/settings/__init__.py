@@ -6,7 +6,8 @@ and what is expected; an unknown key at any depth names the closest valid one.
 
 - `types`: the shared immutable values (TLS, edge limits, networks, hosts) and `SecretValue`
 - `keys`: how a config key is declared (`ConfigKey`) and the shared keys (`CORE_KEYS`)
-- `reader`: typed access to raw config, collecting problems (`Reader`, `Section`); `SettingsError`
+- `reader`: typed access to raw config, collecting problems (`Reader`, `unknown_key`); `SettingsError`
+- `declare`: a section declared as a pydantic model (`Declared`, `read_declared`) and its reference rows
 - `edge`, `hosts`, `egress`, `images`: the shared sections' readers
 
 Each service declares and reads its own keys in `components/<service>/settings.py`; the stack layer

@@ -210,5 +210,3 @@ def read_limits(r: Reader) -> Limits:
         )
     r.unknown_keys("limits", raw, LIMIT_KEYS)
     return limits
-
-

@@ -30,8 +30,6 @@ def check_docker_host(r: Reader, key: str, value: object) -> bool:
     return True
 
 
-
-
 def firewall_sudo(explicit: bool | None, docker_host: str) -> bool:
     """The stack's `firewallSudo`, else sudo for a local engine and none over SSH."""
     return (not is_remote(docker_host)) if explicit is None else explicit

@@ -37,23 +37,3 @@ def read_images(r: Reader) -> Mapping[str, str]:
             continue
         images[key] = ref
     return MappingProxyType(images)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -190,36 +190,3 @@ def check_url(r: Reader, key: str, url: object, schemes: tuple[str, ...]) -> boo
         r.problem(key, "<url with credentials>", "expected no credentials inside the URL; use the dedicated secret key")
         return False
     return True
-
-
-class Section:
-    """One object setting: its raw keys read with bounds, problems under `<key>.<field>`."""
-
-    def __init__(self, r: Reader, key: str, known: Mapping[str, str]) -> None:
-        self.r = r
-        self.key = key
-        self.raw: dict[str, Any] = r.structured(key, {}, dict)
-        r.unknown_keys(key, self.raw, known)
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        value = self.raw.get(name, default)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            self.r.problem(f"{self.key}.{name}", value, f"expected an integer between {low} and {high}")
-            return default
-        return value
-
-    def duration(self, name: str, default: str, low_ms: int, high_ms: int, check: Callable[[object], bool]) -> str:
-        value = self.raw.get(name, default)
-        if not check(value) or not low_ms <= duration_ms(str(value)) <= high_ms:
-            self.r.problem(
-                f"{self.key}.{name}",
-                value,
-                f"expected a duration between {_shown(low_ms)} and {_shown(high_ms)}, such as {default}",
-            )
-            return default
-        return str(value)
-
-def _shown(ms: int) -> str:
-    if ms % 60_000 == 0:
-        return f"{ms // 60_000}m"
-    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"

@@ -38,8 +38,6 @@ class SecretValue:
         return hash(self._value)
 
 
-
-
 @dataclass(frozen=True)
 class TlsSettings:
     dns_names: tuple[str, ...]
@@ -64,34 +62,6 @@ class Limits:
     # cold page load (dozens of files at once) neither gets 429 nor spends the API's.
     assets_per_second: int = 50
     asset_burst: int = 200
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 @dataclass(frozen=True)
@@ -145,5 +115,3 @@ class HostSettings:
     @property
     def provider_name(self) -> str:
         return "docker" if self.index == 0 else f"docker-{self.name}"
-
-
