@@ -31,6 +31,7 @@ from components.core.settings.hosts import (
     read_hosts,
 )
 from components.core.settings.images import read_images
+from components.core.settings.limits import Limits
 from components.core.settings.reader import (
     NAMESPACE,
     SECRET_VALUE,
@@ -44,7 +45,6 @@ from components.core.settings.reader import (
 from components.core.settings.types import (
     DEFAULT_NETWORKS,
     HostSettings,
-    Limits,
     NetworkSettings,
     SecretValue,
     TlsSettings,

@@ -175,3 +175,13 @@ def test_a_typo_in_any_section_names_the_path_and_the_closest_key_not_the_missin
     # Without the typo the missing key is still reported (negative control).
     assert problems_of({"duckdb": {}})[0].startswith("promshield:duckdb.snapshotDir = null")
     assert load({"tls": {"dnsNames": ["prometheus.example.com"]}}).tls.dns_names == ("prometheus.example.com",)
+
+
+def test_every_config_key_has_a_bad_configuration_naming_it() -> None:
+    from components.stack.keys import KNOWN_KEYS
+
+    named: set[str] = set()
+    for path in BAD_CONFIG_FILES:
+        _, expected, _ = read_bad_config(path)
+        named.update(k for k in KNOWN_KEYS if any(f"promshield:{k}{c}" in expected for c in (" ", ".", "[")))
+    assert sorted(set(KNOWN_KEYS) - named) == []

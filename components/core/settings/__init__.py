@@ -8,7 +8,7 @@ and what is expected; an unknown key at any depth names the closest valid one.
 - `keys`: how a config key is declared (`ConfigKey`) and the shared keys (`CORE_KEYS`)
 - `reader`: typed access to raw config, collecting problems (`Reader`, `unknown_key`); `SettingsError`
 - `declare`: a section declared as a pydantic model (`Declared`, `read_declared`) and its reference rows
-- `edge`, `hosts`, `egress`, `images`: the shared sections' readers
+- `edge`, `limits`, `hosts`, `egress`, `images`: the shared sections' readers
 
 Each service declares and reads its own keys in `components/<service>/settings.py`; the stack layer
 (components/stack) joins them into `Settings`. Nothing here imports a service package
@@ -16,11 +16,11 @@ Each service declares and reads its own keys in `components/<service>/settings.p
 """
 
 from components.core.settings.keys import CORE_KEYS, ConfigKey
+from components.core.settings.limits import Limits
 from components.core.settings.reader import ConfigReader, Reader, SettingsError
 from components.core.settings.types import (
     DEFAULT_NETWORKS,
     HostSettings,
-    Limits,
     NetworkSettings,
     SecretValue,
     TlsSettings,

@@ -7,24 +7,16 @@ import re
 from collections.abc import Mapping
 
 from components.core import catalog
+from components.core.settings.declare import read_declared
 from components.core.settings.keys import CORE_DEFAULTS
+from components.core.settings.limits import Limits
 from components.core.settings.reader import Reader
-from components.core.settings.types import DEFAULT_NETWORKS, Limits, NetworkSettings, TlsSettings
+from components.core.settings.types import DEFAULT_NETWORKS, NetworkSettings, TlsSettings
 
 DEFAULT_BIND_ADDRESS: str = CORE_DEFAULTS["bindAddress"]
 DEFAULT_TRUSTED_CIDRS: tuple[str, ...] = tuple(CORE_DEFAULTS["trustedCidrs"])
 DEFAULT_DNS_NAMES = ("prometheus.internal", "localhost")
 DEFAULT_IP_ADDRESSES = ("127.0.0.1",)
-DEFAULT_LIMITS = Limits(
-    requests_per_second=20,
-    burst=40,
-    connections_per_client=10,
-    max_body_bytes=1024 * 1024,
-    backend_max_connections=256,  # > proxy workers x UPSTREAM_KEEPALIVE on hosts with many cores
-    connections_per_source=128,  # a browser opens 6, Grafana a few dozen; far below the proxy's capacity
-)
-# The proxy's worker_connections x workers must stay far above one source's share.
-MAX_CONNECTIONS_PER_SOURCE = 1024
 PEM_CERTIFICATE = re.compile(
     r"(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+\n-----END CERTIFICATE-----\n*)+", re.MULTILINE
 )
@@ -168,39 +160,8 @@ def read_tls(r: Reader) -> TlsSettings:
     return TlsSettings(tuple(map(str, dns_names)), tuple(map(str, ips)), validity, early, cert, key)
 
 
-LIMIT_KEYS = (
-    "requestsPerSecond",
-    "burst",
-    "connectionsPerClient",
-    "maxBodyBytes",
-    "backendMaxConnections",
-    "connectionsPerSource",
-    "assetsPerSecond",
-    "assetBurst",
-)
-
-
 def read_limits(r: Reader) -> Limits:
-    raw = r.structured("limits", {}, dict)
-    d = DEFAULT_LIMITS
-
-    def bounded(key: str, default: int, low: int, high: int) -> int:
-        value = raw.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            r.problem(f"limits.{key}", value, f"expected an integer between {low} and {high}")
-            return default
-        return value
-
-    limits = Limits(
-        requests_per_second=bounded("requestsPerSecond", d.requests_per_second, 1, 100_000),
-        burst=bounded("burst", d.burst, 0, 1_000_000),
-        connections_per_client=bounded("connectionsPerClient", d.connections_per_client, 1, 10_000),
-        max_body_bytes=bounded("maxBodyBytes", d.max_body_bytes, 1024, 1024**3),
-        backend_max_connections=bounded("backendMaxConnections", d.backend_max_connections, 4, 10_000),
-        connections_per_source=bounded("connectionsPerSource", d.connections_per_source, 8, MAX_CONNECTIONS_PER_SOURCE),
-        assets_per_second=bounded("assetsPerSecond", d.assets_per_second, 1, 100_000),
-        asset_burst=bounded("assetBurst", d.asset_burst, 0, 1_000_000),
-    )
+    limits = read_declared(r, "limits", Limits, r.structured("limits", {}, dict))
     if limits.connections_per_source < limits.connections_per_client:
         r.problem(
             "limits.connectionsPerSource",
@@ -208,5 +169,4 @@ def read_limits(r: Reader) -> Limits:
             f"expected at least limits.connectionsPerClient ({limits.connections_per_client}): the firewall would "
             "refuse connections the proxy allows",
         )
-    r.unknown_keys("limits", raw, LIMIT_KEYS)
     return limits

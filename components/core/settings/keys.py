@@ -15,6 +15,7 @@ from typing import Any
 
 from components.core import catalog
 from components.core.settings.declare import Declared
+from components.core.settings.limits import Limits
 
 _NO_DEFAULT = object()
 
@@ -123,6 +124,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "limits",
         "object",
+        model=Limits,
         description=(
             'Proxy limits: {"requestsPerSecond": 20, "burst": 40, "connectionsPerClient": 10, "maxBodyBytes": 1048576, '
             '"backendMaxConnections": 256, "connectionsPerSource": 128, "assetsPerSecond": 50, "assetBurst": 200}. '

@@ -49,22 +49,6 @@ class TlsSettings:
 
 
 @dataclass(frozen=True)
-class Limits:
-    requests_per_second: int
-    burst: int
-    connections_per_client: int
-    max_body_bytes: int
-    backend_max_connections: int
-    # New connections per source address to each published port, in the host firewall: the
-    # bound NGINX cannot set itself before a request's headers are read (slowloris).
-    connections_per_source: int = 128
-    # The web UIs' static files (scripts, styles, fonts): a budget of their own per credential, so a
-    # cold page load (dozens of files at once) neither gets 429 nor spends the API's.
-    assets_per_second: int = 50
-    asset_burst: int = 200
-
-
-@dataclass(frozen=True)
 class NetworkSettings:
     """The Docker networks' subnets (IPv4; the backend and egress ones hold fixed addresses)."""
 
