@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from testing.mock_stack import PROJECT_DIR
+from tools import cli
 from tools.bench_dashboard import format_dashboard
 from tools.bench_host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
 from tools.bench_lib import PATHS, format_table, headline, scale_growth
@@ -263,4 +264,4 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -13,9 +13,9 @@ import re
 import sys
 from collections.abc import Callable
 
-from components.core.settings.keys import CONFIG_KEYS
 from components.prometheus.rules import render_runbook_markdown
 from components.proxy import rbac
+from components.stack.keys import CONFIG_KEYS
 from testing.mock_stack import PROJECT_DIR
 from tools.generated import regenerate
 

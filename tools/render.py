@@ -18,18 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from components.core.catalog import MODE_SECRET
-from components.core.settings import load_settings
 from components.dashboards.grafana import GRAFANA_USER, render_grafana_files
 from components.dashboards.panels import dashboards
 from components.proxy.rbac import READ_ONLY
+from components.stack.settings import load_settings
 from testing.generated import Placeholders
 from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_stack_config, placeholder_secrets
+from tools import cli
 
 
 def secret_placeholder(upload: dict[str, Any]) -> str:
@@ -128,4 +130,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

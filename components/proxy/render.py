@@ -6,12 +6,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
+from components.alertmanager.settings import DEFAULT_SILENCE_LIMITS, SilenceLimits
 from components.core import catalog
 from components.core.durations import duration_ms, duration_seconds
-from components.core.settings import Limits, QueryLimits, Settings, SilenceLimits, User
-from components.core.settings.types import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, DEFAULT_SILENCE_LIMITS
+from components.core.settings import Limits
+from components.prometheus.settings import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, QueryLimits
 from components.proxy import rbac
+from components.proxy.settings import User
+
+if TYPE_CHECKING:  # the stack layer's whole settings, of which this service takes its slice
+    from components.stack.settings import Settings
 
 # TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
 TLS12_CIPHERS = ":".join(

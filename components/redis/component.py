@@ -36,11 +36,11 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
-from components.core.settings import RedisSettings
 from components.prometheus.render import ScrapeJob, stack_mtls
 from components.redis.acl import password_sha256
 from components.redis.provider import RedisAclUser
 from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, demo_redis_conf, render_users_acl
+from components.redis.settings import RedisSettings
 
 EXPORTER = catalog.REDIS_EXPORTER
 DEMO = catalog.DEMO_REDIS

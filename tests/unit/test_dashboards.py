@@ -141,7 +141,7 @@ def test_the_datasource_points_at_the_proxy_as_the_read_only_account_without_a_s
 
 
 def test_the_grafana_account_is_a_default_read_only_user() -> None:
-    from components.core.settings.users import DEFAULT_USERS
+    from components.proxy.settings import DEFAULT_USERS
 
     assert (grafana.GRAFANA_USER, "read-only") in DEFAULT_USERS
     dev = yaml.safe_load((Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml").read_text())

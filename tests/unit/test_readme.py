@@ -18,7 +18,7 @@ def test_generated_sections_are_current() -> None:
 def test_every_config_key_is_documented() -> None:
     """The README's reference lists every key (Pulumi.yaml declares only those with a default:
     tests/unit/test_config_keys.py)."""
-    from components.core.settings import KNOWN_KEYS
+    from components.stack.keys import KNOWN_KEYS
 
     text = readme.README.read_text()
     assert all(f"`{key}`" in text for key in KNOWN_KEYS)
@@ -42,7 +42,8 @@ def test_the_readme_shows_the_error_the_code_prints() -> None:
     """The configuration reference's example is the program's own output for those three mistakes."""
     import json
 
-    from components.core.settings import SettingsError, load_settings
+    from components.core.settings import SettingsError
+    from components.stack.settings import load_settings
 
     config = {
         "prometheusPort": "70000",
@@ -61,7 +62,7 @@ def test_the_configuration_table_shows_the_code_defaults() -> None:
     (read back from `Settings`), spelt as one token: no YAML document-end marker, no newline."""
     import json
 
-    from components.core.settings import load_settings
+    from components.stack.settings import load_settings
 
     text = readme.README.read_text()
     table = text[text.index("<!-- BEGIN config -->") : text.index("<!-- END config -->")]
