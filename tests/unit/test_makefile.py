@@ -23,7 +23,13 @@ pytestmark = pytest.mark.skipif(MAKE is None, reason="needs make")
 def make(*args: str, cwd: Path = ROOT, path: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": path} if path is not None else None
     return subprocess.run(
-        [str(MAKE), "--no-print-directory", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        [str(MAKE), "--no-print-directory", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
