@@ -12,6 +12,8 @@ PULUMI_ENV := PULUMI_BACKEND_URL=file://$(STATE) PULUMI_CONFIG_PASSPHRASE_FILE=$
 # The Pulumi engine `make deps` builds from Go source when no `pulumi` is on PATH (toolchain/): its
 # binaries come first on PATH and its plugins live in a project-local PULUMI_HOME.
 export PATH := $(CURDIR)/.pulumi-bin:$(PATH)
+# mkdocs-material's banner about MkDocs 2 on every build: the pins are in requirements-dev.txt
+export NO_MKDOCS_2_WARNING := 1
 ifneq ($(wildcard $(CURDIR)/.pulumi-home),)
 export PULUMI_HOME := $(CURDIR)/.pulumi-home
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true

@@ -1,4 +1,5 @@
-"""The README's generated sections (roles, configuration, runbooks) match their sources."""
+"""The generated sections of README.md and the docs pages (roles, configuration, runbooks, thresholds)
+match their sources, and the pages keep the promises other code relies on."""
 
 from __future__ import annotations
 
@@ -11,17 +12,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_generated_sections_are_current() -> None:
-    current = readme.README.read_text()
-    assert readme.render(current) == current, "run `python -m tools.readme`"
+    assert readme.stale() == [], "run `python -m tools.readme`"
 
 
 def test_every_config_key_is_documented() -> None:
-    """The README's reference lists every key (Pulumi.yaml declares only those with a default:
-    tests/unit/test_config_keys.py)."""
+    """The configuration page's reference lists every key (Pulumi.yaml declares only those with a
+    default: tests/unit/test_config_keys.py)."""
     from components.core.settings import KNOWN_KEYS
 
-    text = readme.README.read_text()
+    text = readme.CONFIGURATION.read_text()
     assert all(f"`{key}`" in text for key in KNOWN_KEYS)
+
+
+def test_every_threshold_is_documented() -> None:
+    from components.prometheus.rules.thresholds import threshold_config_keys
+
+    text = readme.ALERTING.read_text()
+    table = text[text.index("<!-- BEGIN thresholds -->") : text.index("<!-- END thresholds -->")]
+    assert all(f"`alertThresholds.{key}`" in table for key in threshold_config_keys())
 
 
 def test_readme_names_the_two_commands_and_ci_runs_make_test() -> None:
@@ -30,16 +38,37 @@ def test_readme_names_the_two_commands_and_ci_runs_make_test() -> None:
     assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
 
 
-def test_every_alert_has_a_runbook_anchor_in_the_readme() -> None:
-    from components.prometheus.rules import alert_names
-
+def test_the_readme_is_a_map() -> None:
+    """Short, and a newcomer finds "add a user" from it in one step."""
     text = readme.README.read_text()
-    for name in alert_names():
-        assert f"### Runbook: {name}" in text, name
+    assert len(text.splitlines()) <= 250
+    assert "add a user" in text.lower() and "(docs/users-and-roles.md)" in text
 
 
-def test_the_readme_shows_the_error_the_code_prints() -> None:
-    """The configuration reference's example is the program's own output for those three mistakes."""
+def test_every_alert_has_a_runbook_anchor_where_its_runbook_url_points() -> None:
+    """Each alert's `runbook_url` is `<page>#<anchor>`: the page exists and has the heading whose
+    anchor (MkDocs' and GitHub's slug of `Runbook: <Alert>`) is that anchor."""
+    import yaml
+
+    from components.prometheus.rules import alert_names, render_rule_files
+
+    urls = {
+        rule["alert"]: rule["annotations"]["runbook_url"]
+        for text in render_rule_files().values()  # the rule files as Prometheus gets them
+        for group in yaml.safe_load(text)["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    assert sorted(urls) == sorted(alert_names())
+    for name, url in urls.items():
+        page, _, anchor = url.partition("#")
+        text = (ROOT / page).read_text()
+        assert f"### Runbook: {name}\n" in text, name
+        assert anchor == "runbook-" + name.lower(), url
+
+
+def test_the_docs_show_the_error_the_code_prints() -> None:
+    """The configuration page's example is the program's own output for those three mistakes."""
     import json
 
     from components.core.settings import SettingsError, load_settings
@@ -53,17 +82,17 @@ def test_the_readme_shows_the_error_the_code_prints() -> None:
         load_settings(config.get, "dev", config.keys())
     except SettingsError as error:
         printed = f"error: {error}"
-    assert f"```\n{printed}\n```" in readme.README.read_text()
+    assert f"```\n{printed}\n```" in readme.CONFIGURATION.read_text()
 
 
 def test_the_configuration_table_shows_the_code_defaults() -> None:
-    """Each default in the README's table is the value the program uses when the key is unset
+    """Each default in the reference is the value the program uses when the key is unset
     (read back from `Settings`), spelt as one token: no YAML document-end marker, no newline."""
     import json
 
     from components.core.settings import load_settings
 
-    text = readme.README.read_text()
+    text = readme.CONFIGURATION.read_text()
     table = text[text.index("<!-- BEGIN config -->") : text.index("<!-- END config -->")]
     rows = re.findall(r"^\| `(\w+)` \| \w+ \| `([^`]*)` \|", table, flags=re.MULTILINE)
     assert len(rows) >= 10
@@ -72,4 +101,4 @@ def test_the_configuration_table_shows_the_code_defaults() -> None:
         assert "..." not in shown and "\\n" not in shown, (key, shown)
         used = getattr(unset, re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower())
         expected = json.dumps(list(used)) if isinstance(used, tuple) else readme._shown(used)
-        assert shown == expected, f"README says {key} defaults to {shown}, the code uses {expected}"
+        assert shown == expected, f"the reference says {key} defaults to {shown}, the code uses {expected}"

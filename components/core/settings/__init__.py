@@ -7,7 +7,7 @@ Every problem is collected and reported together, before any resource exists, ea
 config key, the bad value and what is expected.
 
 - `types`: the immutable values (`Settings` and one type per section)
-- `keys`: the table of config keys (Pulumi.yaml, the README reference and the known keys come from it)
+- `keys`: the table of config keys (Pulumi.yaml, the reference in docs/configuration.md and the known keys come from it)
 - `reader`: typed access to raw strings, collecting problems; `SettingsError`
 - `edge`, `users`, `alerting`, `routing`, `sources`: one reader per section
 - `load`: `load_settings` and `from_pulumi_config`

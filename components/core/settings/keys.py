@@ -1,6 +1,6 @@
 """The one table of config keys: key, type, default, secret, description.
 
-`Pulumi.yaml`'s `config:` block (`python -m tools.config_schema`), the README's configuration
+`Pulumi.yaml`'s `config:` block (`python -m tools.config_schema`), docs/configuration.md's
 reference (`python -m tools.readme`) and the known and secret keys the reader checks are all
 generated from it; tests/unit/test_config_keys.py fails when one of them drifts. A default is
 given here only where Pulumi.yaml declares one; the readers take theirs from `default_of`.
@@ -32,7 +32,7 @@ class ConfigKey:
         return self.default is not _NO_DEFAULT
 
 
-# One row per key, in the order Pulumi.yaml and the README list them.
+# One row per key, in the order Pulumi.yaml and docs/configuration.md list them.
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "dockerHost",
@@ -77,7 +77,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
             'Several Docker hosts, one HA member each: [{"name": "mon-a", "dockerHost": "ssh://deploy@10.30.0.11", '
             '"bindAddress": "10.30.0.11"}, ...] (then without dockerHost and bindAddress). Each host runs Prometheus '
             "(replica label = its name), a clustered Alertmanager, the proxy and the firewall; the first keeps the "
-            'one-host resource names: append hosts, never reorder (see README, "Several hosts").'
+            'one-host resource names: append hosts, never reorder (see docs/multi-host.md).'
         ),
     ),
     ConfigKey(
@@ -290,7 +290,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
             '"dropReplicaLabel": false, "egressCidrs": [...]}; basic-auth password in remoteWritePassword; "mtls" '
             "presents Prometheus' stack client certificate (the store trusts the stack CA); egressCidrs: the "
             "endpoint's addresses when its URL names a host outside the Docker host by DNS name (an IP in the URL "
-            'stands for itself). See README, "Remote write".'
+            'stands for itself). See docs/multi-host.md, "Remote write".'
         ),
     ),
     ConfigKey(
@@ -370,8 +370,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
             'The monitored DuckDB: {"snapshotDir": "/srv/trading/monitoring", "metricsTable": "metrics", '
             '"probeQueries": {...}, "memoryLimit": "64MB", "threads": 1}. The exporter reads only the snapshot '
             "the writer publishes into snapshotDir (exporters/duckdb/duckdb_snapshot.py); reading the live file "
-            '("readLiveFile": true with "databasePath") is an opt-in that contends with the writer (see README, '
-            '"DuckDB: a published snapshot, never the live file").'
+            '("readLiveFile": true with "databasePath") is an opt-in that contends with the writer '
+            '(see docs/targets.md, "DuckDB: a published snapshot, never the live file").'
         ),
     ),
     ConfigKey(
@@ -381,11 +381,11 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         description=(
             "Also deploy four demo Redis servers (RTS, RIS, RTSS, RTRS), a demo DuckDB file and a trading simulator "
             "(the Instance Manager and Trade Engine targets, over TLS with basic auth, when their target lists are "
-            'unset) so every target is up on a fresh machine (dev stack; README, "The dev demo").'
+            'unset) so every target is up on a fresh machine (dev stack; docs/getting-started.md, "The dev demo").'
         ),
     ),
     ConfigKey(
-        "alertThresholds", "object", description='Alert thresholds by camelCase name (see README, "Alert thresholds").'
+        "alertThresholds", "object", description='Alert thresholds by camelCase name (see docs/alerting.md, "Alert thresholds").'
     ),
 )
 BY_KEY = {spec.key: spec for spec in CONFIG_KEYS}
