@@ -179,7 +179,8 @@ def test_every_notification_carries_summary_severity_target_and_runbook(
         "Runbook: docs/runbooks.md#runbook-tradefailureratiohigh" in text
     )
     html = render_template(dev_stack, tmp_path, '{{ template "promshield.html" . }}', data, kind="html")
-    assert '<a href="docs/runbooks.md#runbook-redismemorynearmax">' in html and "Target: RTS at redis-exporter:9121" in html
+    assert '<a href="docs/runbooks.md#runbook-redismemorynearmax">' in html
+    assert "Target: RTS at redis-exporter:9121" in html
 
 
 def test_titles_name_status_count_alert_and_severity(dev_stack: RecordedStack, tmp_path: Path) -> None:

@@ -385,7 +385,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         ),
     ),
     ConfigKey(
-        "alertThresholds", "object", description='Alert thresholds by camelCase name (see docs/alerting.md, "Alert thresholds").'
+        "alertThresholds",
+        "object",
+        description='Alert thresholds by camelCase name (see docs/alerting.md, "Alert thresholds").',
     ),
 )
 BY_KEY = {spec.key: spec for spec in CONFIG_KEYS}

@@ -53,7 +53,8 @@ def load_settings(read: ConfigReader, stack: str, present_keys: Iterable[str] = 
             r.problems.append(f"{NAMESPACE}:{key} is no longer a promshield setting; {REPLACED_KEYS[key]}")
             continue
         guess = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
-        hint = f"did you mean {NAMESPACE}:{guess[0]}?" if guess else "see the configuration reference in docs/configuration.md"
+        reference = "see the configuration reference in docs/configuration.md"
+        hint = f"did you mean {NAMESPACE}:{guess[0]}?" if guess else reference
         r.problems.append(f"{NAMESPACE}:{key} is not a promshield setting; {hint}")
     docker_host = r.string("dockerHost", DEFAULT_DOCKER_HOST)
     check_docker_host(r, "dockerHost", docker_host)
