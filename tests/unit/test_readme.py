@@ -42,7 +42,26 @@ def test_the_readme_is_a_map() -> None:
     """Short, and a newcomer finds "add a user" from it in one step."""
     text = readme.README.read_text()
     assert len(text.splitlines()) <= 250
-    assert "add a user" in text.lower() and "(docs/users-and-roles.md)" in text
+    assert "[add a user](docs/users-and-roles.md#add-a-user)" in text.split("## ", 2)[0]  # in the first lines
+
+
+def slug(heading: str) -> str:
+    """The anchor MkDocs (toc) and GitHub give a heading."""
+    return re.sub(r"[\s]+", "-", re.sub(r"[^\w\s-]", "", heading.strip().lower()))
+
+
+def test_the_readme_links_resolve() -> None:
+    """The README is not in the docs site (whose strict build checks its own links): its relative
+    links must name files that exist, and headings that exist on them."""
+    text = readme.README.read_text()
+    links = re.findall(r"\]\(([^)#:]+)(?:#([^)]+))?\)", text)
+    assert len(links) >= 15
+    for target, anchor in links:
+        path = ROOT / target
+        assert path.exists(), target
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", path.read_text(), flags=re.MULTILINE)
+            assert anchor in {slug(h) for h in headings}, f"{target}#{anchor}"
 
 
 def test_every_alert_has_a_runbook_anchor_where_its_runbook_url_points() -> None:
