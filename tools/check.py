@@ -197,9 +197,9 @@ def check(stack_name: str, project_dir: Path = PROJECT_DIR) -> tuple[int, list[R
         with _quiet():
             stack = run_program({**secrets, **config}, stack=stack_name, secret_keys=tuple(secrets))
     except Exception as error:  # the program's own failure, shown as one line: never a traceback
-        results.append(Result("render", f"build/{stack_name}/", "failed", f"{type(error).__name__}: {error}"))
+        results.append(Result("render", "__main__.py under mocks", "failed", f"{type(error).__name__}: {error}"))
         return 1, results, ""
-    results.append(Result("render", f"build/{stack_name}/", "ok"))
+    results.append(Result("render", "__main__.py under mocks", "ok"))
     providers = host_providers(stack)
     with tempfile.TemporaryDirectory(prefix="promshield-check-") as work:
         for provider in providers:
@@ -223,6 +223,7 @@ def report(stack_name: str, results: list[Result]) -> str:
         if r.status != "ok" and r.detail:
             detail = "\n".join(f"    {line}" for line in r.detail.splitlines()[-40:])
             parts.append(f"{r.tool} {r.status}: {r.file}\n{detail}\n")
+    parts.append(f"files as `make render` writes them under build/{stack_name}/:\n")
     parts.append(table(results))
     bad = [r for r in results if r.status != "ok"]
     verdict = "passed" if not bad else f"{len(bad)} of {len(results)} checks did not pass"

@@ -89,3 +89,14 @@ def test_broken_rendered_files_fail_their_validators(monkeypatch: pytest.MonkeyP
     assert statuses(results)[("settings", "Pulumi.dev.yaml")] == "ok"
     report = check.report("dev", results)
     assert "no_such_directive" in report and "did not pass" in report and "Traceback" not in report
+
+
+def test_a_missing_validator_is_reported_not_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without amtool gets `skipped` with what to install, and the check does not pass."""
+    monkeypatch.setattr(check, "missing_tools", lambda: {"amtool": check.INSTALL_HINT})
+    code, results, _ = check.check("dev")
+    assert code == 1
+    skipped = [r for r in results if r.status == "skipped"]
+    assert [r.tool for r in skipped] == ["amtool check-config"]
+    assert "install-system-deps.sh" in skipped[0].detail
+    assert all(r.status == "ok" for r in results if r.status != "skipped")
