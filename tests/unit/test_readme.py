@@ -45,6 +45,15 @@ def test_the_readme_is_a_map() -> None:
     assert "[add a user](docs/users-and-roles.md#add-a-user)" in text.split("## ", 2)[0]  # in the first lines
 
 
+def test_the_architecture_picture_is_the_same_in_the_readme_and_the_docs() -> None:
+    """The picture is drawn twice (the README is not part of the docs site): the copies must agree."""
+    picture = re.compile(r"^```\n(trusted CIDR .*?)^```$", re.DOTALL | re.MULTILINE)
+    pages = (readme.README, readme.DOCS / "development" / "architecture.md")
+    found = [picture.search(path.read_text()) for path in pages]
+    assert found[0] is not None and found[1] is not None
+    assert found[0].group(1) == found[1].group(1), "copy the README's architecture picture to the docs page"
+
+
 def slug(heading: str) -> str:
     """The anchor MkDocs (toc) and GitHub give a heading."""
     return re.sub(r"[\s]+", "-", re.sub(r"[^\w\s-]", "", heading.strip().lower()))
