@@ -130,3 +130,15 @@ def test_the_configuration_table_shows_the_code_defaults() -> None:
         used = getattr(unset, re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower())
         expected = json.dumps(list(used)) if isinstance(used, tuple) else readme._shown(used)
         assert shown == expected, f"the reference says {key} defaults to {shown}, the code uses {expected}"
+
+
+def test_the_readme_maps_every_user_page_of_the_site() -> None:
+    """Every page of the site's "Using it" section is linked from the README (the map)."""
+    import yaml
+
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+    using = next(entry["Using it"] for entry in nav if isinstance(entry, dict) and "Using it" in entry)
+    pages = [page for entry in using for page in entry.values()]
+    assert len(pages) >= 10
+    text = readme.README.read_text()
+    assert [p for p in pages if f"(docs/{p})" not in text and f"(docs/{p}#" not in text] == []
