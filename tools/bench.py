@@ -1,6 +1,6 @@
 """`make bench`: the secured path against direct Prometheus and the seed's naive design.
 
-Method (README "Performance"):
+Method (docs/development/performance.md):
 - The program runs under Pulumi mocks with a bench stack config (high rate limits, bind address
   and trusted client of the acceptance harness); the acceptance harness starts what it registers
   as real servers in network namespaces (prefix `psb`) and the firewall script is applied, so the

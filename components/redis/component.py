@@ -6,7 +6,7 @@ first, delete removes it), each with its own generated password. For the dev sta
 servers (internal network, no published port, so the deploying machine cannot reach them) the
 same rules are rendered into each demo's ACL file.
 
-One exporter in multi-target mode watches every instance (README, "Redis: one exporter for every
+One exporter in multi-target mode watches every instance (docs/targets.md, "Redis: one exporter for every
 instance", has the measured numbers): Prometheus scrapes `/scrape?target=redis://host:port`, one
 target per instance. The exporter reads the passwords from a 0400 JSON file that maps each
 instance's URL to its own password (`--redis.password-file`), so `/scrape?target=` cannot send a

@@ -1,5 +1,5 @@
 """The one table of config keys: the shared ones (components/core/settings/keys.py), then each service's own,
-declared beside its readers. Pulumi.yaml's `config:` block, the README's configuration reference and the known
+declared beside its readers. Pulumi.yaml's `config:` block, docs/configuration.md's reference and the known
 and secret keys all come from it (tests/unit/test_config_keys.py, test_readme.py)."""
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ def check_plain_secrets(r: Reader, present_keys: Iterable[str], secret_keys: Ite
                 r.plain_secrets.add(path)
                 r.problems.append(
                     f"{NAMESPACE}:{path} holds a private key or password hash in plain config: remove it; secrets "
-                    "are set with `pulumi config set --secret` (see the configuration reference in README.md)"
+                    "are set with `pulumi config set --secret` (see docs/configuration.md)"
                 )
 
 

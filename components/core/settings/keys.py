@@ -2,7 +2,7 @@
 
 Every service declares its own keys beside its readers (`KEYS` in `components/<service>/settings.py`); the
 stack layer (components/stack/keys.py) joins them into the one table `Pulumi.yaml`'s `config:` block
-(`python -m tools.config_schema`), the README's configuration reference (`python -m tools.readme`) and the
+(`python -m tools.config_schema`), docs/configuration.md's reference (`python -m tools.readme`) and the
 known and secret keys come from; tests/unit/test_config_keys.py fails when one of them drifts. A default is
 given only where Pulumi.yaml declares one; the readers take theirs from the table (`defaults`).
 """
@@ -79,7 +79,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
             'Several Docker hosts, one HA member each: [{"name": "mon-a", "dockerHost": "ssh://deploy@10.30.0.11", '
             '"bindAddress": "10.30.0.11"}, ...] (then without dockerHost and bindAddress). Each host runs Prometheus '
             "(replica label = its name), a clustered Alertmanager, the proxy and the firewall; the first keeps the "
-            'one-host resource names: append hosts, never reorder (see README, "Several hosts").'
+            'one-host resource names: append hosts, never reorder (see docs/multi-host.md).'
         ),
     ),
     ConfigKey(
@@ -171,7 +171,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         description=(
             "Also deploy four demo Redis servers (RTS, RIS, RTSS, RTRS), a demo DuckDB file and a trading simulator "
             "(the Instance Manager and Trade Engine targets, over TLS with basic auth, when their target lists are "
-            'unset) so every target is up on a fresh machine (dev stack; README, "The dev demo").'
+            'unset) so every target is up on a fresh machine (dev stack; docs/getting-started.md, "The dev demo").'
         ),
     ),
 )

@@ -84,7 +84,10 @@ def unknown_key(path: str, known: Iterable[str], secret_hint: str | None = None)
     if len(known) > 12:
         closest = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
         hint = f"the closest is {prefix}{closest[0]}; " if closest else ""
-        return f"{NAMESPACE}:{path} is not a promshield setting; {hint}see the configuration reference in README.md"
+        return (
+            f"{NAMESPACE}:{path} is not a promshield setting; {hint}"
+            "see the configuration reference in docs/configuration.md"
+        )
     return f"{NAMESPACE}:{path} is not a promshield setting; expected one of {', '.join(known)}"
 
 
