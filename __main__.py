@@ -19,10 +19,10 @@ import pulumi_docker as docker
 from components.alertmanager.component import Alertmanager, AlertmanagerArgs
 from components.alertmanager.render import AlertmanagerSettings
 from components.core import catalog
-from components.core import pki as certs
 from components.core.network import Networks
 from components.core.reload import DockerAccess
-from components.core.settings import Settings, from_pulumi_config
+from components.dashboards.consoles import render_console_files
+from components.dashboards.panels import dashboards
 from components.firewall.component import Firewall, FirewallSettings
 from components.firewall.egress import egress_plan
 from components.monitored import monitored_services
@@ -33,6 +33,8 @@ from components.proxy.component import Proxy, ProxyArgs
 from components.proxy.credentials import Credentials
 from components.proxy.render import ProxySettings
 from components.redis.component import RedisAccess
+from components.stack import certificates as certs
+from components.stack.settings import Settings, from_pulumi_config
 
 settings = from_pulumi_config()  # every config problem is reported here, before any resource
 pki = certs.Pki("pki", settings.stack, settings.tls, certs.all_leaves(settings))
@@ -89,6 +91,7 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
             server=certs.host_certificate(pki, view, certs.PROMETHEUS_SERVER),
             client=certs.host_certificate(pki, view, certs.PROMETHEUS_CLIENT),
             rule_files=render_rule_files(view.alert_thresholds),
+            console_files=render_console_files(dashboards(view.alert_thresholds)),
             extra_jobs=monitored.jobs,
             extra_uploads=monitored.uploads,
             depends_on=[alertmanager.container, *monitored.exporters],

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.core import pki as certs
 from components.core.hardening import UploadFile
 from components.core.network import Networks
-from components.core.settings import Settings
 from components.duckdb.component import DuckDbAccess, DuckDbAccessArgs
 from components.duckdb.component import scrape_job as duckdb_scrape_job
 from components.prometheus.render import ScrapeJob
 from components.prometheus.targets import trading_scrape_plan
 from components.redis.component import RedisAccess, RedisAccessArgs
 from components.redis.component import scrape_jobs as redis_scrape_jobs
+from components.stack import certificates as certs
+from components.stack.settings import Settings
 from components.trading_sim.component import TradingSim, TradingSimArgs
 
 

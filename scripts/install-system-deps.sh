@@ -10,7 +10,7 @@ PACKAGES=(
   nginx-light libnginx-mod-http-js  # nginx -t and the real proxy (with njs, as in the pinned image)
   redis-server redis-tools   # the real Redis for ACL tests
   prometheus-redis-exporter  # the real redis_exporter
-  bubblewrap iproute2 iptables  # the render tests' filesystem views, namespaces, firewall
+  bubblewrap iproute2 iptables  # container views (make check, render tests), namespaces, firewall
   curl openssl wrk testssl.sh bsdextrautils procps psmisc
   gcc libc6-dev              # make bench: the small shim that gives wrk a client certificate
   chromium libnss3-tools     # the acceptance suite's browser (playwright drives it) and its NSS trust store

@@ -289,10 +289,15 @@ def config_values(config: Mapping[str, Any]) -> dict[str, str]:
 def run_program(
     config: Mapping[str, Any],
     stack: str = "dev",
-    secret_keys: tuple[str, ...] = (),
+    secret_keys: tuple[str, ...] | None = None,
     program: Path = PROGRAM,
 ) -> RecordedStack:
-    """Run `__main__.py` under mocks with `config` and return everything it registered."""
+    """Run `__main__.py` under mocks with `config` and return everything it registered. `secret_keys`: the keys
+    set with --secret; None: every key `config` sets that the stack declares secret (as if set properly)."""
+    if secret_keys is None:
+        from components.stack.keys import SECRET_KEYS
+
+        secret_keys = tuple(key for key in config if key in SECRET_KEYS)
     mocks = RecordingMocks()
     monitor = PlacementMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="promshield", stack=stack, preview=False, monitor=monitor)

@@ -9,16 +9,39 @@ from typing import Any
 
 import yaml
 
+from components.core.settings import SettingsError
 from testing.mock_stack import PROJECT_DIR, RecordedStack, run_program
+
+
+def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
+    """The stack's file: Pulumi.<stack>.yaml in the project, else in examples/. Unknown stack: a SettingsError
+    naming where it looked and the stacks that exist."""
+    candidates = [project_dir / f"Pulumi.{stack}.yaml", project_dir / "examples" / f"Pulumi.{stack}.yaml"]
+    for path in candidates:
+        if path.exists():
+            return path
+    known = sorted({p.name[len("Pulumi.") : -len(".yaml")] for d in candidates for p in d.parent.glob("Pulumi.*.yaml")})
+    looked = " or ".join(str(path.relative_to(project_dir)) for path in candidates)
+    raise SettingsError(
+        [f"no stack {stack!r}: looked for {looked}; the stacks that exist: {', '.join(known) or 'none'}"]
+    )
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's document; a syntax error is a SettingsError naming the file, line and column."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise SettingsError([f"{where}: not valid YAML: {problem}"]) from None
 
 
 def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """Plain values by key (without the `promshield:` prefix). Encrypted (`secure:`) values are
     left out: under mocks the program generates what it would otherwise read from them."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        path = project_dir / "examples" / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
+    document = read_yaml(stack_file(stack, project_dir)) or {}
     config: dict[str, Any] = {}
     for full_key, value in (document.get("config") or {}).items():
         namespace, _, key = full_key.partition(":")
@@ -55,7 +78,8 @@ def placeholder_secrets(config: dict[str, Any]) -> dict[str, Any]:
     }
     if receivers:
         secrets["alertmanagerReceiverSecrets"] = receivers
-    if (config.get("remoteWrite") or {}).get("enabled"):
+    remote_write = config.get("remoteWrite") or {}
+    if remote_write.get("enabled") and remote_write.get("username"):  # mtls alone takes no password
         secrets["remoteWritePassword"] = "placeholder-remote-write-password"
     return secrets
 
@@ -79,7 +103,7 @@ class Scenario:
 def load_scenario(name: str, directory: Path = SCENARIOS_DIR) -> Scenario:
     """`base` names the stack file it starts from (none: the defaults); `config` and `secrets` are added to it, and with
     `placeholder_secrets: true` so are stand-ins for the secrets the stack file only names."""
-    document = yaml.safe_load((directory / f"{name}.yaml").read_text()) or {}
+    document = read_yaml(directory / f"{name}.yaml") or {}
     base = load_stack_config(document["base"]) if document.get("base") else {}
     config = {**base, **(document.get("config") or {})}
     secrets = placeholder_secrets(config) if document.get("placeholder_secrets") else {}

@@ -1,6 +1,6 @@
 """`make bench`: the secured path against direct Prometheus and the seed's naive design.
 
-Method (README "Performance"):
+Method (docs/development/performance.md):
 - The program runs under Pulumi mocks with a bench stack config (high rate limits, bind address
   and trusted client of the acceptance harness); the acceptance harness starts what it registers
   as real servers in network namespaces (prefix `psb`) and the firewall script is applied, so the
@@ -21,6 +21,9 @@ Method (README "Performance"):
 - Per path: median (and best) over rounds of requests/s, p50, p90, p99; the CPU used per request
   by the proxy, Prometheus, wrk, the network softirq and this process (the containers' log
   pumps), and the load the rest of the machine added meanwhile (other people's test runs).
+- The dashboard scenario (tools/bench_dashboard.py, `scenarios.dashboard`): 10 users on addresses of their
+  own refresh a 30-panel dashboard every 5 s for --dashboard-seconds through a proxy copy at the stack's
+  default limits, beside a flooding user; per user and overall p50/p99/max and 401/429/5xx counts.
 - Program scale: `run_program` (mocks) for 10, 100 and 1000 Trade Engine targets, each in a fresh
   interpreter, best of 3; and the wall time of the unit, render and rules suites.
 - Before measuring it waits (bounded, --idle-timeout) until no other test run, benchmark or
@@ -48,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from testing.mock_stack import PROJECT_DIR
+from tools import cli
+from tools.bench_dashboard import format_dashboard
 from tools.bench_host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
 from tools.bench_lib import PATHS, format_table, headline, scale_growth
 from tools.bench_load import LoadBench, _auth_cache_seconds
@@ -137,6 +142,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--idle-timeout", type=float, default=600.0, help="at most this long to wait for other runs to finish"
     )
     parser.add_argument("--scale-repeats", type=int, default=3)
+    parser.add_argument(
+        "--dashboard-seconds",
+        type=int,
+        default=120,
+        help="length of the dashboard scenario (scenarios.dashboard; 0: skip it)",
+    )
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument(
@@ -156,6 +167,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup, args.scale_repeats, args.c1_duration = 3, 1, 1, 1, 2
+        args.dashboard_seconds = min(args.dashboard_seconds, 20)
     for variant in args.variant:
         name, _, conf = variant.partition("=")
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name) or name in PATHS or not Path(conf).is_file():
@@ -199,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "method": load["method"],
             **report,
         }
+        if load.get("dashboard"):
+            report["scenarios"] = {"dashboard": load["dashboard"]}
     machine["loadavg_at_end"] = loadavg()
     report["machine"] = machine
     report["revocation_delay_s"] = _auth_cache_seconds()
@@ -224,6 +238,15 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"\npeers, {query} (CPU of the auth/proxy layer per request):\n{format_peers(peers)}")
         goals = {k: v for k, v in report["goals"].items() if k != "every query"}
         print("goals: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in goals.items()))
+    dashboard = report.get("scenarios", {}).get("dashboard")
+    if dashboard:
+        method = dashboard["method"]
+        print(
+            f"\ndashboard scenario: {method['users']} users x {method['panels']} panels every {method['refresh_s']} s "
+            f"for {method['duration_s']} s, default limits, + a flooding user; proxy CPU µs/request "
+            f"{dashboard['cpu_us_per_request']['proxy']}; load {dashboard['machine']}"
+        )
+        print(format_dashboard(dashboard))
     scale = report.get("program_scale")
     if scale:
         sizes = ", ".join(f"{n} targets {v['run_s']:.2f} s" for n, v in scale["targets"].items())
@@ -241,4 +264,4 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -17,6 +17,12 @@ from tests.acceptance.harness.paths import HARNESS_PREFIX
 # "pdt": the bench's own derives from the harness's, so two checkouts' benches never collide.
 PREFIX = f"{HARNESS_PREFIX}b"
 BENCH_USER = "viewer"  # read-only role
+# The dashboard scenario (tools/bench_dashboard.py): read-only users, each a browser on its own LAN address,
+# and a flooding user on another; the proxy they use runs the stack's default limits.
+DASHBOARD_CLIENTS = {f"dash{i:02d}": f"198.19.0.{64 + i}" for i in range(1, 11)}
+FLOOD_CLIENT = ("flood", "198.19.0.80")
+DASHBOARD_CIDR = "198.19.0.64/27"
+DASHBOARD_PORT_OFFSET = 1500  # the default-limits proxy's published ports: 10590 / 10593
 NAIVE_PORT_OFFSET = 100  # naive proxy published on 9190 / 9193
 SCALE_TARGETS = (10, 100, 1000, 2000)  # 2000: a second measurable step, to tell linear from worse
 UNIT_SUITES = ("tests/unit", "tests/render", "tests/rules")
@@ -38,10 +44,14 @@ def bench_config() -> dict[str, Any]:
 
     return {
         "bindAddress": HOST_ADDRESS,
-        "trustedCidrs": [f"{TRUSTED}/32"],
+        "trustedCidrs": [f"{TRUSTED}/32", DASHBOARD_CIDR],
         "networks": {"backendSubnet": BACKEND_SUBNET, "edgeSubnet": EDGE_SUBNET},
         "tls": {"ipAddresses": [HOST_ADDRESS], "dnsNames": ["localhost"]},
-        "users": [{"name": "admin", "role": "admin"}, {"name": BENCH_USER, "role": "read-only"}],
+        "users": [
+            {"name": "admin", "role": "admin"},
+            {"name": BENCH_USER, "role": "read-only"},
+            *({"name": name, "role": "read-only"} for name in [*DASHBOARD_CLIENTS, FLOOD_CLIENT[0]]),
+        ],
         # Rate limits out of the way of the load; Prometheus' connection cap (--web.max-connections)
         # above what several proxies' upstream keepalive pools hold at once (--variant runs).
         "limits": {
@@ -51,6 +61,9 @@ def bench_config() -> dict[str, Any]:
             "connectionsPerSource": 1000,  # the firewall's bound must not be below the proxy's
             "backendMaxConnections": 1024,
         },
+        # wrk's 8 connections share one credential: the per-credential bound on queries in flight above them
+        # (it must stay below Prometheus' --query.max-concurrency, and samples x concurrency within its memory).
+        "queryLimits": {"maxConcurrency": 9, "concurrentPerCredential": 8, "maxSamples": 1_000_000},
         "firewallSudo": False,
         "demo": False,
     }

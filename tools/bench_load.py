@@ -18,6 +18,9 @@ from testing.mock_stack import PROJECT_DIR
 from tools.bench_host import (
     BENCH_USER,
     C1_QUERY,
+    DASHBOARD_CLIENTS,
+    DASHBOARD_PORT_OFFSET,
+    FLOOD_CLIENT,
     NAIVE_PORT_OFFSET,
     PREFIX,
     RANGE_SECONDS,
@@ -101,6 +104,7 @@ class LoadBench:
         self.files: dict[str, Path] = {}  # ca, client_cert, client_key
         self.direct: Target | None = None
         self.idle_cores: dict[str, float] = {}  # container -> cores used with no load
+        self.dashboard: dict[str, Any] | None = None  # scenarios.dashboard
 
     def run(self) -> dict[str, Any]:
         from components.core import catalog
@@ -136,6 +140,18 @@ class LoadBench:
             log(f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{offset}")
             variant_names[variant] = (f"{proxy_name}-{variant}", offset)
             resources += proxy_copy(stack.resources, proxy_name, variant, offset, Path(conf_file).read_text())
+        dashboard_seconds = getattr(self.args, "dashboard_seconds", 0)
+        dashboard_name = f"{proxy_name}-dash"
+        if dashboard_seconds > 0:
+            # The scenario runs at the stack's default limits: the proxy config the program renders without
+            # the bench's raised limits, in a copy of the proxy (same image, files and secrets).
+            defaults = {k: v for k, v in config.items() if k not in ("limits", "queryLimits")}
+            default_stack = run_program(defaults, stack="bench")
+            dashboard_conf = str(default_stack.container_files(proxy_name)[catalog.PROXY_CONFIG_FILE]["content"])
+            if self.args.proxy_conf:
+                dashboard_conf = Path(self.args.proxy_conf).read_text()
+                log("EXPERIMENT: the dashboard scenario's proxy runs --proxy-conf too (its limits as written there)")
+            resources += proxy_copy(stack.resources, proxy_name, "dash", DASHBOARD_PORT_OFFSET, dashboard_conf)
         authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
         firewall = stack.named("firewall-rules").inputs["create"]
         if not firewall.startswith("sh -c "):
@@ -143,6 +159,7 @@ class LoadBench:
         firewall_script = shlex.split(firewall)[2]
         published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
         offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
+        offsets += [DASHBOARD_PORT_OFFSET] if dashboard_seconds > 0 else []
         offsets += [peer["port"] - published[0] for peer in peers.values()]
         extra_plan = FirewallPlan(
             "PROMSHIELD-BENCH-EXTRA",
@@ -157,10 +174,13 @@ class LoadBench:
         # The program's own rules (the measured path is the real one), then the same rules for the
         # naive (and variant) proxies' ports.
         host_script = firewall_script + "\n" + render_apply_script(extra_plan)
+        clients = {"trusted": CLIENTS["trusted"]}
+        if dashboard_seconds > 0:
+            clients |= {**DASHBOARD_CLIENTS, FLOOD_CLIENT[0]: FLOOD_CLIENT[1]}
         live = LiveStack(
             resources,
             prefix=PREFIX,
-            clients={"trusted": CLIENTS["trusted"]},
+            clients=clients,
             fixtures=[loadgen],
             host_script=host_script,
         )
@@ -279,11 +299,19 @@ class LoadBench:
                     )
                     runs.append(run)
                 queries = requests
+            if dashboard_seconds > 0:
+                self.dashboard = self.run_dashboard(
+                    f"https://{host}:{published[0] + DASHBOARD_PORT_OFFSET}", stack.exports["passwords"],
+                    dashboard_name, prometheus_name, dashboard_seconds,
+                )  # fmt: skip
+                if DIRECT in self.paths:
+                    self.dashboard["direct_control"] = self.dashboard_direct(targets[DIRECT], dashboard_seconds)
         summaries = {
             query: query_summary([r for r in runs if r.query == query], request) for query, request in queries.items()
         }
         return {
             "summaries": summaries,
+            "dashboard": self.dashboard,
             "method": {
                 "load_generator": (
                     "wrk (Debian), HTTP/1.1 keep-alive, closed loop; LD_PRELOAD shim for the direct "
@@ -315,6 +343,60 @@ class LoadBench:
                 "proxy_conf": self.args.proxy_conf or "rendered by the program (files/proxy/nginx.conf.j2)",
             },
         }
+
+    def run_dashboard(
+        self, url: str, passwords: dict[str, Any], proxy: str, prometheus: str, seconds: int
+    ) -> dict[str, Any]:
+        """scenarios.dashboard (tools/bench_dashboard.py), with the proxy's and Prometheus' CPU meanwhile."""
+        from components.core.settings.types import DEFAULT_QUERY_LIMITS
+        from testing.mock_stack import unwrap
+        from tools.bench_dashboard import DashboardClient, format_dashboard, run_dashboard
+
+        def client(name: str) -> DashboardClient:
+            return DashboardClient(name, name, basic_authorization(name, str(unwrap(passwords[name]))))
+
+        users = [client(name) for name in DASHBOARD_CLIENTS]
+        connections = DEFAULT_QUERY_LIMITS.concurrent_per_credential
+        log(
+            f"dashboard: {len(users)} users, {connections} connections each, + a flooding user, {seconds} s, "
+            f"default limits ({proxy})"
+        )
+        pids = {"proxy": self._pids(proxy), "prometheus": self._pids(prometheus)}
+        cpu_before = {name: process_cpu(p) for name, p in pids.items()}
+        load_before = Path("/proc/loadavg").read_text().split()[:3]
+        busy_before, _, total_before = cpu_times()
+        summary = run_dashboard(
+            self.topo.exec_in, self.topo.write_file, url, users,
+            client(FLOOD_CLIENT[0]), connections=connections, duration_s=seconds,
+        )  # fmt: skip
+        busy_after, _, total_after = cpu_times()
+        cpu = {name: process_cpu(p) - cpu_before[name] for name, p in pids.items()}
+        requests = summary["overall"]["requests"] + summary.get("flood", {}).get("requests", 0)
+        elapsed = (total_after - total_before) / (os.cpu_count() or 1)
+        summary["cpu_us_per_request"] = {k: round(v * 1e6 / requests, 1) if requests else None for k, v in cpu.items()}
+        summary["machine"] = {
+            "loadavg_before": " ".join(load_before),
+            "loadavg_after": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+            "busy_cores": round((busy_after - busy_before) / elapsed, 2) if elapsed > 0 else None,
+        }
+        log("dashboard:\n" + format_dashboard(summary))
+        return summary
+
+    def dashboard_direct(self, direct: Target, seconds: int) -> dict[str, Any]:
+        """The control: the same users' schedule straight to Prometheus (mTLS, no proxy, no flooder), for
+        what the queries themselves spread; shorter (at most 60 s)."""
+        from tools.bench_dashboard import DashboardClient, format_dashboard, run_dashboard
+
+        seconds = min(seconds, 60)
+        users = [DashboardClient("loadgen", name, "Basic none") for name in DASHBOARD_CLIENTS]
+        env = ["env", f"LD_PRELOAD={self.shim}", *(f"{k}={v}" for k, v in direct.env.items())]
+        log(f"dashboard control: the same {len(users)} users straight to Prometheus for {seconds} s")
+        summary = run_dashboard(
+            self.topo.exec_in, self.topo.write_file, _wrk_url(direct), users, None,
+            connections=2, duration_s=seconds, wrk_env=env,
+        )  # fmt: skip
+        log("dashboard control (direct):\n" + format_dashboard(summary))
+        return {k: summary[k] for k in ("overall", "goals", "method")}
 
     def curl(self, target: Target, request: str, *extra: str) -> subprocess.CompletedProcess[str]:
         auth = (

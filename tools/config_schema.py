@@ -1,9 +1,10 @@
-"""Write `Pulumi.yaml`'s `config:` block from the config key table (components/core/settings/keys.py).
+"""Write `Pulumi.yaml`'s `config:` block from the config key table (components/stack/keys.py: the shared keys
+and each service's).
 
 Only the keys with a default are declared there: the Pulumi engine treats a declared key without a
 default as required ("Stack 'dev' is missing configuration values ..." before the program runs, found
 by the first real `pulumi up`), and offers no way to declare an optional key. The others are read
-and validated by the program alike and listed in the README's configuration reference.
+and validated by the program alike and listed in docs/configuration.md's reference.
 
     python -m tools.config_schema          # rewrite the block in place
     python -m tools.config_schema --check  # exit 1 when Pulumi.yaml is out of date (a unit test runs this)
@@ -18,7 +19,8 @@ import sys
 import textwrap
 from typing import Any
 
-from components.core.settings.keys import CONFIG_KEYS, ConfigKey
+from components.core.settings.keys import ConfigKey
+from components.stack.keys import CONFIG_KEYS
 from testing.mock_stack import PROJECT_DIR
 from tools.generated import regenerate
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from testing.stack_config import load_stack_config
 from tests.acceptance.harness.paths import REPO_ROOT
+from tools import cli
 
 PREFIX = "dm"
 NETNS = f"{PREFIX}-host"
@@ -146,4 +147,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -30,6 +30,7 @@ from typing import Any
 from components.core import catalog
 from testing.mock_stack import CONTAINER, Registered, run_program
 from tests.acceptance.harness.paths import REPO_ROOT
+from tools import cli
 
 SCRAPE_INTERVAL = 5.0
 THRESHOLDS = (0.06, 0.07, 0.08, 0.09, 0.10, 0.11, 0.12, 0.13)
@@ -127,4 +128,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main))

@@ -8,7 +8,8 @@ generated passwords, digests) are written as placeholders naming their resource
 (testing/generated.py), so two renders of the same program are identical and the diff of a base
 and a head render (`python -m tools.render_diff`) shows only what the change does.
 `containers.json` lists each container's image, command, user, networks, ports and hardening so
-a reviewer sees what will run. A multi-host stack is written per host, under
+a reviewer sees what will run. `grafana/` holds the Grafana dashboards and their provisioning folder
+(components/dashboards/grafana.py, docs/dashboards.md). A multi-host stack is written per host, under
 build/<stack>/<docker provider>/ (`docker`, `docker-<host>`): the Docker names repeat on every host.
 """
 
@@ -17,14 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from components.core.catalog import MODE_SECRET
+from components.dashboards.grafana import GRAFANA_USER, render_grafana_files
+from components.dashboards.panels import dashboards
+from components.proxy.rbac import READ_ONLY
+from components.stack.settings import load_settings
 from testing.generated import Placeholders
 from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_stack_config, placeholder_secrets
+from tools import cli
 
 
 def secret_placeholder(upload: dict[str, Any]) -> str:
@@ -92,6 +99,20 @@ def _write_host(stack: RecordedStack, placeholders: Placeholders, out: Path, pro
     return written
 
 
+def write_grafana(config: Mapping[str, Any], stack: str, out: Path) -> list[Path]:
+    """The Grafana dashboards and provisioning folder (docs/dashboards.md), from the same panels as the consoles."""
+    values = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    settings = load_settings(values.get, stack, values.keys())
+    written: list[Path] = []
+    url = settings.external_url(settings.prometheus_port)
+    for path, text in render_grafana_files(dashboards(settings.alert_thresholds), url).items():
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        written.append(target)
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stack", default="dev")
@@ -102,8 +123,11 @@ def main() -> None:
     secrets = placeholder_secrets(config)  # the stack file only names its secrets
     stack = run_program({**secrets, **config}, stack=args.stack, secret_keys=tuple(secrets))
     files = write_render(stack, out)
+    files += write_grafana({**secrets, **config}, args.stack, out / "grafana")
     print(f"wrote {len(files)} files for stack {args.stack} to {out}/")
+    if stack.exports.get("users", {}).get(GRAFANA_USER) != READ_ONLY:
+        print(f"note: stack {args.stack} has no read-only user '{GRAFANA_USER}', the Grafana datasource's account")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from components.alertmanager.settings import DEFAULT_SILENCE_LIMITS, AlertRouting, Receiver, Route
 from components.core import catalog
-from components.core.settings import AlertRouting, NetworkSettings, Receiver, Route, Settings
-from components.core.settings.types import DEFAULT_SILENCE_LIMITS
+from components.core.settings import NetworkSettings
 from components.prometheus.render import host_port, render_web_config
 from components.prometheus.rules.inhibitions import inhibit_rules
 from components.prometheus.rules.thresholds import AlertThresholds
+
+if TYPE_CHECKING:  # the stack layer's whole settings, of which this service takes its slice
+    from components.stack.settings import Settings
 
 WATCHDOG_RECEIVER = "watchdog-null"
 HEALTHCHECK_CONFIG_FILE = f"{catalog.ALERTMANAGER.config_dir}/healthcheck.yml"

@@ -93,6 +93,9 @@ SECRETS_DIR = "/run/secrets"
 PROMETHEUS_CONFIG_FILE = f"{PROMETHEUS.config_dir}/prometheus.yml"
 PROMETHEUS_WEB_CONFIG_FILE = f"{PROMETHEUS.config_dir}/web.yml"
 PROMETHEUS_RULES_DIR = f"{PROMETHEUS.config_dir}/rules"
+# The console pages (components/dashboards/consoles.py), served at /consoles/<page>.html.
+PROMETHEUS_CONSOLES_DIR = f"{PROMETHEUS.config_dir}/consoles"
+PROMETHEUS_CONSOLE_LIBRARIES_DIR = f"{PROMETHEUS.config_dir}/console_libraries"
 PROMETHEUS_SECRETS_DIR = PROMETHEUS.secrets_dir
 PROMETHEUS_QUERY_LOG_FILE = f"{PROMETHEUS.data_dir}/query.log"
 

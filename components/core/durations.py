@@ -25,3 +25,19 @@ def duration_ms(text: str) -> int:
 def duration_seconds(text: str) -> float:
     """Seconds of a Prometheus duration such as `90s` or `1h30m`; ValueError if malformed."""
     return duration_ms(text) / 1000
+
+
+# Alertmanager's flags take a Go duration: no days, weeks or years.
+GO_DURATION = re.compile(r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
+
+
+def is_go_duration(value: object) -> bool:
+    """A Prometheus duration Go's time.ParseDuration also reads (`250ms`, `1m30s`; not `1d`)."""
+    return is_duration(value) and GO_DURATION.match(str(value)) is not None
+
+
+def shown_ms(ms: int) -> str:
+    """`300000` -> `5m`, `2000` -> `2s`, `250` -> `250ms`."""
+    if ms % 60_000 == 0:
+        return f"{ms // 60_000}m"
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"

@@ -27,17 +27,27 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import pulumi
 import pulumi_command as command
 
-from components.core.settings import SecretValue, Settings
+from components.core.settings import SecretValue
 
 HEALTHY_TIMEOUT_SECONDS = 120
 OUTCOME_TIMEOUT_SECONDS = 30
 STATE_FORMAT = shlex.quote("{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}")
+
+
+class HostView(Protocol):
+    """What locating a Docker host takes (the stack's settings as one host sees them)."""
+
+    @property
+    def docker_host(self) -> str: ...
+
+    @property
+    def ssh_private_key(self) -> SecretValue | None: ...
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,8 @@ class DockerAccess:
         return self.docker_host.startswith("ssh://")
 
     @classmethod
-    def of(cls, settings: Settings) -> DockerAccess:
-        return cls(settings.docker_host, settings.ssh_private_key)
+    def of(cls, host: HostView) -> DockerAccess:
+        return cls(host.docker_host, host.ssh_private_key)
 
     def command(self, name: str, lifecycle: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
         """A `remote.Command` over SSH for an ssh:// host, else a `local.Command`."""

@@ -25,8 +25,8 @@ from components.core.hardening import (
     tmpfs_for,
 )
 from components.core.pki import Certificate, tls_files
-from components.core.settings import DuckDbSettings
 from components.duckdb.render import CONFIG_FILE, EXPORTER_DIR, host_directory, image_tag, render_exporter_config
+from components.duckdb.settings import DuckDbSettings
 from components.prometheus.render import ScrapeJob, stack_mtls
 
 SERVICE = catalog.DUCKDB_EXPORTER

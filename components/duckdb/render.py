@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from components.core import catalog
-from components.core.settings import DuckDbSettings
+from components.duckdb.settings import DuckDbSettings
 
 SERVICE = catalog.DUCKDB_EXPORTER
 CONFIG_FILE = f"{SERVICE.config_dir}/config.yml"
@@ -46,6 +46,7 @@ def render_exporter_config(duckdb: DuckDbSettings) -> str:
             "metrics_table": duckdb.metrics_table,
             "memory_limit": duckdb.memory_limit,
             "threads": duckdb.threads,
+            **({} if duckdb.query_timeout_seconds is None else {"query_timeout_seconds": duckdb.query_timeout_seconds}),
             "probe_queries": [{"name": name, "sql": sql} for name, sql in sorted(duckdb.probe_queries.items())],
             "tls": {
                 "cert_file": f"{tls_dir}/{catalog.TLS_CERT_FILE}",

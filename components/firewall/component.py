@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
 from components.core import catalog
 from components.core.reload import DockerAccess
-from components.core.settings import SecretValue, Settings
+from components.core.settings import SecretValue
 from components.core.settings.hosts import CLUSTER_PORTS
 from components.firewall.egress import EgressPlan, egress_plan
 from components.firewall.render import (
@@ -19,6 +19,9 @@ from components.firewall.render import (
     render_remove_script,
     with_privilege,
 )
+
+if TYPE_CHECKING:  # the stack layer's whole settings, of which this service takes its slice
+    from components.stack.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from components.alertmanager.settings import HTTPS_PORT, receiver_endpoint
 from components.core import catalog
-from components.core.settings import Settings
-from components.core.settings.routing import HTTPS_PORT, receiver_endpoint
 from components.firewall.render import EgressGrant
+
+if TYPE_CHECKING:  # the stack layer's whole settings, of which this service takes its slice
+    from components.stack.settings import Settings
 
 DNS_PORT = 53
 

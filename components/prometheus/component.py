@@ -61,6 +61,7 @@ class PrometheusArgs:
     server: Certificate
     client: Certificate  # Prometheus' identity towards Alertmanager, itself and the exporters
     rule_files: Mapping[str, str]  # file name -> YAML
+    console_files: Mapping[str, str] = field(default_factory=dict)  # container path -> console page or library
     extra_jobs: Sequence[ScrapeJob] = ()
     extra_uploads: Sequence[UploadFile] = ()
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -84,6 +85,7 @@ def prometheus_files(args: PrometheusArgs) -> list[UploadFile]:
     files += [
         config_file(f"{catalog.PROMETHEUS_RULES_DIR}/{name}", text) for name, text in sorted(args.rule_files.items())
     ]
+    files += [config_file(path, text) for path, text in sorted(args.console_files.items())]
     if settings.remote_write.enabled and settings.remote_write.password is not None:
         files.append(secret_file(REMOTE_WRITE_PASSWORD_FILE, settings.remote_write.password.reveal()))
     if settings.remote_write.enabled and settings.remote_write.ca_pem:

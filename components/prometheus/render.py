@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from components.core import catalog
-from components.core.settings import NetworkSettings, QueryLimits, RemoteWrite, Settings
-from components.core.settings.types import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS
+from components.core.settings import NetworkSettings
+from components.prometheus.settings import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, QueryLimits, RemoteWrite
+
+if TYPE_CHECKING:  # the stack layer's whole settings, of which this service takes its slice
+    from components.stack.settings import Settings
 
 PROMETHEUS_TLS = catalog.PROMETHEUS.tls_dir
 
@@ -285,6 +288,9 @@ def prometheus_command(settings: PrometheusSettings) -> list[str]:
         f"--query.lookback-delta={settings.query_limits.lookback_delta}",
         "--log.format=json",
         "--web.enable-lifecycle",
+        # Our own console pages (components/dashboards/consoles.py), no shipped libraries.
+        f"--web.console.templates={catalog.PROMETHEUS_CONSOLES_DIR}",
+        f"--web.console.libraries={catalog.PROMETHEUS_CONSOLE_LIBRARIES_DIR}",
     ]
     if settings.enable_admin_api:
         command.append("--web.enable-admin-api")

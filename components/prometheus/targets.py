@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 
 from components.core import catalog
 from components.core.hardening import UploadFile, config_file, secret_file
-from components.core.settings import ScrapeTarget, Settings
 from components.prometheus.render import STACK_MTLS, ScrapeJob, TlsClient
+from components.prometheus.settings import ScrapeTarget
+
+if TYPE_CHECKING:  # the stack layer's whole settings, of which this service takes its slice
+    from components.stack.settings import Settings
 
 TARGETS_DIR = f"{catalog.PROMETHEUS.config_dir}/targets"
 

@@ -27,7 +27,7 @@ from components.core.hardening import (
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
 from components.core.reload import DockerAccess, ReloadPlan
-from components.core.settings.types import DEFAULT_LOG_LIMITS
+from components.prometheus.settings import DEFAULT_LOG_LIMITS
 from components.proxy.render import (
     AUTH_CACHE_DIR,
     METRICS,

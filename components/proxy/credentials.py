@@ -15,8 +15,8 @@ import pulumi
 import pulumi_random as random
 
 from components.core import catalog
-from components.core.settings import User
 from components.proxy.render import render_htpasswd
+from components.proxy.settings import User
 
 BCRYPT_COST = 10
 PASSWORD_LENGTH = 32

@@ -1,6 +1,6 @@
 """The role table: who may call which Prometheus and Alertmanager endpoints through the proxy.
 
-This one table drives the NGINX authorization map, the unit tests and the README's roles
+This one table drives the NGINX authorization map, the unit tests and the roles
 table. Anything not listed is denied to everyone (default deny). Paths are matched against
 NGINX's normalized `$uri` and only when the raw request path is canonical (see proxy
 rendering), so what is authorized is exactly what the backend receives.
@@ -78,6 +78,13 @@ RULES: tuple[Rule, ...] = (
         "classic UI pages (Debian's 2.x: `/` and `/graph/` redirect to `/classic/graph`; 404 in 3.x)",
     ),
     Rule(PROMETHEUS, READ, r"/(static|assets|classic/static)/[A-Za-z0-9_./-]+", READERS, "web UI assets"),
+    Rule(
+        PROMETHEUS,
+        READ,
+        r"/consoles/[A-Za-z0-9_-]+\.html",
+        READERS,
+        "console pages (docs/dashboards.md): server-rendered, the API's budget",
+    ),
     # --- Prometheus: sensitive reads (admin) ----------------------------------------------
     Rule(
         PROMETHEUS,
@@ -155,7 +162,7 @@ def nginx_authz_patterns(enabled_features: frozenset[str] = frozenset()) -> list
 
 
 def roles_table_markdown() -> str:
-    """The README's table of what each role may do, generated from RULES."""
+    """The table of what each role may do (README.md, docs/users-and-roles.md), generated from RULES."""
     lines = ["| service | methods | path | roles | why |", "|---|---|---|---|---|"]
     for rule in RULES:
         roles = ", ".join(r for r in ROLES if r in rule.roles)

@@ -6,12 +6,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
+from components.alertmanager.settings import DEFAULT_SILENCE_LIMITS, SilenceLimits
 from components.core import catalog
 from components.core.durations import duration_ms, duration_seconds
-from components.core.settings import Limits, QueryLimits, Settings, SilenceLimits, User
-from components.core.settings.types import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, DEFAULT_SILENCE_LIMITS
+from components.core.settings import Limits
+from components.prometheus.settings import DEFAULT_LOG_LIMITS, DEFAULT_QUERY_LIMITS, QueryLimits
 from components.proxy import rbac
+from components.proxy.settings import User
+
+if TYPE_CHECKING:  # the stack layer's whole settings, of which this service takes its slice
+    from components.stack.settings import Settings
 
 # TLS 1.2 suites: ECDHE + AEAD only (TLS 1.3 suites are all strong and not configurable here).
 TLS12_CIPHERS = ":".join(
@@ -27,6 +33,13 @@ TLS12_CIPHERS = ":".join(
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 AUTH_CACHE_SECONDS = 60  # a changed or removed password stops working within this time
+# A verified credential is re-checked in the background after this long (one request; the others keep
+# using it), and refused AUTH_CACHE_SECONDS after its last successful check: a client that comes back
+# within AUTH_CACHE_SECONDS - AUTH_REFRESH_SECONDS of expiry never waits for bcrypt (dashboards).
+AUTH_REFRESH_SECONDS = 45
+# How long a request waits for another request's bcrypt check of the same new credential (NGINX looks
+# once per this, at most every 500 ms); above one check (cost 10: ~60 ms of CPU), else the waiter checks too.
+AUTH_LOCK_TIMEOUT = "200ms"
 # Verified credentials, on the container's tmpfs; a reload empties it (components/proxy/component.py).
 AUTH_CACHE_DIR = f"{catalog.PROXY_RUNTIME_DIR}/authn-cache"
 PASSWORD_CHECKS_PER_SECOND = 5  # bcrypt checks per client address (cache misses only)
@@ -203,6 +216,9 @@ def render_nginx_conf(settings: ProxySettings, worker_processes: str = "auto") -
         password_checks_per_second=PASSWORD_CHECKS_PER_SECOND,
         password_check_burst=PASSWORD_CHECK_BURST,
         auth_cache_seconds=AUTH_CACHE_SECONDS,
+        auth_refresh_seconds=AUTH_REFRESH_SECONDS,
+        auth_stale_seconds=AUTH_CACHE_SECONDS - AUTH_REFRESH_SECONDS,
+        auth_lock_timeout=AUTH_LOCK_TIMEOUT,
         auth_cache_dir=AUTH_CACHE_DIR,
         auth_port=catalog.PROXY_AUTH_PORT,
         deny_port=catalog.PROXY_DENY_PORT,
@@ -242,15 +258,59 @@ AUDIT_CHECK_SECONDS = 5  # how often the audit log's size is checked (logLimits.
 # After the reopen signal, how long before the rotated file is compressed: workers reopen at their next
 # event loop turn, so a line a worker writes just after the rename still lands in the rotated file.
 AUDIT_REOPEN_GRACE_SECONDS = 5
+# The request counters the loop keeps (key value lines) and their exposition, on the container's tmpfs:
+# counters restart at 0 with the container, as a process's do.
+REQUEST_COUNTS_FILE = f"{catalog.PROXY_RUNTIME_DIR}/promshield-requests.state"
+REQUEST_METRICS_FILE = f"{catalog.PROXY_RUNTIME_DIR}/promshield-requests.prom"
+# Counts the audit lines it reads (each a JSON object in the fixed field order of nginx.conf.j2's
+# `audit` format, whose client-chosen fields are JSON-escaped, so `,"role":"` never occurs inside
+# one) into the counters file, and writes their exposition. `requests` by service, role ("none"
+# before authentication), decision and status code; failed logins: a 401 to a request that named a
+# user; rate-limited: decision rate-limited (429). A line cut by the read (a write in progress) does
+# not match and is not counted.
+REQUEST_COUNTER_AWK = r"""
+function field(name) {
+  if (match($0, ",\"" name "\":\"[^\"]*\"")) return substr($0, RSTART + length(name) + 5, RLENGTH - length(name) - 6)
+  return ""
+}
+BEGIN {
+  while ((getline line < counts) > 0) { split(line, f, " "); n[f[1]] = f[2] + 0 }
+  close(counts); n["failed_logins"] += 0; n["rate_limited"] += 0
+}
+/^\{.*\}$/ {
+  role = field("role"); if (role == "") role = "none"
+  code = ""; if (match($0, /,"status":[0-9]+,/)) code = substr($0, RSTART + 10, RLENGTH - 11)
+  decision = field("decision")
+  n["requests|" field("service") "|" role "|" decision "|" code]++
+  if (decision == "rate-limited") n["rate_limited"]++
+  if (code == "401" && field("claimed_user") != "") n["failed_logins"]++
+}
+END {
+  for (k in n) print k, n[k] > counts
+  print "# TYPE promshield_proxy_requests_total counter" > prom
+  for (k in n) if (k ~ /^requests[|]/) {
+    split(k, f, "|")
+    printf "promshield_proxy_requests_total{service=\"%s\",role=\"%s\",decision=\"%s\",code=\"%s\"} %d\n",
+      f[2], f[3], f[4], f[5], n[k] > prom
+  }
+  print "# TYPE promshield_proxy_failed_logins_total counter" > prom
+  printf "promshield_proxy_failed_logins_total %d\n", n["failed_logins"] > prom
+  print "# TYPE promshield_proxy_rate_limited_total counter" > prom
+  printf "promshield_proxy_rate_limited_total %d\n", n["rate_limited"] > prom
+}
+""".strip()
 
 
 def audit_rotation_loop(audit_log_bytes: int) -> str:
-    """A shell loop (run beside NGINX in its container) that, every few seconds, writes the audit volume's
-    metrics (size, free space, the log's size, rotated files: served to Prometheus by the metrics listener)
-    and rotates the audit log once it is over `audit_log_bytes`: rename to `audit.log.<UTC time>` (NGINX
-    keeps writing to the open file), USR1 to the master (PID 1: every worker reopens `audit.log`, created
-    anew under the proxy's umask), then gzip the rotated file. Nothing is deleted: the rotated files are
-    the record (the alert ProxyAuditVolumeFilling watches the volume's free space)."""
+    """A shell loop (run beside NGINX in its container) that, every few seconds, counts the audit lines
+    written since its last look (REQUEST_COUNTER_AWK: requests by service, role, decision and status,
+    failed logins, rate-limited requests), writes the proxy's metrics (those counters and the audit
+    volume's size, free space, the log's size, rotated files: served to Prometheus by the metrics
+    listener) and rotates the audit log once it is over `audit_log_bytes`: rename to `audit.log.<UTC
+    time>` (NGINX keeps writing to the open file), USR1 to the master (PID 1: every worker reopens
+    `audit.log`, created anew under the proxy's umask), count what was written to the renamed file
+    meanwhile, then gzip it. Nothing is deleted: the rotated files are the record (the alert
+    ProxyAuditVolumeFilling watches the volume's free space)."""
     audit = catalog.PROXY_AUDIT_LOG_FILE
     metrics = METRICS.file
     lines = (
@@ -260,14 +320,20 @@ def audit_rotation_loop(audit_log_bytes: int) -> str:
         "# TYPE promshield_audit_rotated_files gauge\\npromshield_audit_rotated_files %s\\n"
     )
     return (
+        # tally: the counters plus the audit lines on stdin; count FILE: tally FILE's bytes from $off to its end
+        f"tally() {{ awk -v counts={REQUEST_COUNTS_FILE} -v prom={REQUEST_METRICS_FILE} '{REQUEST_COUNTER_AWK}'; }}; "
+        'count() { end=$(stat -c %s "$1" 2>/dev/null || echo 0); '
+        'if [ "$end" -lt "$off" ]; then off=0; fi; '
+        'if [ "$end" -gt "$off" ]; then tail -c +$((off + 1)) "$1" | head -c $((end - off)) | tally; off=$end; fi; }; '
+        f"off=$(stat -c %s {audit} 2>/dev/null || echo 0); tally </dev/null; "
         "while :; do "
-        f"size=$(stat -c %s {audit} 2>/dev/null || echo 0); "
+        f"count {audit}; size=$off; "
         f"set -- $(df -Pk {catalog.PROXY.data_dir} | tail -n 1); "
-        f"printf '{lines}' $(($2 * 1024)) $(($4 * 1024)) \"$size\" $(ls {audit}.* 2>/dev/null | wc -l) "
-        f"> {metrics}.tmp && mv {metrics}.tmp {metrics}; "
+        f"{{ printf '{lines}' $(($2 * 1024)) $(($4 * 1024)) \"$size\" $(ls {audit}.* 2>/dev/null | wc -l); "
+        f"cat {REQUEST_METRICS_FILE}; }} > {metrics}.tmp && mv {metrics}.tmp {metrics}; "
         f'if [ "$size" -gt {audit_log_bytes} ]; then '
         f'rotated={audit}.$(date -u +%Y%m%dT%H%M%SZ) && mv {audit} "$rotated" && kill -USR1 1 && '
-        f'sleep {AUDIT_REOPEN_GRACE_SECONDS} && gzip "$rotated"; '
+        f'sleep {AUDIT_REOPEN_GRACE_SECONDS} && count "$rotated" && off=0 && gzip "$rotated"; '
         f"fi; sleep {AUDIT_CHECK_SECONDS}; done"
     )
 

@@ -6,7 +6,7 @@ first, delete removes it), each with its own generated password. For the dev sta
 servers (internal network, no published port, so the deploying machine cannot reach them) the
 same rules are rendered into each demo's ACL file.
 
-One exporter in multi-target mode watches every instance (README, "Redis: one exporter for every
+One exporter in multi-target mode watches every instance (docs/targets.md, "Redis: one exporter for every
 instance", has the measured numbers): Prometheus scrapes `/scrape?target=redis://host:port`, one
 target per instance. The exporter reads the passwords from a 0400 JSON file that maps each
 instance's URL to its own password (`--redis.password-file`), so `/scrape?target=` cannot send a
@@ -36,11 +36,11 @@ from components.core.hardening import (
 )
 from components.core.images import pulled_image
 from components.core.pki import Certificate, tls_files
-from components.core.settings import RedisSettings
 from components.prometheus.render import ScrapeJob, stack_mtls
 from components.redis.acl import password_sha256
 from components.redis.provider import RedisAclUser
 from components.redis.render import ACL_PATH, CONF_PATH, demo_redis_command, demo_redis_conf, render_users_acl
+from components.redis.settings import RedisSettings
 
 EXPORTER = catalog.REDIS_EXPORTER
 DEMO = catalog.DEMO_REDIS

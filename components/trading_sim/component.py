@@ -6,8 +6,8 @@ certificate and basic auth, exactly as Prometheus scrapes the real ones. Each en
 own generated password (a Pulumi secret): Prometheus gets it as a 0400 `password_file`, the
 simulator only its SHA-256, also as a 0400 file (both through their secrets carriers, so the
 config carriers' uploads, the simulator's code among them, stay plain); neither is ever in a
-command line, an environment variable or a label. Scenarios (README, "The dev demo") are switched through a control
-port bound to the container's loopback, which only `docker exec` reaches.
+command line, an environment variable or a label. Scenarios (docs/getting-started.md, "The dev demo")
+are switched through a control port bound to the container's loopback, which only `docker exec` reaches.
 """
 
 from __future__ import annotations

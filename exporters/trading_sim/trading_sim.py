@@ -58,7 +58,7 @@ ROUTINE_RESTART_EVERY = 600.0  # one managed instance restarts every 10 min: at 
 MAX_STEP_SECONDS = 600.0  # a longer silence is skipped, not simulated
 TRADE_SURGE = 5.0  # a volatile market: this many times the usual order flow on the venue
 
-# Scenario -> what it does (the alert it makes fire, see README "The dev demo").
+# Scenario -> what it does (the alert it makes fire, see docs/getting-started.md, "The dev demo").
 SCENARIOS: dict[str, str] = {
     "TradeExecutionLatencyHigh": f"execution latency on {SCENARIO_VENUE} climbs to ~0.6 s (p99 above 0.25 s)",
     "TradeSlippageHigh": f"volatile market on {SCENARIO_VENUE}: {TRADE_SURGE:g}x the orders, ~30 bps slippage",

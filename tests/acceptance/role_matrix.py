@@ -119,6 +119,14 @@ MATRIX: list[tuple[str, str, str, str, int | str] | tuple[str, str, str, str, in
     (RO, "GET", P, "/api/v1/notifications/live", FWD),
     (NONE, "GET", P, "/api/v1/notifications/live", 403),
     (RO, "GET", P, "/tsdb-status", 403),
+    # --- Prometheus: console pages (docs/dashboards.md): the readers, GET only, .html pages only ---
+    (RO, "GET", P, "/consoles/index.html", 200),
+    (OPS, "GET", P, "/consoles/trading.html", 200),
+    (ADMIN, "GET", P, "/consoles/stack.html", 200),
+    (NONE, "GET", P, "/consoles/index.html", 403),
+    (RO, "POST", P, "/consoles/index.html", 403),
+    (RO, "GET", P, "/consoles/", 403),
+    (RO, "GET", P, "/console_libraries/promshield.lib", 403),
     # --- Prometheus: status, config, flags, profiling, federation: admin only --------------------
     (ADMIN, "GET", P, "/api/v1/status/config", 200),
     (OPS, "GET", P, "/api/v1/status/config", 403),

@@ -71,7 +71,14 @@ PORTS = {"prometheus": PROMETHEUS_PORT, "alertmanager": ALERTMANAGER_PORT}
 
 # Users by role. `burst` (read-only) is only used by the limit tests, so exhausting its
 # per-credential rate budget never disturbs the others.
-USERS = {"admin": "admin", "ops": "ops", "read-only": "read-only", "guest": "no-access", "burst": "read-only"}
+USERS = {
+    "admin": "admin",
+    "ops": "ops",
+    "read-only": "read-only",
+    "guest": "no-access",
+    "burst": "read-only",
+    "grafana": "read-only",  # the Grafana datasource's account: test_78 runs every panel's query as it
+}
 ROLE_USER = {"admin": "admin", "ops": "ops", "read-only": "read-only", "no-access": "guest"}
 
 RATE_PER_SECOND = 5

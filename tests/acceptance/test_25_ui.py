@@ -33,7 +33,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from components.core.settings.edge import DEFAULT_LIMITS
+from components.core.settings.limits import DEFAULT_LIMITS
 from tests.acceptance.harness.live import HOST_ADDRESS
 from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT
 from tests.acceptance.stack import BURST, CONFIG, RATE_PER_SECOND, ROLE_USER, AcceptanceStack

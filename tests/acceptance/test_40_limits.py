@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from components.core.settings.types import DEFAULT_QUERY_LIMITS
+from components.prometheus.settings import DEFAULT_QUERY_LIMITS
 from tests.acceptance.stack import (
     BURST,
     CONNECTIONS_PER_CLIENT,

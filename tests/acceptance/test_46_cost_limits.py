@@ -25,10 +25,10 @@ from urllib.parse import quote
 
 import pytest
 
+from components.alertmanager.settings import DEFAULT_SILENCE_LIMITS
 from components.core import catalog
-from components.core.settings.costs import BYTES_PER_SAMPLE
-from components.core.settings.types import DEFAULT_QUERY_LIMITS, DEFAULT_SILENCE_LIMITS
 from components.prometheus.render import QUERY_LOG_CHECK_SECONDS
+from components.prometheus.settings import BYTES_PER_SAMPLE, DEFAULT_QUERY_LIMITS
 from components.proxy.render import AUDIT_CHECK_SECONDS, AUDIT_REOPEN_GRACE_SECONDS
 from tests.acceptance.stack import (
     AUDIT_LOG_BYTES,
@@ -189,7 +189,7 @@ def test_without_max_samples_the_bomb_kills_prometheus(stack: AcceptanceStack, m
     default 50,000,000 samples, 20 concurrent queries, 2m timeout, which the settings now refuse, so the memory
     budget check is lifted for this variant; and the proxy's subquery cap at its maximum) OOM-kills Prometheus.
     The suite's config is applied again after."""
-    from components.core.settings import costs
+    from components.prometheus import settings as costs
 
     monkeypatch.setattr(costs, "QUERY_MEMORY_SHARE", 1000.0)
     old = {

@@ -41,7 +41,7 @@ def alert(case: str, alertname: str, severity: str, **labels: str) -> dict[str, 
         "labels": {"alertname": alertname, "severity": severity, "case": f"{RUN}-{case}", **labels},
         "annotations": {
             "summary": f"{alertname} summary {marker(case)}",
-            "runbook_url": f"README.md#runbook-{alertname.lower()}",
+            "runbook_url": f"docs/runbooks.md#runbook-{alertname.lower()}",
         },
         "startsAt": now.isoformat(),
         "endsAt": (now + datetime.timedelta(minutes=10)).isoformat(),
@@ -123,7 +123,7 @@ def test_a_critical_alert_reaches_the_pager_with_its_routing_key(stack: Acceptan
     details = body["payload"]["custom_details"]["alerts"]
     assert f"TradeFailureRatioHigh summary {marker('page')}" in details
     assert "Severity: critical" in details and "Target: job trade-engine" in details
-    assert "Runbook: README.md#runbook-tradefailureratiohigh" in details
+    assert "Runbook: docs/runbooks.md#runbook-tradefailureratiohigh" in details
     settle(posted)
     assert set(delivered(stack, "page")) == {"pager", "mail"}, "critical: the pager and the e-mail, nothing else"
 
@@ -140,8 +140,8 @@ def test_a_critical_alert_arrives_by_mail_with_summary_and_runbook(stack: Accept
     for body in (text, html):
         assert f"TradeFailureRatioHigh summary {marker('page')}" in body
         assert "critical" in body and "job trade-engine" in body
-    assert "Runbook: README.md#runbook-tradefailureratiohigh" in text
-    assert 'href="README.md#runbook-tradefailureratiohigh"' in html
+    assert "Runbook: docs/runbooks.md#runbook-tradefailureratiohigh" in text
+    assert 'href="docs/runbooks.md#runbook-tradefailureratiohigh"' in html
 
 
 def test_a_critical_alert_of_the_fx_desk_pages_through_opsgenie(stack: AcceptanceStack, posted: float) -> None:
@@ -152,7 +152,7 @@ def test_a_critical_alert_of_the_fx_desk_pages_through_opsgenie(stack: Acceptanc
     assert body["message"] == "[FIRING:1] TradeSlippageHigh (critical)"
     assert body["priority"] == "P1"
     assert f"TradeSlippageHigh summary {marker('fx')}" in body["description"]
-    assert "Runbook: README.md#runbook-tradeslippagehigh" in body["description"]
+    assert "Runbook: docs/runbooks.md#runbook-tradeslippagehigh" in body["description"]
     settle(posted)
     assert set(delivered(stack, "fx")) == {"ops-genie"}, "the FX route does not continue to the pager"
 
@@ -167,7 +167,7 @@ def test_a_warning_reaches_chat(stack: AcceptanceStack, posted: float) -> None:
     text = attachment["text"]
     assert f"RedisRejectedConnections summary {marker('chat')}" in text
     assert "Severity: warning" in text and "Target: RTS at redis-exporter:9121" in text
-    assert "Runbook: README.md#runbook-redisrejectedconnections" in text
+    assert "Runbook: docs/runbooks.md#runbook-redisrejectedconnections" in text
     settle(posted)
     assert set(delivered(stack, "chat")) == {"chat"}
 

@@ -2,7 +2,9 @@
 
 The htpasswd file the proxy reads is changed in place (as an out-of-band edit on the host
 would); the old password must stop working within the documented bound, the new one must
-work at once, and a wrong password is refused on every request meanwhile.
+work at once, and a wrong password is refused on every request meanwhile. Polling the old password every
+second drives the proxy's background re-checks (from AUTH_REFRESH_SECONDS on, one request re-checks while
+the entry is still used): a failed re-check must not keep the entry alive past AUTH_CACHE_SECONDS.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components.core import catalog
-from components.core.settings import load_settings
 from components.proxy.render import ProxySettings, render_nginx_conf
+from components.stack.settings import load_settings
 from tools.bench_lib import (
     DIRECT,
     NAIVE,

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from components.core.settings import load_settings
 from components.proxy.render import ProxySettings, render_nginx_conf
+from components.stack.settings import load_settings
 from tools.bench_lib import CADDY, DIRECT, NATIVE, NO_AUTH, PROXIED, TransformError
 from tools.bench_peers import (
     caddyfile,

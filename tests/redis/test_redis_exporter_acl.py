@@ -29,9 +29,9 @@ from redis_testlib import (
     write_commands,
 )
 
-from components.core.settings import RedisSettings
 from components.redis.component import EXPORTER_COMMAND_FLAGS, exporter_command
 from components.redis.provider import RedisAclProvider
+from components.redis.settings import RedisSettings
 
 USER = "redis_exporter"
 

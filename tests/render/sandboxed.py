@@ -1,71 +1,7 @@
-"""Run a validator with the rendered files at their container paths (bwrap: no host changes)."""
+"""Run a validator with the rendered files at their container paths: the view `make check` uses too."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
+from tools.container_view import BASE_VIEW, materialize, run_in_view, view_command
 
-from testing.mock_stack import RecordedStack
-
-BASE_VIEW = [
-    "--ro-bind", "/usr", "/usr",
-    "--symlink", "usr/bin", "/bin",
-    "--symlink", "usr/sbin", "/sbin",
-    "--symlink", "usr/lib", "/lib",
-    "--symlink", "usr/lib64", "/lib64",
-    "--proc", "/proc",
-    "--dev", "/dev",
-    "--tmpfs", "/tmp",
-    "--tmpfs", "/etc",
-    "--ro-bind", "/etc/passwd", "/etc/passwd",
-    "--ro-bind", "/etc/group", "/etc/group",
-    "--ro-bind", "/etc/nsswitch.conf", "/etc/nsswitch.conf",
-    "--ro-bind", "/etc/ssl", "/etc/ssl",
-    "--ro-bind", "/etc/alternatives", "/etc/alternatives",
-    "--unshare-net",
-    "--die-with-parent",
-]  # fmt: skip
-
-
-def materialize(stack: RecordedStack, container: str, root: Path, provider: str | None = None) -> Path:
-    """Write a container's uploads (real content) under `root`, at their container paths (`provider`:
-    the container of that host, in a multi-host stack)."""
-    for path, upload in stack.container_files(container, provider).items():
-        target = root / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(upload["content"])
-        target.chmod(0o600)
-    return root
-
-
-def run_in_view(
-    root: Path, argv: list[str], hosts: str = "127.0.0.1 localhost\n", writable: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    """Run `argv` where every top-level directory under `root` appears at `/<dir>`."""
-    return subprocess.run(
-        view_command(root, argv, hosts, writable), capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def view_command(
-    root: Path,
-    argv: list[str],
-    hosts: str = "127.0.0.1 localhost\n",
-    writable: tuple[str, ...] = (),
-    share_net: bool = False,
-) -> list[str]:
-    """The bwrap command line of `run_in_view`; `share_net`: on this machine's network (loopback), so
-    that several views can talk to each other."""
-    hosts_file = root.parent / f"{root.name}.hosts"
-    hosts_file.write_text(hosts)
-    binds: list[str] = ["--ro-bind", str(hosts_file), "/etc/hosts"]
-    for top in sorted(root.iterdir()):
-        if top.name == "etc":
-            for sub in sorted(top.iterdir()):
-                binds += ["--bind", str(sub), f"/etc/{sub.name}"]
-        else:
-            binds += ["--bind", str(top), f"/{top.name}"]
-    for path in writable:
-        binds += ["--tmpfs", path]
-    view = [arg for arg in BASE_VIEW if not (share_net and arg == "--unshare-net")]
-    return ["bwrap", *view, *binds, *argv]
+__all__ = ["BASE_VIEW", "materialize", "run_in_view", "view_command"]

@@ -153,14 +153,14 @@ REDIS_ALERT = {
     },
     "annotations": {
         "summary": "Redis redis-exporter:9121 memory is near maxmemory",
-        "runbook_url": "README.md#runbook-redismemorynearmax",
+        "runbook_url": "docs/runbooks.md#runbook-redismemorynearmax",
     },
 }
 TE_ALERT = {
     "labels": {"alertname": "TradeFailureRatioHigh", "severity": "critical", "job": "trade-engine", "venue": "x"},
     "annotations": {
         "summary": "Trades are failing on venue x",
-        "runbook_url": "README.md#runbook-tradefailureratiohigh",
+        "runbook_url": "docs/runbooks.md#runbook-tradefailureratiohigh",
     },
 }
 
@@ -172,14 +172,15 @@ def test_every_notification_carries_summary_severity_target_and_runbook(
     text = render_template(dev_stack, tmp_path, '{{ template "promshield.text" . }}', data)
     assert (
         "Redis redis-exporter:9121 memory is near maxmemory\nSeverity: warning\nTarget: RTS at redis-exporter:9121\n"
-        "Runbook: README.md#runbook-redismemorynearmax" in text
+        "Runbook: docs/runbooks.md#runbook-redismemorynearmax" in text
     )
     assert (
         "Trades are failing on venue x\nSeverity: critical\nTarget: job trade-engine\n"
-        "Runbook: README.md#runbook-tradefailureratiohigh" in text
+        "Runbook: docs/runbooks.md#runbook-tradefailureratiohigh" in text
     )
     html = render_template(dev_stack, tmp_path, '{{ template "promshield.html" . }}', data, kind="html")
-    assert '<a href="README.md#runbook-redismemorynearmax">' in html and "Target: RTS at redis-exporter:9121" in html
+    assert '<a href="docs/runbooks.md#runbook-redismemorynearmax">' in html
+    assert "Target: RTS at redis-exporter:9121" in html
 
 
 def test_titles_name_status_count_alert_and_severity(dev_stack: RecordedStack, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from components.core import catalog
-from components.core.settings.types import DEFAULT_QUERY_LIMITS
+from components.prometheus.settings import DEFAULT_QUERY_LIMITS
 from components.proxy.render import ANONYMOUS_BURST, ANONYMOUS_PER_SECOND
 from testing.mock_stack import RecordedStack
 from tests.render.sandboxed import materialize, run_in_view

@@ -152,7 +152,7 @@ def _latency_test(threshold: float, fires: bool) -> dict[str, Any]:
                         "The p99 trade execution latency on venue nyse is 300ms over the last 5m, above the "
                         f"{threshold:g}s threshold for 5m."
                     ),
-                    "runbook_url": "README.md#runbook-tradeexecutionlatencyhigh",
+                    "runbook_url": "docs/runbooks.md#runbook-tradeexecutionlatencyhigh",
                 },
             }
         ]
@@ -246,7 +246,7 @@ def test_every_alert_has_severity_summary_description_runbook(thresholds: AlertT
         annotations = rule["annotations"]
         assert set(annotations) == {"summary", "description", "runbook_url"}, name
         assert all(isinstance(v, str) and v.strip() for v in annotations.values()), name
-        assert annotations["runbook_url"] == f"README.md#runbook-{name.lower()}"
+        assert annotations["runbook_url"] == f"docs/runbooks.md#runbook-{name.lower()}"
         assert name != "Watchdog" or rule["labels"]["severity"] == "none"
 
 

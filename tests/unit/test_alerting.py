@@ -251,7 +251,7 @@ def test_bad_matchers_are_refused(matcher: str) -> None:
 )
 def test_bad_time_intervals_are_refused(entry: dict[str, Any], field: str) -> None:
     (problem,) = problems_of({"timeIntervals": {"desk": [entry]}})
-    assert problem.startswith(f"promshield:timeIntervals.desk[0].{field} = ")
+    assert problem.startswith(f"promshield:timeIntervals.desk[0].{field} ")
 
 
 def test_every_service_down_alert_and_symptom_exists_in_our_rules() -> None:

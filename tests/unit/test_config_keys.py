@@ -1,4 +1,4 @@
-"""One table of config keys (components/core/settings/keys.py): Pulumi.yaml's `config:` block, the
+"""One table of config keys (components/stack/keys.py): Pulumi.yaml's `config:` block, the
 README reference and the reader's known keys come from it, and the defaults Pulumi.yaml declares are
 the ones the code applies."""
 
@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.core.settings import CONFIG_KEYS, KNOWN_KEYS, SECRET_KEYS, load_settings
+from components.stack.keys import CONFIG_KEYS, KNOWN_KEYS, SECRET_KEYS
+from components.stack.settings import load_settings
 from tools import config_schema
 
 SCHEMA: dict[str, dict[str, Any]] = yaml.safe_load(config_schema.PULUMI_YAML.read_text())["config"]
@@ -59,3 +60,24 @@ def test_pulumi_yaml_defaults_are_the_code_defaults(key: str) -> None:
     unset = load_settings(lambda _: None, "dev")
     explicit = load_settings(lambda k: _as_config(SCHEMA[key]["default"]) if k == key else None, "dev", [key])
     assert explicit == unset
+
+
+def test_the_settings_reference_is_generated_from_the_declarations() -> None:
+    from tools import settings_reference
+
+    page = settings_reference.PAGE.read_text()
+    assert page == settings_reference.render(), "run `python -m tools.settings_reference`"
+    assert "| `duckdb.snapshotDir` |" in settings_reference.PAGE.read_text()
+
+
+def test_a_declared_section_reads_its_defaults_from_the_declaration() -> None:
+    from components.duckdb.settings import DuckDbConfig
+
+    settings = load_settings({"duckdb": json.dumps({"snapshotDir": "/srv/s"})}.get, "t", ["duckdb"])
+    assert settings.duckdb is not None
+    declared = DuckDbConfig()
+    assert (settings.duckdb.metrics_table, settings.duckdb.memory_limit, settings.duckdb.threads) == (
+        declared.metrics_table,
+        declared.memory_limit,
+        declared.threads,
+    )

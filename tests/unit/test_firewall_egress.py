@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from components.core import catalog
-from components.core.settings import Settings, load_settings
 from components.firewall.component import firewall_plan
 from components.firewall.egress import egress_plan
 from components.firewall.render import EgressGrant, egress_rule_lines, input_rule_lines, rule_lines
+from components.stack.settings import Settings, load_settings
 from testing.stack_config import load_scenario
 
 CHAIN = "PROMSHIELD-PROD"

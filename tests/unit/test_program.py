@@ -369,7 +369,7 @@ def test_passwords_are_secret_outputs_and_hashes_verify(dev_stack: RecordedStack
     assert "passwords" in dev_stack.secret_exports
     assert "users" not in dev_stack.secret_exports
     passwords: dict[str, str] = dev_stack.exports["passwords"]
-    assert set(passwords) == {"admin", "ops", "read-only", "guest"}
+    assert set(passwords) == {"admin", "ops", "read-only", "grafana", "guest"}
     htpasswd = dev_stack.container_files(catalog.container_name("dev", catalog.PROXY))[catalog.PROXY_HTPASSWD_FILE][
         "content"
     ]

@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 
 from components.core import catalog
-from components.core.settings import SettingsError, load_settings
+from components.core.settings import SettingsError
 from components.prometheus.render import REMOTE_WRITE_CA_FILE, REMOTE_WRITE_PASSWORD_FILE
+from components.stack.settings import load_settings
 from testing.fake_tls import private_key_pem, self_signed_cert
 from testing.mock_stack import RecordedStack, run_program
 
@@ -121,5 +122,5 @@ def test_every_remote_write_problem_at_once() -> None:
         "remoteWrite.username",
         "remoteWritePassword",
     ):
-        assert f"promshield:{key} = " in joined, (key, joined)
+        assert f"promshield:{key} " in joined, (key, joined)
     assert "pw-without-a-user" not in joined  # a secret is never printed

@@ -120,6 +120,10 @@ def test_the_documented_sample_is_what_the_tools_produce(tmp_path: Path) -> None
         runs[side] = tmp_path / side
         render.write_render(stack, runs[side])
     diffs = render_diff.diff_trees(runs["base"], runs["head"])
-    assert [d.path for d in diffs] == ["promshield-prod-prometheus/etc/prometheus/rules/trading.yml"]
+    # the rule and the trading console page, which shows the same threshold (components/dashboards)
+    assert [d.path for d in diffs] == [
+        "promshield-prod-prometheus/etc/prometheus/consoles/trading.html",
+        "promshield-prod-prometheus/etc/prometheus/rules/trading.yml",
+    ]
     sample = SAMPLE.read_text()
-    assert render_diff.MARKER in sample and diffs[0].diff.rstrip("\n") in sample
+    assert render_diff.MARKER in sample and all(d.diff.rstrip("\n") in sample for d in diffs)

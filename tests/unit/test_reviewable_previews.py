@@ -19,6 +19,7 @@ from testing.stack_config import SCENARIOS_DIR, load_scenario
 
 BASE = load_scenario("dev")
 RULES_FILE = f"{catalog.PROMETHEUS_RULES_DIR}/trading.yml"
+CONSOLE_FILE = f"{catalog.PROMETHEUS_CONSOLES_DIR}/trading.html"
 UPLOAD_METADATA = frozenset({"file", "permissions", "owner", "group"})
 
 
@@ -64,11 +65,14 @@ def test_a_threshold_change_differs_only_in_the_rules_upload_in_plaintext(
 ) -> None:
     before, after = uploads_by_file(base), uploads_by_file(threshold_changed)
     assert before.keys() == after.keys()
-    differing = [key for key in before if before[key] != after[key]]
-    assert differing == [("prometheus-container-config", RULES_FILE)]
-    for upload in (before[differing[0]], after[differing[0]]):
-        assert not contains_secret(upload), "the rules file is plain in the inputs, so the preview shows it"
-    old, new = before[differing[0]]["content"], after[differing[0]]["content"]
+    differing = sorted(key for key in before if before[key] != after[key])
+    # the rules and the console page that shows the same threshold (components/dashboards)
+    assert differing == [("prometheus-container-config", CONSOLE_FILE), ("prometheus-container-config", RULES_FILE)]
+    for key in differing:
+        for upload in (before[key], after[key]):
+            assert not contains_secret(upload), "the files are plain in the inputs, so the preview shows them"
+    rules = ("prometheus-container-config", RULES_FILE)
+    old, new = before[rules]["content"], after[rules]["content"]
     removed = [line for line in old.splitlines() if line not in new.splitlines()]
     added = [line for line in new.splitlines() if line not in old.splitlines()]
     # the expression and the description that quotes the threshold

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.core.settings import KNOWN_KEYS, SECRET_KEYS
+from components.stack.keys import KNOWN_KEYS, SECRET_KEYS
 from testing.stack_config import SCENARIOS_DIR, load_scenario
 
 SCENARIOS = sorted(path.stem for path in SCENARIOS_DIR.glob("*.yaml"))

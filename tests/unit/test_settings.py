@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.core.settings import Settings, SettingsError, load_settings
+from components.core.settings import SettingsError
+from components.stack.settings import Settings, load_settings
 
 
 def load(config: dict[str, Any], stack: str = "test") -> Settings:
@@ -41,6 +42,7 @@ def test_defaults_follow_the_seed_and_design() -> None:
         ("admin", "admin"),
         ("ops", "ops"),
         ("read-only", "read-only"),
+        ("grafana", "read-only"),
     ]
     assert settings.receivers[0].webhook_url.endswith(":4000/alerts")
     assert all(":" in ref and not ref.endswith(":latest") for ref in settings.images.values())
@@ -152,3 +154,35 @@ def test_external_host_is_the_first_dns_name_else_the_bind_address() -> None:
     no_names = load({"bindAddress": "10.0.0.5", "tls": {"dnsNames": [], "ipAddresses": ["10.0.0.5"]}})
     assert no_names.external_host == "10.0.0.5"
     assert no_names.external_url(9090) == "https://10.0.0.5:9090/"
+
+
+def test_a_declared_secret_set_without_secret_is_reported_without_its_value() -> None:
+    raw = {"userPasswords": json.dumps({"admin": "correct horse battery staple"}), "prometheusPort": "9090"}
+    with pytest.raises(SettingsError) as error:
+        load_settings(raw.get, "test", raw.keys(), secret_keys=())
+    assert error.value.problems == [
+        "promshield:userPasswords is a secret set in plain config (it is in the stack file unencrypted): set it "
+        "again with `pulumi config set --secret userPasswords ...` (--path for one entry)"
+    ]
+    assert "correct horse" not in str(error.value)
+    assert load_settings(raw.get, "test", raw.keys(), secret_keys=("userPasswords",)).user("admin").password
+
+
+def test_a_typo_in_any_section_names_the_path_and_the_closest_key_not_the_missing_one() -> None:
+    # The typo hides the real key: one problem (the typo), not a second one about the missing key.
+    assert problems_of({"duckdb": {"snapshotDr": "/srv/x"}}) == [
+        "promshield:duckdb.snapshotDr is not a promshield setting; did you mean promshield:duckdb.snapshotDir?"
+    ]
+    # Without the typo the missing key is still reported (negative control).
+    assert problems_of({"duckdb": {}})[0].startswith("promshield:duckdb.snapshotDir = null")
+    assert load({"tls": {"dnsNames": ["prometheus.example.com"]}}).tls.dns_names == ("prometheus.example.com",)
+
+
+def test_every_config_key_has_a_bad_configuration_naming_it() -> None:
+    from components.stack.keys import KNOWN_KEYS
+
+    named: set[str] = set()
+    for path in BAD_CONFIG_FILES:
+        _, expected, _ = read_bad_config(path)
+        named.update(k for k in KNOWN_KEYS if any(f"promshield:{k}{c}" in expected for c in (" ", ".", "[")))
+    assert sorted(set(KNOWN_KEYS) - named) == []

@@ -1,69 +1,41 @@
-"""Typed, validated stack settings.
+"""The shared settings and the machinery every service's settings use.
 
-Everything the program needs from `pulumi config` is read here, once, into one immutable
-`Settings` object. Defaults live in code (Pulumi mocks do not apply Pulumi.yaml defaults): the
-top-level ones in the config key table (`keys`), the nested ones beside their section's reader.
-Every problem is collected and reported together, before any resource exists, each naming the
-config key, the bad value and what is expected.
+Defaults live in code (Pulumi mocks do not apply Pulumi.yaml defaults), in the key tables. Every problem is
+collected and reported together, before any resource is created, each naming the config key, the bad value
+and what is expected; an unknown key at any depth names the closest valid one.
 
-- `types`: the immutable values (`Settings` and one type per section)
-- `keys`: the table of config keys (Pulumi.yaml, the README reference and the known keys come from it)
-- `reader`: typed access to raw strings, collecting problems; `SettingsError`
-- `edge`, `users`, `alerting`, `routing`, `sources`: one reader per section
-- `load`: `load_settings` and `from_pulumi_config`
+- `types`: the shared immutable values (TLS, edge limits, networks, hosts) and `SecretValue`
+- `keys`: how a config key is declared (`ConfigKey`) and the shared keys (`CORE_KEYS`)
+- `reader`: typed access to raw config, collecting problems (`Reader`, `unknown_key`); `SettingsError`
+- `declare`: a section declared as a pydantic model (`Declared`, `read_declared`) and its reference rows
+- `edge`, `limits`, `hosts`, `egress`, `images`: the shared sections' readers
+
+Each service declares and reads its own keys in `components/<service>/settings.py`; the stack layer
+(components/stack) joins them into `Settings`. Nothing here imports a service package
+(tests/unit/test_layers.py).
 """
 
-from components.core.settings.keys import CONFIG_KEYS, KNOWN_KEYS, SECRET_KEYS, ConfigKey
-from components.core.settings.load import from_pulumi_config, load_settings
-from components.core.settings.reader import ConfigReader, SettingsError
+from components.core.settings.keys import CORE_KEYS, ConfigKey
+from components.core.settings.limits import Limits
+from components.core.settings.reader import ConfigReader, Reader, SettingsError
 from components.core.settings.types import (
     DEFAULT_NETWORKS,
-    AlertRouting,
-    DuckDbSettings,
-    EmailSettings,
-    Limits,
-    LogLimits,
+    HostSettings,
     NetworkSettings,
-    QueryLimits,
-    Receiver,
-    RedisSettings,
-    RemoteWrite,
-    Route,
-    ScrapeTarget,
     SecretValue,
-    Settings,
-    SilenceLimits,
-    TimeInterval,
     TlsSettings,
-    User,
 )
 
 __all__ = [
-    "CONFIG_KEYS",
+    "CORE_KEYS",
     "DEFAULT_NETWORKS",
-    "KNOWN_KEYS",
-    "SECRET_KEYS",
-    "AlertRouting",
     "ConfigKey",
     "ConfigReader",
-    "DuckDbSettings",
-    "EmailSettings",
+    "HostSettings",
     "Limits",
-    "LogLimits",
     "NetworkSettings",
-    "QueryLimits",
-    "Receiver",
-    "RedisSettings",
-    "RemoteWrite",
-    "Route",
-    "ScrapeTarget",
+    "Reader",
     "SecretValue",
-    "Settings",
     "SettingsError",
-    "SilenceLimits",
-    "TimeInterval",
     "TlsSettings",
-    "User",
-    "from_pulumi_config",
-    "load_settings",
 ]

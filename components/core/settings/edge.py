@@ -7,24 +7,16 @@ import re
 from collections.abc import Mapping
 
 from components.core import catalog
-from components.core.settings.keys import default_of
+from components.core.settings.declare import read_declared
+from components.core.settings.keys import CORE_DEFAULTS
+from components.core.settings.limits import Limits
 from components.core.settings.reader import Reader
-from components.core.settings.types import DEFAULT_NETWORKS, Limits, NetworkSettings, TlsSettings
+from components.core.settings.types import DEFAULT_NETWORKS, NetworkSettings, TlsSettings
 
-DEFAULT_BIND_ADDRESS: str = default_of("bindAddress")
-DEFAULT_TRUSTED_CIDRS: tuple[str, ...] = tuple(default_of("trustedCidrs"))
+DEFAULT_BIND_ADDRESS: str = CORE_DEFAULTS["bindAddress"]
+DEFAULT_TRUSTED_CIDRS: tuple[str, ...] = tuple(CORE_DEFAULTS["trustedCidrs"])
 DEFAULT_DNS_NAMES = ("prometheus.internal", "localhost")
 DEFAULT_IP_ADDRESSES = ("127.0.0.1",)
-DEFAULT_LIMITS = Limits(
-    requests_per_second=20,
-    burst=40,
-    connections_per_client=10,
-    max_body_bytes=1024 * 1024,
-    backend_max_connections=256,  # > proxy workers x UPSTREAM_KEEPALIVE on hosts with many cores
-    connections_per_source=128,  # a browser opens 6, Grafana a few dozen; far below the proxy's capacity
-)
-# The proxy's worker_connections x workers must stay far above one source's share.
-MAX_CONNECTIONS_PER_SOURCE = 1024
 PEM_CERTIFICATE = re.compile(
     r"(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+\n-----END CERTIFICATE-----\n*)+", re.MULTILINE
 )
@@ -51,7 +43,7 @@ def read_cidrs(r: Reader) -> tuple[str, ...]:
 
 def read_bind(r: Reader) -> tuple[str, bool]:
     address = r.string("bindAddress", DEFAULT_BIND_ADDRESS)
-    allow_public = r.boolean("allowPublicBind", default_of("allowPublicBind"))
+    allow_public = r.boolean("allowPublicBind", CORE_DEFAULTS["allowPublicBind"])
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
@@ -75,9 +67,9 @@ def read_networks(r: Reader, bind_addresses: Mapping[str, str]) -> NetworkSettin
         "edge_subnet": DEFAULT_NETWORKS.edge_subnet,
         "egress_subnet": DEFAULT_NETWORKS.egress_subnet,
     }
+    r.unknown_keys("networks", raw, NETWORK_KEYS)
     for key, item in raw.items():
         if key not in NETWORK_KEYS:
-            r.problem(f"networks.{key}", item, f"unknown key; expected {', '.join(NETWORK_KEYS)}")
             continue
         try:
             network = ipaddress.ip_network(str(item), strict=True)
@@ -124,8 +116,12 @@ def read_networks(r: Reader, bind_addresses: Mapping[str, str]) -> NetworkSettin
     return settings
 
 
+TLS_KEYS = ("dnsNames", "ipAddresses", "validityHours", "earlyRenewalHours")
+
+
 def read_tls(r: Reader) -> TlsSettings:
     raw = r.structured("tls", {}, dict)
+    r.unknown_keys("tls", raw, TLS_KEYS, "proxyTlsPrivateKey < key.pem")
     dns_names = tuple(raw.get("dnsNames", DEFAULT_DNS_NAMES))
     ips = tuple(raw.get("ipAddresses", DEFAULT_IP_ADDRESSES))
     for name in dns_names:
@@ -165,26 +161,7 @@ def read_tls(r: Reader) -> TlsSettings:
 
 
 def read_limits(r: Reader) -> Limits:
-    raw = r.structured("limits", {}, dict)
-    d = DEFAULT_LIMITS
-
-    def bounded(key: str, default: int, low: int, high: int) -> int:
-        value = raw.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            r.problem(f"limits.{key}", value, f"expected an integer between {low} and {high}")
-            return default
-        return value
-
-    limits = Limits(
-        requests_per_second=bounded("requestsPerSecond", d.requests_per_second, 1, 100_000),
-        burst=bounded("burst", d.burst, 0, 1_000_000),
-        connections_per_client=bounded("connectionsPerClient", d.connections_per_client, 1, 10_000),
-        max_body_bytes=bounded("maxBodyBytes", d.max_body_bytes, 1024, 1024**3),
-        backend_max_connections=bounded("backendMaxConnections", d.backend_max_connections, 4, 10_000),
-        connections_per_source=bounded("connectionsPerSource", d.connections_per_source, 8, MAX_CONNECTIONS_PER_SOURCE),
-        assets_per_second=bounded("assetsPerSecond", d.assets_per_second, 1, 100_000),
-        asset_burst=bounded("assetBurst", d.asset_burst, 0, 1_000_000),
-    )
+    limits = read_declared(r, "limits", Limits, r.structured("limits", {}, dict))
     if limits.connections_per_source < limits.connections_per_client:
         r.problem(
             "limits.connectionsPerSource",
@@ -192,40 +169,4 @@ def read_limits(r: Reader) -> Limits:
             f"expected at least limits.connectionsPerClient ({limits.connections_per_client}): the firewall would "
             "refuse connections the proxy allows",
         )
-    for unknown in set(raw) - {
-        "requestsPerSecond",
-        "burst",
-        "connectionsPerClient",
-        "maxBodyBytes",
-        "backendMaxConnections",
-        "connectionsPerSource",
-        "assetsPerSecond",
-        "assetBurst",
-    }:
-        r.problem(
-            f"limits.{unknown}",
-            raw[unknown],
-            "unknown key; expected requestsPerSecond, burst, connectionsPerClient, maxBodyBytes, "
-            "backendMaxConnections, connectionsPerSource, assetsPerSecond or assetBurst",
-        )
     return limits
-
-
-def read_client_certificate_auth(r: Reader) -> str | None:
-    """The CA (PEM) whose client certificates the proxy requires, or None when the option is off."""
-    raw = r.structured("clientCertificateAuth", {}, dict)
-    if not raw:
-        return None
-    for unknown in set(raw) - {"caPem"}:
-        r.problem(f"clientCertificateAuth.{unknown}", raw[unknown], "unknown key; expected caPem")
-    pem = raw.get("caPem")
-    if not isinstance(pem, str) or not PEM_CERTIFICATE.fullmatch(pem.strip()):
-        shown = pem if not isinstance(pem, str) else pem[:40]
-        r.problem(
-            "clientCertificateAuth.caPem",
-            shown,
-            "expected the client CA's certificate(s) in PEM "
-            "(-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
-        )
-        return None
-    return pem.strip() + "\n"

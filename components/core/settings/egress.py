@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Iterable
 
 from components.core.settings.reader import Reader
-from components.core.settings.types import NetworkSettings, Settings
+from components.core.settings.types import NetworkSettings
 
 EGRESS_KEY = "egressCidrs"
 EGRESS_HINT = 'expected a list of IPv4 addresses or CIDRs the destination lives in, e.g. ["10.0.5.20/32"]'
@@ -78,34 +78,15 @@ def read_dns_servers(r: Reader) -> tuple[str, ...]:
     return tuple(servers)
 
 
-def _destinations(settings: Settings) -> Iterable[tuple[str, tuple[str, ...]]]:
-    """(the key that set them, CIDRs) of every destination outside the host."""
-    for key, targets in (
-        ("instanceManagerTargets", settings.instance_manager_targets),
-        ("tradeEngineTargets", settings.trade_engine_targets),
-    ):
-        for target in targets:
-            yield f"{key}[{target.address}].{EGRESS_KEY}", target.egress_cidrs
-    for redis in settings.redis_instances:
-        yield f"redisInstances[{redis.name}].{EGRESS_KEY}", redis.egress_cidrs
-    if settings.remote_write.enabled:
-        yield f"remoteWrite.{EGRESS_KEY}", settings.remote_write.egress_cidrs
-    for receiver in settings.receivers:
-        yield f"alertmanagerReceivers[{receiver.name}].{EGRESS_KEY}", receiver.egress_cidrs
-    for server in settings.egress_dns_servers:
-        yield "egressDnsServers", (f"{server}/32",)
-
-
-def check_egress(r: Reader, settings: Settings) -> None:
-    """Cross-checks once every section is read: no grant may point into the stack's own networks
-    (their members are reached directly, and the host guard would drop it anyway)."""
-    networks: NetworkSettings = settings.networks
+def check_egress(r: Reader, networks: NetworkSettings, destinations: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+    """Cross-checks once every section is read: no grant (`destinations`: the key that set it, its CIDRs) may point
+    into the stack's own networks (their members are reached directly, and the host guard would drop it anyway)."""
     own = {
         "backendSubnet": networks.backend_subnet,
         "edgeSubnet": networks.edge_subnet,
         "egressSubnet": networks.egress_subnet,
     }
-    for key, cidrs in _destinations(settings):
+    for key, cidrs in destinations:
         for cidr in cidrs:
             for name, subnet in own.items():
                 if ipaddress.ip_network(cidr).overlaps(ipaddress.ip_network(subnet)):

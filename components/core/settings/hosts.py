@@ -30,11 +30,6 @@ def check_docker_host(r: Reader, key: str, value: object) -> bool:
     return True
 
 
-def read_firewall_sudo(r: Reader) -> bool | None:
-    """`firewallSudo` when the stack sets it (read once, so a bad value is one problem)."""
-    return None if r.raw("firewallSudo") is None else r.boolean("firewallSudo", True)
-
-
 def firewall_sudo(explicit: bool | None, docker_host: str) -> bool:
     """The stack's `firewallSudo`, else sudo for a local engine and none over SSH."""
     return (not is_remote(docker_host)) if explicit is None else explicit
@@ -73,8 +68,7 @@ def read_hosts(r: Reader, sudo: bool | None) -> tuple[HostSettings, ...]:
                 f"hosts[{index}]", entry, 'expected {"name": "mon-a", "dockerHost": "ssh://...", "bindAddress": "..."}'
             )
             continue
-        for unknown in sorted(set(entry) - set(HOST_FIELDS)):
-            r.problem(f"hosts[{index}].{unknown}", entry[unknown], f"unknown field; expected {', '.join(HOST_FIELDS)}")
+        r.unknown_keys(f"hosts[{index}]", entry, HOST_FIELDS, "sshPrivateKey < key")
         name, docker_host, address = (entry.get(field) for field in HOST_FIELDS)
         ok = True
         if not isinstance(name, str) or not HOST_NAME.match(name):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
+
+import pulumi
 
 from components.core import catalog
 from components.core.durations import duration_ms, is_duration
@@ -14,8 +19,11 @@ from components.core.settings.types import SecretValue
 NAMESPACE = catalog.PROJECT
 
 
-class SettingsError(ValueError):
-    """All configuration problems of a stack, one per line."""
+class SettingsError(pulumi.RunError, ValueError):
+    """All configuration problems of a stack, one per line.
+
+    A `pulumi.RunError`: raised from the program, `pulumi preview`/`up` print the message alone (no traceback);
+    the tools (tools/cli.py) do the same."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
@@ -24,6 +32,63 @@ class SettingsError(ValueError):
 
 
 ConfigReader = Callable[[str], "str | None"]
+# Shapes several sections check: a host:port address, a Prometheus label name.
+HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+# Words a key that holds a secret is named with: its camelCase words and word pairs are compared loosely, so
+# `pasword` and `routingKey` count (a bare `key`, as in checkKeys, does not).
+SECRET_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "hash",
+    "credential",
+    "apikey",
+    "privatekey",
+    "routingkey",
+    "sshkey",
+    "accesskey",
+)
+# Values that are secrets whatever their key: private keys and password hashes (htpasswd, bcrypt, crypt).
+SECRET_VALUE = re.compile(r"PRIVATE KEY-----|^\$(2[abxy]|apr1|1|5|6|argon2id?)\$|^\{SHA\}")
+
+
+def looks_secret(key: str) -> bool:
+    """A key named like a secret (`password`, `apiToken`, `pasword`, `privateKey`, `routingKey`)."""
+    words = [w.lower() for w in re.findall(r"[a-z0-9]+|[A-Z][a-z0-9]*", key)]
+    candidates = [*words, *(a + b for a, b in itertools.pairwise(words)), key.lower()]
+    return any(difflib.get_close_matches(word, SECRET_WORDS, n=1, cutoff=0.8) for word in candidates)
+
+
+def unknown_key(path: str, known: Iterable[str], secret_hint: str | None = None) -> str:
+    """The one shape of an unknown-key problem, at any depth: the key path and the closest valid key
+    (or the valid keys); a key named like a secret says how to set it as a secret instead. The value is
+    not shown: it may be that secret."""
+    parent, _, key = path.rpartition(".")
+    prefix = f"{NAMESPACE}:{parent}." if parent else f"{NAMESPACE}:"
+    known = sorted(known)
+    guess = difflib.get_close_matches(key, known, n=1)
+    if guess and not looks_secret(guess[0]):
+        return f"{NAMESPACE}:{path} is not a promshield setting; did you mean {prefix}{guess[0]}?"
+    if looks_secret(key):
+        how = secret_hint or (f"--path '{guess[0]}.<name>'" if guess else "<the secret's key> ...")
+        return (
+            f"{NAMESPACE}:{path} is not a promshield setting and looks like a secret in plain config: "
+            f"remove it and set the secret with `pulumi config set --secret {how}`"
+        )
+    if guess:
+        return f"{NAMESPACE}:{path} is not a promshield setting; did you mean {prefix}{guess[0]}?"
+    if len(known) > 12:
+        closest = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+        hint = f"the closest is {prefix}{closest[0]}; " if closest else ""
+        return (
+            f"{NAMESPACE}:{path} is not a promshield setting; {hint}"
+            "see the configuration reference in docs/configuration.md"
+        )
+    return f"{NAMESPACE}:{path} is not a promshield setting; expected one of {', '.join(known)}"
 
 
 class Reader:
@@ -32,10 +97,25 @@ class Reader:
     def __init__(self, read: ConfigReader) -> None:
         self._read = read
         self.problems: list[str] = []
+        self.suggested: set[str] = set()  # keys an unknown key was taken for (`did you mean`)
+        self.plain_secrets: set[str] = set()  # paths of plain values that are private keys or password hashes
 
     def problem(self, key: str, value: object, expected: str) -> None:
+        if value is None and key in self.suggested:
+            return  # missing because misspelt: the unknown key's problem already names it
+        if any(path == key or path.startswith((f"{key}.", f"{key}[")) for path in self.plain_secrets):
+            return  # a secret in plain config: reported once, without the value (`check_plain_secrets`)
         shown = "<secret>" if isinstance(value, SecretValue) else json.dumps(value, default=str)
         self.problems.append(f"{NAMESPACE}:{key} = {shown}: {expected}")
+
+    def unknown_keys(
+        self, path: str, raw: Mapping[str, Any], known: Iterable[str], secret_hint: str | None = None
+    ) -> None:
+        """One problem per key of the object at `path` that is not in `known` (see `unknown_key`)."""
+        known = tuple(known)
+        for key in sorted(set(raw) - set(known)):
+            self.problems.append(unknown_key(f"{path}.{key}", known, secret_hint))
+            self.suggested.update(f"{path}.{guess}" for guess in difflib.get_close_matches(key, known, n=1))
 
     def raw(self, key: str) -> str | None:
         return self._read(key)

@@ -15,7 +15,7 @@ the contract in `docs/metrics-contract.md`.
 
 Every alert carries a `severity` label (critical, warning, info or none) and `summary`,
 `description` and `runbook_url` annotations (the kubernetes-mixin convention); `runbook_url` points at
-`README.md#runbook-<alertname lowercased>` (`render_runbook_markdown` writes those sections).
+`docs/runbooks.md#runbook-<alertname lowercased>` (`render_runbook_markdown` writes those sections).
 
 One module per rule file (`recording`, `trading`, `datastores`, `stack`); each alert is an
 `Alert` (data: name, expression, `for`, severity, texts, runbook). The thresholds and their
@@ -113,7 +113,7 @@ def recording_rule_names() -> list[str]:
 
 
 def render_runbook_markdown(thresholds: AlertThresholds | None = None) -> str:
-    """README section whose headings `### Runbook: <Alert>` give the anchors the annotations link to.
+    """docs/runbooks.md's sections: their headings `### Runbook: <Alert>` give the anchors the annotations link to.
 
     GitHub (and most Markdown renderers) derive `runbook-<alert lowercased>` from those headings.
     """

@@ -8,7 +8,7 @@ from typing import Any
 from components.core.catalog import JOB_DUCKDB
 from components.core.durations import duration_seconds
 
-RUNBOOK_BASE = "README.md"
+RUNBOOK_BASE = "docs/runbooks.md"  # the runbooks page (python -m tools.readme writes it)
 SEVERITIES = ("critical", "warning", "info", "none")
 # Fixed windows: thresholds are set per window, so changing a window changes their meaning.
 RATE_WINDOW = "5m"
@@ -35,7 +35,7 @@ def during(duration: str) -> str:
 
 
 def runbook_anchor(alertname: str) -> str:
-    """The README anchor of an alert's runbook section: `runbook-<alertname lowercased>`."""
+    """The anchor of an alert's runbook section in docs/runbooks.md: `runbook-<alertname lowercased>`."""
     return f"runbook-{alertname.lower()}"
 
 
@@ -52,7 +52,7 @@ class Alert:
     severity: str
     summary: str
     description: str
-    runbook: str  # first steps, rendered into the README section
+    runbook: str  # first steps, rendered into docs/runbooks.md
 
     def as_rule(self, runbook_base: str) -> dict[str, Any]:
         rule: dict[str, Any] = {"alert": self.name, "expr": self.expr}

@@ -1,9 +1,12 @@
-"""Readers of where alerts go: receivers by type, their secrets, routes, time intervals, the Watchdog's receiver.
+"""Alertmanager's settings.
+
+Readers of where alerts go: receivers by type, their secrets, routes, time intervals, the Watchdog's receiver.
 
 Every receiver's credential comes from the secret `alertmanagerReceiverSecrets` (by receiver name)
 and is checked here, so a missing, orphaned or malformed one stops the program before anything
 exists; the values themselves are never shown in a problem.
-"""
+
+And what creating silences may cost (`silenceLimits`); its config keys in `KEYS`."""
 
 from __future__ import annotations
 
@@ -11,22 +14,96 @@ import dataclasses
 import re
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from components.core.settings.declare import Declared, bounded, duration, read_declared
 from components.core.settings.egress import EGRESS_KEY, read_egress_cidrs
+from components.core.settings.keys import ConfigKey, defaults
 from components.core.settings.reader import Reader, check_url
-from components.core.settings.types import (
-    CHAT_KINDS,
-    PAGER_KINDS,
-    RECEIVER_KINDS,
-    AlertRouting,
-    EmailSettings,
-    Receiver,
-    Route,
-    SecretValue,
-    TimeInterval,
-)
+from components.core.settings.types import SecretValue
+
+RECEIVER_KINDS = ("webhook", "pagerduty", "slack", "opsgenie", "email")
+
+PAGER_KINDS = ("pagerduty", "opsgenie")  # who the out-of-the-box route sends critical alerts to
+
+CHAT_KINDS = ("slack", "webhook")  # ... and everything else
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    to: str
+    sender: str  # the From address
+    smarthost: str  # host:port; STARTTLS is always required
+    username: str  # SMTP auth user (the From address unless set)
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """One notification receiver. Its credential (`secret`) reaches Alertmanager only as a 0400 file."""
+
+    name: str
+    webhook_url: str = ""  # webhook only (Alertmanager 0.25 has no url_file: never a credential in it)
+    send_resolved: bool = True
+    kind: str = "webhook"  # one of RECEIVER_KINDS
+    url: str | None = None  # API endpoint override (PagerDuty events URL, Opsgenie API URL): proxies, tests
+    channel: str | None = None  # Slack
+    email: EmailSettings | None = None
+    ca_pem: str | None = None  # a private CA the receiver's TLS certificate is verified against
+    secret: SecretValue | None = None  # routing key, Slack webhook URL, API key or SMTP password
+    # Where the receiver is outside the host (alertmanagerEgress): the CIDRs the firewall lets
+    # Alertmanager reach on the receiver's port; () means it is a container on the backend network.
+    egress_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of `alertRoutes`, in order; the first match wins unless `continue_`."""
+
+    matchers: tuple[str, ...]
+    receiver: str
+    continue_: bool = False
+    active_time_intervals: tuple[str, ...] = ()
+    mute_time_intervals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """A named set of time ranges, as Alertmanager's `time_intervals` entries (snake_case keys)."""
+
+    name: str
+    ranges: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class AlertRouting:
+    """Where alerts go: the ordered routes, the default receiver and the Watchdog's receiver."""
+
+    routes: tuple[Route, ...] = ()
+    default_receiver: str = ""  # "" only before reading: the reader always picks one
+    watchdog_receiver: str | None = None  # a dead-man's switch; None: the null receiver
+    time_intervals: tuple[TimeInterval, ...] = ()
+
+
+class SilenceLimits(Declared):
+    """`promshield:silenceLimits`: what creating silences may cost Alertmanager, and how soon an acknowledged
+    silence is on disk."""
+
+    max_body_bytes: int = bounded(4096, "Proxy: body of POST /api/v2/silences (matchers + comment).", 512, 65536)
+    per_minute: int = bounded(6, "Proxy: silences created per minute per credential.", 1, 600)
+    burst: int = bounded(20, "Proxy: silences one credential may create at once above the rate.", 0, 1000)
+    snapshot_interval: str = duration(
+        "250ms", "Alertmanager --data.maintenance-interval (a Go duration).", 100, 15 * 60_000, go=True
+    )
+
+
+DEFAULT_SILENCE_LIMITS = SilenceLimits()
+
+
+def read_silence_limits(r: Reader) -> SilenceLimits:
+    return read_declared(r, "silenceLimits", SilenceLimits, r.structured("silenceLimits", {}, dict))
+
 
 DEFAULT_RECEIVER = Receiver("default", "http://alert-receiver:4000/alerts", True)
 RECEIVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -160,13 +237,8 @@ def _with_egress(r: Reader, receiver: Receiver, raw: object, egress: bool) -> Re
 
 def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: object) -> Receiver | None:
     key = f"alertmanagerReceivers[{name}]"
-    unknown = sorted(set(entry) - RECEIVER_KEYS)
-    if unknown:
-        r.problem(
-            f"{key}.{unknown[0]}",
-            entry[unknown[0]],
-            f"unknown receiver setting; expected one of {', '.join(sorted(RECEIVER_KEYS - {'name'}))}",
-        )
+    if set(entry) - RECEIVER_KEYS:
+        r.unknown_keys(key, entry, RECEIVER_KEYS, f"--path 'alertmanagerReceiverSecrets.{name}'")
         return None
     kinds = [kind for kind in RECEIVER_KINDS if kind != "webhook" and kind in entry]
     if len(kinds) > 1 or (kinds and "webhookUrl" in entry):
@@ -197,13 +269,8 @@ def _read_receiver(r: Reader, name: str, entry: dict[str, Any], raw_secret: obje
     if not isinstance(options, dict):
         r.problem(f"{key}.{kind}", options, f"expected an object ({', '.join(sorted(KIND_KEYS[kind]))} or nothing)")
         return None
-    unknown = sorted(set(options) - KIND_KEYS[kind])
-    if unknown:
-        r.problem(
-            f"{key}.{kind}.{unknown[0]}",
-            options[unknown[0]],
-            f"unknown {kind} setting; expected {', '.join(sorted(KIND_KEYS[kind]))}",
-        )
+    if set(options) - KIND_KEYS[kind]:
+        r.unknown_keys(f"{key}.{kind}", options, KIND_KEYS[kind], f"--path 'alertmanagerReceiverSecrets.{name}'")
         return None
     url = options.get("url")
     if url is not None and not _check_https(r, f"{key}.{kind}.url", url):
@@ -328,11 +395,8 @@ def _read_range(r: Reader, key: str, entry: object) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         r.problem(key, entry, f"expected an object with any of {', '.join(INTERVAL_KEYS)}")
         return None
-    unknown = sorted(set(entry) - set(INTERVAL_KEYS))
-    if unknown:
-        r.problem(
-            f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown time range field; expected {', '.join(INTERVAL_KEYS)}"
-        )
+    if set(entry) - set(INTERVAL_KEYS):
+        r.unknown_keys(key, entry, INTERVAL_KEYS)
         return None
     out: dict[str, Any] = {}
     for field, value in entry.items():
@@ -433,11 +497,8 @@ def _read_route(r: Reader, key: str, entry: object, names: list[str], interval_n
     if not isinstance(entry, dict):
         r.problem(key, entry, 'expected objects like {"matchers": ["severity=\\"critical\\""], "receiver": "pager"}')
         return None
-    unknown = sorted(set(entry) - ROUTE_KEYS)
-    if unknown:
-        r.problem(
-            f"{key}.{unknown[0]}", entry[unknown[0]], f"unknown route setting; expected {', '.join(sorted(ROUTE_KEYS))}"
-        )
+    if set(entry) - ROUTE_KEYS:
+        r.unknown_keys(key, entry, ROUTE_KEYS)
         return None
     if entry.get("receiver") is None:
         r.problem(f"{key}.receiver", None, f"every route needs a receiver; expected one of {', '.join(names)}")
@@ -484,3 +545,84 @@ def _read_route(r: Reader, key: str, entry: object, names: list[str], interval_n
         lists.get("activeTimeIntervals", ()),
         lists.get("muteTimeIntervals", ()),
     )
+
+
+# This service's config keys, declared once (components/stack/keys.py joins every service's).
+KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey(
+        "silenceLimits",
+        "object",
+        model=SilenceLimits,
+        description=(
+            '{"maxBodyBytes": 4096, "perMinute": 6, "burst": 20, "snapshotInterval": "250ms"}: the proxy refuses a '
+            "silence body over maxBodyBytes (413) and more than perMinute silences per credential (burst, then "
+            "429); Alertmanager writes its silences to disk every snapshotInterval, so one acknowledged is on disk "
+            "before a crash a second later."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerReceivers",
+        "array",
+        items="object",
+        description=(
+            'Receivers by type: {"name": "hook", "webhookUrl": "http://alert-receiver:4000/alerts"}, '
+            '{"name": "pager", "pagerduty": {}}, {"name": "chat", "slack": {"channel": "#trading-alerts"}}, '
+            '{"name": "ops-genie", "opsgenie": {}}, {"name": "mail", "email": {"to": "...", "from": "...", '
+            '"smarthost": "smtp.example:587"}}; optional "url" (API endpoint override) inside pagerduty/opsgenie, '
+            '"caPem" (a private CA to verify the receiver against) and "sendResolved". Credentials go in '
+            "alertmanagerReceiverSecrets."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerReceiverSecrets",
+        "object",
+        secret=True,
+        description=(
+            "Each receiver's credential by receiver name (PagerDuty routing key, Slack webhook URL, Opsgenie API "
+            "key, SMTP password): `pulumi config set --secret --path 'alertmanagerReceiverSecrets.pager' ...`. "
+            "Reaches Alertmanager only as a 0400 file."
+        ),
+    ),
+    ConfigKey(
+        "alertRoutes",
+        "array",
+        items="object",
+        description=(
+            'Ordered routes: [{"matchers": ["severity=\\"critical\\""], "receiver": "pager", "continue": false, '
+            '"activeTimeIntervals": [], "muteTimeIntervals": []}]. Default: critical to the first pagerduty/opsgenie '
+            "receiver."
+        ),
+    ),
+    ConfigKey(
+        "alertDefaultReceiver",
+        "string",
+        description="Receiver of every alert no route takes. Default: the first slack or webhook receiver.",
+    ),
+    ConfigKey(
+        "watchdogReceiver",
+        "string",
+        description=(
+            "A dead-man's-switch receiver for the always-firing Watchdog alert. Default: none (a null receiver)."
+        ),
+    ),
+    ConfigKey(
+        "timeIntervals",
+        "object",
+        description=(
+            'Named time intervals for routes: {"business-hours": [{"weekdays": ["monday:friday"], "times": '
+            '[{"startTime": "08:00", "endTime": "18:00"}], "location": "Europe/London"}]}; also daysOfMonth, months, '
+            "years."
+        ),
+    ),
+    ConfigKey(
+        "alertmanagerEgress",
+        "boolean",
+        default=False,
+        description=(
+            "Let Alertmanager reach its receivers outside the host: it joins the egress network, and the firewall "
+            "grants it each receiver's address and port (an IP in its URL or smarthost, or the receiver's "
+            '"egressCidrs": [...]; required for pagerduty, opsgenie and slack) and nothing else.'
+        ),
+    ),
+)
+DEFAULTS = defaults(KEYS)

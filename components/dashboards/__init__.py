@@ -1,0 +1,1 @@
+"""Dashboards as code: one source of panels (`panels`), two consumers (`grafana`, `consoles`)."""

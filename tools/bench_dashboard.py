@@ -1,0 +1,376 @@
+"""`make bench`, the dashboard scenario: several people each refreshing a dashboard through the proxy.
+
+Each user is a browser of its own (a LAN client namespace with its own address and credential) running
+one wrk process: `concurrentPerCredential` keep-alive connections (what the proxy's default limits let
+one credential have in flight on the query endpoints), and a Lua script that fires the dashboard's
+panels (range queries over the last hour, step 15 s) every `refresh` seconds on a fixed schedule (like
+a browser's refresh timer: a slow refresh does not push the next one back), for a fixed time. A
+separate flooding user (its own address and credential) sends as fast as its connections allow, up
+to a bounded rate, in the same run; it must be rate-limited (429) while the dashboard users see none.
+
+The proxy under test is a copy of the program's proxy running the config rendered with the stack's
+default limits (the bench stack's own proxy has its limits raised for the throughput runs).
+
+Pure parts (script, parsing, summary) here; `run_dashboard` drives the namespaces.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+RESULT_MARK = "DASHBOARD_RESULT"
+USERS = 10
+PANELS_PER_DASHBOARD = 30
+REFRESH_SECONDS = 5
+DURATION_SECONDS = 120
+RANGE_SECONDS = 3600
+STEP_SECONDS = 15
+# The flooding user: closed loop on its connections, paced to at most this many requests per second
+# (several times the default per-credential budget, bounded so the flood itself does not take the cores).
+FLOOD_RATE = 100
+FLOOD_CONNECTIONS = 4
+QUANTILE_STEPS = 1000  # the per-user latency distribution written out (0.1 % steps) to merge users
+
+# The panels: range queries over series a fresh bench stack has (Prometheus' own, its scrape targets).
+# When the dashboards module exists, its panel queries belong here instead.
+PANELS: tuple[str, ...] = (
+    "up",
+    "sum by (job) (up)",
+    "avg by (job) (scrape_duration_seconds)",
+    "max by (job) (scrape_duration_seconds)",
+    "sum by (job) (scrape_samples_scraped)",
+    "sum by (job) (scrape_series_added)",
+    "sum(rate(prometheus_http_requests_total[1m]))",
+    "sum by (handler) (rate(prometheus_http_requests_total[1m]))",
+    "sum by (code) (rate(prometheus_http_requests_total[1m]))",
+    "histogram_quantile(0.99, sum by (le) (rate(prometheus_http_request_duration_seconds_bucket[1m])))",
+    "histogram_quantile(0.5, sum by (le) (rate(prometheus_http_request_duration_seconds_bucket[1m])))",
+    "prometheus_tsdb_head_series",
+    "rate(prometheus_tsdb_head_samples_appended_total[1m])",
+    "prometheus_tsdb_head_chunks",
+    "rate(prometheus_tsdb_compactions_total[5m])",
+    "prometheus_tsdb_wal_segment_current",
+    'sum(prometheus_target_interval_length_seconds{quantile="0.99"})',
+    "rate(prometheus_target_scrapes_exceeded_sample_limit_total[5m])",
+    "prometheus_rule_group_last_duration_seconds",
+    "rate(prometheus_rule_evaluation_failures_total[5m])",
+    "prometheus_engine_queries",
+    "histogram_quantile(0.9, sum by (le) (rate(prometheus_engine_query_duration_seconds_bucket[1m])))",
+    "rate(process_cpu_seconds_total[1m])",
+    "process_resident_memory_bytes",
+    "process_open_fds / process_max_fds",
+    "go_goroutines",
+    "rate(go_gc_duration_seconds_count[1m])",
+    "go_memstats_heap_inuse_bytes",
+    "prometheus_notifications_queue_length",
+    "rate(net_conntrack_listener_conn_accepted_total[1m])",
+)
+
+
+def panel_paths(panels: Sequence[str]) -> list[str]:
+    """The path and query of each panel's range query, without start and end (the script adds them)."""
+    return [f"/api/v1/query_range?query={urllib.parse.quote(p, safe='')}&step={STEP_SECONDS}" for p in panels]
+
+
+def _lua_string(text: str) -> str:
+    if any(ch in text for ch in '\\"\n\r') or not text.isprintable():
+        raise ValueError("values in the script must be printable without quotes or backslashes")
+    return f'"{text}"'
+
+
+def dashboard_lua(
+    authorization: str,
+    paths: Sequence[str],
+    *,
+    refresh_ms: int,
+    offset_ms: int = 0,
+    rate: float | None = None,
+    connections: int = 1,
+) -> str:
+    """A wrk script. Dashboard (`rate` None): every `refresh_ms` from its start (+`offset_ms`) one request
+    per path, over whatever connections are free (a slot per request, so a slow refresh does not push the
+    next one back). Flood (`rate`): requests paced to at most `rate` per second over `connections`.
+    `done` writes one line: requests, duration, errors, status counts and the latency distribution."""
+    if rate is not None and rate <= 0:
+        raise ValueError("rate must be positive")
+    entries = ",\n".join(f"    {_lua_string(p)}" for p in paths)
+    pace_ms = 1000.0 * connections / rate if rate else 0.0
+    return f"""-- generated by tools/bench_dashboard.py
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct {{ long tv_sec; long tv_nsec; }} bench_timespec;
+int clock_gettime(int clk, bench_timespec *ts);
+]]
+local ts = ffi.new("bench_timespec")
+local function now_ms()
+    ffi.C.clock_gettime(0, ts)
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1000000
+end
+
+wrk.method = "GET"
+wrk.headers["Authorization"] = {_lua_string(authorization)}
+local paths = {{
+{entries}
+}}
+local PANELS = #paths
+local REFRESH_MS = {int(refresh_ms)}
+local OFFSET_MS = {int(offset_ms)}
+local PACE_MS = {pace_ms:.3f}
+local slot = 0
+local sent = 0
+local start_ms = nil
+statuses = {{}}
+
+function delay()
+    local now = now_ms()
+    if start_ms == nil then
+        start_ms = now + OFFSET_MS
+    end
+    local due
+    if PACE_MS > 0 then
+        return math.floor(PACE_MS)
+    end
+    due = start_ms + math.floor(slot / PANELS) * REFRESH_MS
+    slot = slot + 1
+    if due > now then
+        return math.floor(due - now)
+    end
+    return 0
+end
+
+function request()
+    local i = sent % PANELS + 1
+    sent = sent + 1
+    local t = math.floor(now_ms() / 1000)
+    return wrk.format(nil, paths[i] .. "&start=" .. (t - {RANGE_SECONDS}) .. "&end=" .. t)
+end
+
+function response(status, headers, body)
+    local key = tostring(status)
+    statuses[key] = (statuses[key] or 0) + 1
+end
+
+local threads = {{}}
+function setup(thread)
+    table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+    local counts = {{}}
+    for _, thread in ipairs(threads) do
+        for key, value in pairs(thread:get("statuses")) do
+            counts[key] = (counts[key] or 0) + value
+        end
+    end
+    local parts = {{}}
+    for key, value in pairs(counts) do
+        table.insert(parts, key .. "=" .. value)
+    end
+    local quantiles = {{}}
+    for i = 1, {QUANTILE_STEPS} do
+        table.insert(quantiles, latency:percentile(i * 100.0 / {QUANTILE_STEPS}))
+    end
+    local e = summary.errors
+    io.write(string.format("{RESULT_MARK} %d %d %d %d %d %d %s %d %s\\n", summary.requests, summary.duration,
+        e.connect, e.read, e.write, e.timeout, table.concat(parts, ","), latency.max, table.concat(quantiles, ",")))
+end
+"""
+
+
+@dataclass(frozen=True)
+class UserResult:
+    requests: int
+    duration_us: int
+    socket_errors: int  # connect, read, write errors and timeouts
+    statuses: dict[int, int]
+    max_us: int
+    quantiles_us: list[float]  # QUANTILE_STEPS values: the latency at each 1/QUANTILE_STEPS of the requests
+
+
+def parse_dashboard(stdout: str) -> UserResult:
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_MARK + " "):
+            parts = line.split(" ")[1:]
+            if len(parts) != 9:
+                break
+            statuses = {int(k): int(v) for k, v in (kv.split("=") for kv in parts[6].split(",") if kv)}
+            quantiles = [float(q) for q in parts[8].split(",")]
+            return UserResult(
+                requests=int(parts[0]),
+                duration_us=int(parts[1]),
+                socket_errors=sum(int(p) for p in parts[2:6]),
+                statuses=statuses,
+                max_us=int(parts[7]),
+                quantiles_us=quantiles,
+            )
+    raise ValueError(f"no {RESULT_MARK} line in wrk's output:\n{stdout[-2000:]}")
+
+
+def _quantile(quantiles: Sequence[float], fraction: float) -> float:
+    index = min(len(quantiles) - 1, max(0, round(fraction * len(quantiles)) - 1))
+    return quantiles[index]
+
+
+def _merged_quantile(users: Sequence[UserResult], fraction: float) -> float:
+    """A quantile of every user's requests together: each user's distribution stands for its requests."""
+    points: list[tuple[float, float]] = []
+    for user in users:
+        if user.quantiles_us and user.requests:
+            weight = user.requests / len(user.quantiles_us)
+            points += [(q, weight) for q in user.quantiles_us]
+    if not points:
+        return 0.0
+    points.sort()
+    target = fraction * sum(w for _, w in points)
+    seen = 0.0
+    for value, weight in points:
+        seen += weight
+        if seen >= target - 1e-9:
+            return value
+    return points[-1][0]
+
+
+def _counts(statuses: Mapping[int, int]) -> dict[str, int]:
+    return {
+        "ok": sum(v for k, v in statuses.items() if 200 <= k < 300),
+        "401": statuses.get(401, 0),
+        "429": statuses.get(429, 0),
+        "5xx": sum(v for k, v in statuses.items() if 500 <= k < 600),
+        "other": sum(v for k, v in statuses.items() if not (200 <= k < 300 or k in (401, 429) or 500 <= k < 600)),
+    }
+
+
+def user_summary(result: UserResult) -> dict[str, Any]:
+    return {
+        "requests": result.requests,
+        "p50_ms": round(_quantile(result.quantiles_us, 0.5) / 1000, 2),
+        "p99_ms": round(_quantile(result.quantiles_us, 0.99) / 1000, 2),
+        "max_ms": round(result.max_us / 1000, 2),
+        **_counts(result.statuses),
+        "socket_errors": result.socket_errors,
+    }
+
+
+def dashboard_summary(users: Mapping[str, UserResult], flood: UserResult | None) -> dict[str, Any]:
+    """Per user and overall (every dashboard user's requests together); the flooder apart; the goals."""
+    per_user = {name: user_summary(result) for name, result in users.items()}
+    values = list(users.values())
+    statuses: dict[int, int] = {}
+    for result in values:
+        for code, count in result.statuses.items():
+            statuses[code] = statuses.get(code, 0) + count
+    overall = {
+        "requests": sum(r.requests for r in values),
+        "p50_ms": round(_merged_quantile(values, 0.5) / 1000, 2),
+        "p99_ms": round(_merged_quantile(values, 0.99) / 1000, 2),
+        "max_ms": round(max((r.max_us for r in values), default=0) / 1000, 2),
+        **_counts(statuses),
+        "socket_errors": sum(r.socket_errors for r in values),
+    }
+    out: dict[str, Any] = {"users": per_user, "overall": overall}
+    goals = {
+        "p99_within_2x_p50": overall["p50_ms"] > 0 and overall["p99_ms"] <= 2 * overall["p50_ms"],
+        "no_429": overall["429"] == 0,
+        "no_5xx": overall["5xx"] == 0,
+        "no_401": overall["401"] == 0,
+        "no_socket_errors": overall["socket_errors"] == 0,
+    }
+    if flood is not None:
+        out["flood"] = user_summary(flood)
+        goals["flood_rate_limited"] = out["flood"]["429"] > 0
+    out["goals"] = goals
+    return out
+
+
+def format_dashboard(summary: Mapping[str, Any]) -> str:
+    rows = ["| user | requests | p50 ms | p99 ms | max ms | 429 | 5xx | 401 |", "|---|---|---|---|---|---|---|---|"]
+    named = {**summary["users"], "**overall**": summary["overall"]}
+    if "flood" in summary:
+        named["flood (rate-limited)"] = summary["flood"]
+    for name, row in named.items():
+        rows.append(
+            f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p99_ms']} | {row['max_ms']} | {row['429']} "
+            f"| {row['5xx']} | {row['401']} |"
+        )
+    goals = ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in summary["goals"].items())
+    return "\n".join(rows) + f"\ngoals: {goals}"
+
+
+# --- driving it ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DashboardClient:
+    name: str  # the LAN client namespace (its own address)
+    user: str
+    authorization: str
+
+
+def run_dashboard(
+    exec_in: Callable[..., Any],
+    write_file: Callable[[str, str], Any],
+    url: str,
+    users: Sequence[DashboardClient],
+    flood: DashboardClient | None,
+    *,
+    connections: int,
+    duration_s: int = DURATION_SECONDS,
+    refresh_s: int = REFRESH_SECONDS,
+    panels: Sequence[str] = PANELS,
+    wrk_env: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Every user's wrk (and the flooder's) at once, each in its own namespace; bounded by `duration_s`."""
+    paths = panel_paths(panels)
+    jobs: dict[str, tuple[DashboardClient, Any, int]] = {}
+    spread_ms = refresh_s * 1000 // max(1, len(users))  # people do not all press refresh in the same ms
+    for index, client in enumerate(users):
+        script = dashboard_lua(client.authorization, paths, refresh_ms=refresh_s * 1000, offset_ms=index * spread_ms)
+        jobs[client.user] = (client, write_file(f"dashboard-{client.user}.lua", script), connections)
+    if flood is not None:
+        script = dashboard_lua(
+            flood.authorization, paths, refresh_ms=refresh_s * 1000, rate=FLOOD_RATE, connections=FLOOD_CONNECTIONS
+        )
+        jobs[flood.user] = (flood, write_file(f"dashboard-{flood.user}.lua", script), FLOOD_CONNECTIONS)
+    outputs: dict[str, Any] = {}
+
+    def run(user: str) -> None:
+        client, script, conns = jobs[user]
+        argv = [*wrk_env, "wrk", "-t1", f"-c{conns}", f"-d{duration_s}s", "--timeout", "10s", "-s", str(script), url]
+        outputs[user] = exec_in(client.name, argv, timeout=duration_s + 60)
+
+    threads = [threading.Thread(target=run, args=(user,), daemon=True) for user in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(duration_s + 90)
+    results: dict[str, UserResult] = {}
+    for user in jobs:
+        result = outputs.get(user)
+        if result is None or result.returncode != 0:
+            detail = "" if result is None else f"{result.stderr[-1000:]}{result.stdout[-1000:]}"
+            raise RuntimeError(f"dashboard wrk for {user} failed: {detail}")
+        results[user] = parse_dashboard(result.stdout)
+    flood_result = results.pop(flood.user) if flood is not None else None
+    summary = dashboard_summary(results, flood_result)
+    summary["method"] = {
+        "users": len(users),
+        "panels": len(panels),
+        "refresh_s": refresh_s,
+        "duration_s": duration_s,
+        "connections_per_user": connections,
+        "queries": f"query_range over the last {RANGE_SECONDS // 3600} h, step {STEP_SECONDS}s, end = now",
+        "panel_queries": list(panels),
+        "flood": f"{FLOOD_CONNECTIONS} connections paced to at most {FLOOD_RATE} req/s, its own address and user",
+        "schedule": (
+            f"each user fires every panel every {refresh_s} s from its start (users offset by {spread_ms} ms); "
+            "a request takes the next free connection"
+        ),
+        "quantiles": (
+            f"per user from wrk's histogram; overall merged from each user's {QUANTILE_STEPS} quantiles weighted by "
+            "its requests"
+        ),
+    }
+    return json.loads(json.dumps(summary))
