@@ -201,8 +201,9 @@ def test_up_deploys_a_healthy_stack(deployed: Deployed) -> None:
 
 
 def test_second_up_changes_nothing_and_refresh_finds_no_drift(deployed: Deployed) -> None:
+    planned = deployed.project.run(deployed.stack, "preview", "--diff", "--policy-pack", POLICY_PACK)
     again = deployed.up()
-    assert pe.changes(again.summary) == {}, again.stdout
+    assert pe.changes(again.summary) == {}, planned.stdout[-20000:]  # the diff says what changed
     refreshed = deployed.stack.refresh(color="never", on_output=_progress)
     assert pe.changes(refreshed.summary) == {}, refreshed.stdout
     no_changes(deployed)

@@ -238,7 +238,8 @@ def test_hardening_inputs_show_up_in_inspect(client: Any, deployments: list[Depl
     assert svc.exec_run(["touch", "/probe"]).exit_code != 0  # read-only root
     assert svc.exec_run(["cat", "/srv/hello"]).output == b"hi\n"  # host_paths mapped the bind
     net = client.api.inspect_network("pdc-net")
-    assert net["IPAM"]["Config"] == [{"Subnet": "198.18.241.0/24"}]
+    # Docker 29 reports the gateway it picked (the first address) beside the subnet asked for.
+    assert [pool["Subnet"] for pool in net["IPAM"]["Config"]] == ["198.18.241.0/24"]
     assert net["Labels"] == {"io.pdc.test": "1"}
     assert net["Internal"] is False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -145,9 +146,9 @@ def test_configured_subnets_reach_the_networks_the_fixed_addresses_and_the_firew
     stack = load_scenario("subnets").run()
     subnets = {n.inputs["name"]: n.inputs["ipamConfigs"] for n in stack.of_type(NETWORK)}
     assert subnets == {
-        "promshield-dev-backend": [{"subnet": "198.18.40.0/24"}],
-        "promshield-dev-edge": [{"subnet": "198.18.41.0/24"}],
-        "promshield-dev-egress": [{"subnet": "198.18.42.0/24"}],
+        "promshield-dev-backend": [{"subnet": "198.18.40.0/24", "gateway": "198.18.40.1"}],
+        "promshield-dev-edge": [{"subnet": "198.18.41.0/24", "gateway": "198.18.41.1"}],
+        "promshield-dev-egress": [{"subnet": "198.18.42.0/24", "gateway": "198.18.42.1"}],
     }
     assert service_container(stack, catalog.PROMETHEUS)["networksAdvanced"][1]["ipv4Address"] == "198.18.42.10"
     assert service_container(stack, catalog.ALERTMANAGER)["networksAdvanced"][0]["ipv4Address"] == "198.18.40.11"
@@ -161,7 +162,7 @@ def test_backend_network_is_internal_and_backends_live_only_there(any_stack: Rec
     backend = networks[f"promshield-{any_stack.stack}-backend"]
     edge = networks[f"promshield-{any_stack.stack}-edge"]
     assert backend["internal"] is True and edge["internal"] is False
-    assert backend["ipamConfigs"] == [{"subnet": catalog.DEFAULT_BACKEND_SUBNET}]
+    assert backend["ipamConfigs"] == [ipam(catalog.DEFAULT_BACKEND_SUBNET)]
     prometheus = service_container(any_stack, catalog.PROMETHEUS)
     assert prometheus["networksAdvanced"][0] == {
         "name": backend["name"],
@@ -185,7 +186,7 @@ def test_the_egress_network_exists_and_is_joined_only_where_something_is_outside
     networks = {n.inputs["name"]: n.inputs for n in prod_stack.of_type(NETWORK)}
     egress = networks["promshield-prod-egress"]
     assert egress["internal"] is False and egress["attachable"] is False
-    assert egress["ipamConfigs"] == [{"subnet": catalog.DEFAULT_EGRESS_SUBNET}]
+    assert egress["ipamConfigs"] == [ipam(catalog.DEFAULT_EGRESS_SUBNET)]
     joined = {
         name: [n for n in container.inputs["networksAdvanced"] if n["name"] == egress["name"]]
         for name, container in prod_stack.containers().items()
@@ -580,3 +581,9 @@ def test_the_egress_scenario_attaches_each_service_and_grants_its_destinations()
         assert f"-s {source}/32 -d {destination}/32 -p tcp --dport {port} " in firewall
     assert firewall.count("--dport 53 ") == 6  # udp and tcp to the resolver, for each of the three
     assert "-A PROMSHIELD-EGRESS -s 198.18.30.0/24 ! -d 198.18.30.0/24 -m conntrack --ctstate NEW -j DROP" in firewall
+
+
+def ipam(subnet: str) -> dict[str, str]:
+    """A network's declared pool: the subnet and its gateway, the first address (what Docker picks and
+    `refresh` reads back; declared so that a refresh finds no drift)."""
+    return {"subnet": subnet, "gateway": str(ipaddress.ip_network(subnet)[1])}
