@@ -348,7 +348,7 @@ class LoadBench:
         self, url: str, passwords: dict[str, Any], proxy: str, prometheus: str, seconds: int
     ) -> dict[str, Any]:
         """scenarios.dashboard (tools/bench_dashboard.py), with the proxy's and Prometheus' CPU meanwhile."""
-        from components.core.settings.types import DEFAULT_QUERY_LIMITS
+        from components.prometheus.settings import DEFAULT_QUERY_LIMITS
         from testing.mock_stack import unwrap
         from tools.bench_dashboard import DashboardClient, format_dashboard, run_dashboard
 
