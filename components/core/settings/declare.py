@@ -86,7 +86,8 @@ def read_declared(r: Reader, key: str, model: type[M], raw: Mapping[str, Any], s
                 r.unknown_keys(key, {name: problem["input"]}, aliases, secret_hint)
                 continue
             info = aliases.get(name)
-            expected = ((info.json_schema_extra or {}) if info is not None else {}).get("expected")  # type: ignore[union-attr]
+            extra = info.json_schema_extra if info is not None else None
+            expected = extra.get("expected") if isinstance(extra, dict) else None
             r.problem(f"{key}.{name}", raw.get(name), str(expected or problem["msg"].removeprefix("Value error, ")))
         return model.model_validate({k: v for k, v in raw.items() if k not in bad}, by_alias=True, by_name=False)
 
