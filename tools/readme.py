@@ -91,9 +91,7 @@ def render(text: str, names: tuple[str, ...] = ("roles",), page: str = "README.m
 
 def stale() -> list[Path]:
     """The pages whose generated sections differ from their sources."""
-    return [
-        path for path, names in DOCUMENTS.items() if render(path.read_text(), names, path.name) != path.read_text()
-    ]
+    return [path for path, names in DOCUMENTS.items() if render(path.read_text(), names, path.name) != path.read_text()]
 
 
 def main() -> int:

@@ -123,7 +123,7 @@ def reload_script(container: str, plan: ReloadPlan) -> str:
         # Done when every accepting worker is new: a retiring one is retitled "... is shutting down"
         # and has closed its listeners, so from then on every new connection gets the new config.
         outcome = (
-            '  now=$(workers); renewed=${now:+yes}\n'
+            "  now=$(workers); renewed=${now:+yes}\n"
             '  for pid in $now; do case " $old " in *" $pid "*) renewed="" ;; esac; done\n'
             '  [ -z "$renewed" ] || done_ok'
         )
@@ -133,7 +133,7 @@ def reload_script(container: str, plan: ReloadPlan) -> str:
         )
     else:
         before, helpers = "", ""
-        outcome = f"  case \"$logs\" in *{shlex.quote(plan.success_log or '')}*) done_ok ;; esac"
+        outcome = f'  case "$logs" in *{shlex.quote(plan.success_log or "")}*) done_ok ;; esac'
     return f"""set -eu
 # promshield: reload {container} in place (components/core/reload.py)
 fail() {{ echo "promshield: {container}: $1" >&2; exit 1; }}

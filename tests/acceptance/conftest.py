@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.stack import AcceptanceStack
+from harness.stack import AcceptanceStack
 
 TOOLS = ("ip", "iptables", "iptables-restore", "nsenter", "dockerd", "docker", "mmdebstrap", "curl", "openssl")
 HERE = Path(__file__).resolve().parent

@@ -46,12 +46,12 @@ import pytest
 from pulumi import automation as auto
 
 from components.core import catalog
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.harness import pulumi_engine as pe
-from tests.acceptance.harness import standins
-from tests.acceptance.harness.live import HOST_ADDRESS, LiveStack
-from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT
-from tests.acceptance.stack import basic, wait_until
+from harness import netns as nx
+from harness import pulumi_engine as pe
+from harness import standins
+from harness.live import HOST_ADDRESS, LiveStack
+from harness.paths import HARNESS_PREFIX, REPO_ROOT
+from harness.stack import basic, wait_until
 
 STACK = "engine"
 TRUSTED = "198.19.0.10"

@@ -3,7 +3,7 @@
 A stack of its own (no demo, no Redis or DuckDB: only what leaves the host matters here), deployed
 before the shared stack starts (this module runs first and tears its stack down at its end, so the
 two never run at once under the same prefix). The Instance Manager and the Trade Engine are
-`tests/acceptance/fakes.py` on the host's filesystem in two LAN namespaces, and Alertmanager's
+`harness/fakes.py` on the host's filesystem in two LAN namespaces, and Alertmanager's
 webhook receiver is on the LAN too (`alertmanagerEgress`). The test asserts what the firewall's
 egress grants promise:
 
@@ -39,11 +39,11 @@ from urllib.parse import urlencode
 import pytest
 
 from components.core import catalog
+from harness import netns as nx
+from harness.live import HOST_ADDRESS, LiveStack
+from harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT
+from harness.stack import basic, wait_until
 from testing.mock_stack import RecordedStack, run_program
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.harness.live import HOST_ADDRESS, LiveStack
-from tests.acceptance.harness.paths import HARNESS_PREFIX, RUN_ROOT
-from tests.acceptance.stack import basic, wait_until
 
 STACK = "egress"
 TRUSTED = "198.19.0.10"
@@ -52,7 +52,7 @@ TE_HOST = "198.19.0.31"  # the Trade Engine's host, also the on-call webhook's
 CLIENTS = {"trusted": TRUSTED, "im-host": IM_HOST, "te-host": TE_HOST}
 IM_PORT, TE_PORT, WEBHOOK_PORT = 9400, 9401, 4000
 EGRESS_SUBNET = "198.18.30.0/24"
-FAKES = str(Path(__file__).with_name("fakes.py"))
+FAKES = str(REPO_ROOT / "harness" / "fakes.py")
 PROBE_SECONDS = 2
 
 CONFIG: dict[str, Any] = {

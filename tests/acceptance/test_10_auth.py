@@ -12,8 +12,8 @@ import time
 import pytest
 
 from components.proxy.render import ANONYMOUS_BURST, ANONYMOUS_PER_SECOND
+from harness.stack import AcceptanceStack, Pacer, Response, basic
 from tests.acceptance.role_matrix import MATRIX
-from tests.acceptance.stack import AcceptanceStack, Pacer, Response, basic
 
 pytestmark = pytest.mark.acceptance
 

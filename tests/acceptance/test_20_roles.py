@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from harness.stack import ROLE_USER, AcceptanceStack, Response
 from tests.acceptance.role_matrix import FWD, MATRIX
-from tests.acceptance.stack import ROLE_USER, AcceptanceStack, Response
 
 pytestmark = pytest.mark.acceptance
 

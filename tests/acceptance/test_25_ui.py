@@ -34,16 +34,16 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from components.core.settings.limits import DEFAULT_LIMITS
-from tests.acceptance.harness.live import HOST_ADDRESS
-from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT
-from tests.acceptance.stack import BURST, CONFIG, RATE_PER_SECOND, ROLE_USER, AcceptanceStack
+from harness.live import HOST_ADDRESS
+from harness.paths import REPO_ROOT, RUN_ROOT
+from harness.stack import BURST, CONFIG, RATE_PER_SECOND, ROLE_USER, AcceptanceStack
 from tests.acceptance.test_20_roles import silence_body
 
 pytestmark = pytest.mark.acceptance
 
 UI_DIR = RUN_ROOT / "ui"
 CHROMIUM = "/usr/bin/chromium"
-BROWSER_SCRIPT = Path(__file__).resolve().parent / "browser.py"
+BROWSER_SCRIPT = REPO_ROOT / "harness" / "browser.py"
 PROMETHEUS_URL = f"https://{HOST_ADDRESS}:9090"
 ALERTMANAGER_URL = f"https://{HOST_ADDRESS}:9093"
 

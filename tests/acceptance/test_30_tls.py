@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.harness.paths import venv_dir
-from tests.acceptance.stack import HOST_ADDRESS, PORTS, AcceptanceStack, netns_run
+from harness.paths import venv_dir
+from harness.stack import HOST_ADDRESS, PORTS, AcceptanceStack, netns_run
 
 pytestmark = pytest.mark.acceptance
 

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from components.prometheus.settings import DEFAULT_QUERY_LIMITS
-from tests.acceptance.stack import (
+from harness.stack import (
     BURST,
     CONNECTIONS_PER_CLIENT,
     HOST_ADDRESS,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.stack import (
+from harness.stack import (
     BURST,
     CONNECTIONS_PER_SOURCE,
     HOST_ADDRESS,

@@ -30,7 +30,7 @@ from components.core import catalog
 from components.prometheus.render import QUERY_LOG_CHECK_SECONDS
 from components.prometheus.settings import BYTES_PER_SAMPLE, DEFAULT_QUERY_LIMITS
 from components.proxy.render import AUDIT_CHECK_SECONDS, AUDIT_REOPEN_GRACE_SECONDS
-from tests.acceptance.stack import (
+from harness.stack import (
     AUDIT_LOG_BYTES,
     QUERY_LOG_BYTES,
     RATE_PER_SECOND,

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from components.firewall.render import seed_input_rules
-from tests.acceptance.stack import HOST_ADDRESS, PORTS, TRUSTED, TRUSTED2, UNTRUSTED, AcceptanceStack, iptables_counters
+from harness.stack import HOST_ADDRESS, PORTS, TRUSTED, TRUSTED2, UNTRUSTED, AcceptanceStack, iptables_counters
 
 pytestmark = pytest.mark.acceptance
 

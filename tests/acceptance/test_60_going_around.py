@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.stack import HOST_ADDRESS, AcceptanceStack, scan, wait_until
+from harness import netns as nx
+from harness.stack import HOST_ADDRESS, AcceptanceStack, scan, wait_until
 
 pytestmark = pytest.mark.acceptance
 

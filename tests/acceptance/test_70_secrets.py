@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.core import catalog
-from tests.acceptance.stack import USERS, AcceptanceStack, proc_pids
+from harness.stack import USERS, AcceptanceStack, proc_pids
 
 pytestmark = pytest.mark.acceptance
 

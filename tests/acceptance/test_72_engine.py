@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from components.core import catalog
+from harness.stack import HOST_ADDRESS, AcceptanceStack
 from testing.mock_stack import run_program
-from tests.acceptance.stack import HOST_ADDRESS, AcceptanceStack
 from tests.acceptance.test_70_secrets import SERVICES
 
 pytestmark = pytest.mark.acceptance
@@ -133,7 +133,7 @@ def test_the_demo_duckdb_seeder_runs_as_the_one_shot_job_the_program_registers(s
     (`attach`: `pulumi up` waits for it and fails if it fails). Deployed here on the same engine
     with the dev stack's own resources: the job ends with 0 and leaves a published snapshot (and
     nothing else) the exporter's uid owns; a second run keeps it (`--if-missing`)."""
-    from tests.acceptance.harness import deploy, standins
+    from harness import deploy, standins
 
     demo = run_program(
         {"demo": True, "networks": {"backendSubnet": "198.18.30.0/24", "edgeSubnet": "198.18.31.0/24"}},

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.core import catalog
-from tests.acceptance.stack import FIRING_ALERT, AcceptanceStack, container_name, wait_until
+from harness.stack import FIRING_ALERT, AcceptanceStack, container_name, wait_until
 
 pytestmark = pytest.mark.acceptance
 

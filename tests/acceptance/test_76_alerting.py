@@ -1,5 +1,5 @@
 """On-call alerting on the real Alertmanager: routes by severity, inhibitions, muting, and delivery to
-local stand-ins of PagerDuty, Slack, Opsgenie and an SMTP server (tests/acceptance/receivers.py).
+local stand-ins of PagerDuty, Slack, Opsgenie and an SMTP server (harness/receivers.py).
 
 Alerts are posted straight into Alertmanager's API the way Prometheus posts them (mTLS, Prometheus'
 client certificate), all at once, each labelled with this run's id and its case; every stand-in
@@ -21,8 +21,8 @@ from urllib.parse import urlparse
 import pytest
 
 from components.core import catalog
-from tests.acceptance import receivers as rx
-from tests.acceptance.stack import AcceptanceStack, wait_until
+from harness import receivers as rx
+from harness.stack import AcceptanceStack, wait_until
 
 pytestmark = pytest.mark.acceptance
 

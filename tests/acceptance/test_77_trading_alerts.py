@@ -2,7 +2,7 @@
 is scraped as a real target would be (TLS, basic auth) and each Instance Manager / Trade Engine alert
 fires when the simulator is told to (through its control command, `docker exec`), and only then, and
 reaches the receiver its route names (the webhook for the Instance Manager's warnings, the pager and
-mail for critical alerts, chat for the Trade Engine's warnings: tests/acceptance/receivers.py).
+mail for critical alerts, chat for the Trade Engine's warnings: harness/receivers.py).
 
 The suite's `for:` durations for these alerts are 0s (stack.TRADING_FOR_SETTINGS), so each fires on the
 first evaluation over its threshold."""
@@ -21,8 +21,8 @@ import pytest
 from components.core import catalog
 from components.prometheus.rules.thresholds import AlertThresholds
 from components.prometheus.rules.trading import instance_manager_alerts, trade_engine_alerts
-from tests.acceptance import receivers as rx
-from tests.acceptance.stack import FIRING_ALERT, AcceptanceStack, wait_until
+from harness import receivers as rx
+from harness.stack import FIRING_ALERT, AcceptanceStack, wait_until
 
 pytestmark = pytest.mark.acceptance
 

@@ -30,8 +30,8 @@ import pytest
 from components.dashboards.consoles import INDEX, console_expr
 from components.dashboards.grafana import GRAFANA_USER, render_grafana_files
 from components.dashboards.panels import dashboards
-from tests.acceptance.harness.paths import REPO_ROOT, RUN_ROOT
-from tests.acceptance.stack import ROLE_USER, AcceptanceStack, wait_until
+from harness.paths import REPO_ROOT, RUN_ROOT
+from harness.stack import ROLE_USER, AcceptanceStack, wait_until
 from tests.acceptance.test_25_ui import PROMETHEUS_URL, _clean, _run_browser, _visit
 
 pytestmark = pytest.mark.acceptance

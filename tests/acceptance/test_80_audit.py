@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from tests.acceptance.stack import USERS, AcceptanceStack, Sent, basic, wait_until
+from harness.stack import USERS, AcceptanceStack, Sent, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
 

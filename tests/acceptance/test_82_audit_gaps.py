@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from components.core import catalog
-from tests.acceptance.stack import PORTS, AcceptanceStack, basic, wait_until
+from harness.stack import PORTS, AcceptanceStack, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
 

@@ -16,7 +16,7 @@ import pytest
 
 from components.core import catalog
 from components.proxy.render import AUTH_CACHE_SECONDS
-from tests.acceptance.stack import AcceptanceStack
+from harness.stack import AcceptanceStack
 
 pytestmark = pytest.mark.acceptance
 

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from components.core import catalog
+from harness.stack import CONFIG, HOST_ADDRESS, PORTS, STACK, AcceptanceStack, basic, wait_until
 from testing.mock_stack import run_program
-from tests.acceptance.stack import CONFIG, HOST_ADDRESS, PORTS, STACK, AcceptanceStack, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
 

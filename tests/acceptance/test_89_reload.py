@@ -21,9 +21,9 @@ import pytest
 
 from components.core import catalog
 from components.prometheus import rules as prometheus_rules
-from tests.acceptance.harness.deploy import Applied, CommandFailedError
-from tests.acceptance.harness.live import HOST_ADDRESS
-from tests.acceptance.stack import FIRING_ALERT, PORTS, USERS, AcceptanceStack, basic, wait_until
+from harness.deploy import Applied, CommandFailedError
+from harness.live import HOST_ADDRESS
+from harness.stack import FIRING_ALERT, PORTS, USERS, AcceptanceStack, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.harness.paths import REPO_ROOT, venv_dir
-from tests.acceptance.stack import AcceptanceStack, Response, wait_until
+from harness.paths import REPO_ROOT, venv_dir
+from harness.stack import AcceptanceStack, Response, wait_until
 
 pytestmark = pytest.mark.acceptance
 

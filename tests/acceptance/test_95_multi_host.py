@@ -30,11 +30,11 @@ from pathlib import Path
 import pytest
 
 from components.core import catalog
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
-from tests.acceptance.harness.testpki import CERT_FILE, KEY_FILE, write_server_pki
-from tests.acceptance.multihost import MultiHostStack
-from tests.acceptance.stack import wait_until
+from harness import netns as nx
+from harness.multihost import MultiHostStack
+from harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
+from harness.stack import wait_until
+from harness.testpki import CERT_FILE, KEY_FILE, write_server_pki
 
 FIRING = "InstanceManagerInstancesFailed"  # fires at once: the fake Instance Managers report a failed instance
 ON_DEMAND = "InstanceManagerMemoryHigh"  # fires when the test raises the fakes' memory

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from testing.mock_stack import secret
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.harness.deploy import (
+from harness import netns as nx
+from harness.deploy import (
     BUILT_IMAGE,
     CONTAINER,
     LOCAL_COMMAND,
@@ -38,7 +37,8 @@ from tests.acceptance.harness.deploy import (
     plan,
     update,
 )
-from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT
+from harness.paths import HARNESS_PREFIX, REPO_ROOT
+from testing.mock_stack import secret
 
 PREFIX = f"{HARNESS_PREFIX}c"
 NETNS = f"{PREFIX}-host"
@@ -64,7 +64,7 @@ class Res:
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
-    from tests.acceptance.harness.engine import Engine
+    from harness.engine import Engine
 
     if NETNS in nx.netns_list():  # left by a killed run of this test
         nx.netns_delete(NETNS)

@@ -18,10 +18,10 @@ import pytest
 
 from components.core.catalog import DEFAULT_IMAGES
 from components.duckdb.render import image_tag
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.harness.engine import Engine
-from tests.acceptance.harness.paths import HARNESS_PREFIX, RUN_ROOT
-from tests.acceptance.harness.standins import (
+from harness import netns as nx
+from harness.engine import Engine
+from harness.paths import HARNESS_PREFIX, RUN_ROOT
+from harness.standins import (
     KEY_LABEL,
     LABEL,
     UnknownStandinError,

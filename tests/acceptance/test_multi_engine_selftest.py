@@ -26,13 +26,13 @@ from typing import Any
 import pytest
 
 from components.core.catalog import DEFAULT_IMAGES
+from harness import netns as nx
+from harness.central import RemoteWriteReceiver
+from harness.deploy import DeployError, route
+from harness.engine import CGROUP_ROOT
+from harness.live import Fixture, Host, LiveStack
+from harness.paths import MULTI_HOST_PREFIX, REPO_ROOT, RUN_ROOT
 from testing.mock_stack import CONTAINER, NETWORK, PROVIDER_DOCKER, REMOTE_IMAGE, secret
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.harness.central import RemoteWriteReceiver
-from tests.acceptance.harness.deploy import DeployError, route
-from tests.acceptance.harness.engine import CGROUP_ROOT
-from tests.acceptance.harness.live import Fixture, Host, LiveStack
-from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, REPO_ROOT, RUN_ROOT
 
 PREFIX = MULTI_HOST_PREFIX
 KILL_PREFIX = f"{PREFIX[:-1]}k"  # the SIGKILL test's own run (empty engines: nothing to copy)
@@ -312,7 +312,7 @@ def test_a_sigkilled_run_is_swept_by_the_next(tmp_path: Path) -> None:
     hosts = ", ".join(f"Host({name!r}, {address!r}, {docker_host(name)!r})" for name, address in HOSTS.items())
     script = (
         "import sys, time\n"
-        "from tests.acceptance.harness.live import Host, LanService, LiveStack\n"
+        "from harness.live import Host, LanService, LiveStack\n"
         f"service = LanService('idle', {CENTRAL!r}, ['sleep', '{SERVICE_MARKER}'])\n"
         f"live = LiveStack([], prefix={KILL_PREFIX!r}, hosts=[{hosts}], services=[service]).up()\n"
         "print('up', flush=True)\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.bench_dashboard import (
+from bench.dashboard import (
     PANELS,
     QUANTILE_STEPS,
     UserResult,

@@ -1,13 +1,10 @@
-"""Smoke test of the benchmark's pure parts (tools/bench_lib.py); `make bench` runs the rest."""
+"""Smoke test of the benchmark's pure parts (bench/lib.py); `make bench` runs the rest."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.core import catalog
-from components.proxy.render import ProxySettings, render_nginx_conf
-from components.stack.settings import load_settings
-from tools.bench_lib import (
+from bench.lib import (
     DIRECT,
     NAIVE,
     PROXIED,
@@ -22,6 +19,9 @@ from tools.bench_lib import (
     scale_growth,
     wrk_lua,
 )
+from components.core import catalog
+from components.proxy.render import ProxySettings, render_nginx_conf
+from components.stack.settings import load_settings
 
 
 def rendered() -> str:
@@ -87,8 +87,8 @@ def test_scale_growth_verdict() -> None:
 def test_the_bench_stack_config_is_valid() -> None:
     """`make bench` runs the program with this config: a settings rule added later must not break it
     (limits.connectionsPerSource >= connectionsPerClient once did)."""
+    from bench.host import bench_config
     from testing.mock_stack import run_program
-    from tools.bench_host import bench_config
 
     stack = run_program(bench_config(), stack="bench")
     proxy = stack.container_files(catalog.container_name("bench", catalog.PROXY))

@@ -1,4 +1,4 @@
-"""The peers' pure parts (tools/bench_peers.py): configs made from the rendered ones, the summary."""
+"""The peers' pure parts (bench/peers.py): configs made from the rendered ones, the summary."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import base64
 
 import pytest
 
-from components.proxy.render import ProxySettings, render_nginx_conf
-from components.stack.settings import load_settings
-from tools.bench_lib import CADDY, DIRECT, NATIVE, NO_AUTH, PROXIED, TransformError
-from tools.bench_peers import (
+from bench.lib import CADDY, DIRECT, NATIVE, NO_AUTH, PROXIED, TransformError
+from bench.peers import (
     caddyfile,
     format_peers,
     htpasswd_hash,
@@ -17,6 +15,8 @@ from tools.bench_peers import (
     no_auth_nginx_conf,
     peers_summary,
 )
+from components.proxy.render import ProxySettings, render_nginx_conf
+from components.stack.settings import load_settings
 
 HASH = "$2b$10$ETwKyyeCTB.Mjj0TEtPzquTbZ4HlDdHhpMokqaRgZ47MMbG29Ya9y"
 

@@ -2,8 +2,8 @@
 snapshot neither side ever fails, the exporter never opens the live file, and killing the
 writer mid-publish never leaves an unreadable snapshot.
 
-The writers are `python -m tools.duckdb_contention writer ...` (the measuring script's own,
-tools/duckdb_contention.py); these tests assert counts only, never timings.
+The writers are `python -m bench.duckdb_contention writer ...` (the measuring script's own,
+bench/duckdb_contention.py); these tests assert counts only, never timings.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from duckdb_exporter_testlib import Exporter, value
 
-from tools.duckdb_contention import (
+from bench.duckdb_contention import (
     ScrapeStats,
     create_live_database,
     finish_writer,

@@ -242,9 +242,7 @@ MUTATIONS: list[tuple[str, Callable[[RecordedStack], list[Registered]], set[str]
     ),
     (
         "htpasswd-group-readable",
-        lambda s: mutated(
-            s, secrets_carrier(s, "proxy"), set_upload(catalog.PROXY_HTPASSWD_FILE, permissions="0440")
-        ),
+        lambda s: mutated(s, secrets_carrier(s, "proxy"), set_upload(catalog.PROXY_HTPASSWD_FILE, permissions="0440")),
         {"files-secret-modes"},
     ),
     (

@@ -1,7 +1,7 @@
 """Routing, inhibitions and notification texts through Debian's amtool (Alertmanager 0.25).
 
 `amtool config routes test` for every routing case of the prod example, the acceptance stack's
-on-call routes (tests/acceptance/receivers.py) and the out-of-the-box defaults; `amtool check-config`
+on-call routes (harness/receivers.py) and the out-of-the-box defaults; `amtool check-config`
 on each; `amtool template render` of our notification template with an alert of our own rules.
 """
 
@@ -15,9 +15,9 @@ import pytest
 
 from components.alertmanager.render import TEMPLATE_FILE
 from components.core import catalog
+from harness import receivers as rx
 from testing.mock_stack import RecordedStack, run_program
 from testing.stack_config import load_scenario
-from tests.acceptance import receivers as rx
 from tests.render.sandboxed import materialize, run_in_view
 from tests.render.test_validators import container, ok
 from tests.unit.test_alerting import ALL_TYPES

@@ -18,9 +18,9 @@ from typing import IO, Any
 import pytest
 
 from components.core import catalog
+from harness.testpki import issue_server_pki
 from testing.mock_stack import RecordedStack
 from testing.stack_config import load_scenario
-from tests.acceptance.harness.testpki import issue_server_pki
 from tests.render.sandboxed import materialize, view_command
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"

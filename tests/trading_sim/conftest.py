@@ -17,7 +17,7 @@ import pytest
 
 from components.core import catalog
 from components.trading_sim import render
-from tests.acceptance.harness.testpki import issue_server_pki
+from harness.testpki import issue_server_pki
 
 SIM_DIR = Path(__file__).resolve().parents[2] / "exporters" / "trading_sim"
 # The simulator is a standalone script (uploaded as one file), not a package of the program: loaded by

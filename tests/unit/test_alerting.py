@@ -16,8 +16,8 @@ from components.alertmanager.render import WATCHDOG_RECEIVER, AlertmanagerSettin
 from components.core import catalog
 from components.prometheus.rules import alert_names, rule_groups
 from components.prometheus.rules.inhibitions import SERVICES, TARGET_DOWN, inhibit_rules, symptoms
+from harness.receivers import make_pki
 from testing.mock_stack import run_program
-from tests.acceptance.receivers import make_pki
 from tests.unit.test_settings import load, problems_of
 
 PAGER_KEY = "0123456789abcdef0123456789abcdef"

@@ -151,7 +151,7 @@ def test_dns_grants_are_udp_and_tcp_to_the_resolvers_only_for_services_that_leav
     )
     lines = egress_rule_lines("C", "172.30.30.0/24", egress_plan(settings).grants)
     assert [line for line in lines if "--dport 53" in line] == [
-        f'-A C -s 172.30.30.10/32 -d 198.19.0.2/32 -p {protocol} --dport 53 -m conntrack --ctstate NEW -m comment '
+        f"-A C -s 172.30.30.10/32 -d 198.19.0.2/32 -p {protocol} --dport 53 -m conntrack --ctstate NEW -m comment "
         '--comment "dns" -j RETURN'
         for protocol in ("udp", "tcp")
     ]

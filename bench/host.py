@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.acceptance.harness.paths import HARNESS_PREFIX
+from harness import HOST_ADDRESS
+from harness.paths import HARNESS_PREFIX
+from harness.stack import BACKEND_SUBNET, EDGE_SUBNET, TRUSTED
 
 # The acceptance suite uses HARNESS_PREFIX ("pd" unless PROMSHIELD_HARNESS_PREFIX), the engine self-test
 # "pdt": the bench's own derives from the harness's, so two checkouts' benches never collide.
 PREFIX = f"{HARNESS_PREFIX}b"
 BENCH_USER = "viewer"  # read-only role
-# The dashboard scenario (tools/bench_dashboard.py): read-only users, each a browser on its own LAN address,
+# The dashboard scenario (bench/dashboard.py): read-only users, each a browser on its own LAN address,
 # and a flooding user on another; the proxy they use runs the stack's default limits.
 DASHBOARD_CLIENTS = {f"dash{i:02d}": f"198.19.0.{64 + i}" for i in range(1, 11)}
 FLOOD_CLIENT = ("flood", "198.19.0.80")
@@ -39,8 +41,6 @@ def log(message: str) -> None:
 
 
 def bench_config() -> dict[str, Any]:
-    from tests.acceptance.harness import HOST_ADDRESS
-    from tests.acceptance.stack import BACKEND_SUBNET, EDGE_SUBNET, TRUSTED
 
     return {
         "bindAddress": HOST_ADDRESS,

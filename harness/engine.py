@@ -19,7 +19,7 @@ with Engine(prefix="pd", netns="pd-host") as engine:
   context exit, atexit and SIGTERM/SIGINT/SIGHUP; a dockerd left by a SIGKILLed run (its
   pidfile) is stopped by the next `start()`.
 
-Standalone: `python -m tests.acceptance.harness.engine up` (namespace + engine + stand-in images,
+Standalone: `python -m harness.engine up` (namespace + engine + stand-in images,
 until Ctrl-C) and `... down`.
 """
 
@@ -534,7 +534,7 @@ def _down(prefix: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     summary = (__doc__ or "").split("\n\n")[0]
-    parser = argparse.ArgumentParser(prog="python -m tests.acceptance.harness.engine", description=summary)
+    parser = argparse.ArgumentParser(prog="python -m harness.engine", description=summary)
     parser.add_argument("action", choices=["up", "down"])
     parser.add_argument("--prefix", default="pd")
     args = parser.parse_args(argv)

@@ -31,12 +31,12 @@ from urllib.parse import urlencode, urlparse
 
 from components.core import catalog
 from components.core.hardening import DEFAULT_PIDS_LIMIT
+from harness.central import RemoteWriteReceiver
+from harness.live import TEST_USER, Fixture, Host, LanService, LiveStack
+from harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
+from harness.stack import FIXTURE_IMAGE, FIXTURE_SCRIPT, wait_until
 from testing.mock_stack import LOCAL_COMMAND, REMOTE_COMMAND, RecordedStack, run_program
 from testing.stack_config import load_scenario
-from tests.acceptance.harness.central import RemoteWriteReceiver
-from tests.acceptance.harness.live import TEST_USER, Fixture, Host, LanService, LiveStack
-from tests.acceptance.harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
-from tests.acceptance.stack import FIXTURE_IMAGE, FIXTURE_SCRIPT, wait_until
 
 PREFIX = MULTI_HOST_PREFIX
 SCENARIO = "multihost-acceptance"
@@ -238,8 +238,12 @@ class MultiHostStack:
             )
             wait_until(listening, timeout=20, interval=0.2, what="the webhook")
             for host in stack.hosts:
-                ready = functools.partial(stack.request, host, "GET", "prometheus", "/-/ready", user=None)
-                wait_until(lambda ready=ready: ready().status == 401, timeout=30, interval=0.3, what=f"{host}'s proxy")
+                wait_until(
+                    functools.partial(answers_unauthorized, stack, host),
+                    timeout=30,
+                    interval=0.3,
+                    what=f"{host}'s proxy",
+                )
             print(
                 f"[multi-host] {len(hosts)} hosts up in {time.monotonic() - started:.1f}s {live.timings}; "
                 f"logs under {live.run_dir}",
@@ -289,3 +293,8 @@ def firewall(recorded: RecordedStack, host: str, index: int) -> str:
     (rules,) = [r for r in recorded.commands(catalog.FIREWALL_TYPE) if r.name == name]
     assert rules.type in (LOCAL_COMMAND, REMOTE_COMMAND), rules.type
     return str(rules.inputs["create"]) + "\n"
+
+
+def answers_unauthorized(stack: MultiHostStack, host: str) -> bool:
+    """The host's proxy is up: an unauthenticated request gets its 401."""
+    return bool(stack.request(host, "GET", "prometheus", "/-/ready", user=None).status == 401)

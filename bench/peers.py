@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tools.bench_lib import (
+from bench.lib import (
     AUTH_REQUEST_LINE,
     AUTH_REQUEST_SET_LINE,
     CADDY,

@@ -9,10 +9,10 @@ Method (docs/development/performance.md):
   fixed duration), alternating in every round, their order rotated from round to round:
     proxied  https://198.19.0.1:9090 from the trusted client, read-only user (basic auth)
     direct   https://prometheus:9090 over mTLS from a namespace on the backend network; wrk gets the
-             proxy's client certificate through a small LD_PRELOAD shim (tools/bench_lib.py)
+             proxy's client certificate through a small LD_PRELOAD shim (bench/lib.py)
     naive    a second proxy container (ports 9190/9193) whose config is the rendered one with
              `auth_basic` in the proxied location: bcrypt on every request (the seed's design)
-- Peers (tools/bench_peers.py), what a user would pick instead, in the same run: `caddy` (Debian's
+- Peers (bench/peers.py), what a user would pick instead, in the same run: `caddy` (Debian's
   Caddy, basicauth, mTLS upstream), `prometheus_native` (Prometheus's own TLS + basic_auth_users) and
   `nginx_no_auth` (our config without authentication and role table); written to `peers.<name>`.
 - Two requests: the instant query `up` and a query_range of `up` over the last hour (step 15s;
@@ -21,7 +21,7 @@ Method (docs/development/performance.md):
 - Per path: median (and best) over rounds of requests/s, p50, p90, p99; the CPU used per request
   by the proxy, Prometheus, wrk, the network softirq and this process (the containers' log
   pumps), and the load the rest of the machine added meanwhile (other people's test runs).
-- The dashboard scenario (tools/bench_dashboard.py, `scenarios.dashboard`): 10 users on addresses of their
+- The dashboard scenario (bench/dashboard.py, `scenarios.dashboard`): 10 users on addresses of their
   own refresh a 30-panel dashboard every 5 s for --dashboard-seconds through a proxy copy at the stack's
   default limits, beside a flooding user; per user and overall p50/p99/max and 401/429/5xx counts.
 - Program scale: `run_program` (mocks) for 10, 100 and 1000 Trade Engine targets, each in a fresh
@@ -50,13 +50,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.dashboard import format_dashboard
+from bench.host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
+from bench.lib import PATHS, format_table, headline, scale_growth
+from bench.load import LoadBench, _auth_cache_seconds
+from bench.peers import format_peers, peers_summary
 from testing.mock_stack import PROJECT_DIR
 from tools import cli
-from tools.bench_dashboard import format_dashboard
-from tools.bench_host import SCALE_TARGETS, UNIT_SUITES, loadavg, log, wait_until_idle
-from tools.bench_lib import PATHS, format_table, headline, scale_growth
-from tools.bench_load import LoadBench, _auth_cache_seconds
-from tools.bench_peers import format_peers, peers_summary
 
 
 # --- program scale ---------------------------------------------------------------------------
@@ -77,7 +77,7 @@ def program_scale(repeats: int, targets: Sequence[int]) -> dict[str, Any]:
         for n in targets:
             started = time.perf_counter()
             result = subprocess.run(  # nosec B603
-                [sys.executable, "-m", "tools.bench", "--scale-worker", str(n)],
+                [sys.executable, "-m", "bench", "--scale-worker", str(n)],
                 cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300, check=False,
             )  # fmt: skip
             wall = time.perf_counter() - started

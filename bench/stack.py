@@ -12,7 +12,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bench.lib import CADDY, NATIVE, NO_AUTH
+from bench.peers import PEER_PORT_OFFSETS, caddyfile, htpasswd_hash, native_web_config, no_auth_nginx_conf
 from components.core import catalog
+from harness.standins import CADDY_REFERENCE
 from testing.mock_stack import unwrap
 
 
@@ -120,11 +123,8 @@ def remote_image(resources: Sequence[Any], reference: str) -> Any:
 
 
 def peer_records(stack: Any, paths: Sequence[str], host: str, user: str) -> tuple[list[Any], dict[str, dict[str, Any]]]:
-    """The resources of the peers among `paths` (tools/bench_peers.py), and per peer: its container,
+    """The resources of the peers among `paths` (bench/peers.py), and per peer: its container,
     published port, URL host (the name its certificate holds) and the containers its CPU is read from."""
-    from tests.acceptance.harness.standins import CADDY_REFERENCE
-    from tools.bench_lib import CADDY, NATIVE, NO_AUTH
-    from tools.bench_peers import PEER_PORT_OFFSETS, caddyfile, htpasswd_hash, native_web_config, no_auth_nginx_conf
 
     proxy = catalog.container_name("bench", catalog.PROXY)
     prometheus = catalog.container_name("bench", catalog.PROMETHEUS)

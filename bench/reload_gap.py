@@ -1,8 +1,8 @@
 """Measure the scrape gap of a one-line rule change: replaced (the old behaviour) vs reloaded.
 
-    sudo PROMSHIELD_HARNESS_PREFIX=pi .venv/bin/python -m tools.reload_gap [--rounds 3]
+    sudo PROMSHIELD_HARNESS_PREFIX=pi .venv/bin/python -m bench.reload_gap [--rounds 3]
 
-Starts the acceptance stack (tests/acceptance/harness), then changes one alert threshold (one
+Starts the acceptance stack (harness), then changes one alert threshold (one
 line of one rule file) `--rounds` times each way and, for each change, reads Prometheus' own
 `up{job="prometheus"}` raw samples around it: the largest interval between two consecutive scrapes,
 and "seconds without scrapes" = that interval minus the scrape interval (0 when no scrape was
@@ -28,8 +28,9 @@ import time
 from typing import Any
 
 from components.core import catalog
+from harness.paths import REPO_ROOT
+from harness.stack import AcceptanceStack, wait_until
 from testing.mock_stack import CONTAINER, Registered, run_program
-from tests.acceptance.harness.paths import REPO_ROOT
 from tools import cli
 
 SCRAPE_INTERVAL = 5.0
@@ -61,7 +62,6 @@ def largest_interval(stack: Any, since: float) -> float:
 
 
 def one_change(stack: Any, how: str, threshold: float) -> dict[str, float]:
-    from tests.acceptance.stack import wait_until
 
     base = stack.base_config
     config = {**base, "alertThresholds": {**base["alertThresholds"], "tradeFailureRatio": threshold}}
@@ -97,7 +97,6 @@ def one_change(stack: Any, how: str, threshold: float) -> dict[str, float]:
 
 
 def main() -> int:
-    from tests.acceptance.stack import AcceptanceStack
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tests.acceptance.harness.testpki import write_server_pki
+from harness.testpki import write_server_pki
 
 HTTPS_PORT = 8443
 SMTP_PORT = 2587  # not 465, so STARTTLS as on 587; above 1024 for the unprivileged stand-in

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from testing.mock_stack import PROJECT_DIR
-from tools.bench_host import (
+from bench.dashboard import DashboardClient, format_dashboard, run_dashboard
+from bench.host import (
     BENCH_USER,
     C1_QUERY,
     DASHBOARD_CLIENTS,
@@ -30,7 +30,7 @@ from tools.bench_host import (
     log,
     process_cpu,
 )
-from tools.bench_lib import (
+from bench.lib import (
     CADDY,
     DIRECT,
     NAIVE,
@@ -46,6 +46,10 @@ from tools.bench_lib import (
     query_summary,
     wrk_lua,
 )
+from bench.stack import peer_records, proxy_copy, with_proxy_conf
+from harness import Fixture, LiveStack
+from harness.stack import CLIENTS, FIXTURE_IMAGE, proc_pids
+from testing.mock_stack import PROJECT_DIR
 
 
 # --- the load test ---------------------------------------------------------------------------
@@ -110,9 +114,6 @@ class LoadBench:
         from components.core import catalog
         from components.firewall.render import FirewallPlan, render_apply_script
         from testing.mock_stack import run_program, unwrap
-        from tests.acceptance.harness import Fixture, LiveStack
-        from tests.acceptance.stack import CLIENTS, FIXTURE_IMAGE
-        from tools.bench_stack import peer_records, proxy_copy, with_proxy_conf
 
         config = bench_config()
         log("running the program under mocks (bench stack)")
@@ -347,10 +348,9 @@ class LoadBench:
     def run_dashboard(
         self, url: str, passwords: dict[str, Any], proxy: str, prometheus: str, seconds: int
     ) -> dict[str, Any]:
-        """scenarios.dashboard (tools/bench_dashboard.py), with the proxy's and Prometheus' CPU meanwhile."""
+        """scenarios.dashboard (bench/dashboard.py), with the proxy's and Prometheus' CPU meanwhile."""
         from components.prometheus.settings import DEFAULT_QUERY_LIMITS
         from testing.mock_stack import unwrap
-        from tools.bench_dashboard import DashboardClient, format_dashboard, run_dashboard
 
         def client(name: str) -> DashboardClient:
             return DashboardClient(name, name, basic_authorization(name, str(unwrap(passwords[name]))))
@@ -385,7 +385,6 @@ class LoadBench:
     def dashboard_direct(self, direct: Target, seconds: int) -> dict[str, Any]:
         """The control: the same users' schedule straight to Prometheus (mTLS, no proxy, no flooder), for
         what the queries themselves spread; shorter (at most 60 s)."""
-        from tools.bench_dashboard import DashboardClient, format_dashboard, run_dashboard
 
         seconds = min(seconds, 60)
         users = [DashboardClient("loadgen", name, "Basic none") for name in DASHBOARD_CLIENTS]
@@ -479,13 +478,11 @@ class LoadBench:
 
     def _pids(self, container: str) -> list[int]:
         """A running container's processes: its main process and everything it started."""
-        from tests.acceptance.stack import proc_pids
 
         return proc_pids(self.topo.main_pid(container))
 
     def _engine_pids(self) -> list[int]:
         dockerd = int(self.topo.engine.pidfile.read_text().strip())
-        from tests.acceptance.stack import proc_pids
 
         containers = {pid for name in self.topo.members for pid in self._pids(name)}
         return [pid for pid in proc_pids(dockerd) if pid not in containers]

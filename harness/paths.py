@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 # `components.core.catalog` is the single source of fixed facts; make it importable however pytest
 # was started (appending never shadows anything already importable).
 if str(REPO_ROOT) not in sys.path:

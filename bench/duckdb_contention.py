@@ -1,9 +1,9 @@
 """Measure DuckDB lock contention: the exporter reading the live file vs reading a published snapshot.
 
-    python -m tools.duckdb_contention [--seconds 20] [--out build/duckdb_contention.json]
+    python -m bench.duckdb_contention [--seconds 20] [--out build/duckdb_contention.json]
 
 Four scenarios, each `--seconds` long (bounded: about 4 x seconds + 30 s in all), with real
-processes: a writer (`python -m tools.duckdb_contention writer ...`) writing a batch every
+processes: a writer (`python -m bench.duckdb_contention writer ...`) writing a batch every
 20 ms, the real exporter (`exporters/duckdb/exporter.py`), and this process scraping it every
 0.2 s:
 
@@ -227,7 +227,7 @@ class ExporterProcess:
 def writer_command(
     mode: str, live: Path, out: Path | None, seconds: float, publish_every: float = PUBLISH_SECONDS
 ) -> list[str]:
-    command = [sys.executable, "-m", "tools.duckdb_contention", "writer", mode, str(live), "--seconds", str(seconds)]
+    command = [sys.executable, "-m", "bench.duckdb_contention", "writer", mode, str(live), "--seconds", str(seconds)]
     return command + (["--out", str(out), "--publish-every", str(publish_every)] if out is not None else [])
 
 

@@ -1,6 +1,6 @@
 """Measure redis_exporter's two ways of watching N Redis instances (bounded; loopback only).
 
-`python -m tools.redis_exporter_modes [--instances 4] [--scrapes 30]` starts N real `redis-server`s
+`python -m bench.redis_exporter_modes [--instances 4] [--scrapes 30]` starts N real `redis-server`s
 (each with its own least-privilege exporter user from `components.redis.acl`), then
 
 * **multi-target**: ONE `prometheus-redis-exporter` with a password file mapping each

@@ -44,11 +44,11 @@ from urllib.parse import urlencode
 
 from components.core import catalog
 from components.trading_sim.render import simulator_command
+from harness import netns as nx
+from harness import receivers as rx
+from harness.live import HOST_ADDRESS, Fixture, LiveStack
+from harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT, venv_dir
 from testing.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
-from tests.acceptance import receivers as rx
-from tests.acceptance.harness import netns as nx
-from tests.acceptance.harness.live import HOST_ADDRESS, Fixture, LiveStack
-from tests.acceptance.harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT, venv_dir
 
 T = TypeVar("T")
 

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from docker.errors import NotFound
 
+from harness.stack import CONFIG, STACK
 from testing.mock_stack import (
     BUILT_IMAGE,
     CONTAINER,
@@ -558,6 +559,7 @@ def plan(resources: Iterable[Recorded], *, host_paths: Mapping[str, str] | None 
 
 # --- Several engines: each resource to the engine of its provider ---------------------------------------
 
+
 def provider_hosts(resources: Iterable[Any]) -> dict[str, str]:
     """Provider URN -> the `host` input of each recorded `docker.Provider` ("" when it has none: the
     provider's default engine)."""
@@ -889,9 +891,8 @@ def _remove_container(deployment: Deployment, name: str) -> None:
 
 
 def main() -> None:
-    """`python -m tests.acceptance.harness.deploy`: the acceptance stack's plan, without an Engine."""
+    """`python -m harness.deploy`: the acceptance stack's plan, without an Engine."""
     from testing.mock_stack import run_program
-    from tests.acceptance.stack import CONFIG, STACK
 
     the_plan = plan(run_program(CONFIG, stack=STACK).resources)
     for step in the_plan.steps:
