@@ -12,23 +12,29 @@ built (`.pulumi-bin`, `.pulumi-home`), or the user's own when `pulumi` is on PAT
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import os
 import secrets
 import shutil
+import ssl
 import stat
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 from pulumi import automation as auto
 
-from components.core.catalog import PROJECT
+from components.core.catalog import PROJECT, resource_name
 
+from .netns import in_netns
 from .paths import REPO_ROOT, venv_dir
 
 PROJECT_ENTRIES = ("__main__.py", "components", "exporters", "policy", "requirements.txt")
@@ -76,6 +82,8 @@ class PulumiProject:
     netns: str | None  # the Docker host namespace every `pulumi` runs in (None: this one)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="promshield-pulumi-")))
     passphrase: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Where the program comes from: the checkout, or another tree of it (an older commit, `switch_source`).
+    source: Path = REPO_ROOT
 
     def __post_init__(self) -> None:
         self.work_dir = self.root / "project"
@@ -83,14 +91,30 @@ class PulumiProject:
         self.cli_dir = self.root / "cli"
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(exist_ok=True)
+        self.switch_source(self.source)
+        self._write_cli_wrapper()
+
+    def switch_source(self, source: Path, project_yaml: Mapping[str, Any] | None = None) -> None:
+        """Point the project at the program in `source` (its entry points and `Pulumi.yaml`, or
+        `project_yaml` instead), keeping the state, the stack files and the passphrase: the next
+        operation runs that program against the same stack, as a user's `git pull` then `pulumi up`."""
+        self.source = source
         for entry in PROJECT_ENTRIES:
             link = self.work_dir / entry
-            if not link.exists():
-                link.symlink_to(REPO_ROOT / entry)
-        project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            if (source / entry).exists():
+                link.symlink_to(source / entry)
+        if project_yaml is None:
+            project_yaml = yaml.safe_load((source / "Pulumi.yaml").read_text())
+        project = dict(project_yaml)
         project["runtime"]["options"]["virtualenv"] = str(venv_dir())
         (self.work_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-        self._write_cli_wrapper()
+
+    @property
+    def policy_pack(self) -> str:
+        """The policy pack of the program the project points at."""
+        return str(self.work_dir / "policy")
 
     def _write_cli_wrapper(self) -> None:
         real = toolchain_bin() / "pulumi"
@@ -160,3 +184,141 @@ def changes(summary: auto.UpdateSummary | None) -> dict[str, int]:
     """The resource changes of an operation, without the unchanged ones."""
     counts = dict((summary.resource_changes if summary else None) or {})
     return {op: count for op, count in counts.items() if op != "same" and count}
+
+
+REPLACE_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "create-before-replace"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resource the engine changed in an operation: what it did, and which inputs made it."""
+
+    op: str  # create, update, replace, delete (a replacement's three steps collapse to replace)
+    type: str
+    name: str
+    keys: tuple[str, ...]  # the inputs that forced a replacement
+    diffs: tuple[str, ...]  # the inputs that changed
+
+    def line(self) -> str:
+        why = f" (replace: {', '.join(self.keys)})" if self.keys else ""
+        changed = f" [changed: {', '.join(self.diffs)}]" if self.diffs and not self.keys else ""
+        return f"{self.op:8} {self.type} {self.name}{why}{changed}"
+
+
+class StepRecorder:
+    """`on_event` for the Automation API: records every resource step but the unchanged ones."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, list[Any]] = {}
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        pre = event.resource_pre_event
+        if pre is None or pre.metadata is None:
+            return
+        metadata = pre.metadata
+        op = str(getattr(metadata.op, "value", metadata.op))
+        if op in ("same", "read", "refresh"):
+            return
+        self._steps.setdefault(metadata.urn, []).append(metadata)
+
+    def steps(self) -> list[Step]:
+        found = []
+        for urn, metadata in self._steps.items():
+            ops = {str(getattr(m.op, "value", m.op)) for m in metadata}
+            op = "replace" if ops & REPLACE_OPS else sorted(ops)[0]
+            keys = sorted({k for m in metadata for k in (m.keys or [])}) if op == "replace" else []
+            diffs = sorted({d for m in metadata for d in (m.diffs or [])})
+            found.append(Step(op, metadata[0].type, urn.rpartition("::")[2], tuple(keys), tuple(diffs)))
+        return sorted(found, key=lambda s: (s.op, s.type, s.name))
+
+    def report(self, title: str) -> str:
+        steps = self.steps()
+        counts: dict[str, int] = {}
+        for step in steps:
+            counts[step.op] = counts.get(step.op, 0) + 1
+        return "\n".join([f"[engine] {title}: {counts or 'no change'}", *(f"  {s.line()}" for s in steps)])
+
+
+@dataclass
+class EngineStack:
+    """A stack of a `PulumiProject` deployed into a harness engine (`harness.live.LiveStack`), and
+    what a test asks of it: `up` with its steps, the stack's containers, requests through the proxy
+    from a LAN client (Python's TLS client inside that client's namespace: no password on a command line)."""
+
+    topo: Any  # harness.live.LiveStack
+    project: PulumiProject
+    stack: auto.Stack
+    address: str  # the proxy's published address (the stack's bindAddress)
+    client: str = "trusted"  # the LAN client requests come from
+    _outputs: dict[str, Any] = field(default_factory=dict)
+
+    def up(self, title: str, **kwargs: Any) -> tuple[auto.UpResult, StepRecorder]:
+        """`pulumi up` with the policy pack of the program in use; prints what the engine changed."""
+        recorder = StepRecorder()
+        started = time.monotonic()
+        result = self.stack.up(policy_packs=[self.project.policy_pack], color="never", on_event=recorder, **kwargs)
+        print(recorder.report(f"{title}: up in {time.monotonic() - started:.1f}s"))
+        self._outputs = {}
+        return result, recorder
+
+    def outputs(self) -> dict[str, Any]:
+        if not self._outputs:
+            self._outputs = {name: value.value for name, value in self.stack.outputs().items()}
+        return self._outputs
+
+    def passwords(self) -> dict[str, str]:
+        return dict(self.outputs()["passwords"])
+
+    def state_resources(self, *, show_secrets: bool = False) -> list[dict[str, Any]]:
+        resources: list[dict[str, Any]] = self.project.export(self.stack, show_secrets=show_secrets)["deployment"][
+            "resources"
+        ]
+        return resources
+
+    def containers(self) -> dict[str, Any]:
+        """The stack's containers on the engine, running or not, by name."""
+        prefix = resource_name(self.stack.name, "")
+        return {c.name: c for c in self.topo.engine.client().containers.list(all=True) if c.name.startswith(prefix)}
+
+    def volumes(self) -> list[str]:
+        prefix = resource_name(self.stack.name, "")
+        return sorted(v.name for v in self.topo.engine.client().volumes.list() if v.name.startswith(prefix))
+
+    def healthy(self) -> bool:
+        """Every container with a healthcheck reports healthy (and there is at least one)."""
+        states = {}
+        for name, container in self.containers().items():
+            container.reload()
+            health = container.attrs["State"].get("Health")
+            if health:
+                states[name] = health["Status"]
+        return bool(states) and all(status == "healthy" for status in states.values())
+
+    def request(self, method: str, path: str, *, user: str, port: int, body: bytes | None = None) -> tuple[int, bytes]:
+        """One HTTPS request to the proxy as `user` (basic auth), the stack's CA verifying it."""
+        ca = str(self.outputs()["ca_certificate"])
+        token = base64.b64encode(f"{user}:{self.passwords()[user]}".encode()).decode()
+        headers = {"Authorization": f"Basic {token}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+
+        def call() -> tuple[int, bytes]:
+            context = ssl.create_default_context(cadata=ca)
+            connection = http.client.HTTPSConnection(self.address, port, context=context, timeout=15)
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.read()
+            finally:
+                connection.close()
+
+        return in_netns(self.topo.client(self.client).netns, call)
+
+    def query(self, promql: str, *, user: str = "admin", port: int = 9090, at: float | None = None) -> list[Any]:
+        """An instant query's result vector (raises on any status but 200)."""
+        params = {"query": promql, **({"time": f"{at:.3f}"} if at is not None else {})}
+        status, body = self.request("GET", f"/api/v1/query?{urlencode(params)}", user=user, port=port)
+        if status != 200:
+            raise AssertionError(f"query {promql!r}: HTTP {status}: {body[:300]!r}")
+        result: list[Any] = json.loads(body)["data"]["result"]
+        return result
