@@ -113,8 +113,10 @@ class PulumiProject:
 
     @property
     def policy_pack(self) -> str:
-        """The policy pack of the program the project points at."""
-        return str(self.work_dir / "policy")
+        """The policy pack of the program the project points at, by its real path: the language host
+        finds the pack's virtualenv (`../.venv` in PulumiPolicy.yaml) next to it, not next to our link
+        (through the link, the analyzer never starts and the engine waits on it)."""
+        return str((self.work_dir / "policy").resolve())
 
     def _write_cli_wrapper(self) -> None:
         real = toolchain_bin() / "pulumi"

@@ -100,7 +100,7 @@ class LanRedis:
     name: str
     address: str
     directory: Path
-    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
 
     def service(self) -> LanService:
         return LanService(f"redis-{self.name.lower()}", self.address, ["redis-server", str(self.directory / "conf")])
