@@ -22,7 +22,7 @@ import ssl
 import stat
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,29 +208,37 @@ class Step:
 
 
 class StepRecorder:
-    """`on_event` for the Automation API: records every resource step but the unchanged ones."""
+    """The resource steps of one operation but the unchanged ones, from what the CLI prints with `--json`:
+    `preview` one document (`steps`: op, urn, replaceReasons, diffReasons), `up` one engine event per
+    line (`resourcePreEvent.metadata`: op, urn, keys, diffs)."""
 
-    def __init__(self) -> None:
-        self._steps: dict[str, list[Any]] = {}
+    def __init__(self, output: str = "") -> None:
+        self._steps: dict[str, list[Mapping[str, Any]]] = {}
+        try:
+            documents = [json.loads(output)] if output.strip() else []
+        except json.JSONDecodeError:
+            documents = [json.loads(line) for line in output.splitlines() if line.strip()]
+        for document in documents:
+            for step in document.get("steps") or []:
+                self._add(step, "replaceReasons", "diffReasons")
+            metadata = (document.get("resourcePreEvent") or {}).get("metadata")
+            if metadata:
+                self._add(metadata, "keys", "diffs")
 
-    def __call__(self, event: auto.EngineEvent) -> None:
-        pre = event.resource_pre_event
-        if pre is None or pre.metadata is None:
-            return
-        metadata = pre.metadata
-        op = str(getattr(metadata.op, "value", metadata.op))
-        if op in ("same", "read", "refresh"):
-            return
-        self._steps.setdefault(metadata.urn, []).append(metadata)
+    def _add(self, step: Mapping[str, Any], keys: str, diffs: str) -> None:
+        if str(step.get("op")) not in ("same", "read", "refresh"):
+            normal = {"op": step["op"], "keys": step.get(keys) or [], "diffs": step.get(diffs) or []}
+            self._steps.setdefault(str(step["urn"]), []).append(normal)
 
     def steps(self) -> list[Step]:
         found = []
-        for urn, metadata in self._steps.items():
-            ops = {str(getattr(m.op, "value", m.op)) for m in metadata}
+        for urn, steps in self._steps.items():
+            ops = {str(s["op"]) for s in steps}
             op = "replace" if ops & REPLACE_OPS else sorted(ops)[0]
-            keys = sorted({k for m in metadata for k in (m.keys or [])}) if op == "replace" else []
-            diffs = sorted({d for m in metadata for d in (m.diffs or [])})
-            found.append(Step(op, metadata[0].type, urn.rpartition("::")[2], tuple(keys), tuple(diffs)))
+            keys = sorted({k for s in steps for k in s["keys"]}) if op == "replace" else []
+            diffs = sorted({d for s in steps for d in s["diffs"]})
+            kind = urn.rpartition("::")[0].rpartition("::")[2].rpartition("$")[2]
+            found.append(Step(op, kind, urn.rpartition("::")[2], tuple(keys), tuple(diffs)))
         return sorted(found, key=lambda s: (s.op, s.type, s.name))
 
     def report(self, title: str) -> str:
@@ -254,14 +262,29 @@ class EngineStack:
     client: str = "trusted"  # the LAN client requests come from
     _outputs: dict[str, Any] = field(default_factory=dict)
 
-    def up(self, title: str, **kwargs: Any) -> tuple[auto.UpResult, StepRecorder]:
-        """`pulumi up` with the policy pack of the program in use; prints what the engine changed."""
-        recorder = StepRecorder()
+    def up(self, title: str, *, replace: Sequence[str] = ()) -> StepRecorder:
+        """`pulumi up --json` with the policy pack of the program in use; prints what the engine changed.
+
+        The CLI's own JSON, not the Automation API's `on_event`: that listens on a loopback port of this
+        process's namespace, which the CLI (inside the Docker host's) cannot reach. Raises
+        `auto.CommandError` when the update fails."""
         started = time.monotonic()
-        result = self.stack.up(policy_packs=[self.project.policy_pack], color="never", on_event=recorder, **kwargs)
-        print(recorder.report(f"{title}: up in {time.monotonic() - started:.1f}s"))
+        argv = ["up", "--yes", "--skip-preview", "--json", "--policy-pack", self.project.policy_pack]
+        for urn in replace:
+            argv += ["--replace", urn]
         self._outputs = {}
-        return result, recorder
+        result = self.project.run(self.stack, *argv)
+        recorder = StepRecorder(result.stdout)
+        print(recorder.report(f"{title}: up in {time.monotonic() - started:.1f}s"))
+        return recorder
+
+    def preview(self, title: str) -> StepRecorder:
+        """`pulumi preview --json` (what an `up` would change), printed as `up` prints its steps."""
+        started = time.monotonic()
+        result = self.project.run(self.stack, "preview", "--json", "--policy-pack", self.project.policy_pack)
+        recorder = StepRecorder(result.stdout)
+        print(recorder.report(f"{title}: preview in {time.monotonic() - started:.1f}s"))
+        return recorder
 
     def outputs(self) -> dict[str, Any]:
         if not self._outputs:
