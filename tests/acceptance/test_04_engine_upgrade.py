@@ -184,10 +184,11 @@ def test_old_main_deploys_and_holds_data(upgrade: Upgrade) -> None:
     wait_until(upgrade.engine.healthy, timeout=180, interval=2, what="every old service healthy")
     wait_until(lambda: _every_target_up(upgrade), timeout=120, interval=2, what="every demo target scraped")
     upgrade.timings["old up until every target is up"] = round(time.monotonic() - mark, 1)
-    # A sample: every kept vector at an instant the targets were all up.
-    at = time.time() - 2
+    # A sample: every kept vector at an instant every target had been scraped (a sample at or before it).
+    at = time.time()
+    time.sleep(1)
     vectors = upgrade.vectors_at(at)
-    assert all(vectors.values()), vectors
+    assert all(vectors.values()), [query for query, vector in vectors.items() if not vector]
     # A silence, through the proxy as ops.
     now = time.time()
     body = {
