@@ -94,17 +94,32 @@ class PulumiProject:
         self.switch_source(self.source)
         self._write_cli_wrapper()
 
-    def switch_source(self, source: Path, project_yaml: Mapping[str, Any] | None = None) -> None:
+    def switch_source(self, source: Path, project_yaml: Mapping[str, Any] | None = None, *, copy: bool = False) -> None:
         """Point the project at the program in `source` (its entry points and `Pulumi.yaml`, or
         `project_yaml` instead), keeping the state, the stack files and the passphrase: the next
-        operation runs that program against the same stack, as a user's `git pull` then `pulumi up`."""
+        operation runs that program against the same stack, as a user's `git pull` then `pulumi up`.
+
+        `copy`: the entry points are copied into the project folder instead of linked, so the program
+        sees one path whichever code it is (it resolves its own files' paths, e.g. the DuckDB
+        exporter's build context): an upgrade in place, as a user's checkout is."""
         self.source = source
         for entry in PROJECT_ENTRIES:
-            link = self.work_dir / entry
-            if link.is_symlink() or link.exists():
-                link.unlink()
-            if (source / entry).exists():
-                link.symlink_to(source / entry)
+            target = self.work_dir / entry
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+            elif target.is_dir():
+                shutil.rmtree(target)
+            if not (source / entry).exists():
+                continue
+            if not copy:
+                target.symlink_to(source / entry)
+            elif (source / entry).is_dir():
+                shutil.copytree(source / entry, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source / entry, target)
+        venv = self.work_dir / ".venv"  # where a copied policy pack looks for its virtualenv (../.venv)
+        if copy and not venv.is_symlink():
+            venv.symlink_to(venv_dir())
         if project_yaml is None:
             project_yaml = yaml.safe_load((source / "Pulumi.yaml").read_text())
         project = dict(project_yaml)

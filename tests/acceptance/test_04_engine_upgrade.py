@@ -1,10 +1,11 @@
 """An upgrade under the real engine: main as it was before issue 21 deployed, then `up` of this code.
 
 `OLD` is main just before issue 21's first commit (9a012b9, "toolchain: build the Pulumi CLI ...";
-5c4052d's parent 5235447 is already issue-21 work, with program files equal to `OLD`'s). Its tree
-(`git archive`) is the project for the first `up`, as a user's checkout would be; then the same
-project folder points at this checkout (`PulumiProject.switch_source`) and `up` runs again against
-the same state, stack file and passphrase: a `git pull` followed by `pulumi up`.
+5c4052d's parent 5235447 is already issue-21 work, with program files equal to `OLD`'s). Its files
+(`git archive`) are copied into the project folder for the first `up`; then this checkout's files
+replace them in the same folder (`PulumiProject.switch_source(copy=True)`: the program resolves its
+own paths, e.g. the DuckDB exporter's build context, which a user's checkout keeps) and `up` runs
+again against the same state, stack file and passphrase: a `git pull` followed by `pulumi up`.
 
 What the old code needs to deploy at all, and nothing more (each printed):
 - its `Pulumi.yaml` declares config keys without a default, and the real engine refuses an `up` of
@@ -69,7 +70,7 @@ CONFIG: dict[str, Any] = {
 
 
 def _old_tree(into: Path) -> Path:
-    """`OLD`'s files (git archive), with this checkout's venv where its policy pack looks (`../.venv`)."""
+    """`OLD`'s files (git archive)."""
     tree = into / "old"
     tree.mkdir()
     archive = subprocess.run(  # nosec B603 B607
@@ -78,7 +79,6 @@ def _old_tree(into: Path) -> Path:
     if archive.returncode != 0:
         pytest.fail(f"git archive {OLD} failed (a shallow clone? fetch the history): {archive.stderr.decode()}")
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True, timeout=120)  # nosec B603 B607
-    (tree / ".venv").symlink_to(venv_dir())
     return tree
 
 
@@ -158,7 +158,7 @@ def upgrade() -> Iterator[Upgrade]:
             standins.ensure_images(topo.engine.client(), images)
             project_yaml, dropped = _deployable_project_yaml(old_tree, CONFIG)
             print(f"[upgrade] the old Pulumi.yaml without the declared keys that have no default: {dropped}")
-            project.switch_source(old_tree, project_yaml)
+            project.switch_source(old_tree, project_yaml, copy=True)
             stack = project.stack(STACK, {**CONFIG, "dockerHost": topo.engine.host})
             deployment = Upgrade(pe.EngineStack(topo, project, stack, HOST_ADDRESS), old_tree)
             deployment.timings["engine ready"] = round(time.monotonic() - started, 1)
@@ -224,7 +224,7 @@ def test_old_main_deploys_and_holds_data(upgrade: Upgrade) -> None:
 def test_upgrade_keeps_samples_silences_and_the_duckdb_reading(upgrade: Upgrade) -> None:
     written = upgrade.written
     assert written, "the old deployment's data was not written (the previous test failed)"
-    upgrade.engine.project.switch_source(REPO_ROOT)
+    upgrade.engine.project.switch_source(REPO_ROOT, copy=True)
     upgrade.engine.stack = upgrade.engine.project.stack(
         STACK, {**CONFIG, "dockerHost": upgrade.engine.topo.engine.host}
     )
