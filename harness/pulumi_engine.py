@@ -242,7 +242,9 @@ class StepRecorder:
 
     def _add(self, step: Mapping[str, Any], keys: str, diffs: str) -> None:
         if str(step.get("op")) not in ("same", "read", "refresh"):
-            normal = {"op": step["op"], "keys": step.get(keys) or [], "diffs": step.get(diffs) or []}
+            # Providers that report no changed keys still give the paths of their detailed diff.
+            changed = step.get(diffs) or sorted(step.get("detailedDiff") or {})
+            normal = {"op": step["op"], "keys": step.get(keys) or [], "diffs": changed}
             self._steps.setdefault(str(step["urn"]), []).append(normal)
 
     def steps(self) -> list[Step]:
