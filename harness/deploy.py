@@ -766,6 +766,7 @@ def deploy(
 
 # --- Update: a second `pulumi up` with changed inputs ------------------------------------------------
 
+
 def main() -> None:
     """`python -m harness.deploy`: the acceptance stack's plan, without an Engine."""
     from testing.mock_stack import run_program
