@@ -63,6 +63,9 @@ TEST_UID = 64900
 TEST_USER = f"{TEST_UID}:{TEST_UID}"
 
 
+DOCKER_NETWORKS = frozenset({"bridge", "host", "none"})  # the engine's own, not a stack's
+
+
 class HarnessError(RuntimeError):
     pass
 
@@ -214,8 +217,15 @@ class LiveStack:
         host_script: str | None = None,
         hosts: Sequence[Host] | None = None,
         services: Sequence[LanService] = (),
+        images: Sequence[str] = (),
+        deployer: Callable[[LiveStack], None] | None = None,
     ) -> None:
         self.resources = list(resources)
+        # With a `deployer` (the real `pulumi up`, harness/pulumi_engine.py) the harness deploys nothing
+        # itself: it starts the engine, loads `images` (the stand-ins under the pinned names), calls the
+        # deployer once the engine and the LAN exist, then starts the fixtures on the networks it made.
+        self.images = list(images)
+        self.deployer = deployer
         self.prefix = prefix
         if hosts is None:
             hosts = [Host("host", HOST_ADDRESS, None, host_script)]
@@ -370,6 +380,7 @@ class LiveStack:
         return sorted(
             {str(r.inputs["name"]) for r in mine if r.type == deploy.REMOTE_IMAGE}
             | {f.image for f in self.fixtures if (f.host or self.hosts[0].name) == host.name}
+            | set(self.images)
         )
 
     def _routed(self) -> dict[str, list[Any]]:
@@ -432,6 +443,10 @@ class LiveStack:
 
     def _deploy(self) -> None:
         from . import deploy, standins
+
+        if self.deployer is not None:
+            self.deployer(self)
+            return
 
         routed = self._routed()
 
@@ -607,31 +622,6 @@ class LiveStack:
             )
             container.start()
 
-    def apply(self, resources: Sequence[Any]) -> Any:
-        """A second `pulumi up`: `deploy.update` from the current resources to `resources`, commands
-        run verbatim by `sh -c` in the Docker host namespace with `DOCKER_HOST` set to this engine
-        (the program's `environment` names the deploying machine's engine). Returns `deploy.Applied`;
-        a failed command raises `deploy.CommandFailedError`, and the state keeps what Pulumi keeps.
-        One host only (no test updates a multi-host stack)."""
-        from . import deploy
-
-        if self.multi_host:
-            raise HarnessError("apply() updates a single-host stack only")
-
-        def run_command(script: str, environment: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-            env = {**os.environ, **environment, "DOCKER_HOST": self.engine.host}
-            return nx.run(nx.exec_argv(self.host_ns, ["/bin/sh", "-c", script]), check=False, timeout=300, env=env)
-
-        try:
-            applied = deploy.update(
-                self.deployment, self.resources, resources, run_command=run_command, host_paths=self.host_paths
-            )
-        except deploy.CommandFailedError as error:
-            self.resources = list(error.applied.state)
-            raise
-        self.resources = list(applied.state)
-        return applied
-
     # --- where things are -------------------------------------------------------------------
     def container_name(self, name: str, host: str | None = None) -> str:
         """A fixture's Docker name from its short name; any other name as it is."""
@@ -658,6 +648,13 @@ class LiveStack:
     def networks_on(self, host: str | None = None) -> list[NetworkView]:
         client = self._client_of(host)
         views = []
+        if self.deployer is not None:  # deployed by the engine: every network but Docker's own is the stack's
+            for network in client.networks.list():
+                attrs = network.attrs
+                if attrs["Name"] not in DOCKER_NETWORKS:
+                    subnet = attrs["IPAM"]["Config"][0]["Subnet"]
+                    views.append(NetworkView(attrs["Name"], bool(attrs["Internal"]), subnet))
+            return views
         for resource in self._routed()[self._host(host).name]:
             if resource.type == "docker:index/network:Network":
                 attrs = client.networks.get(resource.inputs["name"]).attrs
