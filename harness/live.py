@@ -113,6 +113,9 @@ class LanService:
     address: str
     argv: Sequence[str]
     user: str = TEST_USER
+    # More processes in the same namespace (e.g. a store on loopback behind its TLS/auth proxy);
+    # logs `<name>-<n>.log`. The service runs while all of them do.
+    companions: Sequence[Sequence[str]] = ()
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ class LiveStack:
         self._lock = _PrefixLock(prefix)
         self._namespaces: list[str] = []
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._service_processes: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._closed = True
         self._signals = SignalTeardown(self.close)
         self._script_count = 0
@@ -552,17 +556,19 @@ class LiveStack:
     def _start_services(self) -> None:
         for service in self.services:
             uid, _, gid = service.user.partition(":")
-            argv = ["setpriv", f"--reuid={uid}", f"--regid={gid or uid}", "--clear-groups", "--", *service.argv]
-            with open(self.run_dir / "logs" / f"{_sanitize(service.name)}.log", "ab") as log:
-                self._processes.append(
-                    subprocess.Popen(  # nosec B603 - the test's own argv, no shell
+            for index, command in enumerate([service.argv, *service.companions]):
+                argv = ["setpriv", f"--reuid={uid}", f"--regid={gid or uid}", "--clear-groups", "--", *command]
+                suffix = f"-{index}" if index else ""
+                with open(self.run_dir / "logs" / f"{_sanitize(service.name)}{suffix}.log", "ab") as log:
+                    process = subprocess.Popen(  # nosec B603 - the test's own argv, no shell
                         nx.exec_argv(f"{self.prefix}-{service.name}", argv),
                         stdin=subprocess.DEVNULL,
                         stdout=log,
                         stderr=log,
                         start_new_session=True,
                     )
-                )
+                self._processes.append(process)
+                self._service_processes.setdefault(service.name, []).append(process)
 
     def _stop_services(self) -> None:
         for process in self._processes:
@@ -576,13 +582,14 @@ class LiveStack:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=5)
         self._processes.clear()
+        self._service_processes.clear()
 
     def service_running(self, name: str) -> bool:
-        """Whether the LAN service `name` is still running."""
-        for service, process in zip(self.services, self._processes, strict=False):
-            if service.name == name:
-                return process.poll() is None
-        raise HarnessError(f"no LAN service {name!r}")
+        """Whether the LAN service `name` is still running (every process of it)."""
+        if not any(service.name == name for service in self.services):
+            raise HarnessError(f"no LAN service {name!r}")
+        processes = self._service_processes.get(name, [])
+        return bool(processes) and all(process.poll() is None for process in processes)
 
     def _start_fixtures(self) -> None:
         import docker.types

@@ -1,12 +1,12 @@
 """The three-host stack test_95_multi_host.py attacks: the program's resources on three real engines.
 
 `MultiHostStack.start()` runs `__main__.py` under Pulumi mocks for tests/stacks/multihost-acceptance.yaml
-(plus this run's central-receiver CA and password), starts one dockerd per host namespace on the
+(plus this run's central-store CA and password), starts one dockerd per host namespace on the
 LAN (harness `LiveStack(hosts=...)`), runs each host's firewall command (the program's, verbatim) in
 that host's namespace, deploys each host's Docker resources on its own engine (routed by provider),
 adds a fake Instance Manager on every host's backend network, and, on the LAN, the central
-remote-write receiver (Debian's Prometheus, TLS + basic auth) and a webhook receiver every host's
-Alertmanager notifies.
+long-term store (VictoriaMetrics behind vmauth, TLS + basic auth, deduplicating per scrape interval:
+harness/central.py) and a webhook receiver every host's Alertmanager notifies.
 
 Prefix `<prefix>m` (the single-host suite's stack is down by then: conftest.py tears it down after
 the last test that uses it).
@@ -30,8 +30,9 @@ from typing import Any
 from urllib.parse import urlencode, urlparse
 
 from components.core import catalog
+from components.core.durations import duration_seconds
 from components.core.hardening import DEFAULT_PIDS_LIMIT
-from harness.central import RemoteWriteReceiver
+from harness.central import CentralStore
 from harness.live import TEST_USER, Fixture, Host, LanService, LiveStack
 from harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
 from harness.stack import FIXTURE_IMAGE, FIXTURE_SCRIPT, wait_until
@@ -63,7 +64,7 @@ class Response:
 class MultiHostStack:
     recorded: RecordedStack
     live: LiveStack
-    receiver: RemoteWriteReceiver
+    store: CentralStore
     config: dict[str, Any]
     webhook_out: Path
     state_dir: Path
@@ -120,14 +121,24 @@ class MultiHostStack:
             connection.close()
             sock.close()
 
-    def query(self, host: str, promql: str, user: str = "read-only") -> list[dict[str, Any]]:
+    @property
+    def scrape_interval(self) -> float:
+        """The replicas' scrape interval (s): also the store's deduplication interval."""
+        return duration_seconds(str(self.config["scrapeInterval"]))
+
+    def store_rows_received(self) -> int:
+        """Rows the store has ingested by remote write so far, every replica's, before deduplication."""
+        return self.store.rows_received(self.live)
+
+    def query(self, host: str, promql: str, user: str = "read-only", at: float | None = None) -> list[dict[str, Any]]:
+        form = {"query": promql} | ({"time": f"{at:.3f}"} if at is not None else {})
         response = self.request(
             host,
             "POST",
             "prometheus",
             "/api/v1/query",
             user=user,
-            body=urlencode({"query": promql}).encode(),
+            body=urlencode(form).encode(),
             content_type="application/x-www-form-urlencoded",
         )
         assert response.status == 200, (host, response.status, response.body[:300])
@@ -168,14 +179,19 @@ class MultiHostStack:
         started = time.monotonic()
         scenario = load_scenario(SCENARIO)
         remote_write = dict(scenario.config["remoteWrite"])
-        receiver = RemoteWriteReceiver.create(
-            RUN_ROOT / f"{PREFIX}-central", address=CENTRAL, username=str(remote_write["username"])
+        # The store deduplicates the replicas' samples per scrape interval (they drop their replica label).
+        store = CentralStore.create(
+            RUN_ROOT / f"{PREFIX}-central",
+            address=CENTRAL,
+            username=str(remote_write["username"]),
+            dedup_interval=str(scenario.config["scrapeInterval"]),
         )
         assert urlparse(str(remote_write["url"])).hostname == CENTRAL, remote_write
+        assert remote_write.get("dropReplicaLabel") is True, remote_write
         config = {
             **scenario.config,
-            "remoteWrite": {**remote_write, "caPem": receiver.ca_pem},
-            "remoteWritePassword": receiver.password,
+            "remoteWrite": {**remote_write, "caPem": store.ca_pem},
+            "remoteWritePassword": store.password,
         }
         recorded = run_program(
             config,
@@ -224,15 +240,15 @@ class MultiHostStack:
             prefix=PREFIX,
             clients=CLIENTS,
             hosts=hosts,
-            services=[receiver.service(), webhook],
+            services=[store.service(), webhook],
             fixtures=fixtures,
         )
         with live:
             stack = cls(
-                recorded, live, receiver, config, webhook_dir / "received.jsonl", state_dir, live.run_dir / "files"
+                recorded, live, store, config, webhook_dir / "received.jsonl", state_dir, live.run_dir / "files"
             )
             stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
-            receiver.wait_ready(live)
+            store.wait_ready(live)
             listening = functools.partial(
                 live.client("trusted").can_connect, WEBHOOK_ADDRESS, int(webhook_url.port or 0)
             )

@@ -11,9 +11,11 @@ PACKAGES=(
   curl openssl wrk testssl.sh                     # clients and attack tools
   docker.io mmdebstrap netcat-openbsd             # the private Docker Engine; its stand-in images' rootfs
   busybox-static                                  # the deploy self-test's tiny image
+  openssh-server openssh-client sudo              # the multi-host suite's hosts, reached over SSH
+  victoria-metrics                                # the multi-host suite's long-term store (dedup)
 )
 SERVICES=(prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter nginx redis-server
-  docker containerd)  # the harness runs its own dockerd in a namespace: never the root namespace's
+  docker containerd ssh victoria-metrics)  # the harness runs its own dockerd in a namespace: never the root namespace's
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -5,9 +5,11 @@ its own provider's engine (multihost.py). What is checked, and printed for the r
 lines): an alert reaches the webhook exactly once although three Prometheus replicas send it to
 three Alertmanagers; with one Alertmanager stopped a new alert is still delivered exactly once; a
 silence created through one host's proxy mutes the alert on the others (propagation time); with one
-Prometheus stopped the other hosts' proxies still answer queries; the central receiver holds samples
-of every replica, told apart by the replica label; the untrusted (and the trusted) client reaches no
-gossip port; gossip without the stack's client certificate is refused.
+Prometheus stopped the other hosts' proxies still answer queries; the central store (VictoriaMetrics,
+TLS + basic auth, `-dedup.minScrapeInterval` = the scrape interval) keeps one series for the
+replicas with one sample per interval (each replica's own count and the store's, for the record), the
+`cluster` label kept, and no gap while a replica is stopped; the untrusted (and the trusted) client
+reaches no gossip port; gossip without the stack's client certificate is refused.
 
 The numbers are also written to build/acceptance/<prefix>m/observed.json. The module's tests share
 one stack and run in file order (each builds on the state the previous left: the last one counts
@@ -17,6 +19,7 @@ every delivery again, long after the cluster's peer timeouts).
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import os
 import shutil
@@ -38,6 +41,9 @@ from harness.testpki import CERT_FILE, KEY_FILE, write_server_pki
 
 FIRING = "InstanceManagerInstancesFailed"  # fires at once: the fake Instance Managers report a failed instance
 ON_DEMAND = "InstanceManagerMemoryHigh"  # fires when the test raises the fakes' memory
+# The same series in every replica (Prometheus scrapes itself at localhost:9090 on each host): the
+# store must keep one copy of it.
+DEDUP_SERIES = 'up{job="prometheus"}'
 GOSSIP_PORT = catalog.ALERTMANAGER_CLUSTER_PORT
 PEER_ALERTS_PORT = catalog.PEER_ALERTS_PUBLISHED_PORT
 # Alertmanager's --cluster.peer-timeout (15 s by default): the n-th peer waits n times this long
@@ -57,6 +63,7 @@ def multi() -> Iterator[MultiHostStack]:
     MOMENTS["module started"] = time.monotonic()
     OBSERVED.unlink(missing_ok=True)
     with MultiHostStack.start() as running:
+        MOMENTS["stack up"] = time.monotonic()
         _record("stack up (s)", round(time.monotonic() - MOMENTS["module started"], 1))
         yield running
 
@@ -154,23 +161,67 @@ def test_with_one_alertmanager_stopped_a_new_alert_is_still_delivered_once(multi
     assert len(multi.notifications(ON_DEMAND)) == 1
 
 
-def test_the_central_receiver_holds_samples_of_every_replica(multi: MultiHostStack) -> None:
-    wanted = set(multi.hosts)
+def _sent_by(multi: MultiHostStack, host: str) -> tuple[float, float]:
+    """(samples sent, samples failed) by that host's Prometheus to the store so far."""
+    sent = multi.query(host, "sum(prometheus_remote_storage_samples_total)")
+    failed = multi.query(host, "sum(prometheus_remote_storage_samples_failed_total)")
+    return (float(sent[0]["value"][1]) if sent else 0.0), (float(failed[0]["value"][1]) if failed else 0.0)
 
-    def counts() -> dict[str, int]:
-        found = multi.receiver.samples_by(multi.live, catalog.EXTERNAL_LABEL_REPLICA)
-        return found if wanted <= set(found) else {}
 
-    per_replica = wait_until(counts, timeout=60, interval=2, what="samples of every replica")
-    _record("central receiver: samples per replica", per_replica)
-    assert set(per_replica) == wanted, per_replica  # no sample without a replica label of ours
-    assert all(count > 0 for count in per_replica.values()), per_replica
-    clusters = multi.receiver.query(multi.live, f"count by ({catalog.EXTERNAL_LABEL_CLUSTER}) (up)")
+def test_the_store_keeps_one_deduplicated_series_for_the_replicas(multi: MultiHostStack) -> None:
+    """Every replica writes (its own counters), yet the store holds one series per HA group, with
+    one sample per scrape interval: VictoriaMetrics' `-dedup.minScrapeInterval` at work."""
+    interval = multi.scrape_interval
+    for host in multi.hosts:
+
+        def writes(host: str = host) -> bool:
+            return _sent_by(multi, host)[0] > 0
+
+        wait_until(writes, timeout=60, interval=2, what=f"{host} writes")
+    stored = wait_until(
+        lambda: multi.store.query(multi.live, DEDUP_SERIES), timeout=60, interval=2, what=f"{DEDUP_SERIES} stored"
+    )
+    # One series for the three replicas, not one per replica; it keeps the cluster label, the
+    # replica label is dropped at the source (remoteWrite.dropReplicaLabel).
+    assert len(stored) == 1, stored
+    labels = stored[0]["metric"]
+    assert labels.get(catalog.EXTERNAL_LABEL_CLUSTER) == multi.recorded.stack, labels
+    assert catalog.EXTERNAL_LABEL_REPLICA not in labels, labels
+    with_replica = multi.store.query(multi.live, f'count({{{catalog.EXTERNAL_LABEL_REPLICA}=~".+"}})')
+    assert with_replica == [], with_replica
+    clusters = multi.store.query(multi.live, f"count by ({catalog.EXTERNAL_LABEL_CLUSTER}) (up)")
     assert [row["metric"].get(catalog.EXTERNAL_LABEL_CLUSTER) for row in clusters] == [multi.recorded.stack], clusters
+    # The same window counted in each replica's own TSDB and in the store. Wait until every
+    # replica has a full window (the one whose Alertmanager is stopped too) and the store has it all.
+    window = 12 * interval
+    time.sleep(max(0.0, MOMENTS["stack up"] + window + 4 * interval - time.monotonic()))
+    end = time.time() - 3 * interval  # written (batchSendDeadline 1s) and visible (latency offset 1s) by now
+    per_replica = {}
+    for host in multi.hosts:
+        counted = multi.query(host, f"count_over_time({DEDUP_SERIES}[{window:g}s])", at=end)
+        per_replica[host] = int(float(counted[0]["value"][1])) if counted else 0
+    (kept,) = multi.store.raw_samples(multi.live, DEDUP_SERIES, end - window, end)
+    deduplicated = len(kept["values"])
+    sent = {host: _sent_by(multi, host) for host in multi.hosts}
+    _record(
+        f"store: samples of {DEDUP_SERIES} over {window:g}s",
+        {"per replica": per_replica, "all replicas": sum(per_replica.values()), "stored (deduplicated)": deduplicated},
+    )
+    _record("samples sent to the store per replica (total, failed)", {h: [int(n) for n in c] for h, c in sent.items()})
+    assert all(failed == 0 for _, failed in sent.values()), sent
+    expected = window / interval
+    assert all(expected - 2 <= count <= expected + 2 for count in per_replica.values()), per_replica
+    # One sample per interval, not three: at most one more than a replica's own count (the
+    # replicas scrape at different offsets, so the window may cut one more interval).
+    assert expected - 2 <= deduplicated <= max(per_replica.values()) + 1, (deduplicated, per_replica)
+    assert sum(per_replica.values()) >= 2.5 * deduplicated, (deduplicated, per_replica)
 
 
 def test_with_one_prometheus_stopped_the_other_proxies_still_answer(multi: MultiHostStack) -> None:
     _, b, _ = _first_hosts(multi)
+    MOMENTS["rows before the outage"] = multi.store_rows_received()
+    MOMENTS["prometheus stopped"] = time.time()
+    MOMENTS["prometheus stopped (monotonic)"] = time.monotonic()
     multi.live.stop(multi.container("prometheus"), host=b)
     for host in multi.hosts:
         if host == b:
@@ -237,6 +288,31 @@ def test_gossip_without_the_stacks_client_certificate_is_refused(multi: MultiHos
     assert outcomes["the stack's certificate"] == "accepted", outcomes
     assert outcomes["no certificate"] != "accepted", outcomes
     assert outcomes["a foreign CA's certificate"] != "accepted", outcomes
+
+
+def test_the_stores_series_has_no_gap_while_a_replica_is_stopped(multi: MultiHostStack) -> None:
+    """With one replica's Prometheus stopped (the test above), the store's one series goes on at
+    one sample per interval from the others; the store's intake shows that replica's writes stopped."""
+    _, b, _ = _first_hosts(multi)
+    interval = multi.scrape_interval
+    stopped, outage = MOMENTS["prometheus stopped"], 12 * interval
+    time.sleep(max(0.0, MOMENTS["prometheus stopped (monotonic)"] + outage + 3 * interval - time.monotonic()))
+    rows_during = multi.store_rows_received() - MOMENTS["rows before the outage"]
+    start, end = stopped - 4 * interval, stopped + outage
+    (kept,) = multi.store.raw_samples(multi.live, DEDUP_SERIES, start, end)
+    times = [float(t) for t, _ in kept["values"]]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert times and times[0] - start < 2 * interval and end - times[-1] < 2 * interval, (start, times, end)
+    largest = max(gaps)
+    _record(
+        f"outage: Prometheus on {b} stopped; the store's {DEDUP_SERIES} from {start - stopped:+.0f}s to "
+        f"{end - stopped:+.0f}s",
+        {"samples": len(times), "largest gap (s)": round(largest, 2), "scrape interval (s)": interval},
+    )
+    _record("store: rows received while the replica was stopped (s, rows)", [round(time.time() - stopped), rows_during])
+    assert largest <= 2 * interval + 1, gaps
+    assert len(times) >= (end - start) / interval - 2, times
+    assert not multi.live.is_running(multi.container("prometheus"), host=b)  # it was down throughout
 
 
 def test_every_alert_was_delivered_exactly_once(multi: MultiHostStack) -> None:

@@ -27,7 +27,7 @@ import pytest
 
 from components.core.catalog import DEFAULT_IMAGES
 from harness import netns as nx
-from harness.central import RemoteWriteReceiver
+from harness.central import CentralStore
 from harness.deploy import DeployError, route
 from harness.engine import CGROUP_ROOT
 from harness.live import Fixture, Host, LiveStack
@@ -84,7 +84,7 @@ def on(host: str, resource: Res) -> Res:
     return resource
 
 
-def prometheus_yml(host: str, receiver: RemoteWriteReceiver) -> str:
+def prometheus_yml(host: str, receiver: CentralStore) -> str:
     return json.dumps(
         {
             "global": {"scrape_interval": "1s", "external_labels": {"replica": host, "cluster": STACK}},
@@ -101,7 +101,7 @@ def prometheus_yml(host: str, receiver: RemoteWriteReceiver) -> str:
     )
 
 
-def resources(receiver: RemoteWriteReceiver) -> list[Res]:
+def resources(receiver: CentralStore) -> list[Res]:
     """Providers first, then each host's image, network and container, interleaved as Pulumi registers."""
     found = [provider(host) for host in HOSTS]
     for host, address in HOSTS.items():
@@ -157,12 +157,12 @@ def firewall(host: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def receiver() -> RemoteWriteReceiver:
-    return RemoteWriteReceiver.create(RUN_ROOT / f"{PREFIX}-central", address=CENTRAL)
+def receiver() -> CentralStore:
+    return CentralStore.create(RUN_ROOT / f"{PREFIX}-central", address=CENTRAL)
 
 
 @pytest.fixture(scope="module")
-def live(receiver: RemoteWriteReceiver) -> Iterator[LiveStack]:
+def live(receiver: CentralStore) -> Iterator[LiveStack]:
     hosts = [Host(name, address, docker_host(name), firewall(name)) for name, address in HOSTS.items()]
     probe = Fixture("probe", NETWORK_NAME, ("probe",), ["sleep", "600"], PROMETHEUS, host="b")
     stack = LiveStack(
@@ -181,7 +181,7 @@ def live(receiver: RemoteWriteReceiver) -> Iterator[LiveStack]:
 
 # --- routing, without an engine ----------------------------------------------------------------------
 def test_route_sends_each_resource_to_its_providers_engine() -> None:
-    receiver = RemoteWriteReceiver(Path("/nonexistent"), CENTRAL, "central", "writer", "not-used", "")
+    receiver = CentralStore(Path("/nonexistent"), CENTRAL, "central", "writer", "not-used", "")
     routed = route(resources(receiver), [docker_host(h) for h in HOSTS])
     for host in HOSTS:
         assert [r.name for r in routed[docker_host(host)]] == [f"{host}-image", f"{host}-network", f"{host}-prometheus"]
@@ -252,7 +252,7 @@ def test_each_hosts_firewall_script_ran_in_its_namespace_only(live: LiveStack) -
 
 
 @needs_root
-def test_the_central_receiver_gets_samples_from_every_replica(live: LiveStack, receiver: RemoteWriteReceiver) -> None:
+def test_the_central_receiver_gets_samples_from_every_replica(live: LiveStack, receiver: CentralStore) -> None:
     deadline = time.monotonic() + 60
     while (counts := receiver.samples_by(live, "replica")).keys() < set(HOSTS) and time.monotonic() < deadline:
         time.sleep(1)
@@ -260,8 +260,7 @@ def test_the_central_receiver_gets_samples_from_every_replica(live: LiveStack, r
     assert set(counts) == set(HOSTS), counts
     assert all(count > 0 for count in counts.values()), counts
     assert receiver.request(live, "GET", "/api/v1/query?query=up", auth=False)[0] == 401
-    wrong = RemoteWriteReceiver(receiver.directory, CENTRAL, receiver.name, receiver.username, "wrong", receiver.ca_pem)
-    assert wrong.request(live, "GET", "/-/ready")[0] == 401
+    assert receiver.request(live, "GET", "/api/v1/query?query=up", password="wrong")[0] == 401
 
 
 # --- cleanup -----------------------------------------------------------------------------------------
@@ -296,12 +295,12 @@ def _leftovers(prefix: str, engine_prefixes: list[str], services: tuple[str, ...
 
 
 @needs_root
-def test_close_leaves_nothing(live: LiveStack, receiver: RemoteWriteReceiver) -> None:
+def test_close_leaves_nothing(live: LiveStack, receiver: CentralStore) -> None:
     engine_prefixes = [engine.prefix for engine in live.engines.values()]
     assert engine_prefixes == [f"{PREFIX}1", f"{PREFIX}2", f"{PREFIX}3"]
     assert live.service_running(receiver.name)
     live.close()
-    assert _leftovers(PREFIX, engine_prefixes, services=(str(receiver.directory),)) == []
+    assert _leftovers(PREFIX, engine_prefixes, services=(str(receiver.directory),)) == []  # both processes
 
 
 @needs_root

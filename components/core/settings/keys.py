@@ -60,6 +60,15 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         ),
     ),
     ConfigKey(
+        "sshHostKey",
+        "string",
+        description=(
+            "The SSH host key of the ssh:// dockerHost, '<type> <base64>' (required with ssh://): pinned for the "
+            "firewall and reload commands and for the docker provider's ssh, never trusted on first use. With hosts, "
+            "each ssh:// host has its own hosts[i].sshHostKey."
+        ),
+    ),
+    ConfigKey(
         "bindAddress",
         "string",
         default="127.0.0.1",
