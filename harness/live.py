@@ -217,6 +217,7 @@ class LiveStack:
         host_script: str | None = None,
         hosts: Sequence[Host] | None = None,
         services: Sequence[LanService] = (),
+        images: Sequence[str] = (),
     ) -> None:
         self.resources = list(resources)
         self.prefix = prefix
@@ -232,6 +233,7 @@ class LiveStack:
         self.services = list(services)
         self.host_paths = dict(host_paths or {})
         self.fixtures = list(fixtures)
+        self.images = list(images)  # stand-ins every engine gets, besides those the resources name
         self._check_names()
         self.host_ns = self.netns_of_host(self.hosts[0].name)
         self.run_dir = RUN_ROOT / prefix
@@ -374,6 +376,7 @@ class LiveStack:
         return sorted(
             {str(r.inputs["name"]) for r in mine if r.type == deploy.REMOTE_IMAGE}
             | {f.image for f in self.fixtures if (f.host or self.hosts[0].name) == host.name}
+            | set(self.images)
         )
 
     def _routed(self) -> dict[str, list[Any]]:
@@ -382,6 +385,8 @@ class LiveStack:
 
         if not self.multi_host:
             return {self.hosts[0].name: self.resources}
+        if not self.resources:  # engines only: the real `pulumi up` deploys (multihost.py)
+            return {h.name: [] for h in self.hosts}
         by_engine = deploy.route(self.resources, [str(h.docker_host) for h in self.hosts])
         return {h.name: by_engine[str(h.docker_host)] for h in self.hosts}
 
@@ -591,10 +596,16 @@ class LiveStack:
         processes = self._service_processes.get(name, [])
         return bool(processes) and all(process.poll() is None for process in processes)
 
-    def _start_fixtures(self) -> None:
+    def start_fixtures(self, fixtures: Sequence[Fixture]) -> None:
+        """Fixtures on networks that exist only now (made by a real `pulumi up` after `up()`)."""
+        self.fixtures.extend(fixtures)
+        self._check_names()
+        self._start_fixtures(fixtures)
+
+    def _start_fixtures(self, fixtures: Sequence[Fixture] | None = None) -> None:
         import docker.types
 
-        for fixture in self.fixtures:
+        for fixture in self.fixtures if fixtures is None else fixtures:
             client = self._client_of(fixture.host)
             volumes = {host: {"bind": path, "mode": "ro"} for host, path in fixture.binds.items()}
             volumes.update({host: {"bind": path, "mode": "rw"} for host, path in fixture.writable_binds.items()})

@@ -76,6 +76,7 @@ class PulumiProject:
     netns: str | None  # the Docker host namespace every `pulumi` runs in (None: this one)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="promshield-pulumi-")))
     passphrase: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. SSH_AUTH_SOCK for ssh:// hosts
 
     def __post_init__(self) -> None:
         self.work_dir = self.root / "project"
@@ -106,6 +107,7 @@ class PulumiProject:
             **toolchain_env(),
             "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
             "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
+            **self.extra_env,
         }
 
     def workspace_options(self) -> auto.LocalWorkspaceOptions:

@@ -25,16 +25,19 @@ import os
 import shutil
 import socket
 import ssl
+import subprocess  # nosec B404
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from components.core import catalog
 from harness import netns as nx
-from harness.multihost import MultiHostStack
+from harness import pulumi_engine as pe
+from harness.multihost import DEPLOYER, POLICY_PACK, MultiHostStack
 from harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
 from harness.stack import wait_until
 from harness.testpki import CERT_FILE, KEY_FILE, write_server_pki
@@ -80,6 +83,99 @@ def _record(key: str, value: object) -> None:
     OBSERVED.parent.mkdir(parents=True, exist_ok=True)
     OBSERVED.write_text(json.dumps({**observed, key: value}, indent=2) + "\n")
     print(f"\n[multi-host] {key}: {value}", file=sys.stderr)
+
+
+def _state(multi: MultiHostStack) -> list[dict[str, Any]]:
+    """The resources of the stack's state (`pulumi stack export`, secrets as ciphertext)."""
+    resources: list[dict[str, Any]] = multi.project.export(multi.pulumi_stack)["deployment"]["resources"]
+    return resources
+
+
+def test_pulumi_up_reached_every_host_over_ssh(multi: MultiHostStack) -> None:
+    """The real engine deployed each host through its own `ssh://deploy@<address>`: the docker provider
+    over the system ssh, the firewall and reloads as `command:remote` on that host, both from the
+    deploying machine's namespace, key-only, with that host's key pinned."""
+    _record("pulumi up over SSH", multi.timings)
+    state = _state(multi)
+    providers = {r["urn"].rpartition("::")[2]: r for r in state if r["type"] == "pulumi:providers:docker"}
+    firewalls = [r for r in state if r["type"] == catalog.FIREWALL_TYPE]
+    remote = [r for r in state if r["type"] == catalog.REMOTE_COMMAND_TYPE]
+    assert not [r["urn"] for r in state if r["type"] == "command:local:Command"]  # nothing ran on the deployer
+    for index, (host, address) in enumerate(multi.hosts.items()):
+        ssh_host = next(h for h in multi.ssh.hosts if h.name == host)
+        provider = providers["docker" if index == 0 else f"docker-{host}"]
+        assert provider["inputs"]["host"] == f"ssh://deploy@{address}", provider["inputs"]
+        assert f"KnownHostsCommand=/bin/echo {address} {ssh_host.host_key}" in provider["inputs"]["sshOpts"]
+        # That host's rules (its own address, the others as peers) are in its namespace, and only there.
+        rules = multi.live.iptables_save(host=host)
+        chain = f"PROMSHIELD-{multi.stack_name.upper()}"
+        assert f"-A DOCKER-USER -j {chain}" in rules, (host, rules[-2000:])
+        peers = {a for h, a in multi.hosts.items() if h != host}
+        assert f"--ctorigdst {address} " in rules and all(f"-s {peer}/32" in rules for peer in peers), host
+        assert not [peer for peer in peers if f"--ctorigdst {peer} " in rules], (host, rules)
+        # sshd logged the deploy key's logins, from the deploying machine only.
+        accepted = multi.ssh.accepted(host)
+        assert accepted and all(f"for deploy from {DEPLOYER} " in line for line in accepted), accepted
+        _record(f"{host}: SSH logins during the run", len(accepted))
+        assert multi.live.is_running(multi.container("prometheus"), host=host)
+    assert len(firewalls) == len(multi.hosts) and len(remote) == 4 * len(multi.hosts), [r["urn"] for r in remote]
+
+
+def _in_deployer(multi: MultiHostStack, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """`argv` in the deploying machine's namespace, with its ssh-agent (the deploy key)."""
+    env = {**os.environ, **multi.deployer.env}
+    return nx.run(nx.exec_argv(multi.live.netns_of("deployer"), argv), check=False, timeout=30, env=env)
+
+
+def _ssh(multi: MultiHostStack, host: str, *options: str, user: str = "deploy", command: str = "true") -> str:
+    """The system ssh from the deploying machine's namespace to a host: '' on success, else its error."""
+    argv = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", *options]
+    argv += [f"{user}@{multi.hosts[host]}", command]
+    result = _in_deployer(multi, argv)
+    return "" if result.returncode == 0 else (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+
+
+def test_ssh_takes_only_the_deploy_key_and_only_the_pinned_host_key(multi: MultiHostStack, tmp_path: Path) -> None:
+    """Attacks on the SSH path, each with its control: the program's own options (the pin) against the
+    right host succeed and reach that host's engine; against another host (a different key: what a
+    man in the middle presents) they fail; a password, another key or root are refused."""
+    a, b, _ = _first_hosts(multi)
+    ssh_a = next(h for h in multi.ssh.hosts if h.name == a)
+    provider = next(r for r in _state(multi) if r["urn"].endswith("pulumi:providers:docker::docker"))
+    pinned_a = json.loads(provider["inputs"]["sshOpts"])
+    engine_id = multi.live.engine_of(a).client().info()["ID"]
+    reached = _in_deployer(
+        multi, ["ssh", "-F", "/dev/null", *pinned_a, f"deploy@{multi.hosts[a]}", "docker info --format '{{.ID}}'"]
+    )
+    assert reached.returncode == 0 and reached.stdout.strip() == engine_id, (reached.stdout, reached.stderr)
+    # The same pin, pointed at host b (its own, different key): refused before any login.
+    impostor = [o.replace(f"/bin/echo {multi.hosts[a]} ", f"/bin/echo {multi.hosts[b]} ") for o in pinned_a]
+    wrong_host = _ssh(multi, b, *impostor)
+    unpinned = _ssh(multi, a, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null")
+    other_key = tmp_path / "other"
+    nx.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True)
+    known = f"KnownHostsCommand=/bin/echo {multi.hosts[a]} {ssh_a.host_key}"
+    pin = ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", known]
+    refused = {
+        "another host's key for the pinned name": wrong_host,
+        "no key pinned (strict, empty known_hosts)": unpinned,
+        "a password": _ssh(multi, a, *pin, "-o", "PreferredAuthentications=password,keyboard-interactive"),
+        "another key": _ssh(multi, a, *pin, "-o", "IdentityAgent=none", "-i", str(other_key)),
+        "root with the deploy key": _ssh(multi, a, *pin, user="root"),
+    }
+    _record("SSH refused", refused)
+    assert _ssh(multi, a, *pin) == ""  # the control: the deploy key and the pinned key
+    assert "Host key verification failed" in wrong_host and "Host key verification failed" in unpinned, refused
+    assert all("Permission denied (publickey)" in refused[k] for k in ("a password", "another key")), refused
+    assert "Permission denied (publickey)" in refused["root with the deploy key"], refused
+
+
+def test_a_second_up_over_ssh_changes_nothing(multi: MultiHostStack) -> None:
+    started = time.monotonic()
+    result = multi.pulumi_stack.up(color="never", policy_packs=[POLICY_PACK], on_output=lambda _: None)
+    took = round(time.monotonic() - started, 1)
+    _record("second pulumi up over SSH (s, changes)", [took, pe.changes(result.summary)])
+    assert pe.changes(result.summary) == {}, result.stdout[-6000:]
 
 
 def test_every_prometheus_sends_to_every_alertmanager(multi: MultiHostStack) -> None:
@@ -185,12 +281,12 @@ def test_the_store_keeps_one_deduplicated_series_for_the_replicas(multi: MultiHo
     # replica label is dropped at the source (remoteWrite.dropReplicaLabel).
     assert len(stored) == 1, stored
     labels = stored[0]["metric"]
-    assert labels.get(catalog.EXTERNAL_LABEL_CLUSTER) == multi.recorded.stack, labels
+    assert labels.get(catalog.EXTERNAL_LABEL_CLUSTER) == multi.stack_name, labels
     assert catalog.EXTERNAL_LABEL_REPLICA not in labels, labels
     with_replica = multi.store.query(multi.live, f'count({{{catalog.EXTERNAL_LABEL_REPLICA}=~".+"}})')
     assert with_replica == [], with_replica
     clusters = multi.store.query(multi.live, f"count by ({catalog.EXTERNAL_LABEL_CLUSTER}) (up)")
-    assert [row["metric"].get(catalog.EXTERNAL_LABEL_CLUSTER) for row in clusters] == [multi.recorded.stack], clusters
+    assert [row["metric"].get(catalog.EXTERNAL_LABEL_CLUSTER) for row in clusters] == [multi.stack_name], clusters
     # The same window counted in each replica's own TSDB and in the store. Wait until every
     # replica has a full window (the one whose Alertmanager is stopped too) and the store has it all.
     window = 12 * interval

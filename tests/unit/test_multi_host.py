@@ -17,6 +17,8 @@ import yaml
 from cryptography import x509
 
 from components.core import catalog
+from components.core.settings import SettingsError
+from components.stack.settings import load_settings
 from components.firewall.render import rule_lines
 from testing.mock_stack import (
     CONTAINER,
@@ -491,3 +493,19 @@ def test_each_hosts_group_deploys_on_its_own(ha: RecordedStack) -> None:
         names = {c.inputs["name"] for c in containers}
         for command in (r for r in group if r.type == REMOTE_COMMAND and r.name.endswith("-reload")):
             assert any(f" {n}" in str(command.inputs["create"]) for n in names), command.name
+
+
+def test_a_hosts_stack_loads_with_the_defaults_the_real_engine_applies() -> None:
+    """The Pulumi engine gives the program every default Pulumi.yaml declares, as if the stack had set
+    it (the mocks do not). A default for dockerHost or bindAddress would make every `hosts` stack fail
+    ("is set together with promshield:hosts"): the first real multi-host `pulumi up` did."""
+    declared = yaml.safe_load((Path(__file__).resolve().parents[2] / "Pulumi.yaml").read_text())["config"]
+    defaults = {key: spec["default"] for key, spec in declared.items() if "default" in spec}
+    assert "dockerHost" not in defaults and "bindAddress" not in defaults
+    stack = run_program({**defaults, **SCENARIO.config}, stack="ha", secret_keys=SCENARIO.secret_keys)
+    assert {r.name for r in stack.of_type(PROVIDER_DOCKER)} == set(PROVIDERS.values())
+    # The negative control: the engine's behaviour with a declared dockerHost default.
+    config = {**defaults, "dockerHost": "unix:///var/run/docker.sock", **SCENARIO.config}
+    raw = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    with pytest.raises(SettingsError, match=r"promshield:dockerHost = .* is set together with promshield:hosts"):
+        load_settings(raw.get, "ha", raw.keys())

@@ -32,6 +32,10 @@ class ConfigKey:
     description: str = ""
     # An object whose nested keys are declared (components/core/settings/declare.py).
     model: builtins.type[Declared] | None = None
+    # Whether Pulumi.yaml declares it with its default. The real engine applies a declared default as if
+    # the stack had set the key, so a key that must be *unset* in some stacks (dockerHost and
+    # bindAddress with `hosts`) keeps its default in code only (found by the first real multi-host up).
+    declared: bool = True
 
     @property
     def has_default(self) -> bool:
@@ -45,6 +49,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         "dockerHost",
         "string",
         default="unix:///var/run/docker.sock",
+        declared=False,
         description=(
             "Docker engine to deploy to (unix:///..., ssh://user@host or tcp://host:2376). With ssh:// the firewall "
             "commands run over SSH too."
@@ -72,6 +77,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         "bindAddress",
         "string",
         default="127.0.0.1",
+        declared=False,
         description="The one host address the proxy's ports are published on. 0.0.0.0 or :: requires allowPublicBind.",
     ),
     ConfigKey(
