@@ -11,8 +11,9 @@
 
 Several Docker hosts (`hosts=[Host("mon-a", "198.19.0.1", "ssh://deploy@198.19.0.1"), ...]`): one
 namespace `<prefix>-<host name>` per host on the same LAN, each with its own dockerd (engine
-prefix `<prefix><n>`: its own data root, socket, cgroup parent and lock), its own firewall script,
-and the Docker resources whose provider's `host` input names it (`deploy.route`). LAN services
+prefix `<prefix><n>`: its own data root, socket, cgroup parent and lock) and its own firewall script;
+the harness deploys nothing on them: the real `pulumi up` reaches them over SSH (multihost.py,
+sshhosts.py), the test code through each engine's socket. LAN services
 (`LanService`, e.g. a central remote-write receiver) are processes in namespaces of their own on
 the LAN.
 
@@ -93,8 +94,8 @@ class Fixture:
 class Host:
     """A Docker host on the LAN: its namespace, its LAN address and its own dockerd.
 
-    `docker_host` is the `host` input of the program's `docker.Provider` for it (`deploy.route` sends
-    it the Docker resources of that provider); None, with a single host: every Docker resource.
+    `docker_host` is the `host` input of the program's `docker.Provider` for it (the real `pulumi up`
+    reaches it there); None with a single host, which gets every recorded Docker resource.
     `script` runs in its namespace once its engine has made its chains, before any container exists
     (the host's firewall command)."""
 
@@ -196,11 +197,12 @@ class LiveStack:
     """LAN namespaces, a dockerd per Docker host namespace, and what the program registered.
 
     `resources` are the program's recorded resources (`testing.mock_stack.Registered`), deployed by
-    `deploy.deploy` in registration order, each on the engine of its provider (`deploy.route`) when
-    there are several `hosts`. `host_script` (one host) or each `Host.script` runs in that Docker
-    host's namespace once its engine has made its chains and before any container exists (the
-    firewall's create command). `host_paths` maps a recorded host path (bind mount) to a real
-    directory. `services` are processes in LAN namespaces of their own, started before the engines.
+    `deploy.deploy` in registration order on the single host; with several `hosts` there are none
+    (engines only: the real `pulumi up` deploys over SSH, harness/multihost.py). `host_script` (one
+    host) or each `Host.script` runs in that Docker host's namespace once its engine has made its
+    chains and before any container exists (the firewall's create command). `host_paths` maps a
+    recorded host path (bind mount) to a real directory. `services` are processes in LAN namespaces
+    of their own, started before the engines.
 
     Methods that act on a container or an engine take `host=` (a `Host.name`; default: the first
     host): each host is its own engine, and the same Docker name exists on each.
@@ -258,6 +260,8 @@ class LiveStack:
         addresses += [s.address for s in self.services]
         if len(set(addresses)) != len(addresses):
             raise HarnessError(f"two LAN members share an address: {addresses}")
+        if self.multi_host and self.resources:
+            raise HarnessError("several hosts take no recorded resources: the real `pulumi up` deploys them")
         if self.multi_host and any(h.docker_host is None for h in self.hosts):
             raise HarnessError("with several hosts each Host needs the docker_host its provider names")
         unknown = sorted({f.host for f in self.fixtures if f.host is not None} - {h.name for h in self.hosts})
@@ -381,14 +385,10 @@ class LiveStack:
 
     def _routed(self) -> dict[str, list[Any]]:
         """The recorded Docker resources by host name (every one on the single host)."""
-        from . import deploy
 
         if not self.multi_host:
             return {self.hosts[0].name: self.resources}
-        if not self.resources:  # engines only: the real `pulumi up` deploys (multihost.py)
-            return {h.name: [] for h in self.hosts}
-        by_engine = deploy.route(self.resources, [str(h.docker_host) for h in self.hosts])
-        return {h.name: by_engine[str(h.docker_host)] for h in self.hosts}
+        return {h.name: [] for h in self.hosts}  # engines only (see __init__)
 
     def _ensure_images(self) -> None:
         """Stand-ins in every engine: built (or found) in the first, then copied to the others with one

@@ -159,7 +159,7 @@ class SshHosts:
             self._accounts(host)
             config = str(host.directory / "sshd_config")
             nx.run(nx.exec_argv(host.netns, [SSHD, "-t", "-f", config]), check=True)
-            with open(host.log, "ab") as log:
+            with open(host.log, "wb") as log:  # this run's logins only
                 host.process = subprocess.Popen(  # nosec B603 - our own argv, no shell
                     nx.exec_argv(host.netns, [SSHD, "-D", "-e", "-f", config]),
                     stdin=subprocess.DEVNULL,

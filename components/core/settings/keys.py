@@ -92,7 +92,8 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         items="object",
         description=(
             'Several Docker hosts, one HA member each: [{"name": "mon-a", "dockerHost": "ssh://deploy@10.30.0.11", '
-            '"bindAddress": "10.30.0.11"}, ...] (then without dockerHost and bindAddress). Each host runs Prometheus '
+            '"bindAddress": "10.30.0.11", "sshHostKey": "ssh-ed25519 AAAA..."}, ...] (then without dockerHost and '
+            "bindAddress; sshHostKey, the host's pinned key, for ssh:// hosts). Each host runs Prometheus "
             "(replica label = its name), a clustered Alertmanager, the proxy and the firewall; the first keeps the "
             "one-host resource names: append hosts, never reorder (see docs/multi-host.md)."
         ),
