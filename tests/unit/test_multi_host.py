@@ -18,8 +18,8 @@ from cryptography import x509
 
 from components.core import catalog
 from components.core.settings import SettingsError
-from components.stack.settings import load_settings
 from components.firewall.render import rule_lines
+from components.stack.settings import load_settings
 from testing.mock_stack import (
     CONTAINER,
     NETWORK,
