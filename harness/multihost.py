@@ -269,7 +269,7 @@ class MultiHostStack:
             cleanup.callback(project.close)
             pulumi_stack = project.stack(scenario.stack, plain, secret)
             mark = time.monotonic()
-            with open(live.run_dir / "logs" / "pulumi-up.log", "a") as log:
+            with open(live.run_dir / "logs" / "pulumi-up.log", "w") as log:
                 result = pulumi_stack.up(
                     color="never", policy_packs=[POLICY_PACK], on_output=lambda line: log.write(line + "\n")
                 )
