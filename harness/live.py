@@ -64,6 +64,9 @@ TEST_UID = 64900
 TEST_USER = f"{TEST_UID}:{TEST_UID}"
 
 
+DOCKER_NETWORKS = frozenset({"bridge", "host", "none"})  # the engine's own, not a stack's
+
+
 class HarnessError(RuntimeError):
     pass
 
@@ -220,8 +223,14 @@ class LiveStack:
         hosts: Sequence[Host] | None = None,
         services: Sequence[LanService] = (),
         images: Sequence[str] = (),
+        deployer: Callable[[LiveStack], None] | None = None,
     ) -> None:
         self.resources = list(resources)
+        # With a `deployer` (the real `pulumi up`, harness/pulumi_engine.py) the harness deploys nothing
+        # itself: it starts the engine, loads `images` (the stand-ins under the pinned names), calls the
+        # deployer once the engine and the LAN exist, then starts the fixtures on the networks it made.
+        self.images = list(images)
+        self.deployer = deployer
         self.prefix = prefix
         if hosts is None:
             hosts = [Host("host", HOST_ADDRESS, None, host_script)]
@@ -235,7 +244,6 @@ class LiveStack:
         self.services = list(services)
         self.host_paths = dict(host_paths or {})
         self.fixtures = list(fixtures)
-        self.images = list(images)  # stand-ins every engine gets, besides those the resources name
         self._check_names()
         self.host_ns = self.netns_of_host(self.hosts[0].name)
         self.run_dir = RUN_ROOT / prefix
@@ -441,6 +449,10 @@ class LiveStack:
 
     def _deploy(self) -> None:
         from . import deploy, standins
+
+        if self.deployer is not None:
+            self.deployer(self)
+            return
 
         routed = self._routed()
 
@@ -676,6 +688,13 @@ class LiveStack:
     def networks_on(self, host: str | None = None) -> list[NetworkView]:
         client = self._client_of(host)
         views = []
+        if self.deployer is not None:  # deployed by the engine: every network but Docker's own is the stack's
+            for network in client.networks.list():
+                attrs = network.attrs
+                if attrs["Name"] not in DOCKER_NETWORKS:
+                    subnet = attrs["IPAM"]["Config"][0]["Subnet"]
+                    views.append(NetworkView(attrs["Name"], bool(attrs["Internal"]), subnet))
+            return views
         for resource in self._routed()[self._host(host).name]:
             if resource.type == "docker:index/network:Network":
                 attrs = client.networks.get(resource.inputs["name"]).attrs

@@ -17,7 +17,9 @@ import os
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +29,10 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
+from components.core import catalog
 from components.core.catalog import PROJECT
+from components.stack.keys import SECRET_KEYS
+from testing import mock_stack
 
 from .paths import REPO_ROOT, venv_dir
 
@@ -124,8 +129,8 @@ class PulumiProject:
         stack = auto.create_or_select_stack(name, work_dir=str(self.work_dir), opts=self.workspace_options())
         stack_file = self.work_dir / f"Pulumi.{name}.yaml"
         document = (yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None) or {}
-        encrypted = {k: v for k, v in (document.get("config") or {}).items() if isinstance(v, dict) and "secure" in v}
-        document["config"] = {**{f"{PROJECT}:{key}": value for key, value in config.items()}, **encrypted}
+        # Exactly this config: a secret set before and not given now is gone (the salt stays, top-level).
+        document["config"] = {f"{PROJECT}:{key}": value for key, value in config.items()}
         stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
         if secret:
             stack.set_all_config({f"{PROJECT}:{k}": secret_config(v) for k, v in secret.items()}, path=True)
@@ -145,6 +150,32 @@ class PulumiProject:
         command = [*args, "--stack", stack.name, "--non-interactive", "--color", "never"]
         return stack.workspace.pulumi_command.run(command, str(self.work_dir), self.env)
 
+    @contextmanager
+    def program(self, text: str | None) -> Iterator[None]:
+        """Run `text` as the project's `__main__.py` meanwhile (a developer's change; None: the real one)."""
+        if text is None:
+            yield
+            return
+        main = self.work_dir / "__main__.py"
+        main.unlink()
+        main.write_text(text)
+        try:
+            yield
+        finally:
+            main.unlink()
+            main.symlink_to(REPO_ROOT / "__main__.py")
+
+    def up(self, stack: auto.Stack, policy_pack: str, on_output: Any = None) -> Outcome:
+        """`pulumi up` with the policy pack enforced; what it did (`Outcome`), or `DeployFailedError` with
+        what completed before the failure."""
+        outcome = Outcome()
+        try:
+            result = stack.up(policy_packs=[policy_pack], color="never", on_output=on_output, on_event=outcome.record)
+        except auto.CommandError as error:
+            raise DeployFailedError(str(error), outcome) from None
+        outcome.summary = changes(result.summary)
+        return outcome
+
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -162,3 +193,140 @@ def changes(summary: auto.UpdateSummary | None) -> dict[str, int]:
     """The resource changes of an operation, without the unchanged ones."""
     counts = dict((summary.resource_changes if summary else None) or {})
     return {op: count for op, count in counts.items() if op != "same" and count}
+
+
+# --- what an `up` did, read from the engine's own events ---------------------------------------------
+DOCKER_NAMED_TYPES = (catalog.CONTAINER_TYPE, catalog.NETWORK_TYPE, catalog.VOLUME_TYPE)
+COMMAND_TYPES = (catalog.LOCAL_COMMAND_TYPE, catalog.REMOTE_COMMAND_TYPE)
+REPLACING = {"replace", "create-replacement"}
+RUNNING = {"create", "update", "replace", "create-replacement"}
+
+
+@dataclass
+class Outcome:
+    """What one `pulumi up` did, from its engine events (steps that completed, in order): the Docker names
+    of the containers it replaced, of the containers, volumes and networks it created and deleted, and the
+    resource names of the commands it ran to success. `diagnostics`: the engine's error messages."""
+
+    replaced: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    diagnostics: list[str] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=dict)
+
+    def record(self, event: auto.EngineEvent) -> None:
+        if event.diagnostic_event and event.diagnostic_event.severity == "error":
+            self.diagnostics.append(event.diagnostic_event.message)
+        if not event.res_outputs_event:
+            return
+        step = event.res_outputs_event.metadata
+        op = step.op.value if hasattr(step.op, "value") else str(step.op)
+        state = step.new or step.old
+        docker_name = str((state.inputs or {}).get("name", "")) if state else ""
+        name = step.urn.rsplit("::", 1)[-1]
+        if step.type in DOCKER_NAMED_TYPES:
+            if op in REPLACING and step.type == catalog.CONTAINER_TYPE:
+                _append_once(self.replaced, docker_name)
+            elif op == "create":
+                self.created.append(docker_name)
+            elif op == "delete":
+                self.removed.append(docker_name)
+        elif step.type in COMMAND_TYPES and op in RUNNING:
+            _append_once(self.commands, name)
+
+
+def _append_once(names: list[str], name: str) -> None:
+    if name not in names:
+        names.append(name)
+
+
+class DeployFailedError(RuntimeError):
+    """`pulumi up` failed (e.g. a reload command exited non-zero). `output` is what the CLI printed (the
+    failed command's stderr is in its diagnostics); `applied`, what completed before the failure (the
+    state Pulumi keeps)."""
+
+    def __init__(self, output: str, applied: Outcome) -> None:
+        super().__init__(output[-3000:])
+        self.output = output
+        self.applied = applied
+
+
+# --- the state, read back as the mocks record a program ----------------------------------------------
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+def _from_state(value: Any) -> Any:
+    """A state value with each decrypted secret (`--show-secrets`) as the mocks' secret sentinel."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            plaintext = value.get("plaintext")
+            inner = json.loads(plaintext) if isinstance(plaintext, str) else value.get("value")
+            return mock_stack.secret(_from_state(inner))
+        return {k: _from_state(v) for k, v in value.items() if not k.startswith("__")}
+    if isinstance(value, list):
+        return [_from_state(v) for v in value]
+    return value
+
+
+def recorded_from_state(document: Mapping[str, Any], stack: str) -> mock_stack.RecordedStack:
+    """`pulumi stack export --show-secrets` as a `RecordedStack`: every resource the engine holds with the
+    inputs it was given (secrets marked), in state order, and the stack's outputs as its exports. The
+    tests read the deployed stack's files, users and commands through it, from the real state."""
+    resources: list[mock_stack.Registered] = []
+    exports: dict[str, Any] = {}
+    secret_exports: set[str] = set()
+    for entry in document["deployment"].get("resources") or []:
+        if entry["type"] == "pulumi:pulumi:Stack":
+            outputs = _from_state(entry.get("outputs") or {})
+            exports = mock_stack.unwrap(outputs)
+            secret_exports = {k for k, v in outputs.items() if mock_stack.is_secret(v)}
+            continue
+        if entry["type"].startswith("pulumi:providers:") and entry["urn"].endswith("::default"):
+            continue
+        resources.append(
+            mock_stack.Registered(
+                type=entry["type"],
+                name=entry["urn"].rsplit("::", 1)[-1],
+                urn=entry["urn"],
+                custom=bool(entry.get("custom")),
+                raw_inputs=_from_state(entry.get("inputs") or {}),
+                outputs=mock_stack.unwrap(_from_state(entry.get("outputs") or {})),
+                parent_urn=entry.get("parent", ""),
+                provider=entry.get("provider", ""),
+            )
+        )
+    return mock_stack.RecordedStack(stack, resources, exports, secret_exports)
+
+
+POLICY_PACK = str(REPO_ROOT / "policy")
+
+
+@dataclass
+class Deployment:
+    """One stack deployed by the real engine into a harness engine: `up` with changes on top of the config it
+    started from (secret keys set with `--secret`, the rest plain in the stack file, as a user would), the
+    policy pack enforced, the engine's output kept in `log`; `recorded` is the state after the last `up`."""
+
+    project: PulumiProject
+    name: str
+    docker_host: str
+    base_config: Mapping[str, Any]
+    log: Path
+    recorded: mock_stack.RecordedStack | None = None
+
+    def up(self, changes: Mapping[str, Any] | None = None, program: str | None = None) -> Outcome:
+        config = {**self.base_config, **(changes or {}), "dockerHost": self.docker_host}
+        plain = {key: value for key, value in config.items() if key not in SECRET_KEYS}
+        secret = {key: value for key, value in config.items() if key in SECRET_KEYS}
+        stack = self.project.stack(self.name, plain, secret)
+        started = time.monotonic()
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self.log.open("a") as log, self.project.program(program):
+                log.write(f"--- pulumi up ({sorted(changes or {})}{', another program' if program else ''})\n")
+                outcome = self.project.up(stack, POLICY_PACK, on_output=lambda line: log.write(line.rstrip() + "\n"))
+            print(f"[engine] up {outcome.summary} in {time.monotonic() - started:.1f}s", file=sys.stderr)
+            return outcome
+        finally:
+            self.recorded = recorded_from_state(self.project.export(stack, show_secrets=True), self.name)

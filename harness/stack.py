@@ -45,10 +45,11 @@ from urllib.parse import urlencode
 from components.core import catalog
 from components.trading_sim.render import simulator_command
 from harness import netns as nx
+from harness import pulumi_engine as pe
 from harness import receivers as rx
 from harness.live import HOST_ADDRESS, Fixture, LiveStack
 from harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT, venv_dir
-from testing.mock_stack import LOCAL_COMMAND, RecordedStack, run_program, unwrap
+from testing.mock_stack import LOCAL_COMMAND, RecordedStack, unwrap
 
 T = TypeVar("T")
 
@@ -237,6 +238,7 @@ class AcceptanceStack:
     standins_dir: Path = field(default_factory=Path)  # the stand-in receivers' TLS files and what they received
     receiver_secrets: rx.ReceiverSecrets = field(default_factory=rx.ReceiverSecrets.random)
     pacer: Pacer = field(default_factory=lambda: Pacer(PACE_SECONDS))
+    engine: pe.Deployment | None = None  # the real Pulumi engine that deployed it (`apply` runs `up` through it)
 
     # --- facts from the recorded program ----------------------------------------------------
     @property
@@ -585,12 +587,11 @@ class AcceptanceStack:
         )
         (standins_dir / "out").mkdir()
         (standins_dir / "out").chmod(0o777)  # the stand-ins run as nobody
-        base_config = stack_config(ca_pem, receiver_secrets)
-        recorded = run_program(base_config, stack=STACK)
         duckdb_dir = RUN_ROOT / f"{PREFIX}-duckdb"
         shutil.rmtree(duckdb_dir, ignore_errors=True)
         duckdb_dir.mkdir(parents=True)
         duckdb_dir.chmod(0o755)
+        base_config = {**stack_config(ca_pem, receiver_secrets), "duckdb": {"snapshotDir": str(duckdb_dir)}}
         live_dir = RUN_ROOT / f"{PREFIX}-duckdb-live"
         shutil.rmtree(live_dir, ignore_errors=True)
         live_dir.mkdir(parents=True)
@@ -640,23 +641,37 @@ class AcceptanceStack:
                 f"{rx.OUT_DIR}/{rx.SMTP_LOG}",
             ),
         ]
+        project = pe.PulumiProject(netns=f"{PREFIX}-host")
+        deployed: dict[str, Any] = {}
+
+        def pulumi_up(live: LiveStack) -> None:
+            """The real `pulumi up` of the acceptance stack into the engine the harness started (every
+            `pulumi` runs in the Docker host's namespace, so the firewall command acts there)."""
+            engine = pe.Deployment(project, STACK, live.engine.host, base_config, live.run_dir / "pulumi.log")
+            engine.up()
+            deployed["engine"] = engine
+
         topo = LiveStack(
-            recorded.resources,
+            [],
             prefix=PREFIX,
             clients=CLIENTS,
-            host_paths={DUCKDB_HOST_DIR: str(duckdb_dir)},
             fixtures=fixtures,
-            # The firewall exactly as the program registers it (command:local:Command `create`).
-            host_script=str(recorded.firewall_command().inputs["create"]) + "\n",
+            images=sorted(set(catalog.DEFAULT_IMAGES.values())),
+            deployer=pulumi_up,
         )
-        with topo:
-            stack = cls(recorded, topo, duckdb_dir, files_dir, time.time())
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(project.close)
+            cleanup.enter_context(topo)
+            engine: pe.Deployment = deployed["engine"]
+            assert engine.recorded is not None
+            stack = cls(engine.recorded, topo, duckdb_dir, files_dir, time.time())
+            stack.engine = engine
             stack.webhook_dir = webhook_dir
             stack.base_config = base_config
             stack.duckdb_live = database
             stack.standins_dir = standins_dir
             stack.receiver_secrets = receiver_secrets
-            stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
+            stack.ca_file.write_text(str(stack.recorded.exports["ca_certificate"]))
             listeners = (
                 ("webhook", WEBHOOK_PORT),
                 (rx.PAGERDUTY_HOST, rx.HTTPS_PORT),
@@ -676,16 +691,17 @@ class AcceptanceStack:
             )
             yield stack
 
-    def apply(self, changes: dict[str, Any]) -> Any:
-        """`pulumi up` with `changes` on top of the config the stack was deployed with (`{}`: back to
-        it): the program runs under mocks again and the harness applies the difference
-        (harness/deploy.py `update`). Returns what was done (`deploy.Applied`); a failing command
-        raises `CommandFailedError`."""
-        recorded = run_program({**self.base_config, **changes}, stack=STACK)
+    def apply(self, changes: dict[str, Any], program: str | None = None) -> pe.Outcome:
+        """The real `pulumi up` with `changes` on top of the config the stack was deployed with (`{}`: back
+        to it); `program`: another `__main__.py` for this one update (a developer's change). Returns what the
+        engine did (`Outcome`); a failed update raises `DeployFailedError`. Either way `recorded` is the state
+        the engine keeps."""
+        assert self.engine is not None, "deployed by the real engine (AcceptanceStack.start)"
         try:
-            return self.topo.apply(recorded.resources)
+            return self.engine.up(changes, program)
         finally:
-            self.recorded = recorded  # the files on disk are the new ones, whatever the outcome
+            if self.engine.recorded is not None:
+                self.recorded = self.engine.recorded
 
     def simulator(self, *arguments: str) -> list[str]:
         """Run the trading simulator's command line in its container (`fire`, `calm`, `status`), as

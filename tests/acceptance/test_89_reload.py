@@ -1,8 +1,8 @@
-"""Config changes apply in place (components/core/reload.py): a second `pulumi up` with changed
-files replaces only the carrier of those files (config or secrets) and runs the service's reload
-command, verbatim, against the real engine (harness/deploy.py `update`). The running container,
-its PID and its scrapes go on; a bad file fails the apply and leaves the running configuration as
-it was.
+"""Config changes apply in place (components/core/reload.py): a second `pulumi up` (the real engine's)
+with changed files replaces only the carrier of those files (config or secrets) and runs the
+service's reload command; what the engine did is read from its own events (`pulumi_engine.Outcome`).
+The running container, its PID and its scrapes go on; a bad file fails the apply and leaves the
+running configuration as it was.
 
 Each test puts the suite's CONFIG back at the end (`stack.apply({})`), so the modules after this
 one see the stack as it was deployed.
@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from components.core import catalog
-from components.prometheus import rules as prometheus_rules
-from harness.deploy import Applied, CommandFailedError
 from harness.live import HOST_ADDRESS
+from harness.paths import REPO_ROOT
+from harness.pulumi_engine import DeployFailedError, Outcome
 from harness.stack import FIRING_ALERT, PORTS, USERS, AcceptanceStack, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
@@ -61,7 +61,7 @@ def rule_queries(stack: AcceptanceStack) -> dict[str, str]:
     return {rule["name"]: rule["query"] for group in groups for rule in group["rules"]}
 
 
-def assert_only_reloaded(applied: Applied, service: str) -> None:
+def assert_only_reloaded(applied: Outcome, service: str) -> None:
     assert applied.replaced == [f"{catalog.PROJECT}-acceptance-{service}-config"], applied
     assert applied.commands == [f"{service}-container-reload"], applied
     assert not applied.created and not applied.removed, applied
@@ -195,23 +195,34 @@ def test_a_change_docker_holds_replaces_the_container_and_reloads_nothing(
     wait_until(lambda: stack.topo.health(stack.container(PROMETHEUS)) == "healthy", timeout=60, what="healthy")
 
 
+# A developer's mistake: the program with one more, invalid rule file (the real program runs after the patch).
+BROKEN_RULES_MAIN = """\
+import runpy
+
+from components.prometheus import rules
+
+_original = rules.render_rule_files
+
+
+def _with_a_broken_file(*args, **kwargs):
+    files = dict(_original(*args, **kwargs))
+    files["broken.yml"] = "groups:\\n  - name: broken\\n    rules:\\n      - alert: Broken\\n        expr: up ===\\n"
+    return files
+
+
+rules.render_rule_files = _with_a_broken_file
+runpy.run_path("{main}", run_name="__main__")
+"""
+
+
 def test_an_invalid_rule_file_fails_the_apply_and_the_old_rules_keep_running(
-    stack: AcceptanceStack, monkeypatch: pytest.MonkeyPatch, restore: None
+    stack: AcceptanceStack, restore: None
 ) -> None:
-    original = prometheus_rules.render_rule_files
-
-    def with_a_broken_file(thresholds: Any) -> dict[str, str]:
-        files = dict(original(thresholds))
-        files["broken.yml"] = "groups:\n  - name: broken\n    rules:\n      - alert: Broken\n        expr: up ===\n"
-        return files
-
     before = identity(stack, PROMETHEUS)
-    monkeypatch.setattr(prometheus_rules, "render_rule_files", with_a_broken_file)
     failed_at = time.time()
-    with pytest.raises(CommandFailedError) as failure:
-        stack.apply({})
-    monkeypatch.undo()
-    assert "new files are invalid (promtool)" in failure.value.result.stderr
+    with pytest.raises(DeployFailedError) as failure:
+        stack.apply({}, program=BROKEN_RULES_MAIN.format(main=REPO_ROOT / "__main__.py"))
+    assert "new files are invalid (promtool)" in failure.value.output, failure.value.output[-3000:]
     assert failure.value.applied.replaced == [f"{catalog.PROJECT}-acceptance-prometheus-config"]
     # The bad file is on disk, but no reload was asked for: the old rules run on.
     assert stack.upload_path(PROMETHEUS, f"{catalog.PROMETHEUS_RULES_DIR}/broken.yml").exists()

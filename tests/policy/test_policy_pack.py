@@ -34,7 +34,7 @@ from policy import policies, support
 from testing.mock_stack import PROJECT_DIR, RecordedStack, Registered, config_values
 from testing.stack_config import load_stack_config
 from tests.conftest import prod_config
-from tests.policy.harness import carrier_uploads_unknown, mutated, stack_config_env
+from tests.policy.policy_harness import carrier_uploads_unknown, mutated, stack_config_env
 
 POLICY_DIR = PROJECT_DIR / "policy"
 

@@ -21,7 +21,7 @@ from policy import files, monitoring, policies
 from testing.mock_stack import RecordedStack, Registered, run_program
 from testing.stack_config import load_scenario, load_stack_config
 from tests.conftest import prod_config
-from tests.policy.harness import (
+from tests.policy.policy_harness import (
     StackReport,
     check_recorded,
     check_stack_resources,

@@ -2,7 +2,7 @@
 
 Tables: (case id, the change to a known-good resource, the text the violation must contain, or
 None when the policy must accept). Props go through the analyzer's own deserialization and
-unknown-checking proxy (tests/policy/harness.py), so they look as they would under the CLI.
+unknown-checking proxy (tests/policy/policy_harness.py), so they look as they would under the CLI.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.core import catalog
 from policy import monitoring, policies
-from tests.policy.harness import Outcome, check_resource, check_stack, options, policy_props, stack_config_env, urn_for
+from tests.policy.policy_harness import Outcome, check_resource, check_stack, options, policy_props, stack_config_env, urn_for
 
 DIGEST = "sha256:" + "ab" * 32
 BCRYPT_LINE = "admin:$2b$10$" + "N9qo8uLOickgx2ZMRZoMye" + "IjZAgcfl7p92ldGxad68LJZdL17lhWy"
