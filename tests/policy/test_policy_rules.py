@@ -18,7 +18,15 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.core import catalog
 from policy import monitoring, policies
-from tests.policy.policy_harness import Outcome, check_resource, check_stack, options, policy_props, stack_config_env, urn_for
+from tests.policy.policy_harness import (
+    Outcome,
+    check_resource,
+    check_stack,
+    options,
+    policy_props,
+    stack_config_env,
+    urn_for,
+)
 
 DIGEST = "sha256:" + "ab" * 32
 BCRYPT_LINE = "admin:$2b$10$" + "N9qo8uLOickgx2ZMRZoMye" + "IjZAgcfl7p92ldGxad68LJZdL17lhWy"
