@@ -256,7 +256,7 @@ class MultiHostStack:
             ssh.start()
             deployer = Deployer(SSH_ROOT / "agent")
             cleanup.callback(deployer.stop)
-            deployer.start(ssh.deploy_key)
+            deployer.start(ssh.deploy_key, live.netns_of("deployer"))
             host_keys = {h.name: h.host_key for h in ssh.hosts}
             config = {
                 **scenario.config,

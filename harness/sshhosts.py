@@ -212,11 +212,13 @@ class Deployer:
     def env(self) -> dict[str, str]:
         return {"SSH_AUTH_SOCK": str(self.socket)}
 
-    def start(self, key: Path, timeout: float = 10) -> None:
+    def start(self, key: Path, netns: str, timeout: float = 10) -> None:
+        """The agent runs in the deployer's namespace (a SIGKILLed run's successor removes that
+        namespace's processes); its socket is a file, reachable from anywhere on this machine."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.socket.unlink(missing_ok=True)
-        self.process = subprocess.Popen(  # nosec B603 B607 - our own argv, no shell
-            ["ssh-agent", "-D", "-a", str(self.socket)],
+        self.process = subprocess.Popen(  # nosec B603 - our own argv, no shell
+            nx.exec_argv(netns, ["ssh-agent", "-D", "-a", str(self.socket)]),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
