@@ -141,13 +141,15 @@ def test_ssh_takes_only_the_deploy_key_and_only_the_pinned_host_key(multi: Multi
     man in the middle presents) they fail; a password, another key or root are refused."""
     a, b, _ = _first_hosts(multi)
     ssh_a = next(h for h in multi.ssh.hosts if h.name == a)
-    provider = next(r for r in _state(multi) if r["urn"].endswith("pulumi:providers:docker::docker"))
-    pinned_a = json.loads(provider["inputs"]["sshOpts"])
-    engine_id = multi.live.engine_of(a).client().info()["ID"]
-    reached = _in_deployer(
-        multi, ["ssh", "-F", "/dev/null", *pinned_a, f"deploy@{multi.hosts[a]}", "docker info --format '{{.ID}}'"]
-    )
-    assert reached.returncode == 0 and reached.stdout.strip() == engine_id, (reached.stdout, reached.stderr)
+    providers = {r["urn"].rpartition("::")[2]: r for r in _state(multi) if r["type"] == "pulumi:providers:docker"}
+    pinned_a = json.loads(providers["docker"]["inputs"]["sshOpts"])
+    # Each host's own pin reaches that host's own engine (the sessions' DOCKER_HOST): the control.
+    for index, (host, address) in enumerate(multi.hosts.items()):
+        pinned = json.loads(providers["docker" if index == 0 else f"docker-{host}"]["inputs"]["sshOpts"])
+        engine_id = multi.live.engine_of(host).client().info()["ID"]
+        argv = ["ssh", "-F", "/dev/null", *pinned, f"deploy@{address}", "docker info --format '{{.ID}}'"]
+        reached = _in_deployer(multi, argv)
+        assert reached.returncode == 0 and reached.stdout.strip() == engine_id, (host, reached.stdout, reached.stderr)
     # The same pin, pointed at host b (its own, different key): refused before any login.
     impostor = [o.replace(f"/bin/echo {multi.hosts[a]} ", f"/bin/echo {multi.hosts[b]} ") for o in pinned_a]
     wrong_host = _ssh(multi, b, *impostor)
@@ -315,7 +317,13 @@ def test_the_store_keeps_one_deduplicated_series_for_the_replicas(multi: MultiHo
 
 def test_with_one_prometheus_stopped_the_other_proxies_still_answer(multi: MultiHostStack) -> None:
     _, b, _ = _first_hosts(multi)
+    # The store's intake with every replica writing, over a few intervals, for the outage to compare.
+    before, started = multi.store_rows_received(), time.monotonic()
+    time.sleep(3 * multi.scrape_interval)
     MOMENTS["rows before the outage"] = multi.store_rows_received()
+    MOMENTS["intake before the outage (rows/s)"] = (MOMENTS["rows before the outage"] - before) / (
+        time.monotonic() - started
+    )
     MOMENTS["prometheus stopped"] = time.time()
     MOMENTS["prometheus stopped (monotonic)"] = time.monotonic()
     multi.live.stop(multi.container("prometheus"), host=b)
@@ -394,6 +402,8 @@ def test_the_stores_series_has_no_gap_while_a_replica_is_stopped(multi: MultiHos
     stopped, outage = MOMENTS["prometheus stopped"], 12 * interval
     time.sleep(max(0.0, MOMENTS["prometheus stopped (monotonic)"] + outage + 3 * interval - time.monotonic()))
     rows_during = multi.store_rows_received() - MOMENTS["rows before the outage"]
+    intake_during = rows_during / (time.monotonic() - MOMENTS["prometheus stopped (monotonic)"])
+    intake_before = MOMENTS["intake before the outage (rows/s)"]
     start, end = stopped - 4 * interval, stopped + outage
     (kept,) = multi.store.raw_samples(multi.live, DEDUP_SERIES, start, end)
     times = [float(t) for t, _ in kept["values"]]
@@ -405,10 +415,15 @@ def test_the_stores_series_has_no_gap_while_a_replica_is_stopped(multi: MultiHos
         f"{end - stopped:+.0f}s",
         {"samples": len(times), "largest gap (s)": round(largest, 2), "scrape interval (s)": interval},
     )
-    _record("store: rows received while the replica was stopped (s, rows)", [round(time.time() - stopped), rows_during])
+    _record(
+        "store: rows received per second, three replicas writing vs one stopped",
+        [round(intake_before), round(intake_during)],
+    )
     assert largest <= 2 * interval + 1, gaps
     assert len(times) >= (end - start) / interval - 2, times
     assert not multi.live.is_running(multi.container("prometheus"), host=b)  # it was down throughout
+    # The control: the stopped replica really wrote nothing (about two thirds of the intake went on).
+    assert 0.5 * intake_before < intake_during < 0.85 * intake_before, (intake_before, intake_during)
 
 
 def test_every_alert_was_delivered_exactly_once(multi: MultiHostStack) -> None:
