@@ -1,19 +1,23 @@
-"""Issue 17 on real engines: one stack across three Docker hosts (tests/stacks/multihost-acceptance.yaml).
+"""Issues 17 and 26 on real engines: one stack on three Docker hosts (tests/stacks/multihost-acceptance.yaml).
 
-Each host is a namespace on the LAN with its own dockerd; each host's resources were deployed by
-its own provider's engine (multihost.py). What is checked, and printed for the record ([multi-host]
-lines): an alert reaches the webhook exactly once although three Prometheus replicas send it to
-three Alertmanagers; with one Alertmanager stopped a new alert is still delivered exactly once; a
-silence created through one host's proxy mutes the alert on the others (propagation time); with one
-Prometheus stopped the other hosts' proxies still answer queries; the central store (VictoriaMetrics,
-TLS + basic auth, `-dedup.minScrapeInterval` = the scrape interval) keeps one series for the
-replicas with one sample per interval (each replica's own count and the store's, for the record), the
-`cluster` label kept, and no gap while a replica is stopped; the untrusted (and the trusted) client
-reaches no gossip port; gossip without the stack's client certificate is refused.
+Each host is a namespace on the LAN with its own dockerd and its own sshd; the real `pulumi up` deployed
+them from a deployer namespace over SSH (multihost.py, sshhosts.py). What is checked, and printed for
+the record ([multi-host] lines): the state, each host's firewall rules and sshd log show the SSH path
+(docker provider and `command:remote`, key-only, host keys pinned); the pin, a password, another key and
+root are refused; a second `up` changes nothing; an alert reaches the webhook exactly once although
+three Prometheus replicas send it to three Alertmanagers; with one Alertmanager stopped a new alert is
+still delivered exactly once; a silence created through one host's proxy mutes the alert on the others
+(propagation time); with one Prometheus stopped the other hosts' proxies still answer queries; the
+central store (VictoriaMetrics, TLS + basic auth, `-dedup.minScrapeInterval` = the scrape interval)
+keeps one series for the replicas with one sample per interval (each replica's own count and the
+store's, for the record), the `cluster` label kept, and no gap while a replica is stopped; the untrusted
+(and the trusted) client reaches no gossip port; gossip without the stack's client certificate is
+refused; `pulumi destroy` over SSH removes every host's containers, networks and firewall chains and
+keeps the data volumes.
 
 The numbers are also written to build/acceptance/<prefix>m/observed.json. The module's tests share
-one stack and run in file order (each builds on the state the previous left: the last one counts
-every delivery again, long after the cluster's peer timeouts).
+one stack and run in file order (each builds on the state the previous left: the exactly-once count
+comes long after the cluster's peer timeouts, the destroy last).
 """
 
 from __future__ import annotations
@@ -434,3 +438,23 @@ def test_every_alert_was_delivered_exactly_once(multi: MultiHostStack) -> None:
     _record("webhook notifications per alert", counts)
     _record("multi-host module so far (s)", round(time.monotonic() - MOMENTS["module started"], 1))
     assert counts == {FIRING: 1, ON_DEMAND: 1}, counts
+
+
+def test_destroy_over_ssh_removes_every_hosts_containers_and_rules(multi: MultiHostStack) -> None:
+    """`pulumi destroy` over the same SSH paths: each host's firewall `delete` (sudo, remote) takes its
+    chains away, every container and network goes, the data volumes stay (retained)."""
+    prefix = catalog.resource_name(multi.stack_name, "")
+    for host in multi.hosts:  # the test's own containers on the stack's backend network go first
+        client = multi.live.engine_of(host).client()
+        client.containers.get(multi.live.container_name("fake-im", host)).remove(force=True)
+    started = time.monotonic()
+    result = multi.pulumi_stack.destroy(color="never", on_output=lambda _: None)
+    took = round(time.monotonic() - started, 1)
+    _record("pulumi destroy over SSH (s, changes)", [took, pe.changes(result.summary)])
+    chain = f"PROMSHIELD-{multi.stack_name.upper()}"
+    for host in multi.hosts:
+        client = multi.live.engine_of(host).client()
+        assert chain not in multi.live.iptables_save(host=host), host
+        assert [c.name for c in client.containers.list(all=True) if c.name.startswith(prefix)] == [], host
+        assert [n.name for n in client.networks.list() if n.name.startswith(prefix)] == [], host
+        assert any(v.name.startswith(prefix) for v in client.volumes.list()), host  # data kept
