@@ -8,11 +8,11 @@ line of one rule file) `--rounds` times each way and, for each change, reads Pro
 and "seconds without scrapes" = that interval minus the scrape interval (0 when no scrape was
 missed).
 
-- **reloaded**: the program as it is: the carrier is replaced, the reload command runs (`pulumi up`
-  as `deploy.update` does it);
-- **replaced**: the program before reloads, emulated on the same recorded resources: the service
-  container also carries the files' digest as its `io.promshield.config-sha256` label (so the
-  harness, like the provider, replaces it, delete-before-replace) and has no reload command.
+- **reloaded**: the program as it is: the carrier is replaced, the reload command runs (a real
+  `pulumi up`, `AcceptanceStack.apply`);
+- **replaced**: the program before reloads, as a patched program run by the same real `pulumi up`: the
+  Prometheus container also carries a label that changes with the files (so the provider replaces it)
+  and its reload command does nothing.
 
 Writes `build/reload-gap.json` and prints a table. Not a test: the numbers depend on the machine.
 """
@@ -20,7 +20,6 @@ Writes `build/reload-gap.json` and prints a table. Not a test: the numbers depen
 from __future__ import annotations
 
 import argparse
-import copy
 import itertools
 import json
 import statistics
@@ -30,28 +29,54 @@ from typing import Any
 from components.core import catalog
 from harness.paths import REPO_ROOT
 from harness.stack import AcceptanceStack, wait_until
-from testing.mock_stack import CONTAINER, Registered, run_program
 from tools import cli
 
 SCRAPE_INTERVAL = 5.0
 THRESHOLDS = (0.06, 0.07, 0.08, 0.09, 0.10, 0.11, 0.12, 0.13)
 
 
-def as_before_reloads(resources: list[Registered], digest_label: str) -> list[Registered]:
-    """The resources the program registered before reloads existed: Prometheus' container carries
-    the files' digest (taken from its reload command's trigger) and there is no reload command."""
-    name = catalog.container_name("acceptance", catalog.PROMETHEUS)
-    result = []
-    for resource in resources:
-        if resource.name == "prometheus-container-reload":
-            continue
-        if resource.type == CONTAINER and resource.inputs.get("name") == name:
-            inputs = copy.deepcopy(resource.raw_inputs)
-            inputs["labels"] = [*inputs["labels"], {"label": catalog.LABEL_CONFIG_SHA256, "value": digest_label}]
-            result.append(Registered(resource.type, resource.name, resource.urn, resource.custom, inputs, {}))
+# The program before reloads: Prometheus' container labelled with what changes (replaced by the provider),
+# its reload command a no-op.
+BEFORE_RELOADS_MAIN = """\
+import runpy
+
+import pulumi_command
+import pulumi_docker as docker
+
+_container, _command = docker.Container.__init__, pulumi_command.local.Command.__init__
+
+
+def _labelled(self, resource_name, *args, **kwargs):
+    if resource_name == "prometheus-container":
+        target = args[0] if args and isinstance(args[0], docker.ContainerArgs) else None
+        label = docker.ContainerLabelArgs(label="{label}", value="{value}")
+        if target is not None:
+            target.labels = [*(target.labels or []), label]
         else:
-            result.append(resource)
-    return result
+            kwargs["labels"] = [*(kwargs.get("labels") or []), label]
+    _container(self, resource_name, *args, **kwargs)
+
+
+def _no_reload(self, resource_name, *args, **kwargs):
+    if resource_name == "prometheus-container-reload":
+        target = args[0] if args and isinstance(args[0], pulumi_command.local.CommandArgs) else None
+        if target is not None:
+            target.create, target.update = "true", "true"
+        else:
+            kwargs["create"], kwargs["update"] = "true", "true"
+    _command(self, resource_name, *args, **kwargs)
+
+
+docker.Container.__init__ = _labelled
+pulumi_command.local.Command.__init__ = _no_reload
+runpy.run_path("{main}", run_name="__main__")
+"""
+
+
+def before_reloads(threshold: float) -> str:
+    return BEFORE_RELOADS_MAIN.format(
+        label=catalog.LABEL_CONFIG_SHA256, value=f"threshold-{threshold}", main=REPO_ROOT / "__main__.py"
+    )
 
 
 def largest_interval(stack: Any, since: float) -> float:
@@ -64,17 +89,12 @@ def largest_interval(stack: Any, since: float) -> float:
 def one_change(stack: Any, how: str, threshold: float) -> dict[str, float]:
 
     base = stack.base_config
-    config = {**base, "alertThresholds": {**base["alertThresholds"], "tradeFailureRatio": threshold}}
-    recorded = run_program(config, stack="acceptance")
-    resources = recorded.resources
-    if how == "replaced":
-        (reload,) = [r for r in resources if r.name == "prometheus-container-reload"]
-        resources = as_before_reloads(resources, str(reload.inputs["triggers"][0]))
+    changes = {"alertThresholds": {**base["alertThresholds"], "tradeFailureRatio": threshold}}
+    program = before_reloads(threshold) if how == "replaced" else None
     started = time.time()
     time.sleep(3 * SCRAPE_INTERVAL)
     mark = time.monotonic()
-    stack.topo.apply(resources)
-    stack.recorded = recorded
+    stack.apply(changes, program=program)
     applied_seconds = time.monotonic() - mark
 
     def active() -> bool:
@@ -86,7 +106,7 @@ def one_change(stack: Any, how: str, threshold: float) -> dict[str, float]:
     time.sleep(3 * SCRAPE_INTERVAL)
     interval = largest_interval(stack, started)
     if how == "replaced":  # back to the program as it is (one more replacement, not measured)
-        stack.topo.apply(recorded.resources)
+        stack.apply(changes)
     return {
         "threshold": threshold,
         "apply_seconds": round(applied_seconds, 2),

@@ -38,9 +38,7 @@ from harness.stack import CONFIG, STACK
 from testing.mock_stack import (
     BUILT_IMAGE,
     CONTAINER,
-    LOCAL_COMMAND,
     NETWORK,
-    REMOTE_COMMAND,
     REMOTE_IMAGE,
     VOLUME,
     is_secret,
@@ -727,127 +725,6 @@ def deploy(
 
 
 # --- Update: a second `pulumi up` with changed inputs ------------------------------------------------
-
-# Container inputs the provider changes without a replacement (`resourceDockerContainerUpdate`: a
-# `ContainerUpdate` call, or state only); every other input is ForceNew. The harness refuses a change
-# to these rather than pretend (no test changes them).
-IN_PLACE_CONTAINER_INPUTS = frozenset(
-    {"restart", "maxRetryCount", "cpuShares", "memory", "cpuSet", "memorySwap"}
-    | {"mustRun", "destroyGraceSeconds", "containerReadRefreshTimeoutMilliseconds"}
-)
-
-
-@dataclass
-class Applied:
-    """What `update` did, in order, and the state it leaves (the new resources, except a failed
-    command, which keeps its old record, as Pulumi keeps a failed update's old state)."""
-
-    replaced: list[str] = field(default_factory=list)  # Docker names of the containers replaced
-    created: list[str] = field(default_factory=list)  # Docker names of new containers, volumes, networks
-    removed: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)  # resource names of the commands run (and succeeded)
-    state: list[Any] = field(default_factory=list)
-
-
-class CommandFailedError(DeployError):
-    """A `command:local:Command` exited non-zero: `pulumi up` fails, the command keeps its old state."""
-
-    def __init__(self, name: str, result: Any, applied: Applied) -> None:
-        super().__init__(f"{name}: exited {result.returncode}; stderr: {result.stderr[-1500:]}")
-        self.name = name
-        self.result = result
-        self.applied = applied  # what ran before, and the state Pulumi keeps
-
-
-def _key(resource: Recorded) -> tuple[str, str]:
-    return (resource.type, resource.name)
-
-
-def _command_changed(old: Recorded | None, new: Recorded) -> bool:
-    """pulumi-command runs a command when it is new or an input it diffs changed (`triggers`, the
-    scripts, the environment...); an unchanged one runs nothing."""
-    return old is None or old.raw_inputs != new.raw_inputs
-
-
-def update(
-    deployment: Deployment,
-    old_resources: Iterable[Recorded],
-    new_resources: Iterable[Recorded],
-    *,
-    run_command: Callable[[str, Mapping[str, str]], Any],
-    host_paths: Mapping[str, str] | None = None,
-) -> Applied:
-    """Apply `new_resources` over a deployment of `old_resources`, as `pulumi up` with the provider.
-
-    - a `docker.Container` whose inputs differ is replaced, delete-before-replace (the program asks it
-      of every container: fixed names); one that is new is created, one that is gone is removed;
-    - networks, volumes and images must be unchanged (the harness cannot update them in place);
-    - a `command:local:Command` that is new or changed runs: `update` when it existed and has one,
-      else `create`, through `run_command(script, environment)`; a non-zero exit stops the update
-      (`CommandFailedError`, with `.applied` holding what was done and the state to keep).
-
-    Resources are handled in the new registration order, which follows every dependency.
-    """
-    old = {_key(r): r for r in old_resources}
-    new = list(new_resources)
-    steps = {(s.type, s.name): s for s in plan(new, host_paths=host_paths).steps}
-    ctx = _context(list(steps.values()), host_paths or {}, deployment.images)
-    applied = Applied(state=list(new))
-    client = deployment.client
-    for resource in new:
-        previous = old.get(_key(resource))
-        if resource.type == CONTAINER:
-            if previous is not None and previous.raw_inputs == resource.raw_inputs:
-                continue
-            changed = {
-                k
-                for k in {*resource.raw_inputs, *(previous.raw_inputs if previous else {})}
-                if previous is None or previous.raw_inputs.get(k) != resource.raw_inputs.get(k)
-            }
-            if previous is not None and changed <= IN_PLACE_CONTAINER_INPUTS:
-                raise DeployError(f"{resource.name}: in-place container update of {sorted(changed)} not supported")
-            req = _build(steps[_key(resource)], ctx)
-            assert isinstance(req, _ContainerRequest)
-            if previous is not None:
-                _remove_container(deployment, str(unwrap(previous.raw_inputs)["name"]))
-                applied.replaced.append(req.name)
-            else:
-                applied.created.append(req.name)
-            _run_container(client, req, ctx, deployment, job_timeout=300.0, fail_on_job_error=True)
-        elif resource.type in TABLES:
-            if previous is None or previous.raw_inputs != resource.raw_inputs:
-                raise DeployError(f"{resource.type} {resource.name}: new or changed; only containers are updated")
-        elif resource.type == LOCAL_COMMAND and _command_changed(previous, resource):
-            inputs = unwrap(resource.raw_inputs)
-            script = str(inputs.get("update") or inputs["create"]) if previous is not None else str(inputs["create"])
-            result = run_command(script, dict(inputs.get("environment") or {}))
-            if result.returncode != 0:
-                # Pulumi stops here: what ran is new state, this command and the rest keep their old one.
-                done = new[: new.index(resource)]
-                applied.state = done + [r for k, r in old.items() if k not in {_key(d) for d in done}]
-                error = CommandFailedError(resource.name, result, applied)
-                error.add_note(f"applied before the failure: replaced {applied.replaced}, ran {applied.commands}")
-                raise error
-            applied.commands.append(resource.name)
-        elif resource.type == REMOTE_COMMAND and _command_changed(previous, resource):
-            raise DeployError(f"{resource.name}: a remote.Command cannot run here")
-    gone = [r for k, r in old.items() if k not in {_key(n) for n in new}]
-    for resource in reversed(gone):
-        if resource.type == CONTAINER:
-            name = str(unwrap(resource.raw_inputs)["name"])
-            _remove_container(deployment, name)
-            applied.removed.append(name)
-        elif resource.type in TABLES:
-            raise DeployError(f"{resource.type} {resource.name}: removed; only containers are updated")
-    return applied
-
-
-def _remove_container(deployment: Deployment, name: str) -> None:
-    """Force-remove a container (as the provider's delete: `RemoveVolumes`, i.e. anonymous ones)."""
-    ids = deployment.ids("container")
-    with contextlib.suppress(NotFound):
-        deployment.client.api.remove_container(ids[name], v=True, force=True)
-    deployment.created = [c for c in deployment.created if not (c.kind == "container" and c.name == name)]
 
 
 def main() -> None:

@@ -637,31 +637,6 @@ class LiveStack:
             )
             container.start()
 
-    def apply(self, resources: Sequence[Any]) -> Any:
-        """A second `pulumi up`: `deploy.update` from the current resources to `resources`, commands
-        run verbatim by `sh -c` in the Docker host namespace with `DOCKER_HOST` set to this engine
-        (the program's `environment` names the deploying machine's engine). Returns `deploy.Applied`;
-        a failed command raises `deploy.CommandFailedError`, and the state keeps what Pulumi keeps.
-        One host only (no test updates a multi-host stack)."""
-        from . import deploy
-
-        if self.multi_host:
-            raise HarnessError("apply() updates a single-host stack only")
-
-        def run_command(script: str, environment: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-            env = {**os.environ, **environment, "DOCKER_HOST": self.engine.host}
-            return nx.run(nx.exec_argv(self.host_ns, ["/bin/sh", "-c", script]), check=False, timeout=300, env=env)
-
-        try:
-            applied = deploy.update(
-                self.deployment, self.resources, resources, run_command=run_command, host_paths=self.host_paths
-            )
-        except deploy.CommandFailedError as error:
-            self.resources = list(error.applied.state)
-            raise
-        self.resources = list(applied.state)
-        return applied
-
     # --- where things are -------------------------------------------------------------------
     def container_name(self, name: str, host: str | None = None) -> str:
         """A fixture's Docker name from its short name; any other name as it is."""

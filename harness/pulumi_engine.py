@@ -166,14 +166,24 @@ class PulumiProject:
             main.symlink_to(REPO_ROOT / "__main__.py")
 
     def up(self, stack: auto.Stack, policy_pack: str, on_output: Any = None) -> Outcome:
-        """`pulumi up` with the policy pack enforced; what it did (`Outcome`), or `DeployFailedError` with
-        what completed before the failure."""
+        """`pulumi up` with the policy pack enforced; what it did (`Outcome`, from the engine's event log), or
+        `DeployFailedError` with what completed before the failure.
+
+        The CLI's own `--event-log` file, not the Automation API's `on_event`: since CLI 3.206 the Automation
+        API takes the events over gRPC on 127.0.0.1, which a CLI entered into the Docker host's network
+        namespace cannot reach (that loopback is another one); nor can it send `preview`'s summary event."""
+        events = self.root / f"events-{secrets.token_hex(4)}.jsonl"
+        command = ["up", "--yes", "--skip-preview", "--event-log", str(events), "--policy-pack", policy_pack]
+        command += ["--stack", stack.name, "--non-interactive", "--color", "never"]
         outcome = Outcome()
         try:
-            result = stack.up(policy_packs=[policy_pack], color="never", on_output=on_output, on_event=outcome.record)
+            # `--event-log` exists only with PULUMI_DEBUG_COMMANDS (the Automation API sets it too).
+            env = {**self.env, "PULUMI_DEBUG_COMMANDS": "true"}
+            stack.workspace.pulumi_command.run(command, str(self.work_dir), env, on_output=on_output)
         except auto.CommandError as error:
+            outcome.read(events)
             raise DeployFailedError(str(error), outcome) from None
-        outcome.summary = changes(result.summary)
+        outcome.read(events)
         return outcome
 
     def close(self) -> None:
@@ -215,7 +225,19 @@ class Outcome:
     diagnostics: list[str] = field(default_factory=list)
     summary: dict[str, int] = field(default_factory=dict)
 
+    def read(self, log: Path) -> None:
+        """Every event of a CLI `--event-log` file (JSON lines), in order."""
+        if not log.exists():
+            return
+        for line in log.read_text().splitlines():
+            if line.strip():
+                self.record(auto.EngineEvent.from_json(json.loads(line)))
+        log.unlink()
+
     def record(self, event: auto.EngineEvent) -> None:
+        if event.summary_event:
+            counts = event.summary_event.resource_changes or {}
+            self.summary = {str(op): count for op, count in counts.items() if op != "same" and count}
         if event.diagnostic_event and event.diagnostic_event.severity == "error":
             self.diagnostics.append(event.diagnostic_event.message)
         if not event.res_outputs_event:
@@ -300,6 +322,13 @@ def recorded_from_state(document: Mapping[str, Any], stack: str) -> mock_stack.R
 
 
 POLICY_PACK = str(REPO_ROOT / "policy")
+
+
+def program_with(prelude: str) -> str:
+    """A `__main__.py` that runs `prelude` (a developer's change: a patched module, a lifted check) and then
+    the real program, in the language host's process, where the engine runs it."""
+    main = str(REPO_ROOT / "__main__.py")
+    return f"{prelude.rstrip()}\n\nimport runpy\n\nrunpy.run_path({main!r}, run_name='__main__')\n"
 
 
 @dataclass

@@ -1,11 +1,12 @@
 """The deployed stack the acceptance suite attacks: the program's containers on a real Docker Engine.
 
-`AcceptanceStack.start()` runs `__main__.py` under Pulumi mocks for the `acceptance` stack
-config below, starts a dockerd of our own in the Docker host namespace, applies the firewall
-command the program registers (the same rule text) to the `DOCKER-USER` chain that engine made,
-deploys every network, volume and container the program registers (harness/deploy.py: the
-meaning the pulumi-docker provider gives each input) from stand-in images built from Debian's
-packages under the pinned names (harness/standins), adds a webhook receiver and the on-call
+`AcceptanceStack.start()` starts a dockerd of our own in the Docker host namespace, loads the
+stand-in images built from Debian's packages under the pinned names (harness/standins), and runs
+the real `pulumi up` of the `acceptance` stack config below into it (harness/pulumi_engine.py: the
+Automation API, a file backend and a passphrase in a temporary folder, the policy pack enforced,
+every `pulumi` inside the Docker host's namespace, so the firewall command acts on that engine's
+`DOCKER-USER` chain). It reads the state back (`recorded`: every resource's inputs, the stack's
+outputs), adds a webhook receiver and the on-call
 receivers' stand-ins on the backend network, and warms the proxy's authentication cache. The
 Instance Manager and Trade Engine are the demo's trading simulator (the program deploys it:
 components/trading_sim), scraped over TLS with basic auth like real targets; the suite tells it
@@ -90,7 +91,6 @@ MAX_BODY_BYTES = 1024 * 1024
 AUDIT_LOG_BYTES = 1024 * 1024
 QUERY_LOG_BYTES = 256 * 1024
 
-DUCKDB_HOST_DIR = f"/srv/promshield-{STACK}/duckdb-snapshot"  # as recorded; mapped to a real dir
 WEBHOOK_PORT = 4000
 # The trading simulator keeps it firing from the start (`AcceptanceStack.start`), for the tests that need
 # a firing alert; test_77 fires each of the others on its own.
@@ -126,9 +126,8 @@ CONFIG: dict[str, Any] = {
     # demo: the stack deploys four Redis (RTS, RIS, RTSS, RTRS; ACL users only), the exporter's user rendered
     # in, and the trading simulator as the Instance Manager and Trade Engine targets; DuckDB is configured,
     # so the exporter reads the snapshot a writer publishes into a host directory (the live database is in
-    # another directory, never mounted).
+    # another directory, never mounted): `duckdb.snapshotDir` is that run's directory (AcceptanceStack.start).
     "demo": True,
-    "duckdb": {"snapshotDir": DUCKDB_HOST_DIR},
     "alertThresholds": dict.fromkeys(TRADING_FOR_SETTINGS, "0s"),
     "networks": {"backendSubnet": BACKEND_SUBNET, "edgeSubnet": EDGE_SUBNET},
 }

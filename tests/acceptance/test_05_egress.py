@@ -1,11 +1,11 @@
 """Least-privilege egress on a real engine: the trading targets live on the LAN, outside the Docker host.
 
 A stack of its own (no demo, no Redis or DuckDB: only what leaves the host matters here), deployed
-before the shared stack starts (this module runs first and tears its stack down at its end, so the
-two never run at once under the same prefix). The Instance Manager and the Trade Engine are
-`harness/fakes.py` on the host's filesystem in two LAN namespaces, and Alertmanager's
-webhook receiver is on the LAN too (`alertmanagerEgress`). The test asserts what the firewall's
-egress grants promise:
+by the real `pulumi up` (harness/pulumi_engine.py) before the shared stack starts (this module runs
+first and tears its stack down at its end, so the two never run at once under the same prefix). The
+Instance Manager and the Trade Engine are `harness/fakes.py` on the host's filesystem in two LAN
+namespaces, and Alertmanager's webhook receiver is on the LAN too (`alertmanagerEgress`). The test
+asserts what the firewall's egress grants promise:
 
 - every configured target is `up` in Prometheus (the grants let the scrapes out), and the alert
   the Instance Manager makes fire reaches the webhook on the LAN (Alertmanager's grant);
@@ -40,10 +40,11 @@ import pytest
 
 from components.core import catalog
 from harness import netns as nx
+from harness import pulumi_engine as pe
 from harness.live import HOST_ADDRESS, LiveStack
 from harness.paths import HARNESS_PREFIX, REPO_ROOT, RUN_ROOT
 from harness.stack import basic, wait_until
-from testing.mock_stack import RecordedStack, run_program
+from testing.mock_stack import RecordedStack
 
 STACK = "egress"
 TRUSTED = "198.19.0.10"
@@ -138,17 +139,29 @@ def egress_stack() -> Iterator[EgressStack]:
     if os.geteuid() != 0:
         pytest.skip("the acceptance stack needs root (network namespaces, dockerd, iptables)")
     started = time.monotonic()
-    recorded = run_program(CONFIG, stack=STACK)
     webhook_dir = RUN_ROOT / f"{HARNESS_PREFIX}-egress-webhook"
     shutil.rmtree(webhook_dir, ignore_errors=True)
     webhook_dir.mkdir(parents=True)
+    project = pe.PulumiProject(netns=f"{HARNESS_PREFIX}-host")
+    deployments: list[pe.Deployment] = []
+
+    def pulumi_up(live: LiveStack) -> None:
+        """The real `pulumi up` of this stack (its firewall command runs in the Docker host's namespace)."""
+        deployments.append(pe.Deployment(project, STACK, live.engine.host, CONFIG, live.run_dir / "pulumi-egress.log"))
+        deployments[0].up()
+
     live = LiveStack(
-        recorded.resources,
+        [],
         prefix=HARNESS_PREFIX,
         clients=CLIENTS,
-        host_script=str(recorded.firewall_command().inputs["create"]) + "\n",
+        images=sorted(set(catalog.DEFAULT_IMAGES.values())),
+        deployer=pulumi_up,
     )
-    with live, contextlib.ExitStack() as processes:
+    with contextlib.ExitStack() as processes:
+        processes.callback(project.close)
+        processes.enter_context(live)
+        recorded = deployments[0].recorded
+        assert recorded is not None
         for client, _, port, kind in LISTENERS:
             out = ["--out", str(webhook_dir / "received.jsonl")] if kind == "webhook" else []
             argv = nx.exec_argv(live.netns_of(client), [sys.executable, FAKES, kind, "--port", str(port), *out])

@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -30,6 +29,7 @@ from components.core import catalog
 from components.prometheus.render import QUERY_LOG_CHECK_SECONDS
 from components.prometheus.settings import BYTES_PER_SAMPLE, DEFAULT_QUERY_LIMITS
 from components.proxy.render import AUDIT_CHECK_SECONDS, AUDIT_REOPEN_GRACE_SECONDS
+from harness.pulumi_engine import program_with
 from harness.stack import (
     AUDIT_LOG_BYTES,
     QUERY_LOG_BYTES,
@@ -184,14 +184,17 @@ def test_a_query_bomb_is_refused_while_other_users_are_served(stack: AcceptanceS
     assert prober.worst < 10, prober.summary()
 
 
-def test_without_max_samples_the_bomb_kills_prometheus(stack: AcceptanceStack, monkeypatch: Any) -> None:
+# The memory budget check lifted in the program the engine runs (the settings now refuse the old flags).
+WITHOUT_BUDGET_CHECK = program_with(
+    "from components.prometheus import settings\n\nsettings.QUERY_MEMORY_SHARE = 1000.0"
+)
+
+
+def test_without_max_samples_the_bomb_kills_prometheus(stack: AcceptanceStack) -> None:
     """Negative control: the finding's query against the stack without the fix (Prometheus' old flags: the
     default 50,000,000 samples, 20 concurrent queries, 2m timeout, which the settings now refuse, so the memory
     budget check is lifted for this variant; and the proxy's subquery cap at its maximum) OOM-kills Prometheus.
     The suite's config is applied again after."""
-    from components.prometheus import settings as costs
-
-    monkeypatch.setattr(costs, "QUERY_MEMORY_SHARE", 1000.0)
     old = {
         "maxSamples": 50_000_000,
         "maxConcurrency": 20,
@@ -200,7 +203,7 @@ def test_without_max_samples_the_bomb_kills_prometheus(stack: AcceptanceStack, m
         "maxSubquerySteps": 1_000_000,
     }
     try:
-        stack.apply({"queryLimits": old})
+        stack.apply({"queryLimits": old}, program=WITHOUT_BUDGET_CHECK)
         name = stack.container("prometheus")
         wait_until(lambda: stack.topo.health(name) == "healthy", timeout=90, what="the variant's Prometheus")
         before = restarts(stack, "prometheus")
@@ -213,7 +216,6 @@ def test_without_max_samples_the_bomb_kills_prometheus(stack: AcceptanceStack, m
         print(f"control (old flags): bomb {statuses}; prometheus restarts/oom {before[:2]} -> {after[:2]}")
         assert after[0] > before[0] or after[1], "the control must show the bomb kills the unlimited Prometheus"
     finally:
-        monkeypatch.undo()
         stack.apply({})
         wait_until(
             lambda: stack.topo.health(stack.container("prometheus")) == "healthy", timeout=120, what="Prometheus"

@@ -21,8 +21,7 @@ import pytest
 
 from components.core import catalog
 from harness.live import HOST_ADDRESS
-from harness.paths import REPO_ROOT
-from harness.pulumi_engine import DeployFailedError, Outcome
+from harness.pulumi_engine import DeployFailedError, Outcome, program_with
 from harness.stack import FIRING_ALERT, PORTS, USERS, AcceptanceStack, basic, wait_until
 
 pytestmark = pytest.mark.acceptance
@@ -196,9 +195,7 @@ def test_a_change_docker_holds_replaces_the_container_and_reloads_nothing(
 
 
 # A developer's mistake: the program with one more, invalid rule file (the real program runs after the patch).
-BROKEN_RULES_MAIN = """\
-import runpy
-
+BROKEN_RULES_MAIN = program_with("""\
 from components.prometheus import rules
 
 _original = rules.render_rule_files
@@ -211,8 +208,7 @@ def _with_a_broken_file(*args, **kwargs):
 
 
 rules.render_rule_files = _with_a_broken_file
-runpy.run_path("{main}", run_name="__main__")
-"""
+""")
 
 
 def test_an_invalid_rule_file_fails_the_apply_and_the_old_rules_keep_running(
@@ -221,7 +217,7 @@ def test_an_invalid_rule_file_fails_the_apply_and_the_old_rules_keep_running(
     before = identity(stack, PROMETHEUS)
     failed_at = time.time()
     with pytest.raises(DeployFailedError) as failure:
-        stack.apply({}, program=BROKEN_RULES_MAIN.format(main=REPO_ROOT / "__main__.py"))
+        stack.apply({}, program=BROKEN_RULES_MAIN)
     assert "new files are invalid (promtool)" in failure.value.output, failure.value.output[-3000:]
     assert failure.value.applied.replaced == [f"{catalog.PROJECT}-acceptance-prometheus-config"]
     # The bad file is on disk, but no reload was asked for: the old rules run on.

@@ -26,7 +26,6 @@ from harness.deploy import (
     NETWORK,
     REMOTE_IMAGE,
     VOLUME,
-    CommandFailedError,
     DeployError,
     Deployment,
     JobFailedError,
@@ -35,7 +34,6 @@ from harness.deploy import (
     UnknownResourceError,
     deploy,
     plan,
-    update,
 )
 from harness.paths import HARNESS_PREFIX, REPO_ROOT
 from testing.mock_stack import secret
@@ -318,50 +316,6 @@ def test_uploads_land_in_a_never_started_carrier_with_their_mode_and_owner(
 def _command(trigger: str, script: str = "echo ran") -> Res:
     body = {"create": script, "update": script, "triggers": [trigger], "environment": {"DOCKER_HOST": "unix:///x"}}
     return Res(LOCAL_COMMAND, "pdc-reload", body)
-
-
-@needs_engine
-def test_update_replaces_what_changed_and_runs_changed_commands(client: Any, deployments: list[Deployment]) -> None:
-    """A second apply: the carrier with new uploads is replaced (delete-before-replace, same name),
-    the reader that mounts its volume is not (same inputs, same id, sees the new file), and the
-    command runs because its trigger changed; a changed reader input replaces the reader."""
-
-    def resources(text: str, trigger: str, **reader_inputs: Any) -> list[Res]:
-        uploads = [{"file": "/etc/app/app.conf", "content": text, "permissions": "0644"}]
-        reader = _container(
-            "pdc-up-reader",
-            volumes=[{"volumeName": "pdc-up", "containerPath": "/etc/app", "readOnly": True}],
-            **reader_inputs,
-        )
-        return [_volume("pdc-up"), _carrier("pdc-up", read_only=False, uploads=uploads), reader, _command(trigger)]
-
-    first = resources("v1\n", "d1")
-    deployment = deploy(client, first)
-    deployments.append(deployment)
-    reader_id = deployment.ids("container")["pdc-up-reader"]
-    ran: list[tuple[str, dict[str, str]]] = []
-
-    def run(script: str, environment: Any) -> Any:
-        ran.append((script, dict(environment)))
-        return nx.run(["sh", "-c", script], check=False)
-
-    second = resources("v2\n", "d2")
-    applied = update(deployment, first, second, run_command=run)
-    assert applied.replaced == ["pdc-up-carrier"] and applied.commands == ["pdc-reload"], applied
-    assert ran == [("echo ran", {"DOCKER_HOST": "unix:///x"})]
-    assert deployment.ids("container")["pdc-up-reader"] == reader_id
-    assert deployment.container("pdc-up-reader").exec_run(["cat", "/etc/app/app.conf"]).output == b"v2\n"
-    assert update(deployment, second, second, run_command=run).replaced == [] and len(ran) == 1  # nothing changed
-
-    third = resources("v2\n", "d2", command=["sleep", "3601"])
-    assert update(deployment, second, third, run_command=run).replaced == ["pdc-up-reader"]
-    assert deployment.ids("container")["pdc-up-reader"] != reader_id and len(ran) == 1
-
-    failing = [*third[:3], _command("d3", "echo refused >&2; exit 3")]
-    with pytest.raises(CommandFailedError, match="exited 3; stderr: refused") as failed:
-        update(deployment, third, failing, run_command=run)
-    kept = {r.name: r for r in failed.value.applied.state}
-    assert kept["pdc-reload"].raw_inputs["triggers"] == ["d2"], "a failed command keeps its old state"
 
 
 @needs_engine
