@@ -54,9 +54,10 @@ def deploy_host(view: Settings, shared_redis: RedisAccess | None) -> HostStack:
     """One host's stack; `view` is the stack's settings as that host sees them (`Settings.for_host`)."""
     host = view.deploy_hosts[0] if view.host is None else view.host
     name = host.resource  # the first host keeps the one-host names
-    provider = docker.Provider(host.provider_name, host=view.docker_host)
-    docker_host = pulumi.ResourceOptions(providers=[provider])
     docker_cli = DockerAccess.of(view)  # reload commands: changed files reach running services in place
+    # Over SSH the provider runs the system ssh: the host key pinned (DockerAccess.ssh_options).
+    provider = docker.Provider(host.provider_name, host=view.docker_host, ssh_opts=docker_cli.ssh_options or None)
+    docker_host = pulumi.ResourceOptions(providers=[provider])
 
     egress = egress_plan(view)  # what leaves the host: from which fixed address, to exactly where
     networks = Networks(name("networks"), view.stack, view.networks, opts=docker_host, egress=egress.needed)

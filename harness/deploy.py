@@ -39,7 +39,6 @@ from testing.mock_stack import (
     BUILT_IMAGE,
     CONTAINER,
     NETWORK,
-    PROVIDER_DOCKER,
     REMOTE_IMAGE,
     VOLUME,
     is_secret,
@@ -556,45 +555,6 @@ def plan(resources: Iterable[Recorded], *, host_paths: Mapping[str, str] | None 
 
 
 # --- Several engines: each resource to the engine of its provider ---------------------------------------
-
-
-def provider_hosts(resources: Iterable[Any]) -> dict[str, str]:
-    """Provider URN -> the `host` input of each recorded `docker.Provider` ("" when it has none: the
-    provider's default engine)."""
-    return {
-        str(resource.urn): str(resource.inputs.get("host") or "")
-        for resource in resources
-        if resource.type == PROVIDER_DOCKER
-    }
-
-
-def route(resources: Iterable[Any], engines: Iterable[str]) -> dict[str, list[Any]]:
-    """The `docker:*` resources by the engine their provider names, in registration order.
-
-    `engines` are the `host` values (e.g. `ssh://deploy@198.19.0.2`) the caller has an engine for.
-    A resource's provider reference (`"<provider urn>::<id>"`, what Pulumi hands the provider: the
-    mock records it as `provider`) names a recorded `docker.Provider`, whose `host` input names the
-    engine. A Docker resource on the default provider, on a provider that was not recorded, or on a
-    host the caller has no engine for is an error: it would land on the wrong engine. Other
-    resources are not Docker's and are left out.
-    """
-    resources = list(resources)
-    hosts = provider_hosts(resources)
-    wanted = list(engines)
-    routed: dict[str, list[Any]] = {engine: [] for engine in wanted}
-    for resource in resources:
-        if not resource.type.startswith("docker:"):
-            continue
-        reference = str(getattr(resource, "provider", "") or "")
-        urn = reference.rsplit("::", 1)[0] if reference else ""
-        if urn not in hosts:
-            where = f"provider {reference!r}, which is not a recorded docker.Provider" if reference else "the default"
-            raise DeployError(f"{resource.type} {resource.name}: on {where} provider; expected one of {wanted}")
-        host = hosts[urn]
-        if host not in routed:
-            raise DeployError(f"{resource.type} {resource.name}: its provider names engine {host!r}; have {wanted}")
-        routed[host].append(resource)
-    return routed
 
 
 # --- Deploy ------------------------------------------------------------------------------------------

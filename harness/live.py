@@ -11,8 +11,9 @@
 
 Several Docker hosts (`hosts=[Host("mon-a", "198.19.0.1", "ssh://deploy@198.19.0.1"), ...]`): one
 namespace `<prefix>-<host name>` per host on the same LAN, each with its own dockerd (engine
-prefix `<prefix><n>`: its own data root, socket, cgroup parent and lock), its own firewall script,
-and the Docker resources whose provider's `host` input names it (`deploy.route`). LAN services
+prefix `<prefix><n>`: its own data root, socket, cgroup parent and lock) and its own firewall script;
+the harness deploys nothing on them: the real `pulumi up` reaches them over SSH (multihost.py,
+sshhosts.py), the test code through each engine's socket. LAN services
 (`LanService`, e.g. a central remote-write receiver) are processes in namespaces of their own on
 the LAN.
 
@@ -96,8 +97,8 @@ class Fixture:
 class Host:
     """A Docker host on the LAN: its namespace, its LAN address and its own dockerd.
 
-    `docker_host` is the `host` input of the program's `docker.Provider` for it (`deploy.route` sends
-    it the Docker resources of that provider); None, with a single host: every Docker resource.
+    `docker_host` is the `host` input of the program's `docker.Provider` for it (the real `pulumi up`
+    reaches it there); None with a single host, which gets every recorded Docker resource.
     `script` runs in its namespace once its engine has made its chains, before any container exists
     (the host's firewall command)."""
 
@@ -116,6 +117,9 @@ class LanService:
     address: str
     argv: Sequence[str]
     user: str = TEST_USER
+    # More processes in the same namespace (e.g. a store on loopback behind its TLS/auth proxy);
+    # logs `<name>-<n>.log`. The service runs while all of them do.
+    companions: Sequence[Sequence[str]] = ()
 
 
 @dataclass(frozen=True)
@@ -196,11 +200,12 @@ class LiveStack:
     """LAN namespaces, a dockerd per Docker host namespace, and what the program registered.
 
     `resources` are the program's recorded resources (`testing.mock_stack.Registered`), deployed by
-    `deploy.deploy` in registration order, each on the engine of its provider (`deploy.route`) when
-    there are several `hosts`. `host_script` (one host) or each `Host.script` runs in that Docker
-    host's namespace once its engine has made its chains and before any container exists (the
-    firewall's create command). `host_paths` maps a recorded host path (bind mount) to a real
-    directory. `services` are processes in LAN namespaces of their own, started before the engines.
+    `deploy.deploy` in registration order on the single host; with several `hosts` there are none
+    (engines only: the real `pulumi up` deploys over SSH, harness/multihost.py). `host_script` (one
+    host) or each `Host.script` runs in that Docker host's namespace once its engine has made its
+    chains and before any container exists (the firewall's create command). `host_paths` maps a
+    recorded host path (bind mount) to a real directory. `services` are processes in LAN namespaces
+    of their own, started before the engines.
 
     Methods that act on a container or an engine take `host=` (a `Host.name`; default: the first
     host): each host is its own engine, and the same Docker name exists on each.
@@ -248,6 +253,7 @@ class LiveStack:
         self._lock = _PrefixLock(prefix)
         self._namespaces: list[str] = []
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._service_processes: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._closed = True
         self._signals = SignalTeardown(self.close)
         self._script_count = 0
@@ -262,6 +268,8 @@ class LiveStack:
         addresses += [s.address for s in self.services]
         if len(set(addresses)) != len(addresses):
             raise HarnessError(f"two LAN members share an address: {addresses}")
+        if self.multi_host and self.resources:
+            raise HarnessError("several hosts take no recorded resources: the real `pulumi up` deploys them")
         if self.multi_host and any(h.docker_host is None for h in self.hosts):
             raise HarnessError("with several hosts each Host needs the docker_host its provider names")
         unknown = sorted({f.host for f in self.fixtures if f.host is not None} - {h.name for h in self.hosts})
@@ -385,12 +393,10 @@ class LiveStack:
 
     def _routed(self) -> dict[str, list[Any]]:
         """The recorded Docker resources by host name (every one on the single host)."""
-        from . import deploy
 
         if not self.multi_host:
             return {self.hosts[0].name: self.resources}
-        by_engine = deploy.route(self.resources, [str(h.docker_host) for h in self.hosts])
-        return {h.name: by_engine[str(h.docker_host)] for h in self.hosts}
+        return {h.name: [] for h in self.hosts}  # engines only (see __init__)
 
     def _ensure_images(self) -> None:
         """Stand-ins in every engine: built (or found) in the first, then copied to the others with one
@@ -567,17 +573,19 @@ class LiveStack:
     def _start_services(self) -> None:
         for service in self.services:
             uid, _, gid = service.user.partition(":")
-            argv = ["setpriv", f"--reuid={uid}", f"--regid={gid or uid}", "--clear-groups", "--", *service.argv]
-            with open(self.run_dir / "logs" / f"{_sanitize(service.name)}.log", "ab") as log:
-                self._processes.append(
-                    subprocess.Popen(  # nosec B603 - the test's own argv, no shell
+            for index, command in enumerate([service.argv, *service.companions]):
+                argv = ["setpriv", f"--reuid={uid}", f"--regid={gid or uid}", "--clear-groups", "--", *command]
+                suffix = f"-{index}" if index else ""
+                with open(self.run_dir / "logs" / f"{_sanitize(service.name)}{suffix}.log", "ab") as log:
+                    process = subprocess.Popen(  # nosec B603 - the test's own argv, no shell
                         nx.exec_argv(f"{self.prefix}-{service.name}", argv),
                         stdin=subprocess.DEVNULL,
                         stdout=log,
                         stderr=log,
                         start_new_session=True,
                     )
-                )
+                self._processes.append(process)
+                self._service_processes.setdefault(service.name, []).append(process)
 
     def _stop_services(self) -> None:
         for process in self._processes:
@@ -591,18 +599,25 @@ class LiveStack:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=5)
         self._processes.clear()
+        self._service_processes.clear()
 
     def service_running(self, name: str) -> bool:
-        """Whether the LAN service `name` is still running."""
-        for service, process in zip(self.services, self._processes, strict=False):
-            if service.name == name:
-                return process.poll() is None
-        raise HarnessError(f"no LAN service {name!r}")
+        """Whether the LAN service `name` is still running (every process of it)."""
+        if not any(service.name == name for service in self.services):
+            raise HarnessError(f"no LAN service {name!r}")
+        processes = self._service_processes.get(name, [])
+        return bool(processes) and all(process.poll() is None for process in processes)
 
-    def _start_fixtures(self) -> None:
+    def start_fixtures(self, fixtures: Sequence[Fixture]) -> None:
+        """Fixtures on networks that exist only now (made by a real `pulumi up` after `up()`)."""
+        self.fixtures.extend(fixtures)
+        self._check_names()
+        self._start_fixtures(fixtures)
+
+    def _start_fixtures(self, fixtures: Sequence[Fixture] | None = None) -> None:
         import docker.types
 
-        for fixture in self.fixtures:
+        for fixture in self.fixtures if fixtures is None else fixtures:
             client = self._client_of(fixture.host)
             volumes = {host: {"bind": path, "mode": "ro"} for host, path in fixture.binds.items()}
             volumes.update({host: {"bind": path, "mode": "rw"} for host, path in fixture.writable_binds.items()})

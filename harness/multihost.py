@@ -1,12 +1,12 @@
 """The three-host stack test_95_multi_host.py attacks: the program's resources on three real engines.
 
 `MultiHostStack.start()` runs `__main__.py` under Pulumi mocks for tests/stacks/multihost-acceptance.yaml
-(plus this run's central-receiver CA and password), starts one dockerd per host namespace on the
+(plus this run's central-store CA and password), starts one dockerd per host namespace on the
 LAN (harness `LiveStack(hosts=...)`), runs each host's firewall command (the program's, verbatim) in
 that host's namespace, deploys each host's Docker resources on its own engine (routed by provider),
 adds a fake Instance Manager on every host's backend network, and, on the LAN, the central
-remote-write receiver (Debian's Prometheus, TLS + basic auth) and a webhook receiver every host's
-Alertmanager notifies.
+long-term store (VictoriaMetrics behind vmauth, TLS + basic auth, deduplicating per scrape interval:
+harness/central.py) and a webhook receiver every host's Alertmanager notifies.
 
 Prefix `<prefix>m` (the single-host suite's stack is down by then: conftest.py tears it down after
 the last test that uses it).
@@ -29,13 +29,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
+from pulumi import automation as auto
+
 from components.core import catalog
+from components.core.durations import duration_seconds
 from components.core.hardening import DEFAULT_PIDS_LIMIT
-from harness.central import RemoteWriteReceiver
+from harness import pulumi_engine as pe
+from harness.central import CentralStore
 from harness.live import TEST_USER, Fixture, Host, LanService, LiveStack
-from harness.paths import MULTI_HOST_PREFIX, RUN_ROOT
+from harness.paths import MULTI_HOST_PREFIX, REPO_ROOT, RUN_ROOT
+from harness.sshhosts import DEPLOY_USER, Deployer, SshHosts
 from harness.stack import FIXTURE_IMAGE, FIXTURE_SCRIPT, wait_until
-from testing.mock_stack import LOCAL_COMMAND, REMOTE_COMMAND, RecordedStack, run_program
 from testing.stack_config import load_scenario
 
 PREFIX = MULTI_HOST_PREFIX
@@ -44,7 +48,10 @@ TRUSTED = "198.19.0.10"
 UNTRUSTED = "198.19.0.20"
 CENTRAL = "198.19.0.30"
 WEBHOOK_ADDRESS = "198.19.0.31"
+DEPLOYER = "198.19.0.40"  # the deploying machine: runs `pulumi up`, reaches each host over SSH
 CLIENTS = {"trusted": TRUSTED, "untrusted": UNTRUSTED}
+SSH_ROOT = Path(f"/run/promshield-{PREFIX}-ssh")  # root-owned up to / (sshd's StrictModes)
+POLICY_PACK = str(REPO_ROOT / "policy")
 PORTS = {"prometheus": 9090, "alertmanager": 9093}
 STATE_DIR = "/state"  # inside the fake Instance Managers: the test's switches (fakes.py --state)
 FAKES = Path(__file__).with_name("fakes.py")
@@ -61,15 +68,21 @@ class Response:
 
 @dataclass
 class MultiHostStack:
-    recorded: RecordedStack
+    stack_name: str
+    outputs: dict[str, Any]  # the stack's outputs, secrets decrypted (the Automation API)
     live: LiveStack
-    receiver: RemoteWriteReceiver
+    store: CentralStore
     config: dict[str, Any]
     webhook_out: Path
     state_dir: Path
     files_dir: Path
+    ssh: SshHosts
+    deployer: Deployer
+    project: pe.PulumiProject
+    pulumi_stack: auto.Stack
+    timings: dict[str, float]
 
-    # --- facts from the config and the recorded program -----------------------------------------------
+    # --- facts from the config and the deployed stack -------------------------------------------------
     @property
     def hosts(self) -> dict[str, str]:
         """Host name -> its LAN (bind) address, in config order."""
@@ -77,7 +90,7 @@ class MultiHostStack:
 
     @property
     def passwords(self) -> dict[str, str]:
-        return dict(self.recorded.exports["passwords"])
+        return dict(self.outputs["passwords"])
 
     @property
     def ca_file(self) -> Path:
@@ -85,7 +98,7 @@ class MultiHostStack:
 
     def container(self, service: str) -> str:
         """The Docker name of a service (the same on every host)."""
-        return catalog.resource_name(self.recorded.stack, service)
+        return catalog.resource_name(self.stack_name, service)
 
     # --- through a host's proxy -------------------------------------------------------------------------
     def request(
@@ -120,14 +133,24 @@ class MultiHostStack:
             connection.close()
             sock.close()
 
-    def query(self, host: str, promql: str, user: str = "read-only") -> list[dict[str, Any]]:
+    @property
+    def scrape_interval(self) -> float:
+        """The replicas' scrape interval (s): also the store's deduplication interval."""
+        return duration_seconds(str(self.config["scrapeInterval"]))
+
+    def store_rows_received(self) -> int:
+        """Rows the store has ingested by remote write so far, every replica's, before deduplication."""
+        return self.store.rows_received(self.live)
+
+    def query(self, host: str, promql: str, user: str = "read-only", at: float | None = None) -> list[dict[str, Any]]:
+        form = {"query": promql} | ({"time": f"{at:.3f}"} if at is not None else {})
         response = self.request(
             host,
             "POST",
             "prometheus",
             "/api/v1/query",
             user=user,
-            body=urlencode({"query": promql}).encode(),
+            body=urlencode(form).encode(),
             content_type="application/x-www-form-urlencoded",
         )
         assert response.status == 200, (host, response.status, response.body[:300])
@@ -168,27 +191,22 @@ class MultiHostStack:
         started = time.monotonic()
         scenario = load_scenario(SCENARIO)
         remote_write = dict(scenario.config["remoteWrite"])
-        receiver = RemoteWriteReceiver.create(
-            RUN_ROOT / f"{PREFIX}-central", address=CENTRAL, username=str(remote_write["username"])
+        # The store deduplicates the replicas' samples per scrape interval (they drop their replica label).
+        store = CentralStore.create(
+            RUN_ROOT / f"{PREFIX}-central",
+            address=CENTRAL,
+            username=str(remote_write["username"]),
+            dedup_interval=str(scenario.config["scrapeInterval"]),
         )
         assert urlparse(str(remote_write["url"])).hostname == CENTRAL, remote_write
-        config = {
-            **scenario.config,
-            "remoteWrite": {**remote_write, "caPem": receiver.ca_pem},
-            "remoteWritePassword": receiver.password,
-        }
-        recorded = run_program(
-            config,
-            stack=scenario.stack,
-            secret_keys=tuple(dict.fromkeys((*scenario.secret_keys, "remoteWritePassword"))),
-        )
+        assert remote_write.get("dropReplicaLabel") is True, remote_write
         webhook_dir, state_dir = RUN_ROOT / f"{PREFIX}-webhook", RUN_ROOT / f"{PREFIX}-state"
         for directory in (webhook_dir, state_dir):
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
         webhook_dir.chmod(0o777)  # the webhook runs as TEST_USER
         state_dir.chmod(0o755)
-        (hook,) = config["alertmanagerReceivers"]
+        (hook,) = scenario.config["alertmanagerReceivers"]
         webhook_url = urlparse(str(hook["webhookUrl"]))
         assert webhook_url.hostname == WEBHOOK_ADDRESS, webhook_url
         webhook = LanService(
@@ -208,31 +226,74 @@ class MultiHostStack:
         fake_im_port = int(str(im_target["address"]).rpartition(":")[2])
         hosts = []
         fixtures = []
-        for index, entry in enumerate(config["hosts"]):
-            name = str(entry["name"])
-            hosts.append(
-                Host(name, str(entry["bindAddress"]), str(entry["dockerHost"]), firewall(recorded, name, index))
-            )
+        for entry in scenario.config["hosts"]:
+            name, address = str(entry["name"]), str(entry["bindAddress"])
+            assert entry["dockerHost"] == f"ssh://{DEPLOY_USER}@{address}", entry  # reached over SSH only
+            hosts.append(Host(name, address, str(entry["dockerHost"])))  # no script: the stack's firewall runs
             command = ["python3", FIXTURE_SCRIPT, "instance-manager", "--port", str(fake_im_port), "--state", STATE_DIR]
             binds = {str(FAKES): FIXTURE_SCRIPT, str(state_dir): STATE_DIR}
             fake = Fixture("fake-im", backend, ("fake-im",), command, FIXTURE_IMAGE, binds, user=TEST_USER, host=name)
             fixtures.append(fake)
         used = wait_for_nproc_room()
         print(f"[multi-host] uid {NOBODY} runs {used} tasks before the stack starts", file=sys.stderr)
+        # Engines only: every resource is the real `pulumi up`'s, over SSH from the deployer's namespace.
         live = LiveStack(
-            recorded.resources,
+            [],
             prefix=PREFIX,
-            clients=CLIENTS,
+            clients={**CLIENTS, "deployer": DEPLOYER},
             hosts=hosts,
-            services=[receiver.service(), webhook],
-            fixtures=fixtures,
+            services=[store.service(), webhook],
+            images=sorted(set(catalog.DEFAULT_IMAGES.values())),
         )
-        with live:
-            stack = cls(
-                recorded, live, receiver, config, webhook_dir / "received.jsonl", state_dir, live.run_dir / "files"
+        with live, contextlib.ExitStack() as cleanup:
+            ssh = SshHosts.create(
+                SSH_ROOT,
+                {h.name: (h.address, live.netns_of(h.name), live.engine_of(h.name).host) for h in hosts},
+                live.run_dir / "logs",
             )
-            stack.ca_file.write_text(str(recorded.exports["ca_certificate"]))
-            receiver.wait_ready(live)
+            cleanup.callback(shutil.rmtree, SSH_ROOT, True)
+            cleanup.callback(ssh.stop)
+            ssh.start()
+            deployer = Deployer(SSH_ROOT / "agent")
+            cleanup.callback(deployer.stop)
+            deployer.start(ssh.deploy_key, live.netns_of("deployer"))
+            host_keys = {h.name: h.host_key for h in ssh.hosts}
+            config = {
+                **scenario.config,
+                "hosts": [{**entry, "sshHostKey": host_keys[str(entry["name"])]} for entry in scenario.config["hosts"]],
+                "remoteWrite": {**remote_write, "caPem": store.ca_pem},
+            }
+            secret = {"sshPrivateKey": ssh.deploy_key.read_text(), "remoteWritePassword": store.password}
+            plain = {key: value for key, value in config.items() if key not in (*scenario.secret_keys, *secret)}
+            project = pe.PulumiProject(live.netns_of("deployer"), extra_env=deployer.env)
+            cleanup.callback(project.close)
+            pulumi_stack = project.stack(scenario.stack, plain, secret)
+            mark = time.monotonic()
+            with open(live.run_dir / "logs" / "pulumi-up.log", "w") as log:
+                result = pulumi_stack.up(
+                    color="never", policy_packs=[POLICY_PACK], on_output=lambda line: log.write(line + "\n")
+                )
+            timings = {"pulumi up (s)": round(time.monotonic() - mark, 1)}
+            print(f"[multi-host] pulumi up over SSH: {pe.changes(result.summary)} in {timings}", file=sys.stderr)
+            live.start_fixtures(fixtures)
+            outputs = {key: output.value for key, output in pulumi_stack.outputs().items()}
+            stack = cls(
+                scenario.stack,
+                outputs,
+                live,
+                store,
+                config,
+                webhook_dir / "received.jsonl",
+                state_dir,
+                live.run_dir / "files",
+                ssh,
+                deployer,
+                project,
+                pulumi_stack,
+                timings,
+            )
+            stack.ca_file.write_text(str(outputs["ca_certificate"]))
+            store.wait_ready(live)
             listening = functools.partial(
                 live.client("trusted").can_connect, WEBHOOK_ADDRESS, int(webhook_url.port or 0)
             )
@@ -240,12 +301,13 @@ class MultiHostStack:
             for host in stack.hosts:
                 wait_until(
                     functools.partial(answers_unauthorized, stack, host),
-                    timeout=30,
+                    timeout=60,
                     interval=0.3,
                     what=f"{host}'s proxy",
                 )
+            timings["up to every proxy answering (s)"] = round(time.monotonic() - mark, 1)
             print(
-                f"[multi-host] {len(hosts)} hosts up in {time.monotonic() - started:.1f}s {live.timings}; "
+                f"[multi-host] {len(hosts)} hosts up in {time.monotonic() - started:.1f}s {live.timings} {timings}; "
                 f"logs under {live.run_dir}",
                 file=sys.stderr,
             )
@@ -284,15 +346,6 @@ def wait_for_nproc_room(timeout: float = 180) -> int:
             )
         time.sleep(5)
     return used
-
-
-def firewall(recorded: RecordedStack, host: str, index: int) -> str:
-    """The host's firewall command (`create`), verbatim: the first host's is `firewall-rules`, the others'
-    `<host>-firewall-rules` (docs/multi-host.md)."""
-    name = "firewall-rules" if index == 0 else f"{host}-firewall-rules"
-    (rules,) = [r for r in recorded.commands(catalog.FIREWALL_TYPE) if r.name == name]
-    assert rules.type in (LOCAL_COMMAND, REMOTE_COMMAND), rules.type
-    return str(rules.inputs["create"]) + "\n"
 
 
 def answers_unauthorized(stack: MultiHostStack, host: str) -> bool:

@@ -88,6 +88,7 @@ class PulumiProject:
     passphrase: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # Where the program comes from: the checkout, or another tree of it (an older commit, `switch_source`).
     source: Path = REPO_ROOT
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. SSH_AUTH_SOCK for ssh:// hosts
 
     def __post_init__(self) -> None:
         self.work_dir = self.root / "project"
@@ -151,6 +152,7 @@ class PulumiProject:
             **toolchain_env(),
             "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
             "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
+            **self.extra_env,
         }
 
     def workspace_options(self) -> auto.LocalWorkspaceOptions:

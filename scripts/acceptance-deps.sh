@@ -11,9 +11,13 @@ PACKAGES=(
   curl openssl wrk testssl.sh                     # clients and attack tools
   docker.io mmdebstrap netcat-openbsd             # the private Docker Engine; its stand-in images' rootfs
   busybox-static                                  # the deploy self-test's tiny image
+  openssh-server openssh-client sudo              # the multi-host suite's hosts, reached over SSH
+  victoria-metrics                                # the multi-host suite's long-term store (dedup)
 )
 SERVICES=(prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter nginx redis-server
-  docker containerd)  # the harness runs its own dockerd in a namespace: never the root namespace's
+  docker containerd victoria-metrics)  # the harness runs its own dockerd in a namespace: never the root namespace's
+# sshd: stopped only when this run installed it (a machine's own SSH server, which people log in
+# through, is left as it is; the multi-host suite runs its own sshd per host namespace).
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -40,6 +44,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+for package in "${missing[@]}"; do
+  [ "$package" != openssh-server ] || SERVICES+=(ssh)
+done
 
 # Stop and disable the packaged services if something started them (only those: their init
 # scripts act on their own pid files, never on servers other tests started themselves).

@@ -3,8 +3,10 @@ and each service's).
 
 Only the keys with a default are declared there: the Pulumi engine treats a declared key without a
 default as required ("Stack 'dev' is missing configuration values ..." before the program runs, found
-by the first real `pulumi up`), and offers no way to declare an optional key. The others are read
-and validated by the program alike and listed in docs/configuration.md's reference.
+by the first real `pulumi up`), and offers no way to declare an optional key. Nor a key that must stay
+unset in some stacks (`ConfigKey.declared`: dockerHost and bindAddress, with `hosts`): the engine
+applies a declared default as if the stack had set it. The others are read and validated by the
+program alike and listed in docs/configuration.md's reference.
 
     python -m tools.config_schema          # rewrite the block in place
     python -m tools.config_schema --check  # exit 1 when Pulumi.yaml is out of date (a unit test runs this)
@@ -25,7 +27,7 @@ from testing.mock_stack import PROJECT_DIR
 from tools.generated import regenerate
 
 PULUMI_YAML = PROJECT_DIR / "Pulumi.yaml"
-DECLARED_KEYS = [spec for spec in CONFIG_KEYS if spec.has_default]
+DECLARED_KEYS = [spec for spec in CONFIG_KEYS if spec.has_default and spec.declared]
 WIDTH = 120  # .yamllint's line-length
 _MARKER = "\nconfig:\n"
 

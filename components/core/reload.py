@@ -49,6 +49,9 @@ class HostView(Protocol):
     @property
     def ssh_private_key(self) -> SecretValue | None: ...
 
+    @property
+    def ssh_host_key(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class DockerAccess:
@@ -57,6 +60,7 @@ class DockerAccess:
 
     docker_host: str
     ssh_private_key: SecretValue | None = None
+    ssh_host_key: str = ""  # "<type> <base64>": the only key an ssh:// host may present
 
     @property
     def is_remote(self) -> bool:
@@ -64,19 +68,46 @@ class DockerAccess:
 
     @classmethod
     def of(cls, host: HostView) -> DockerAccess:
-        return cls(host.docker_host, host.ssh_private_key)
+        return cls(host.docker_host, host.ssh_private_key, host.ssh_host_key)
+
+    @property
+    def ssh_options(self) -> list[str]:
+        """The `sshOpts` of the docker provider for an ssh:// host (none otherwise). Its ssh:// runs the
+        system `ssh` (docker's connection helper), which would trust the deploying user's known_hosts
+        and ask on an unknown key: these options accept exactly the pinned key and nothing from a file.
+        The client key comes from the deploying user's ssh-agent or ~/.ssh (the provider takes none)."""
+        if not self.is_remote:
+            return []
+        if not self.ssh_host_key:  # settings reject this; kept for the type checker
+            raise ValueError("promshield:sshHostKey is required with an ssh:// dockerHost")
+        target = urlparse(self.docker_host)
+        port = target.port or 22
+        known = target.hostname if port == 22 else f"[{target.hostname}]:{port}"
+        kind = self.ssh_host_key.split()[0]
+        algorithms = "rsa-sha2-512,rsa-sha2-256" if kind == "ssh-rsa" else kind
+        return [
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", f"KnownHostsCommand=/bin/echo {known} {self.ssh_host_key}",
+            "-o", f"HostKeyAlgorithms={algorithms}",
+            "-o", "BatchMode=yes",
+        ]  # fmt: skip
 
     def command(self, name: str, lifecycle: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
         """A `remote.Command` over SSH for an ssh:// host, else a `local.Command`."""
         if self.is_remote:
             if self.ssh_private_key is None:  # settings reject this; kept for the type checker
                 raise ValueError("promshield:sshPrivateKey is required with an ssh:// dockerHost")
+            if not self.ssh_host_key:  # without it pulumi-command accepts any host key (InsecureIgnoreHostKey)
+                raise ValueError("promshield:sshHostKey is required with an ssh:// dockerHost")
             target = urlparse(self.docker_host)
             connection = command.remote.ConnectionArgs(
                 host=target.hostname or "",
                 port=target.port or 22,
                 user=target.username or "root",
                 private_key=pulumi.Output.secret(self.ssh_private_key.reveal()),
+                host_key=self.ssh_host_key,
             )
             return command.remote.Command(
                 name, connection=connection, logging=command.remote.Logging.STDOUT_AND_STDERR, opts=opts, **lifecycle

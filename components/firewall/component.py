@@ -32,6 +32,7 @@ class FirewallSettings:
     docker_host: str
     ssh_private_key: SecretValue | None
     sudo: bool
+    ssh_host_key: str = ""
 
     @property
     def is_remote(self) -> bool:
@@ -40,7 +41,7 @@ class FirewallSettings:
     @classmethod
     def of(cls, settings: Settings, egress: EgressPlan | None = None) -> FirewallSettings:
         plan = firewall_plan(settings, egress or egress_plan(settings))
-        return cls(plan, settings.docker_host, settings.ssh_private_key, settings.firewall_sudo)
+        return cls(plan, settings.docker_host, settings.ssh_private_key, settings.firewall_sudo, settings.ssh_host_key)
 
 
 def firewall_plan(settings: Settings, egress: EgressPlan | None = None) -> FirewallPlan:
@@ -86,7 +87,7 @@ class Firewall(pulumi.ComponentResource):
             "triggers": [self.apply_script],
         }
         # Locally, or on the Docker host over SSH: the one place that choice is made.
-        self.rules = DockerAccess(settings.docker_host, settings.ssh_private_key).command(
+        self.rules = DockerAccess(settings.docker_host, settings.ssh_private_key, settings.ssh_host_key).command(
             f"{name}-rules", lifecycle, child
         )
         self.register_outputs({"chain": self.plan.chain})

@@ -25,6 +25,7 @@ from components.core.settings.egress import EGRESS_KEY, check_egress, read_dns_s
 from components.core.settings.hosts import (
     check_cluster_ports,
     check_docker_host,
+    check_ssh_host_key,
     firewall_sudo,
     host_addresses,
     is_remote,
@@ -110,6 +111,8 @@ class Settings:
     # otherwise hold the first host's), and the host a per-host view (`for_host`) is for.
     hosts: tuple[HostSettings, ...] = ()
     host: HostSettings | None = None
+    # The pinned public key of the (one, or this view's) host when it is reached over SSH.
+    ssh_host_key: str = ""
 
     @property
     def multi_host(self) -> bool:
@@ -118,7 +121,9 @@ class Settings:
     @property
     def deploy_hosts(self) -> tuple[HostSettings, ...]:
         """Every host to deploy to: the `hosts`, or the single host."""
-        return self.hosts or (HostSettings("", self.docker_host, self.bind_address, self.firewall_sudo),)
+        return self.hosts or (
+            HostSettings("", self.docker_host, self.bind_address, self.firewall_sudo, 0, self.ssh_host_key),
+        )
 
     def for_host(self, host: HostSettings) -> Settings:
         """These settings as one host sees them: its engine, bind address and firewall privilege."""
@@ -128,6 +133,7 @@ class Settings:
             bind_address=host.bind_address,
             firewall_sudo=host.firewall_sudo,
             host=host,
+            ssh_host_key=host.ssh_host_key,
         )
 
     @property
@@ -233,6 +239,16 @@ def load_settings(
     bind_address, allow_public = read_bind(r)
     if hosts:  # the top-level values are the first host's (exports, the one-host readers)
         docker_host, bind_address = hosts[0].docker_host, hosts[0].bind_address
+        ssh_host_key = hosts[0].ssh_host_key
+        if r.raw("sshHostKey") is not None:
+            r.problem(
+                "sshHostKey",
+                r.raw("sshHostKey"),
+                "is set together with promshield:hosts, where each ssh:// host pins its own (hosts[i].sshHostKey); "
+                "unset it (pulumi config rm sshHostKey)",
+            )
+    else:
+        ssh_host_key = check_ssh_host_key(r, "sshHostKey", docker_host, r.raw("sshHostKey"))
     ssh_key = r.secret("sshPrivateKey")
     if ssh_key is None and any(is_remote(h) for h in [docker_host, *(host.docker_host for host in hosts)]):
         r.problem(
@@ -293,6 +309,7 @@ def load_settings(
         alert_routing=read_routing(r, receivers, receiver_names),
         client_ca_pem=read_client_certificate_auth(r),
         hosts=hosts,
+        ssh_host_key=ssh_host_key,
         egress_dns_servers=read_dns_servers(r),
     )
     check_egress(r, settings.networks, egress_destinations(settings))

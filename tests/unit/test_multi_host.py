@@ -6,6 +6,9 @@ left exactly as it was. The real-engine tests of the cluster are in tests/accept
 from __future__ import annotations
 
 import ipaddress
+import json
+import shutil
+import subprocess  # nosec B404
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,9 @@ import yaml
 from cryptography import x509
 
 from components.core import catalog
+from components.core.settings import SettingsError
 from components.firewall.render import rule_lines
+from components.stack.settings import load_settings
 from testing.mock_stack import (
     CONTAINER,
     NETWORK,
@@ -138,6 +143,49 @@ def test_commands_run_on_their_own_host(ha: RecordedStack) -> None:
         assert {c.inputs["connection"]["host"] for c in commands} == {ADDRESSES[host]}
     firewalls = [r for r in ha.commands(catalog.FIREWALL_TYPE)]
     assert sorted(r.name for r in firewalls) == ["firewall-rules", "mon-b-firewall-rules", "mon-c-firewall-rules"]
+
+
+def test_every_ssh_connection_pins_its_own_hosts_key(ha: RecordedStack) -> None:
+    """No trust on first use: each host's remote commands (pulumi-command's `hostKey`; without it the
+    provider accepts any key) and its docker provider (the system ssh, through `sshOpts`) accept
+    exactly the key configured for that host."""
+    keys = {h["name"]: h["sshHostKey"] for h in HOSTS}
+    assert len(set(keys.values())) == len(keys)  # three different keys: a mix-up would show
+    for host, provider in PROVIDERS.items():
+        commands = [r for r in ha.by_provider()[provider] if r.type == REMOTE_COMMAND]
+        assert commands and {c.inputs["connection"]["hostKey"] for c in commands} == {keys[host]}
+        (docker,) = [r for r in ha.of_type(PROVIDER_DOCKER) if r.name == provider]
+        options = json.loads(docker.inputs["sshOpts"])
+        pairs = dict(option.split("=", 1) for option in options[1::2])
+        assert options[::2] == ["-o"] * len(pairs)
+        assert pairs["StrictHostKeyChecking"] == "yes"
+        assert pairs["UserKnownHostsFile"] == pairs["GlobalKnownHostsFile"] == "/dev/null"
+        assert pairs["KnownHostsCommand"] == f"/bin/echo {ADDRESSES[host]} {keys[host]}"
+        assert pairs["HostKeyAlgorithms"] == "ssh-ed25519"
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="needs OpenSSH's ssh client")
+def test_the_system_ssh_takes_the_pinning_options(ha: RecordedStack, tmp_path: Path) -> None:
+    """The real OpenSSH client parses the provider's options as meant (`ssh -G` prints the resulting
+    configuration without connecting), and the known_hosts line they produce is the host's key."""
+    (docker,) = [r for r in ha.of_type(PROVIDER_DOCKER) if r.name == PROVIDERS["mon-b"]]
+    options = json.loads(docker.inputs["sshOpts"])
+    resolved = subprocess.run(  # nosec B603 B607 - the test's own argv
+        ["ssh", "-G", "-F", "/dev/null", *options, "deploy@10.30.0.12"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "stricthostkeychecking true" in resolved
+    assert "userknownhostsfile /dev/null" in resolved
+    assert "hostkeyalgorithms ssh-ed25519" in resolved
+    command = next(line for line in resolved.splitlines() if line.startswith("knownhostscommand "))
+    line = subprocess.run(  # nosec B603 - argv of the option itself, no shell
+        command.split()[1:], capture_output=True, text=True, check=True
+    ).stdout
+    known = tmp_path / "known_hosts"
+    known.write_text(line)
+    found = subprocess.run(  # nosec B603 B607
+        ["ssh-keygen", "-F", "10.30.0.12", "-f", str(known)], capture_output=True, text=True, check=False
+    )
+    assert found.returncode == 0 and HOSTS[1]["sshHostKey"] in found.stdout, (line, found.stdout)
 
 
 def test_shared_resources_are_on_no_host(ha: RecordedStack) -> None:
@@ -382,7 +430,12 @@ def test_a_one_host_stack_moved_to_three_keeps_its_resources() -> None:
     stack it was: moving to three hosts adds resources, it replaces none by name."""
     base = {k: v for k, v in SCENARIO.config.items() if k != "hosts"}
     one = run_program(
-        {**base, "dockerHost": HOSTS[0]["dockerHost"], "bindAddress": HOSTS[0]["bindAddress"]},
+        {
+            **base,
+            "dockerHost": HOSTS[0]["dockerHost"],
+            "bindAddress": HOSTS[0]["bindAddress"],
+            "sshHostKey": HOSTS[0]["sshHostKey"],
+        },
         stack="ha",
         secret_keys=SCENARIO.secret_keys,
     )
@@ -440,3 +493,19 @@ def test_each_hosts_group_deploys_on_its_own(ha: RecordedStack) -> None:
         names = {c.inputs["name"] for c in containers}
         for command in (r for r in group if r.type == REMOTE_COMMAND and r.name.endswith("-reload")):
             assert any(f" {n}" in str(command.inputs["create"]) for n in names), command.name
+
+
+def test_a_hosts_stack_loads_with_the_defaults_the_real_engine_applies() -> None:
+    """The Pulumi engine gives the program every default Pulumi.yaml declares, as if the stack had set
+    it (the mocks do not). A default for dockerHost or bindAddress would make every `hosts` stack fail
+    ("is set together with promshield:hosts"): the first real multi-host `pulumi up` did."""
+    declared = yaml.safe_load((Path(__file__).resolve().parents[2] / "Pulumi.yaml").read_text())["config"]
+    defaults = {key: spec["default"] for key, spec in declared.items() if "default" in spec}
+    assert "dockerHost" not in defaults and "bindAddress" not in defaults
+    stack = run_program({**defaults, **SCENARIO.config}, stack="ha", secret_keys=SCENARIO.secret_keys)
+    assert {r.name for r in stack.of_type(PROVIDER_DOCKER)} == set(PROVIDERS.values())
+    # The negative control: the engine's behaviour with a declared dockerHost default.
+    config = {**defaults, "dockerHost": "unix:///var/run/docker.sock", **SCENARIO.config}
+    raw = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    with pytest.raises(SettingsError, match=r"promshield:dockerHost = .* is set together with promshield:hosts"):
+        load_settings(raw.get, "ha", raw.keys())

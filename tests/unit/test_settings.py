@@ -68,6 +68,8 @@ def test_secrets_never_show_in_repr_or_errors() -> None:
 
 # tests/settings/<case>.bad.yaml: one bad configuration each (as a stack file's `config:`) and the one
 # problem it must be reported with, word for word (`expected`), or its beginning (`expected_prefix`).
+# A well-formed host key (a throw-away ed25519 key's public half).
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC7wjB7t0AlX6AMhrRZthe797F5laUbk/p+OPPIjsO4L"
 BAD_CONFIG_FILES = sorted((Path(__file__).resolve().parents[1] / "settings").glob("*.bad.yaml"))
 
 
@@ -123,6 +125,7 @@ def test_good_production_like_configuration_loads() -> None:
         {
             "dockerHost": "ssh://deploy@10.0.0.5",
             "sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+            "sshHostKey": HOST_KEY,
             "bindAddress": "10.0.0.5",
             "users": [{"name": "alice", "role": "admin"}, {"name": "guest", "role": "no-access"}],
             "remoteWrite": {"enabled": True, "url": "https://lts.example/api/v1/write", "username": "prom"},

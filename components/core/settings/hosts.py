@@ -15,6 +15,16 @@ DOCKER_HOST_EXPECTED = "expected unix:///var/run/docker.sock, ssh://user@host or
 # A host name becomes part of Pulumi resource names, the `replica` label and a DNS SAN.
 HOST_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 HOST_FIELDS = ("name", "dockerHost", "bindAddress")
+OPTIONAL_HOST_FIELDS = ("sshHostKey",)  # required for an ssh:// host
+# An SSH host key as authorized_keys/known_hosts write it, without a comment: what both the SSH
+# client of the firewall and reload commands (pulumi-command's `hostKey`) and the system `ssh` the
+# docker provider runs (a known_hosts line) accept.
+SSH_HOST_KEY = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) AAAA[A-Za-z0-9+/]+={0,3}$")
+SSH_HOST_KEY_EXPECTED = (
+    "expected the host's public SSH host key, '<type> <base64>' (e.g. the line of "
+    "`ssh-keyscan -t ed25519 <address>` without the address, checked against `ssh-keygen -lf "
+    "/etc/ssh/ssh_host_ed25519_key.pub` on the host itself): an SSH host's key is pinned, never trusted on first use"
+)
 # What a multi-host stack publishes besides the proxy's two user ports.
 CLUSTER_PORTS = (catalog.ALERTMANAGER_CLUSTER_PORT, catalog.PEER_ALERTS_PUBLISHED_PORT)
 
@@ -28,6 +38,19 @@ def check_docker_host(r: Reader, key: str, value: object) -> bool:
         r.problem(key, value, DOCKER_HOST_EXPECTED)
         return False
     return True
+
+
+def check_ssh_host_key(r: Reader, key: str, docker_host: str, value: object) -> str:
+    """The pinned host key of an ssh:// Docker host ("" for another engine, which has none)."""
+    if not is_remote(docker_host):
+        if value is not None:
+            r.problem(key, value, "is only for an ssh:// dockerHost (the engine is not reached over SSH); remove it")
+        return ""
+    text = value.strip() if isinstance(value, str) else ""
+    if not SSH_HOST_KEY.match(text):
+        r.problem(key, value, SSH_HOST_KEY_EXPECTED)
+        return ""
+    return text
 
 
 def firewall_sudo(explicit: bool | None, docker_host: str) -> bool:
@@ -68,9 +91,10 @@ def read_hosts(r: Reader, sudo: bool | None) -> tuple[HostSettings, ...]:
                 f"hosts[{index}]", entry, 'expected {"name": "mon-a", "dockerHost": "ssh://...", "bindAddress": "..."}'
             )
             continue
-        r.unknown_keys(f"hosts[{index}]", entry, HOST_FIELDS, "sshPrivateKey < key")
+        r.unknown_keys(f"hosts[{index}]", entry, HOST_FIELDS + OPTIONAL_HOST_FIELDS, "sshPrivateKey < key")
         name, docker_host, address = (entry.get(field) for field in HOST_FIELDS)
         ok = True
+        host_key = ""
         if not isinstance(name, str) or not HOST_NAME.match(name):
             r.problem(
                 f"hosts[{index}].name",
@@ -96,13 +120,17 @@ def read_hosts(r: Reader, sudo: bool | None) -> tuple[HostSettings, ...]:
         else:
             engine = "one engine per host (container names would clash)"
             ok = unique(index, "dockerHost", str(docker_host), engine) and ok
+            host_key = check_ssh_host_key(r, f"hosts[{index}].sshHostKey", str(docker_host), entry.get("sshHostKey"))
+            ok = ok and (bool(host_key) or not is_remote(str(docker_host)))
         if _check_address(r, index, address, several=len(raw) > 1):
             ok = unique(index, "bindAddress", str(address), "at most one host per address") and ok
         else:
             ok = False
         if ok:
             hosts.append(
-                HostSettings(str(name), str(docker_host), str(address), firewall_sudo(sudo, str(docker_host)), index)
+                HostSettings(
+                    str(name), str(docker_host), str(address), firewall_sudo(sudo, str(docker_host)), index, host_key
+                )
             )
     return tuple(hosts)
 

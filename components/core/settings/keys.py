@@ -32,6 +32,10 @@ class ConfigKey:
     description: str = ""
     # An object whose nested keys are declared (components/core/settings/declare.py).
     model: builtins.type[Declared] | None = None
+    # Whether Pulumi.yaml declares it with its default. The real engine applies a declared default as if
+    # the stack had set the key, so a key that must be *unset* in some stacks (dockerHost and
+    # bindAddress with `hosts`) keeps its default in code only (found by the first real multi-host up).
+    declared: bool = True
 
     @property
     def has_default(self) -> bool:
@@ -45,6 +49,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         "dockerHost",
         "string",
         default="unix:///var/run/docker.sock",
+        declared=False,
         description=(
             "Docker engine to deploy to (unix:///..., ssh://user@host or tcp://host:2376). With ssh:// the firewall "
             "commands run over SSH too."
@@ -60,9 +65,19 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         ),
     ),
     ConfigKey(
+        "sshHostKey",
+        "string",
+        description=(
+            "The SSH host key of the ssh:// dockerHost, '<type> <base64>' (required with ssh://): pinned for the "
+            "firewall and reload commands and for the docker provider's ssh, never trusted on first use. With hosts, "
+            "each ssh:// host has its own hosts[i].sshHostKey."
+        ),
+    ),
+    ConfigKey(
         "bindAddress",
         "string",
         default="127.0.0.1",
+        declared=False,
         description="The one host address the proxy's ports are published on. 0.0.0.0 or :: requires allowPublicBind.",
     ),
     ConfigKey(
@@ -77,7 +92,8 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         items="object",
         description=(
             'Several Docker hosts, one HA member each: [{"name": "mon-a", "dockerHost": "ssh://deploy@10.30.0.11", '
-            '"bindAddress": "10.30.0.11"}, ...] (then without dockerHost and bindAddress). Each host runs Prometheus '
+            '"bindAddress": "10.30.0.11", "sshHostKey": "ssh-ed25519 AAAA..."}, ...] (then without dockerHost and '
+            "bindAddress; sshHostKey, the host's pinned key, for ssh:// hosts). Each host runs Prometheus "
             "(replica label = its name), a clustered Alertmanager, the proxy and the firewall; the first keeps the "
             "one-host resource names: append hosts, never reorder (see docs/multi-host.md)."
         ),

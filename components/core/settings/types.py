@@ -86,6 +86,7 @@ class HostSettings:
     bind_address: str
     firewall_sudo: bool
     index: int = 0  # position in `hosts`
+    ssh_host_key: str = ""  # the pinned public host key of an ssh:// host ("<type> <base64>")
 
     @property
     def prefix(self) -> str:
