@@ -22,7 +22,6 @@ from harness import netns as nx
 from harness.deploy import (
     BUILT_IMAGE,
     CONTAINER,
-    LOCAL_COMMAND,
     NETWORK,
     REMOTE_IMAGE,
     VOLUME,
@@ -36,7 +35,7 @@ from harness.deploy import (
     plan,
 )
 from harness.paths import HARNESS_PREFIX, REPO_ROOT
-from testing.mock_stack import secret
+from testing.mock_stack import LOCAL_COMMAND, secret
 
 PREFIX = f"{HARNESS_PREFIX}c"
 NETNS = f"{PREFIX}-host"
