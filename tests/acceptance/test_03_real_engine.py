@@ -1,9 +1,4 @@
-"""NOT COLLECTED YET (renamed from test_03): the first real `pulumi up` fails on Debian's dockerd
-20.10, which looks a container's "uid:gid" user up by name in the host's passwd when an upload
-carries an owner ("getent unable to find entry"; moby 28 resolves numeric ids). Rename back to
-test_03_real_engine.py once the harness runs a newer dockerd.
-
-The real Pulumi engine: `pulumi up`, `preview --diff`, `refresh` and `destroy` of a stack of its own.
+"""The real Pulumi engine: `pulumi up`, `preview --diff`, `refresh` and `destroy` of a stack of its own.
 
 The CLI, the Python language host and the providers are the ones `make deps` builds from Go source
 (toolchain/build.sh); the Automation API drives them (harness/pulumi_engine.py) with a file backend
@@ -211,7 +206,8 @@ def test_second_up_changes_nothing_and_refresh_finds_no_drift(deployed: Deployed
 
 def no_changes(deployed: Deployed) -> None:
     """`pulumi preview --expect-no-changes` (the CLI's own: it exits non-zero on any planned change).
-    The Automation API's `preview` waits for a summary event the 3.276 CLI does not send it here."""
+    The Automation API's `preview` waits for the engine's events over gRPC on 127.0.0.1, which lies in another
+    namespace than this `pulumi` (docs/development/real-engine.md), so it never sees the summary."""
     preview = deployed.project.run(deployed.stack, "preview", "--expect-no-changes", "--policy-pack", POLICY_PACK)
     assert preview.code == 0, preview.stdout
 
