@@ -98,12 +98,33 @@ def delivered(stack: AcceptanceStack, case: str) -> dict[str, list[dict[str, Any
 
 
 def wait_delivered(stack: AcceptanceStack, case: str, receivers: set[str]) -> dict[str, list[dict[str, Any]]]:
-    return wait_until(
-        lambda: (d := delivered(stack, case)) and set(d) >= receivers and d,
-        timeout=DELIVERY_TIMEOUT,
-        interval=1,
-        what=f"{case} at {sorted(receivers)}",
-    )
+    try:
+        return wait_until(
+            lambda: (d := delivered(stack, case)) and set(d) >= receivers and d,
+            timeout=DELIVERY_TIMEOUT,
+            interval=1,
+            what=f"{case} at {sorted(receivers)}",
+        )
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}\n{alertmanager_view(stack, case)}") from None
+
+
+def alertmanager_view(stack: AcceptanceStack, case: str) -> str:
+    """Why nothing came, as Alertmanager saw it: the case's alert state and its notification counters per
+    integration (names and counts only: no receiver URL or credential reaches the test output)."""
+    lines = []
+    try:
+        states = [(a["labels"]["alertname"], a["status"]) for a in stack.alertmanager_alerts(case=f"{RUN}-{case}")]
+        lines.append(f"Alertmanager's alerts for {case}: {states}")
+        for metric in ("alertmanager_notifications_total", "alertmanager_notifications_failed_total"):
+            counts = {
+                f"{s['metric'].get('integration')}/{s['metric'].get('reason', '')}": s["value"][1]
+                for s in stack.query(metric)
+            }
+            lines.append(f"{metric}: {counts}")
+    except (OSError, AssertionError, ValueError, KeyError) as error:
+        lines.append(f"Alertmanager's view unavailable: {error!r}")
+    return "\n".join(lines)
 
 
 def settle(since: float) -> None:
