@@ -36,16 +36,21 @@ def marker(case: str) -> str:
 
 
 def alert(case: str, alertname: str, severity: str, **labels: str) -> dict[str, Any]:
-    now = datetime.datetime.now(datetime.UTC)
     return {
         "labels": {"alertname": alertname, "severity": severity, "case": f"{RUN}-{case}", **labels},
         "annotations": {
             "summary": f"{alertname} summary {marker(case)}",
             "runbook_url": f"docs/runbooks.md#runbook-{alertname.lower()}",
         },
-        "startsAt": now.isoformat(),
-        "endsAt": (now + datetime.timedelta(minutes=10)).isoformat(),
     }
+
+
+def firing_now(case: dict[str, Any]) -> dict[str, Any]:
+    """`case` as Prometheus sends a firing alert: from now, for ten minutes. Stamped when posted, not when
+    this module is imported: the full suite imports it long before this module runs, and an alert whose
+    end has passed arrives resolved (nothing fires, nothing is listed)."""
+    now = datetime.datetime.now(datetime.UTC)
+    return {**case, "startsAt": now.isoformat(), "endsAt": (now + datetime.timedelta(minutes=10)).isoformat()}
 
 
 REDIS_B = {"job": "redis", "instance": "redis-b:9121", "redis_instance": "RTS-B"}
@@ -72,13 +77,14 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def posted(stack: AcceptanceStack) -> Iterator[float]:
-    stack.post_alerts(list(CASES.values()))
+    firing = [firing_now(case) for case in CASES.values()]
+    stack.post_alerts(firing)
     yield time.monotonic()
     # Resolved when the module ends: a posted critical alert would otherwise inhibit, for its 10 minutes,
     # the warning of the same name the trading simulator fires later (test_77): trade alerts carry no
     # `instance`, so the critical-inhibits-warning rule's `equal: [alertname, instance]` matches them.
     now = datetime.datetime.now(datetime.UTC).isoformat()
-    stack.post_alerts([{**case, "endsAt": now} for case in CASES.values()])
+    stack.post_alerts([{**case, "endsAt": now} for case in firing])
 
 
 def delivered(stack: AcceptanceStack, case: str) -> dict[str, list[dict[str, Any]]]:
