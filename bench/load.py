@@ -1,5 +1,5 @@
-"""`make bench`, the load test: the harness deploys the stack on its engine, wrk drives each path, the
-rounds are measured."""
+"""`make bench`, the load test: the real `pulumi up` deploys the stack (and the bench's extras) on the harness's
+engine, wrk drives each path, the rounds are measured."""
 
 from __future__ import annotations
 
@@ -245,6 +245,8 @@ class LoadBench:
             self.topo = topo
             stack = _state(deployed["stack"])
             proxy_files = stack.container_files(proxy_name)
+            # The proxied path's config as deployed: where a --proxy-conf experiment starts from.
+            topo.write_file("nginx.conf", str(unwrap(proxy_files[catalog.PROXY_CONFIG_FILE]["content"])), 0o644)
             authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
             tls_dir = catalog.PROXY.tls_dir
             client_cert = unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}"]["content"])
