@@ -54,3 +54,24 @@ def test_the_bench_program_registers_the_program_and_exactly_the_extras(tmp_path
     assert any(contains_secret(r.raw_inputs.get("uploads")) for r in registered.values())  # keys stay secret
     (rules,) = [r for r in extra if r.type == LOCAL_COMMAND]
     assert rules.inputs["create"] == with_privilege(render_apply_script(plan), use_sudo=False)
+
+
+def test_proxy_conf_replaces_the_programs_own_nginx_conf(tmp_path: Path) -> None:
+    """`--proxy-conf`: the program the engine runs renders that file as the proxy's nginx.conf; nothing else
+    changes."""
+    config = {**bench_config(), "dockerHost": DOCKER_HOST}
+    stack = run_program(config, stack="bench")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("# an experiment\n")
+    program = tmp_path / "__main__.py"
+    program.write_text(bench_program(str(conf)))
+
+    patched = run_program(config, stack="bench", program=program)
+
+    proxy = catalog.container_name("bench", catalog.PROXY)
+    assert unwrap(patched.container_files(proxy)[catalog.PROXY_CONFIG_FILE]["content"]) == "# an experiment\n"
+    changed = {r.urn for r in patched.resources} ^ {r.urn for r in stack.resources}
+    assert not changed
+    before = {r.urn: r.raw_inputs for r in stack.resources}
+    differs = sorted(r.name for r in patched.resources if r.raw_inputs != before[r.urn])
+    assert differs == ["proxy-container-config", "proxy-container-reload"], differs  # its carrier and reload
