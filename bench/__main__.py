@@ -1,10 +1,12 @@
 """`make bench`: the secured path against direct Prometheus and the seed's naive design.
 
 Method (docs/development/performance.md):
-- The program runs under Pulumi mocks with a bench stack config (high rate limits, bind address
-  and trusted client of the acceptance harness); the acceptance harness starts what it registers
-  as real servers in network namespaces (prefix `psb`) and the firewall script is applied, so the
-  measured path is the real one: trusted client -> DOCKER-USER -> DNAT -> proxy -> mTLS -> Prometheus.
+- The real `pulumi up` of the program (the CLI and providers `make deps` built) deploys a bench stack (high
+  rate limits, bind address and trusted client of the acceptance harness) into the harness's engine (prefix
+  `<PROMSHIELD_HARNESS_PREFIX>b`), its firewall command included, so the measured path is the program's own:
+  trusted client -> DOCKER-USER -> DNAT -> proxy -> mTLS -> Prometheus. A second `up` of the same program adds
+  the bench's extras (bench/program.py: the proxy copies and peers below, built from the first `up`'s state,
+  and the firewall rules for their ports) and must change nothing of the program's.
 - Three paths, one load generator (Debian's wrk, HTTP/1.1 keep-alive, 8 connections, 2 threads,
   fixed duration), alternating in every round, their order rotated from round to round:
     proxied  https://198.19.0.1:9090 from the trusted client, read-only user (basic auth)
@@ -31,7 +33,7 @@ Method (docs/development/performance.md):
 
 Experiments: `--variant NAME=nginx.conf` adds a proxied path served by a proxy running that file,
 `--proxy-conf` replaces the proxied path's config (start from the rendered one, left after a run in
-build/acceptance/psb/containers/promshield-bench-proxy/files/etc/nginx/nginx.conf); `--paths`,
+build/acceptance/<prefix>b/files/nginx.conf); `--paths`,
 `--queries`, `--rounds`, `--duration` narrow a run.
 
 Needs root (the harness), wrk and a C compiler (the client-certificate shim). Writes build/bench.json.

@@ -1,14 +1,15 @@
-"""`make bench`, the load test: the harness deploys the stack on its engine, wrk drives each path, the
-rounds are measured."""
+"""`make bench`, the load test: the real `pulumi up` deploys the stack (and the bench's extras) on the harness's
+engine, wrk drives each path, the rounds are measured."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import json
 import os
 import re
 import resource
-import shlex
 import subprocess  # nosec B404 - drives wrk, cc and the harness on purpose
 import time
 from pathlib import Path
@@ -46,10 +47,37 @@ from bench.lib import (
     query_summary,
     wrk_lua,
 )
-from bench.stack import peer_records, proxy_copy, with_proxy_conf
+from bench.stack import extras_document, peer_records, proxy_copy
+from components.firewall.render import FirewallPlan
 from harness import Fixture, LiveStack
+from harness import pulumi_engine as pe
 from harness.stack import CLIENTS, FIXTURE_IMAGE, proc_pids
-from testing.mock_stack import PROJECT_DIR
+from testing.mock_stack import PROJECT_DIR, RecordedStack, unwrap
+
+
+def bench_program(proxy_conf: str | None = None, extras: Path | None = None) -> str:
+    """The bench's `__main__.py`: the project's program as it is (`pulumi_engine.program_with`), then, with
+    `extras`, the bench's own resources from that file (bench/program.py). `proxy_conf` (the --proxy-conf
+    experiment): the program's proxy renders that file as its nginx.conf."""
+    prelude = [
+        "import sys",
+        "",
+        "# bench.program: the project copy links only the program's own files",
+        f"sys.path.append({str(PROJECT_DIR)!r})",
+    ]
+    if proxy_conf:
+        prelude += [
+            "",
+            "from pathlib import Path",
+            "",
+            "from components.proxy import component as _proxy",
+            "",
+            f"_proxy.render_nginx_conf = lambda *args, **kwargs: Path({str(Path(proxy_conf).resolve())!r}).read_text()",
+        ]
+    text = pe.program_with("\n".join(prelude))
+    if extras is not None:
+        text += f"\nfrom bench.program import register_extras\n\nregister_extras({str(extras)!r})\n"
+    return text
 
 
 # --- the load test ---------------------------------------------------------------------------
@@ -109,85 +137,117 @@ class LoadBench:
         self.direct: Target | None = None
         self.idle_cores: dict[str, float] = {}  # container -> cores used with no load
         self.dashboard: dict[str, Any] | None = None  # scenarios.dashboard
+        self.deploy_seconds: dict[str, float] = {}  # each `pulumi up`: the program, then the extras
+
+    def extras(
+        self,
+        stack: RecordedStack,
+        config: dict[str, Any],
+        dashboard_conf: str | None,
+        variant_names: dict[str, tuple[str, int]],
+    ) -> tuple[list[Any], dict[str, dict[str, Any]]]:
+        """The bench's resources beside the program's, built from the deployed stack's state: the naive proxy,
+        the variants, the dashboard's proxy (copies of the program's proxy with another nginx.conf) and the
+        peers; and per peer, where it listens (bench/stack.py: `peer_records`)."""
+        from components.core import catalog
+
+        proxy_name = catalog.container_name("bench", catalog.PROXY)
+        rendered_conf = str(unwrap(stack.container_files(proxy_name)[catalog.PROXY_CONFIG_FILE]["content"]))
+        records: list[Any] = []
+        if NAIVE in self.paths:
+            naive_conf = naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE)
+            records += proxy_copy(stack.resources, proxy_name, "naive", NAIVE_PORT_OFFSET, naive_conf)
+        peer_resources, peers = peer_records(stack, self.paths, config["bindAddress"], BENCH_USER)
+        records += peer_resources
+        for variant, (_, offset) in variant_names.items():
+            conf_file = self.variants[variant]
+            log(f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{offset}")
+            records += proxy_copy(stack.resources, proxy_name, variant, offset, Path(conf_file).read_text())
+        if dashboard_conf is not None:
+            records += proxy_copy(stack.resources, proxy_name, "dash", DASHBOARD_PORT_OFFSET, dashboard_conf)
+        return records, peers
 
     def run(self) -> dict[str, Any]:
         from components.core import catalog
-        from components.firewall.render import FirewallPlan, render_apply_script
-        from testing.mock_stack import run_program, unwrap
+        from harness.standins import CADDY_REFERENCE
+        from testing.mock_stack import run_program
 
         config = bench_config()
-        log("running the program under mocks (bench stack)")
-        stack = run_program(config, stack="bench")
-        resources = list(stack.resources)
         proxy_name = catalog.container_name("bench", catalog.PROXY)
         prometheus_name = catalog.container_name("bench", catalog.PROMETHEUS)
         backend = catalog.resource_name("bench", catalog.BACKEND_NETWORK)
-        proxy_files = stack.container_files(proxy_name)
-        rendered_conf = str(proxy_files[catalog.PROXY_CONFIG_FILE]["content"])
-
+        published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
         if self.args.proxy_conf:
             log(f"EXPERIMENT: the proxied path uses {self.args.proxy_conf} instead of the rendered nginx.conf")
-            resources = with_proxy_conf(resources, proxy_name, Path(self.args.proxy_conf).read_text())
-        naive_name = f"{proxy_name}-naive"
-        if NAIVE in self.paths:
-            naive_conf = naive_nginx_conf(rendered_conf, catalog.PROXY_HTPASSWD_FILE)
-            resources += proxy_copy(stack.resources, proxy_name, "naive", NAIVE_PORT_OFFSET, naive_conf)
-
-        peer_resources, peers = peer_records(stack, self.paths, config["bindAddress"], BENCH_USER)
-        resources += peer_resources
-        variant_names = {}
-        for index, (variant, conf_file) in enumerate(self.variants.items(), start=2):
-            offset = index * NAIVE_PORT_OFFSET
-            log(f"EXPERIMENT: variant {variant!r} is a proxy with {conf_file}, published at +{offset}")
-            variant_names[variant] = (f"{proxy_name}-{variant}", offset)
-            resources += proxy_copy(stack.resources, proxy_name, variant, offset, Path(conf_file).read_text())
         dashboard_seconds = getattr(self.args, "dashboard_seconds", 0)
         dashboard_name = f"{proxy_name}-dash"
+        naive_name = f"{proxy_name}-naive"
+        dashboard_conf = None
         if dashboard_seconds > 0:
             # The scenario runs at the stack's default limits: the proxy config the program renders without
-            # the bench's raised limits, in a copy of the proxy (same image, files and secrets).
+            # the bench's raised limits (plain text, rendered under mocks), in a copy of the proxy.
             defaults = {k: v for k, v in config.items() if k not in ("limits", "queryLimits")}
             default_stack = run_program(defaults, stack="bench")
             dashboard_conf = str(default_stack.container_files(proxy_name)[catalog.PROXY_CONFIG_FILE]["content"])
             if self.args.proxy_conf:
                 dashboard_conf = Path(self.args.proxy_conf).read_text()
                 log("EXPERIMENT: the dashboard scenario's proxy runs --proxy-conf too (its limits as written there)")
-            resources += proxy_copy(stack.resources, proxy_name, "dash", DASHBOARD_PORT_OFFSET, dashboard_conf)
-        authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
-        firewall = stack.named("firewall-rules").inputs["create"]
-        if not firewall.startswith("sh -c "):
-            raise RuntimeError(f"unexpected firewall command: {firewall[:80]}")
-        firewall_script = shlex.split(firewall)[2]
-        published = (catalog.DEFAULT_PROMETHEUS_PUBLISHED_PORT, catalog.DEFAULT_ALERTMANAGER_PUBLISHED_PORT)
-        offsets = [NAIVE_PORT_OFFSET] + [offset for _, offset in variant_names.values()]
-        offsets += [DASHBOARD_PORT_OFFSET] if dashboard_seconds > 0 else []
-        offsets += [peer["port"] - published[0] for peer in peers.values()]
-        extra_plan = FirewallPlan(
-            "PROMSHIELD-BENCH-EXTRA",
-            config["bindAddress"],
-            [p + o for o in offsets for p in published],
-            config["trustedCidrs"],
-        )
+        variant_names = {
+            variant: (f"{proxy_name}-{variant}", index * NAIVE_PORT_OFFSET)
+            for index, variant in enumerate(self.variants, start=2)
+        }
+        peers: dict[str, dict[str, Any]] = {}
+        deployed: dict[str, pe.Deployment] = {}
+        project = pe.PulumiProject(netns=f"{PREFIX}-host")
+
+        def bench_up(live: LiveStack) -> None:
+            """The real `pulumi up` of the bench stack (the program's own resources: the measured path), then a
+            second `up` of the same program with the bench's extras (bench/program.py), whose inputs are
+            built from the state the first one left (real certificates and password hashes)."""
+            deployment = pe.Deployment(project, "bench", live.engine.host, config, live.run_dir / "pulumi.log")
+            deployed["stack"] = deployment
+            log("pulumi up of the bench stack (the program)")
+            deployment.up(program=bench_program(self.args.proxy_conf))
+            self.deploy_seconds["program"] = round(deployment.seconds, 1)
+            records, found = self.extras(_state(deployment), config, dashboard_conf, variant_names)
+            peers.update(found)
+            offsets = [NAIVE_PORT_OFFSET] if NAIVE in self.paths else []
+            offsets += [offset for _, offset in variant_names.values()]
+            offsets += [DASHBOARD_PORT_OFFSET] if dashboard_seconds > 0 else []
+            offsets += [peer["port"] - published[0] for peer in peers.values()]
+            extra_plan = FirewallPlan(
+                "PROMSHIELD-BENCH-EXTRA",
+                config["bindAddress"],
+                [p + o for o in offsets for p in published],
+                config["trustedCidrs"],
+            )
+            extras = project.root / "bench-extras.json"
+            extras.touch(mode=0o600)
+            extras.write_text(json.dumps(extras_document(records, extra_plan if offsets else None)))
+            log(f"pulumi up of the bench's extras ({len(records)} resources; no policy pack: they are not the program)")
+            outcome = deployment.up(program=bench_program(self.args.proxy_conf, extras), policy=False)
+            self.deploy_seconds["extras"] = round(deployment.seconds, 1)
+            if outcome.replaced or outcome.removed:
+                raise RuntimeError(f"the extras' update changed the program's resources: {outcome}")
 
         self.shim = build_shim(PROJECT_DIR / "build" / "bench")
         # A container on the backend network whose network namespace the direct path's wrk runs in.
         loadgen = Fixture("loadgen", backend, ("loadgen",), ["sleep", "infinity"], FIXTURE_IMAGE)
-        # The program's own rules (the measured path is the real one), then the same rules for the
-        # naive (and variant) proxies' ports.
-        host_script = firewall_script + "\n" + render_apply_script(extra_plan)
         clients = {"trusted": CLIENTS["trusted"]}
         if dashboard_seconds > 0:
             clients |= {**DASHBOARD_CLIENTS, FLOOD_CLIENT[0]: FLOOD_CLIENT[1]}
-        live = LiveStack(
-            resources,
-            prefix=PREFIX,
-            clients=clients,
-            fixtures=[loadgen],
-            host_script=host_script,
-        )
+        images = set(catalog.DEFAULT_IMAGES.values()) | ({CADDY_REFERENCE} if CADDY in self.paths else set())
+        live = LiveStack(prefix=PREFIX, clients=clients, fixtures=[loadgen], images=sorted(images), deployer=bench_up)
         live.cleanup_stale()
-        with live as topo:
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(project.close)
+            topo = cleanup.enter_context(live)
             self.topo = topo
+            stack = _state(deployed["stack"])
+            proxy_files = stack.container_files(proxy_name)
+            # The proxied path's config as deployed: where a --proxy-conf experiment starts from.
+            topo.write_file("nginx.conf", str(unwrap(proxy_files[catalog.PROXY_CONFIG_FILE]["content"])), 0o644)
+            authorization = basic_authorization(BENCH_USER, stack.exports["passwords"][BENCH_USER])
             tls_dir = catalog.PROXY.tls_dir
             client_cert = unwrap(proxy_files[f"{tls_dir}/{catalog.TLS_CLIENT_CERT_FILE}"]["content"])
             client_key = unwrap(proxy_files[catalog.PROXY.client_key_file]["content"])
@@ -342,6 +402,11 @@ class LoadBench:
                     "fresh: only the samples scraped since the stack started (the query_range covers the last hour)"
                 ),
                 "proxy_conf": self.args.proxy_conf or "rendered by the program (files/proxy/nginx.conf.j2)",
+                "deployment": (
+                    "the real `pulumi up` of the bench stack (the program as it is: the measured path), then a "
+                    "second `up` adding the extra proxies and peers (bench/program.py); seconds of each"
+                ),
+                "deploy_s": self.deploy_seconds,
             },
         }
 
@@ -539,6 +604,12 @@ class LoadBench:
             connections,
             idle,
         )
+
+
+def _state(deployment: pe.Deployment) -> RecordedStack:
+    if deployment.recorded is None:
+        raise RuntimeError("the bench stack has no state: its `pulumi up` did not run")
+    return deployment.recorded
 
 
 def _wrk_url(target: Target) -> str:

@@ -3,6 +3,8 @@
 The naive proxy (the seed's design) and `--variant` experiments are the program's proxy with
 another `nginx.conf`: the same image, hardening, certificates and networks, their own volumes,
 config carrier and published ports, and no aliases (nothing resolves the stack's names to them).
+The records are built from the deployed stack's state (`recorded_from_state`: real certificates and
+password hashes) and deployed by the real `pulumi up` (`extras_document`, bench/program.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 from bench.lib import CADDY, NATIVE, NO_AUTH
 from bench.peers import PEER_PORT_OFFSETS, caddyfile, htpasswd_hash, native_web_config, no_auth_nginx_conf
 from components.core import catalog
+from components.firewall.render import FirewallPlan
 from harness.standins import CADDY_REFERENCE
-from testing.mock_stack import unwrap
+from testing.mock_stack import container_kind, contains_secret, secret, unwrap
 
 
 def with_proxy_conf(resources: Sequence[Any], proxy_name: str, conf: str) -> list[Any]:
@@ -74,8 +77,15 @@ def _service_copy(
             edit(record_name, raw)
         else:
             continue
-        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=raw))
+        copies.append(dataclasses.replace(record, name=f"{record.name}-{suffix}", raw_inputs=_secret_as(record, raw)))
     return copies
+
+
+def _secret_as(record: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` (edited plain inputs) with each input that held a secret in `record` secret again, whole (the
+    state keeps a list with one secret upload secret as a whole, too)."""
+    held = {key for key, value in record.raw_inputs.items() if contains_secret(value)}
+    return {key: secret(value) if key in held else value for key, value in raw.items()}
 
 
 def container_copy(
@@ -116,7 +126,8 @@ def container_copy(
 
 
 def remote_image(resources: Sequence[Any], reference: str) -> Any:
-    """A RemoteImage record for `reference` (the harness builds its stand-in before deploying)."""
+    """A RemoteImage record for `reference` (the harness loads its stand-in before deploying; the provider finds
+    it in the engine and pulls nothing)."""
     template = next(r for r in resources if r.type == catalog.REMOTE_IMAGE_TYPE)
     raw = {**unwrap(template.raw_inputs), "name": reference}
     return dataclasses.replace(template, name="bench-image-" + re.sub(r"[/:]", "-", reference), raw_inputs=raw)
@@ -174,3 +185,27 @@ def peer_records(stack: Any, paths: Sequence[str], host: str, user: str) -> tupl
         peers[NATIVE] = {"container": f"{prometheus}-native", "port": published, "name": catalog.PROMETHEUS.name,
                          "cpu": {"prometheus": f"{prometheus}-native"}}  # fmt: skip
     return records, peers
+
+
+def extras_document(records: Sequence[Any], firewall: FirewallPlan | None) -> dict[str, Any]:
+    """What bench/program.py registers: `records` (the copies and peers above) in creation order (volumes and
+    images, then the carriers that fill the volumes, then the services), each with its type, Pulumi name and
+    inputs (secrets as the sentinel), and the firewall plan for their published ports."""
+    groups: dict[str, list[dict[str, Any]]] = {"first": [], "carriers": [], "services": []}
+    for record in records:
+        if record.type == catalog.CONTAINER_TYPE:
+            group = "carriers" if container_kind(record) in catalog.CARRIER_KINDS else "services"
+        elif record.type in (catalog.VOLUME_TYPE, catalog.REMOTE_IMAGE_TYPE):
+            group = "first"
+        else:
+            raise ValueError(f"the bench deploys no {record.type} of its own ({record.name})")
+        groups[group].append({"type": record.type, "name": record.name, "inputs": record.raw_inputs})
+    plan = None
+    if firewall is not None:  # what an extra proxy's ports need: who may reach them (FirewallPlan's first fields)
+        plan = {
+            "chain": firewall.chain,
+            "bind_address": firewall.bind_address,
+            "ports": list(firewall.ports),
+            "trusted_cidrs": list(firewall.trusted_cidrs),
+        }
+    return {**groups, "firewall": plan}

@@ -1,12 +1,11 @@
-"""Acceptance harness: what the program registers, deployed on a real Docker Engine of our own.
+"""Acceptance harness: the program deployed by the real `pulumi up` on a real Docker Engine of our own.
 
-    engine = Engine(prefix="pd", netns="pd-host").start()        # dockerd in the Docker host netns
-    standins.ensure_images(engine.client(), references)          # pinned names, built from Debian
-    deployment = deploy(engine.client(), recorded.resources)     # the provider's meaning of each input
-    with LiveStack(recorded.resources, host_script=firewall) as live:   # all of it, plus a LAN of clients
+    project = pulumi_engine.PulumiProject(netns="pd-host")      # every `pulumi` in the Docker host's netns
+    def pulumi_up(live): pulumi_engine.Deployment(project, "acceptance", live.engine.host, config, log).up()
+    with LiveStack(images=references, deployer=pulumi_up) as live:   # engine, stand-ins, then the real `up`
         live.client("trusted").connect("198.19.0.1", 9090)
     hosts = [Host("mon-a", "198.19.0.1", "ssh://deploy@198.19.0.1", firewall_a), ...]   # one dockerd each
-    with LiveStack(recorded.resources, hosts=hosts, services=[receiver.service()]) as live:
+    with LiveStack(hosts=hosts, services=[receiver.service()]) as live:   # `pulumi up` over SSH: multihost.py
         live.inspect("promshield-multi-prometheus", host="mon-b")
 
 Needs root. See README.md beside this file.

@@ -1,4 +1,5 @@
-"""The stack the program registers, deployed on a real Docker Engine that runs in a namespace of ours.
+"""The stack the program registers, deployed by the real `pulumi up` on a real Docker Engine that runs in a
+namespace of ours.
 
 ```
   <prefix>-trusted 198.19.0.10 ─┐
@@ -6,7 +7,7 @@
   (more LAN clients ...)        ─┘                                 │ dockerd (engine.py): its own
                                                                     │ bridges, DNAT, DOCKER-USER,
                                                                     │ embedded DNS, restart policies
-                                 the program's networks and containers, as deploy.py creates them
+                      the program's networks and containers, as the real `pulumi up` creates them
 ```
 
 Several Docker hosts (`hosts=[Host("mon-a", "198.19.0.1", "ssh://deploy@198.19.0.1"), ...]`): one
@@ -22,9 +23,8 @@ from the Docker host inwards is the engine's own work. Tests reach a container's
 namespace through `/proc/<pid>/ns/net` of its main process and run commands inside it with
 `docker exec`, as an operator would.
 
-This is the test harness. It is not a replacement for `pulumi up`: it gives each input the
-meaning the pulumi-docker provider gives it (deploy.py), from what the program registers under
-Pulumi mocks.
+This is the test harness: it deploys nothing of the program itself. The `deployer` it is given (the real
+`pulumi up`, pulumi_engine.py) does, once the engine and the LAN exist.
 """
 
 from __future__ import annotations
@@ -197,15 +197,15 @@ def _sanitize(name: str) -> str:
 
 
 class LiveStack:
-    """LAN namespaces, a dockerd per Docker host namespace, and what the program registered.
+    """LAN namespaces, a dockerd per Docker host namespace, and what the real `pulumi up` deployed there.
 
-    `resources` are the program's recorded resources (`testing.mock_stack.Registered`), deployed by
-    `deploy.deploy` in registration order on the single host; with several `hosts` there are none
-    (engines only: the real `pulumi up` deploys over SSH, harness/multihost.py). `host_script` (one
-    host) or each `Host.script` runs in that Docker host's namespace once its engine has made its
-    chains and before any container exists (the firewall's create command). `host_paths` maps a
-    recorded host path (bind mount) to a real directory. `services` are processes in LAN namespaces
-    of their own, started before the engines.
+    The harness deploys nothing of the program itself: `deployer` (the real `pulumi up`,
+    harness/pulumi_engine.py; over SSH with several hosts, harness/multihost.py) runs once the engines
+    and the LAN exist and `images` (the stand-ins under the pinned names) are loaded; without one the
+    engines stay empty for the test to use. Each `Host.script` runs in that Docker host's namespace
+    once its engine has made its chains and before any container exists. `fixtures` (the test's own
+    containers) start after the deployer, on the networks it made. `services` are processes in LAN
+    namespaces of their own, started before the engines.
 
     Methods that act on a container or an engine take `host=` (a `Host.name`; default: the first
     host): each host is its own engine, and the same Docker name exists on each.
@@ -213,42 +213,31 @@ class LiveStack:
 
     def __init__(
         self,
-        resources: Sequence[Any],
         *,
         prefix: str = "pd",
         clients: Mapping[str, str] | None = None,
-        host_paths: Mapping[str, str] | None = None,
         fixtures: Sequence[Fixture] = (),
-        host_script: str | None = None,
         hosts: Sequence[Host] | None = None,
         services: Sequence[LanService] = (),
         images: Sequence[str] = (),
         deployer: Callable[[LiveStack], None] | None = None,
     ) -> None:
-        self.resources = list(resources)
-        # With a `deployer` (the real `pulumi up`, harness/pulumi_engine.py) the harness deploys nothing
-        # itself: it starts the engine, loads `images` (the stand-ins under the pinned names), calls the
-        # deployer once the engine and the LAN exist, then starts the fixtures on the networks it made.
         self.images = list(images)
         self.deployer = deployer
         self.prefix = prefix
         if hosts is None:
-            hosts = [Host("host", HOST_ADDRESS, None, host_script)]
-        elif host_script is not None:
-            raise HarnessError("host_script is for one host; give each Host its script")
+            hosts = [Host("host", HOST_ADDRESS)]
         self.hosts = list(hosts)
         self.multi_host = len(self.hosts) > 1
         self.lan_ns = f"{prefix}-lan"
         self.host_address = self.hosts[0].address
         self.client_addresses = dict(clients or {"trusted": "198.19.0.10", "untrusted": "198.19.0.20"})
         self.services = list(services)
-        self.host_paths = dict(host_paths or {})
         self.fixtures = list(fixtures)
         self._check_names()
         self.host_ns = self.netns_of_host(self.hosts[0].name)
         self.run_dir = RUN_ROOT / prefix
         self.engines: dict[str, Any] = {}  # host name -> engine.Engine
-        self.deployments: dict[str, Any] = {}  # host name -> deploy.Deployment
         self.timings: dict[str, float] = {}
         self._lock = _PrefixLock(prefix)
         self._namespaces: list[str] = []
@@ -268,8 +257,6 @@ class LiveStack:
         addresses += [s.address for s in self.services]
         if len(set(addresses)) != len(addresses):
             raise HarnessError(f"two LAN members share an address: {addresses}")
-        if self.multi_host and self.resources:
-            raise HarnessError("several hosts take no recorded resources: the real `pulumi up` deploys them")
         if self.multi_host and any(h.docker_host is None for h in self.hosts):
             raise HarnessError("with several hosts each Host needs the docker_host its provider names")
         unknown = sorted({f.host for f in self.fixtures if f.host is not None} - {h.name for h in self.hosts})
@@ -291,10 +278,6 @@ class LiveStack:
     def engine(self) -> Any:
         """The first host's engine (the only one of a single-host stack)."""
         return self.engines.get(self.hosts[0].name)
-
-    @property
-    def deployment(self) -> Any:
-        return self.deployments.get(self.hosts[0].name)
 
     def _host(self, host: str | None) -> Host:
         if host is None:
@@ -382,21 +365,10 @@ class LiveStack:
         return results
 
     def _references(self, host: Host) -> list[str]:
-        from . import deploy
-
-        mine = self.resources if not self.multi_host else self._routed()[host.name]
+        """The images a host's engine needs: `images` (what the deployer's program names) and its fixtures'."""
         return sorted(
-            {str(r.inputs["name"]) for r in mine if r.type == deploy.REMOTE_IMAGE}
-            | {f.image for f in self.fixtures if (f.host or self.hosts[0].name) == host.name}
-            | set(self.images)
+            {f.image for f in self.fixtures if (f.host or self.hosts[0].name) == host.name} | set(self.images)
         )
-
-    def _routed(self) -> dict[str, list[Any]]:
-        """The recorded Docker resources by host name (every one on the single host)."""
-
-        if not self.multi_host:
-            return {self.hosts[0].name: self.resources}
-        return {h.name: [] for h in self.hosts}  # engines only (see __init__)
 
     def _ensure_images(self) -> None:
         """Stand-ins in every engine: built (or found) in the first, then copied to the others with one
@@ -448,28 +420,8 @@ class LiveStack:
                 print(f"[live] {host.name}: rebuilt after the copy: {built}", file=sys.stderr)
 
     def _deploy(self) -> None:
-        from . import deploy, standins
-
         if self.deployer is not None:
             self.deployer(self)
-            return
-
-        routed = self._routed()
-
-        def one(host: Host) -> Any:
-            client = self._client_of(host.name)
-            return deploy.deploy(
-                client,
-                routed[host.name],
-                host_paths=self.host_paths,
-                build_image=lambda inputs: standins.build_duckdb_exporter(client),
-            )
-
-        hosts = {h.name: h for h in self.hosts}
-        results = self._parallel(
-            {name: functools.partial(one, host) for name, host in hosts.items()}, lambda _: None, dict.fromkeys(hosts)
-        )
-        self.deployments.update((name, results[name]) for name in hosts)  # host order
 
     def close(self) -> None:
         """Save every container's log, stop the engines (each removes what it made), stop the LAN
@@ -661,18 +613,12 @@ class LiveStack:
         return state["Health"]["Status"] if state.get("Health") else None
 
     def networks_on(self, host: str | None = None) -> list[NetworkView]:
-        client = self._client_of(host)
+        """Every network on a host's engine but Docker's own: the engine is the harness's, so they are the ones the
+        deployer (or the test) made."""
         views = []
-        if self.deployer is not None:  # deployed by the engine: every network but Docker's own is the stack's
-            for network in client.networks.list():
-                attrs = network.attrs
-                if attrs["Name"] not in DOCKER_NETWORKS:
-                    subnet = attrs["IPAM"]["Config"][0]["Subnet"]
-                    views.append(NetworkView(attrs["Name"], bool(attrs["Internal"]), subnet))
-            return views
-        for resource in self._routed()[self._host(host).name]:
-            if resource.type == "docker:index/network:Network":
-                attrs = client.networks.get(resource.inputs["name"]).attrs
+        for network in self._client_of(host).networks.list():
+            attrs = network.attrs
+            if attrs["Name"] not in DOCKER_NETWORKS:
                 views.append(NetworkView(attrs["Name"], bool(attrs["Internal"]), attrs["IPAM"]["Config"][0]["Subnet"]))
         return views
 

@@ -238,7 +238,6 @@ class MultiHostStack:
         print(f"[multi-host] uid {NOBODY} runs {used} tasks before the stack starts", file=sys.stderr)
         # Engines only: every resource is the real `pulumi up`'s, over SSH from the deployer's namespace.
         live = LiveStack(
-            [],
             prefix=PREFIX,
             clients={**CLIENTS, "deployer": DEPLOYER},
             hosts=hosts,

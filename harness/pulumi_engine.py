@@ -205,15 +205,20 @@ class PulumiProject:
             main.unlink()
             main.symlink_to(REPO_ROOT / "__main__.py")
 
-    def up(self, stack: auto.Stack, policy_pack: str, on_output: Any = None) -> Outcome:
+    def up(
+        self, stack: auto.Stack, policy_pack: str | None, on_output: Any = None, targets: Sequence[str] = ()
+    ) -> Outcome:
         """`pulumi up` with the policy pack enforced; what it did (`Outcome`, from the engine's event log), or
-        `DeployFailedError` with what completed before the failure.
+        `DeployFailedError` with what completed before the failure. `targets`: `--target` URNs (or globs),
+        only those resources (the engine refuses to create one whose parent or dependency is not among them).
 
         The CLI's own `--event-log` file, not the Automation API's `on_event`: since CLI 3.206 the Automation
         API takes the events over gRPC on 127.0.0.1, which a CLI entered into the Docker host's network
         namespace cannot reach (that loopback is another one); nor can it send `preview`'s summary event."""
         events = self.root / f"events-{secrets.token_hex(4)}.jsonl"
-        command = ["up", "--yes", "--skip-preview", "--event-log", str(events), "--policy-pack", policy_pack]
+        command = ["up", "--yes", "--skip-preview", "--event-log", str(events)]
+        command += ["--policy-pack", policy_pack] if policy_pack is not None else []
+        command += [arg for target in targets for arg in ("--target", target)]
         command += ["--stack", stack.name, "--non-interactive", "--color", "never"]
         outcome = Outcome()
         try:
@@ -383,8 +388,19 @@ class Deployment:
     base_config: Mapping[str, Any]
     log: Path
     recorded: mock_stack.RecordedStack | None = None
+    seconds: float = 0.0  # how long the last successful `up` took
 
-    def up(self, changes: Mapping[str, Any] | None = None, program: str | None = None) -> Outcome:
+    def up(
+        self,
+        changes: Mapping[str, Any] | None = None,
+        program: str | None = None,
+        targets: Sequence[str] = (),
+        *,
+        policy: bool = True,
+    ) -> Outcome:
+        """`pulumi up` of the stack with `changes` on top of `base_config`; `program`: another `__main__.py` for
+        this update; `targets`: only these resources (`--target`, URNs or globs); `policy=False`: without the
+        policy pack (a program with resources of a test's own beside the project's, e.g. the benchmark's peers)."""
         config = {**self.base_config, **(changes or {}), "dockerHost": self.docker_host}
         plain = {key: value for key, value in config.items() if key not in SECRET_KEYS}
         secret = {key: value for key, value in config.items() if key in SECRET_KEYS}
@@ -394,11 +410,25 @@ class Deployment:
         try:
             with self.log.open("a") as log, self.project.program(program):
                 log.write(f"--- pulumi up ({sorted(changes or {})}{', another program' if program else ''})\n")
-                outcome = self.project.up(stack, POLICY_PACK, on_output=lambda line: log.write(line.rstrip() + "\n"))
-            print(f"[engine] up {outcome.summary} in {time.monotonic() - started:.1f}s", file=sys.stderr)
+                outcome = self.project.up(
+                    stack,
+                    POLICY_PACK if policy else None,
+                    on_output=lambda line: log.write(line.rstrip() + "\n"),
+                    targets=targets,
+                )
+            self.seconds = time.monotonic() - started
+            print(f"[engine] up {outcome.summary} in {self.seconds:.1f}s", file=sys.stderr)
             return outcome
         finally:
             self.recorded = recorded_from_state(self.project.export(stack, show_secrets=True), self.name)
+
+    def destroy(self) -> None:
+        """`pulumi destroy` of the stack (what the last `up` made; the stack file as it left it)."""
+        stack = auto.select_stack(self.name, work_dir=str(self.project.work_dir), opts=self.project.workspace_options())
+        with self.log.open("a") as log:
+            log.write("--- pulumi destroy\n")
+            result = self.project.run(stack, "destroy", "--yes", "--skip-preview")
+            log.write(result.stdout)
 
 
 # --- a stack of a test module's own: the engine's steps, requests through the proxy -------------------

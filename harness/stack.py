@@ -651,7 +651,6 @@ class AcceptanceStack:
             deployed["engine"] = engine
 
         topo = LiveStack(
-            [],
             prefix=PREFIX,
             clients=CLIENTS,
             fixtures=fixtures,

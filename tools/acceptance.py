@@ -62,7 +62,7 @@ def cleanup() -> int:
     single-host stack and the multi-host one."""
 
     for prefix in (PREFIX, MULTI_HOST_PREFIX):
-        LiveStack([], prefix=prefix).cleanup_stale()
+        LiveStack(prefix=prefix).cleanup_stale()
         print(f"removed what a killed {prefix} run left")
     return 0
 

@@ -161,7 +161,7 @@ def deployed() -> Iterator[Deployed]:
         pe.toolchain_bin()
     except pe.ToolchainMissing as missing:
         pytest.fail(str(missing))
-    topo = LiveStack([], prefix=HARNESS_PREFIX, clients=CLIENTS)
+    topo = LiveStack(prefix=HARNESS_PREFIX, clients=CLIENTS)
     with topo, pe.project(topo.host_ns) as project:
         client = topo.engine.client()
         started = time.monotonic()

@@ -245,9 +245,7 @@ def deployed() -> Iterator[Deployed]:
     lans = {name: LanRedis(name, address, files / name.lower()) for name, address in REDIS.items()}
     for lan in lans.values():
         lan.write_files()
-    topo = LiveStack(
-        [], prefix=HARNESS_PREFIX, clients={"trusted": TRUSTED}, services=[r.service() for r in lans.values()]
-    )
+    topo = LiveStack(prefix=HARNESS_PREFIX, clients={"trusted": TRUSTED}, services=[r.service() for r in lans.values()])
     try:
         with topo, pe.project(topo.host_ns) as project:
             standins.ensure_images(topo.engine.client(), sorted(set(catalog.DEFAULT_IMAGES.values())))

@@ -155,7 +155,7 @@ def upgrade() -> Iterator[Upgrade]:
     scratch = Path(tempfile.mkdtemp(prefix="promshield-upgrade-"))
     try:
         old_tree = _old_tree(scratch)
-        topo = LiveStack([], prefix=HARNESS_PREFIX, clients={"trusted": TRUSTED})
+        topo = LiveStack(prefix=HARNESS_PREFIX, clients={"trusted": TRUSTED})
         with topo, pe.project(topo.host_ns) as project:
             images = sorted(set(_images_of(old_tree)) | set(catalog.DEFAULT_IMAGES.values()))
             standins.ensure_images(topo.engine.client(), images)

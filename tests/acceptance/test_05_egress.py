@@ -151,7 +151,6 @@ def egress_stack() -> Iterator[EgressStack]:
         deployments[0].up()
 
     live = LiveStack(
-        [],
         prefix=HARNESS_PREFIX,
         clients=CLIENTS,
         images=sorted(set(catalog.DEFAULT_IMAGES.values())),

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from components.core import catalog
+from harness import pulumi_engine as pe
 from harness.stack import HOST_ADDRESS, AcceptanceStack
-from testing.mock_stack import run_program
+from testing.mock_stack import BUILT_IMAGE, CONTAINER, VOLUME, RecordedStack, run_program
 from tests.acceptance.test_70_secrets import SERVICES
 
 pytestmark = pytest.mark.acceptance
@@ -128,30 +129,53 @@ def test_no_secret_in_docker_inspect_logs_or_events(stack: AcceptanceStack) -> N
     assert leaks == []
 
 
+SEED_STACK = "seedtest"
+# Subnets of their own (nothing of the shared stack's), though the targeted resources create no network and
+# publish no port: the job runs with no network at all.
+SEED_CONFIG = {"demo": True, "networks": {"backendSubnet": "198.18.30.0/24", "edgeSubnet": "198.18.31.0/24"}}
+
+
+def seeder_targets(recorded: RecordedStack, seed: str, volume: str) -> list[str]:
+    """`--target` globs for the seed job, what it uses (the exporter image, the volume) and their parents
+    (the engine refuses to create a resource whose parent or dependency it is not told to create).
+
+    Found in the program's registrations under mocks; globs (`**<type>::<name>`) because the mocks spell
+    a parent's type chain with the root stack's type, which a real URN does not."""
+    job = next(r for r in recorded.resources if r.type == CONTAINER and r.inputs.get("name") == seed)
+    wanted = [job, *(r for r in recorded.resources if r.type == BUILT_IMAGE and r.parent_urn == job.parent_urn)]
+    wanted += [r for r in recorded.resources if r.type == VOLUME and r.inputs.get("name") == volume]
+    urns = recorded.by_urn()
+    parent = urns.get(job.parent_urn)
+    while parent is not None and parent.type != "pulumi:pulumi:Stack":
+        wanted.append(parent)
+        parent = urns.get(parent.parent_urn)
+    assert [r.type for r in wanted] == [CONTAINER, BUILT_IMAGE, VOLUME, catalog.DUCKDB_ACCESS_TYPE], wanted
+    return [f"urn:pulumi:{SEED_STACK}::{catalog.PROJECT}::**{r.type}::{r.name}" for r in wanted]
+
+
 def test_the_demo_duckdb_seeder_runs_as_the_one_shot_job_the_program_registers(stack: AcceptanceStack) -> None:
     """A demo stack seeds its DuckDB volume with a one-shot run of the exporter image
-    (`attach`: `pulumi up` waits for it and fails if it fails). Deployed here on the same engine
-    with the dev stack's own resources: the job ends with 0 and leaves a published snapshot (and
-    nothing else) the exporter's uid owns; a second run keeps it (`--if-missing`)."""
-    from harness import deploy, standins
-
-    demo = run_program(
-        {"demo": True, "networks": {"backendSubnet": "198.18.30.0/24", "edgeSubnet": "198.18.31.0/24"}},
-        stack="seedtest",
-    )
-    volume = catalog.resource_name("seedtest", "demo-duckdb")
-    seed = catalog.resource_name("seedtest", "demo-duckdb-seed")
-    wanted = [
-        r
-        for r in demo.resources
-        if r.type == deploy.BUILT_IMAGE
-        or (r.inputs.get("name") in (volume, seed) and r.type in (deploy.VOLUME, deploy.CONTAINER))
-    ]
-    assert [r.type for r in wanted] == [deploy.BUILT_IMAGE, deploy.VOLUME, deploy.CONTAINER]
-    client = stack.topo.engine.client()
-    deployment = deploy.deploy(client, wanted, build_image=lambda inputs: standins.build_duckdb_exporter(client))
+    (`attach`: `pulumi up` waits for it). Deployed here by the real `pulumi up` of a demo stack of its own
+    (`seedtest`) on the same engine, targeting the job, the exporter image the provider builds, the volume
+    and their component (no policy pack: see below): the job has ended with 0 when `up` returns, and leaves
+    a published snapshot (and nothing else) the exporter's uid owns; a second run keeps it (`--if-missing`).
+    `destroy` removes it."""
+    volume = catalog.resource_name(SEED_STACK, "demo-duckdb")
+    seed = catalog.resource_name(SEED_STACK, "demo-duckdb-seed")
+    targets = seeder_targets(run_program(SEED_CONFIG, stack=SEED_STACK), seed, volume)
+    project = pe.PulumiProject(netns=stack.topo.host_ns)
+    log = stack.topo.run_dir / "pulumi-seedtest.log"
+    deployment = pe.Deployment(project, SEED_STACK, stack.topo.engine.host, SEED_CONFIG, log)
     try:
-        seeder = deployment.container(seed)
+        # Without the policy pack: with --target the analyzer is also handed the resources the engine skips, as
+        # if they had no inputs (`image "alertmanager-image" has no image reference in name`), and stops the up.
+        # tests/policy runs the pack on the dev stack, whose demo registers these same resources.
+        outcome = deployment.up(targets=targets, policy=False)
+        assert sorted(outcome.created) == sorted([seed, volume]), outcome
+        assert deployment.recorded is not None
+        deployed = {r.type for r in deployment.recorded.resources if not r.type.startswith("pulumi:")}
+        assert deployed == {CONTAINER, BUILT_IMAGE, VOLUME, catalog.DUCKDB_ACCESS_TYPE}, deployed
+        seeder = stack.topo.engine.client().containers.get(seed)
         state = seeder.attrs["State"]
         assert state["Status"] == "exited" and state["ExitCode"] == 0, state
         database = stack.topo.volume_dir(volume) / "snapshot.duckdb"
@@ -159,7 +183,12 @@ def test_the_demo_duckdb_seeder_runs_as_the_one_shot_job_the_program_registers(s
         assert database.stat().st_uid == catalog.DUCKDB_EXPORTER.uid and database.stat().st_size > 0
         first = database.stat().st_mtime_ns
         seeder.start()
-        seeder.wait(timeout=60)
+        assert seeder.wait(timeout=60)["StatusCode"] == 0
         assert database.stat().st_mtime_ns == first, "the second run left the snapshot alone"
     finally:
-        deployment.remove()
+        try:
+            deployment.destroy()
+        finally:
+            project.close()
+    names = {c.name for c in stack.topo.engine.client().containers.list(all=True)}
+    assert seed not in names and volume not in {v.name for v in stack.topo.engine.client().volumes.list()}

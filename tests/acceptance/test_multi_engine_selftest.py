@@ -27,7 +27,7 @@ from components.core.catalog import DEFAULT_IMAGES
 from harness import netns as nx
 from harness.central import CentralStore
 from harness.engine import CGROUP_ROOT
-from harness.live import Fixture, HarnessError, Host, LiveStack
+from harness.live import Fixture, Host, LiveStack
 from harness.paths import MULTI_HOST_PREFIX, REPO_ROOT, RUN_ROOT
 
 PREFIX = MULTI_HOST_PREFIX
@@ -119,9 +119,7 @@ def receiver() -> CentralStore:
 def live(receiver: CentralStore) -> Iterator[LiveStack]:
     hosts = [Host(name, address, docker_host(name), firewall(name)) for name, address in HOSTS.items()]
     probe = Fixture("probe", NETWORK_NAME, ("probe",), ["sleep", "600"], PROMETHEUS, host="b")
-    stack = LiveStack(
-        [], prefix=PREFIX, clients=CLIENTS, hosts=hosts, services=[receiver.service()], images=[PROMETHEUS]
-    )
+    stack = LiveStack(prefix=PREFIX, clients=CLIENTS, hosts=hosts, services=[receiver.service()], images=[PROMETHEUS])
     with stack:
         print(f"\n[multi-engine] {len(HOSTS)} hosts up: {stack.timings}", file=sys.stderr)
         for host in HOSTS:
@@ -147,13 +145,6 @@ def test_each_host_runs_its_own_dockerd_in_its_own_namespace(live: LiveStack) ->
         namespace = live.netns_of(name)
         assert _netns_inode(f"/proc/{engine.process.pid}/ns/net") == _netns_inode(f"/run/netns/{namespace}")
         assert namespace == f"{PREFIX}-{name}"
-
-
-@needs_root
-def test_several_hosts_take_no_recorded_resources() -> None:
-    """Routing recorded resources to engines is retired: with several hosts the real engine deploys."""
-    with pytest.raises(HarnessError, match="several hosts take no recorded resources"):
-        LiveStack([object()], prefix=PREFIX, hosts=[Host(n, a, docker_host(n)) for n, a in HOSTS.items()])
 
 
 @needs_root
@@ -255,7 +246,7 @@ def test_a_sigkilled_run_is_swept_by_the_next(tmp_path: Path) -> None:
         "import sys, time\n"
         "from harness.live import Host, LanService, LiveStack\n"
         f"service = LanService('idle', {CENTRAL!r}, ['sleep', '{SERVICE_MARKER}'])\n"
-        f"live = LiveStack([], prefix={KILL_PREFIX!r}, hosts=[{hosts}], services=[service]).up()\n"
+        f"live = LiveStack(prefix={KILL_PREFIX!r}, hosts=[{hosts}], services=[service]).up()\n"
         "print('up', flush=True)\n"
         "time.sleep(300)\n"
     )
@@ -276,5 +267,5 @@ def test_a_sigkilled_run_is_swept_by_the_next(tmp_path: Path) -> None:
     engine_prefixes = [f"{KILL_PREFIX}{n}" for n in (1, 2, 3)]
     left = _leftovers(KILL_PREFIX, engine_prefixes, services=(f"sleep\0{SERVICE_MARKER}",))
     assert any("dockerd" in item for item in left) and any("sleep" in item for item in left), left
-    LiveStack([], prefix=KILL_PREFIX).cleanup_stale()
+    LiveStack(prefix=KILL_PREFIX).cleanup_stale()
     assert _leftovers(KILL_PREFIX, engine_prefixes, services=(f"sleep\0{SERVICE_MARKER}",)) == []
