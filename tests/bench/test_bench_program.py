@@ -13,6 +13,7 @@ from bench.load import bench_program
 from bench.stack import extras_document, peer_records, proxy_copy
 from components.core import catalog
 from components.firewall.render import FirewallPlan, render_apply_script, with_privilege
+from components.proxy import component as proxy_component
 from testing.mock_stack import CONTAINER, LOCAL_COMMAND, PROVIDER_DOCKER, contains_secret, run_program, unwrap
 
 DOCKER_HOST = "unix:///run/promshield-test/docker.sock"
@@ -66,7 +67,13 @@ def test_proxy_conf_replaces_the_programs_own_nginx_conf(tmp_path: Path) -> None
     program = tmp_path / "__main__.py"
     program.write_text(bench_program(str(conf)))
 
-    patched = run_program(config, stack="bench", program=program)
+    # The patched program runs in this process and rebinds the proxy component's renderer: put it back, or
+    # every later test renders "# an experiment" as the proxy's nginx.conf.
+    original = proxy_component.render_nginx_conf
+    try:
+        patched = run_program(config, stack="bench", program=program)
+    finally:
+        proxy_component.render_nginx_conf = original
 
     proxy = catalog.container_name("bench", catalog.PROXY)
     assert unwrap(patched.container_files(proxy)[catalog.PROXY_CONFIG_FILE]["content"]) == "# an experiment\n"
