@@ -24,8 +24,9 @@ Method (docs/development/performance.md):
   by the proxy, Prometheus, wrk, the network softirq and this process (the containers' log
   pumps), and the load the rest of the machine added meanwhile (other people's test runs).
 - The dashboard scenario (bench/dashboard.py, `scenarios.dashboard`): 10 users on addresses of their
-  own refresh a 30-panel dashboard every 5 s for --dashboard-seconds through a proxy copy at the stack's
-  default limits, beside a flooding user; per user and overall p50/p99/max and 401/429/5xx counts.
+  own refresh every panel of the stack's dashboards every 5 s for --dashboard-seconds through a proxy
+  copy at the stack's default limits, beside a flooding user; per user and overall p50/p99/max and
+  401/429/5xx counts; by panel p50/p99/max and the mix floor (bench/dashboard.py: panel_profile).
 - Program scale: `run_program` (mocks) for 10, 100 and 1000 Trade Engine targets, each in a fresh
   interpreter, best of 3; and the wall time of the unit, render and rules suites.
 - Before measuring it waits (bounded, --idle-timeout) until no other test run, benchmark or
@@ -249,6 +250,13 @@ def print_report(report: dict[str, Any]) -> None:
             f"{dashboard['cpu_us_per_request']['proxy']}; load {dashboard['machine']}"
         )
         print(format_dashboard(dashboard))
+        control = dashboard.get("direct_control")
+        if control:
+            overall, floor = control["overall"], control.get("profile", {}).get("mix_floor", {})
+            print(
+                f"control, straight to Prometheus: p50 {overall['p50_ms']} ms, p99 {overall['p99_ms']} ms, max "
+                f"{overall['max_ms']} ms; mix floor p99/p50 {floor.get('p99_over_p50')}"
+            )
     scale = report.get("program_scale")
     if scale:
         sizes = ", ".join(f"{n} targets {v['run_s']:.2f} s" for n, v in scale["targets"].items())

@@ -2,9 +2,10 @@
 
 Each user is a browser of its own (a LAN client namespace with its own address and credential) running
 one wrk process: `concurrentPerCredential` keep-alive connections (what the proxy's default limits let
-one credential have in flight on the query endpoints), and a Lua script that fires the dashboard's
-panels (range queries over the last hour, step 15 s) every `refresh` seconds on a fixed schedule (like
-a browser's refresh timer: a slow refresh does not push the next one back), for a fixed time. A
+one credential have in flight on the query endpoints), one thread each, and a Lua script that fires
+every panel of the stack's dashboards (range queries over the last hour, step 15 s) every `refresh`
+seconds on a fixed schedule (like a browser's refresh timer: a slow refresh does not push the next one
+back), for a fixed time, timing each request by panel (the profile: which panels make the tail). A
 separate flooding user (its own address and credential) sends as fast as its connections allow, up
 to a bounded rate, in the same run; it must be rate-limited (429) while the dashboard users see none.
 
@@ -17,13 +18,18 @@ Pure parts (script, parsing, summary) here; `run_dashboard` drives the namespace
 from __future__ import annotations
 
 import json
+import math
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from components.dashboards.consoles import console_expr
+from components.dashboards.panels import dashboards
+
 RESULT_MARK = "DASHBOARD_RESULT"
+PANEL_MARK = "DASHBOARD_PANEL"
 USERS = 10
 PANELS_PER_DASHBOARD = 30
 REFRESH_SECONDS = 5
@@ -36,40 +42,15 @@ FLOOD_RATE = 100
 FLOOD_CONNECTIONS = 4
 QUANTILE_STEPS = 1000  # the per-user latency distribution written out (0.1 % steps) to merge users
 
-# The panels: range queries over series a fresh bench stack has (Prometheus' own, its scrape targets).
-# When the dashboards module exists, its panel queries belong here instead.
-PANELS: tuple[str, ...] = (
-    "up",
-    "sum by (job) (up)",
-    "avg by (job) (scrape_duration_seconds)",
-    "max by (job) (scrape_duration_seconds)",
-    "sum by (job) (scrape_samples_scraped)",
-    "sum by (job) (scrape_series_added)",
-    "sum(rate(prometheus_http_requests_total[1m]))",
-    "sum by (handler) (rate(prometheus_http_requests_total[1m]))",
-    "sum by (code) (rate(prometheus_http_requests_total[1m]))",
-    "histogram_quantile(0.99, sum by (le) (rate(prometheus_http_request_duration_seconds_bucket[1m])))",
-    "histogram_quantile(0.5, sum by (le) (rate(prometheus_http_request_duration_seconds_bucket[1m])))",
-    "prometheus_tsdb_head_series",
-    "rate(prometheus_tsdb_head_samples_appended_total[1m])",
-    "prometheus_tsdb_head_chunks",
-    "rate(prometheus_tsdb_compactions_total[5m])",
-    "prometheus_tsdb_wal_segment_current",
-    'sum(prometheus_target_interval_length_seconds{quantile="0.99"})',
-    "rate(prometheus_target_scrapes_exceeded_sample_limit_total[5m])",
-    "prometheus_rule_group_last_duration_seconds",
-    "rate(prometheus_rule_evaluation_failures_total[5m])",
-    "prometheus_engine_queries",
-    "histogram_quantile(0.9, sum by (le) (rate(prometheus_engine_query_duration_seconds_bucket[1m])))",
-    "rate(process_cpu_seconds_total[1m])",
-    "process_resident_memory_bytes",
-    "process_open_fds / process_max_fds",
-    "go_goroutines",
-    "rate(go_gc_duration_seconds_count[1m])",
-    "go_memstats_heap_inuse_bytes",
-    "prometheus_notifications_queue_length",
-    "rate(net_conntrack_listener_conn_accepted_total[1m])",
-)
+
+# The panels: every panel of the stack's dashboards (components/dashboards), each variable matching every
+# value (what "All" sends), as Grafana's range queries. The bench stack runs the demo trading system, so
+# the trading, Instance Manager, Redis and DuckDB panels draw real series.
+def stack_panels() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(console_expr(panel) for board in dashboards() for panel in board.panels))
+
+
+PANELS: tuple[str, ...] = stack_panels()
 
 
 def panel_paths(panels: Sequence[str]) -> list[str]:
@@ -92,10 +73,13 @@ def dashboard_lua(
     rate: float | None = None,
     connections: int = 1,
 ) -> str:
-    """A wrk script. Dashboard (`rate` None): every `refresh_ms` from its start (+`offset_ms`) one request
-    per path, over whatever connections are free (a slot per request, so a slow refresh does not push the
-    next one back). Flood (`rate`): requests paced to at most `rate` per second over `connections`.
-    `done` writes one line: requests, duration, errors, status counts and the latency distribution."""
+    """A wrk script. Dashboard (`rate` None), run with one connection per thread (`-t{connections}
+    -c{connections}`): thread k owns the panels k, k + connections, ... and fires them one after the other
+    every `refresh_ms` from its start (+`offset_ms`) on a fixed schedule (a slow refresh does not push the
+    next one back); it times each request (sent to answered) by panel. Flood (`rate`, any threads): requests
+    paced to at most `rate` per second over `connections`, not timed by panel. `done` writes one line with
+    requests, duration, errors, status counts and wrk's latency distribution, then one line per panel with
+    its latencies (us)."""
     if rate is not None and rate <= 0:
         raise ValueError("rate must be positive")
     entries = ",\n".join(f"    {_lua_string(p)}" for p in paths)
@@ -107,9 +91,10 @@ typedef struct {{ long tv_sec; long tv_nsec; }} bench_timespec;
 int clock_gettime(int clk, bench_timespec *ts);
 ]]
 local ts = ffi.new("bench_timespec")
-local function now_ms()
-    ffi.C.clock_gettime(0, ts)
-    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1000000
+local CLOCK_MONOTONIC = 1
+local function now_us()
+    ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+    return tonumber(ts.tv_sec) * 1000000 + tonumber(ts.tv_nsec) / 1000
 end
 
 wrk.method = "GET"
@@ -117,54 +102,86 @@ wrk.headers["Authorization"] = {_lua_string(authorization)}
 local paths = {{
 {entries}
 }}
-local PANELS = #paths
-local REFRESH_MS = {int(refresh_ms)}
-local OFFSET_MS = {int(offset_ms)}
+local REFRESH_US = {int(refresh_ms)} * 1000
+local OFFSET_US = {int(offset_ms)} * 1000
 local PACE_MS = {pace_ms:.3f}
-local slot = 0
-local sent = 0
-local start_ms = nil
+local THREADS = {int(connections)}
+local mine = nil    -- the panels (indexes into paths) this thread fires
+local slot = 0      -- requests scheduled so far by this thread
+local start_us = nil
+local next_panel = 1
+local sent_panel = nil
+local sent_us = nil
 statuses = {{}}
+-- panel index -> the latencies (us) of its answered requests, comma-separated (wrk's thread:get copies a
+-- table of strings; a table of tables crashes it)
+latencies = {{}}
+
+local function owned()
+    if mine == nil then
+        mine = {{}}
+        local k = (thread_index or 0) % THREADS
+        for i = 1, #paths do
+            if PACE_MS > 0 or (i - 1) % THREADS == k then
+                table.insert(mine, i)
+            end
+        end
+    end
+    return mine
+end
 
 function delay()
-    local now = now_ms()
-    if start_ms == nil then
-        start_ms = now + OFFSET_MS
-    end
-    local due
+    local panels = owned()
+    next_panel = panels[slot % #panels + 1]
     if PACE_MS > 0 then
+        slot = slot + 1
         return math.floor(PACE_MS)
     end
-    due = start_ms + math.floor(slot / PANELS) * REFRESH_MS
+    local now = now_us()
+    if start_us == nil then
+        start_us = now + OFFSET_US
+    end
+    local due = start_us + math.floor(slot / #panels) * REFRESH_US
     slot = slot + 1
     if due > now then
-        return math.floor(due - now)
+        return math.floor((due - now) / 1000)
     end
     return 0
 end
 
 function request()
-    local i = sent % PANELS + 1
-    sent = sent + 1
-    local t = math.floor(now_ms() / 1000)
-    return wrk.format(nil, paths[i] .. "&start=" .. (t - {RANGE_SECONDS}) .. "&end=" .. t)
+    sent_panel = next_panel
+    local t = math.floor(os.time())
+    sent_us = now_us()
+    return wrk.format(nil, paths[sent_panel] .. "&start=" .. (t - {RANGE_SECONDS}) .. "&end=" .. t)
 end
 
 function response(status, headers, body)
     local key = tostring(status)
     statuses[key] = (statuses[key] or 0) + 1
+    if PACE_MS == 0 and sent_us ~= nil then
+        local taken = string.format("%d", now_us() - sent_us)
+        local known = latencies[sent_panel]
+        latencies[sent_panel] = known and (known .. "," .. taken) or taken
+        sent_us = nil
+    end
 end
 
 local threads = {{}}
 function setup(thread)
+    thread:set("thread_index", #threads)
     table.insert(threads, thread)
 end
 
 function done(summary, latency, requests)
     local counts = {{}}
+    local by_panel = {{}}
     for _, thread in ipairs(threads) do
         for key, value in pairs(thread:get("statuses")) do
             counts[key] = (counts[key] or 0) + value
+        end
+        for panel, list in pairs(thread:get("latencies")) do
+            by_panel[panel] = by_panel[panel] and (by_panel[panel] .. "," .. list) or list
         end
     end
     local parts = {{}}
@@ -178,6 +195,9 @@ function done(summary, latency, requests)
     local e = summary.errors
     io.write(string.format("{RESULT_MARK} %d %d %d %d %d %d %s %d %s\\n", summary.requests, summary.duration,
         e.connect, e.read, e.write, e.timeout, table.concat(parts, ","), latency.max, table.concat(quantiles, ",")))
+    for panel, list in pairs(by_panel) do
+        io.write(string.format("{PANEL_MARK} %d %s\\n", panel, list))
+    end
 end
 """
 
@@ -190,9 +210,17 @@ class UserResult:
     statuses: dict[int, int]
     max_us: int
     quantiles_us: list[float]  # QUANTILE_STEPS values: the latency at each 1/QUANTILE_STEPS of the requests
+    # panel index (0-based, into the scenario's panels) -> each answered request's latency (us), as timed by
+    # the script (dashboard users only)
+    panel_latencies_us: dict[int, list[int]] = field(default_factory=dict)
 
 
 def parse_dashboard(stdout: str) -> UserResult:
+    by_panel: dict[int, list[int]] = {}
+    for line in stdout.splitlines():
+        if line.startswith(PANEL_MARK + " "):
+            _, index, values = [*line.split(" "), ""][:3]
+            by_panel.setdefault(int(index) - 1, []).extend(int(v) for v in values.split(",") if v)
     for line in stdout.splitlines():
         if line.startswith(RESULT_MARK + " "):
             parts = line.split(" ")[1:]
@@ -207,6 +235,7 @@ def parse_dashboard(stdout: str) -> UserResult:
                 statuses=statuses,
                 max_us=int(parts[7]),
                 quantiles_us=quantiles,
+                panel_latencies_us=by_panel,
             )
     raise ValueError(f"no {RESULT_MARK} line in wrk's output:\n{stdout[-2000:]}")
 
@@ -235,6 +264,55 @@ def _merged_quantile(users: Sequence[UserResult], fraction: float) -> float:
     return points[-1][0]
 
 
+def _nearest_rank(ordered: Sequence[float], fraction: float) -> float:
+    """The nearest-rank quantile of sorted values (0 for none)."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+
+def panel_profile(users: Sequence[UserResult], panels: Sequence[str]) -> dict[str, Any]:
+    """Where the spread comes from, from every request the dashboard users timed by panel.
+
+    `panels`: each panel's p50, p99 and max over every user. `mix_floor`: the overall p50 and p99 if every
+    request had taken exactly its panel's p50 - the spread the panel mix alone makes, with no jitter at
+    all; when its p99 is above 2 x its p50, no proxy (nor Prometheus alone) can give this dashboard
+    p99 <= 2 x p50. `jitter_p99`: the p99 of each request's latency over its panel's p50."""
+    merged: dict[int, list[int]] = {}
+    for user in users:
+        for index, values in user.panel_latencies_us.items():
+            merged.setdefault(index, []).extend(values)
+    rows: dict[str, Any] = {}
+    medians: dict[int, float] = {}
+    floor: list[float] = []
+    ratios: list[float] = []
+    for index in sorted(merged):
+        values = sorted(merged[index])
+        medians[index] = _nearest_rank(values, 0.5)
+        name = panels[index] if 0 <= index < len(panels) else f"#{index}"
+        rows[name] = {
+            "requests": len(values),
+            "p50_ms": round(medians[index] / 1000, 3),
+            "p99_ms": round(_nearest_rank(values, 0.99) / 1000, 3),
+            "max_ms": round(values[-1] / 1000, 3),
+        }
+        floor += [medians[index]] * len(values)
+        ratios += [v / medians[index] for v in values] if medians[index] > 0 else []
+    floor.sort()
+    ratios.sort()
+    floor_p50, floor_p99 = _nearest_rank(floor, 0.5), _nearest_rank(floor, 0.99)
+    return {
+        "panels": rows,
+        "panels_with_p99_within_2x_p50": sum(1 for r in rows.values() if r["p99_ms"] <= 2 * r["p50_ms"]),
+        "mix_floor": {
+            "p50_ms": round(floor_p50 / 1000, 3),
+            "p99_ms": round(floor_p99 / 1000, 3),
+            "p99_over_p50": round(floor_p99 / floor_p50, 2) if floor_p50 else None,
+        },
+        "jitter_p99": round(_nearest_rank(ratios, 0.99), 2) if ratios else None,
+    }
+
+
 def _counts(statuses: Mapping[int, int]) -> dict[str, int]:
     return {
         "ok": sum(v for k, v in statuses.items() if 200 <= k < 300),
@@ -256,8 +334,11 @@ def user_summary(result: UserResult) -> dict[str, Any]:
     }
 
 
-def dashboard_summary(users: Mapping[str, UserResult], flood: UserResult | None) -> dict[str, Any]:
-    """Per user and overall (every dashboard user's requests together); the flooder apart; the goals."""
+def dashboard_summary(
+    users: Mapping[str, UserResult], flood: UserResult | None, panels: Sequence[str] = PANELS
+) -> dict[str, Any]:
+    """Per user and overall (every dashboard user's requests together); the flooder apart; the profile by
+    panel (when the users timed their requests by panel); the goals."""
     per_user = {name: user_summary(result) for name, result in users.items()}
     values = list(users.values())
     statuses: dict[int, int] = {}
@@ -280,6 +361,11 @@ def dashboard_summary(users: Mapping[str, UserResult], flood: UserResult | None)
         "no_401": overall["401"] == 0,
         "no_socket_errors": overall["socket_errors"] == 0,
     }
+    if any(r.panel_latencies_us for r in values):
+        out["profile"] = panel_profile(values, panels)
+        goals["every_panel_p99_within_2x_its_p50"] = out["profile"]["panels_with_p99_within_2x_p50"] == len(
+            out["profile"]["panels"]
+        )
     if flood is not None:
         out["flood"] = user_summary(flood)
         goals["flood_rate_limited"] = out["flood"]["429"] > 0
@@ -296,6 +382,19 @@ def format_dashboard(summary: Mapping[str, Any]) -> str:
         rows.append(
             f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p99_ms']} | {row['max_ms']} | {row['429']} "
             f"| {row['5xx']} | {row['401']} |"
+        )
+    profile = summary.get("profile")
+    if profile:
+        rows += ["", "| panel (slowest p50 first) | requests | p50 ms | p99 ms | max ms |", "|---|---|---|---|---|"]
+        by_cost = sorted(profile["panels"].items(), key=lambda item: -item[1]["p50_ms"])
+        for query, row in by_cost:
+            shown = query if len(query) <= 70 else query[:67] + "..."
+            rows.append(f"| `{shown}` | {row['requests']} | {row['p50_ms']} | {row['p99_ms']} | {row['max_ms']} |")
+        floor = profile["mix_floor"]
+        rows.append(
+            f"\npanels with p99 <= 2 x their p50: {profile['panels_with_p99_within_2x_p50']} of {len(by_cost)}; "
+            f"mix floor (every request at its panel's p50): p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms "
+            f"({floor['p99_over_p50']}x); p99 of latency / its panel's p50: {profile['jitter_p99']}x"
         )
     goals = ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in summary["goals"].items())
     return "\n".join(rows) + f"\ngoals: {goals}"
@@ -324,21 +423,38 @@ def run_dashboard(
 ) -> dict[str, Any]:
     """Every user's wrk (and the flooder's) at once, each in its own namespace; bounded by `duration_s`."""
     paths = panel_paths(panels)
-    jobs: dict[str, tuple[DashboardClient, Any, int]] = {}
+    jobs: dict[str, tuple[DashboardClient, Any, int, int]] = {}  # client, script, threads, connections
     spread_ms = refresh_s * 1000 // max(1, len(users))  # people do not all press refresh in the same ms
     for index, client in enumerate(users):
-        script = dashboard_lua(client.authorization, paths, refresh_ms=refresh_s * 1000, offset_ms=index * spread_ms)
-        jobs[client.user] = (client, write_file(f"dashboard-{client.user}.lua", script), connections)
+        script = dashboard_lua(
+            client.authorization,
+            paths,
+            refresh_ms=refresh_s * 1000,
+            offset_ms=index * spread_ms,
+            connections=connections,
+        )
+        jobs[client.user] = (client, write_file(f"dashboard-{client.user}.lua", script), connections, connections)
     if flood is not None:
         script = dashboard_lua(
             flood.authorization, paths, refresh_ms=refresh_s * 1000, rate=FLOOD_RATE, connections=FLOOD_CONNECTIONS
         )
-        jobs[flood.user] = (flood, write_file(f"dashboard-{flood.user}.lua", script), FLOOD_CONNECTIONS)
+        jobs[flood.user] = (flood, write_file(f"dashboard-{flood.user}.lua", script), 1, FLOOD_CONNECTIONS)
     outputs: dict[str, Any] = {}
 
     def run(user: str) -> None:
-        client, script, conns = jobs[user]
-        argv = [*wrk_env, "wrk", "-t1", f"-c{conns}", f"-d{duration_s}s", "--timeout", "10s", "-s", str(script), url]
+        client, script, threads, conns = jobs[user]
+        argv = [
+            *wrk_env,
+            "wrk",
+            f"-t{threads}",
+            f"-c{conns}",
+            f"-d{duration_s}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ]
         outputs[user] = exec_in(client.name, argv, timeout=duration_s + 60)
 
     threads = [threading.Thread(target=run, args=(user,), daemon=True) for user in jobs]
@@ -354,23 +470,27 @@ def run_dashboard(
             raise RuntimeError(f"dashboard wrk for {user} failed: {detail}")
         results[user] = parse_dashboard(result.stdout)
     flood_result = results.pop(flood.user) if flood is not None else None
-    summary = dashboard_summary(results, flood_result)
+    summary = dashboard_summary(results, flood_result, panels)
     summary["method"] = {
         "users": len(users),
         "panels": len(panels),
         "refresh_s": refresh_s,
         "duration_s": duration_s,
         "connections_per_user": connections,
-        "queries": f"query_range over the last {RANGE_SECONDS // 3600} h, step {STEP_SECONDS}s, end = now",
+        "queries": (
+            f"every panel of the stack's dashboards (components/dashboards, variables = all values) as a query_range "
+            f"over the last {RANGE_SECONDS // 3600} h, step {STEP_SECONDS}s, end = now"
+        ),
         "panel_queries": list(panels),
         "flood": f"{FLOOD_CONNECTIONS} connections paced to at most {FLOOD_RATE} req/s, its own address and user",
         "schedule": (
-            f"each user fires every panel every {refresh_s} s from its start (users offset by {spread_ms} ms); "
-            "a request takes the next free connection"
+            f"each user fires every panel every {refresh_s} s from its start (users offset by {spread_ms} ms) over "
+            f"{connections} connections, one thread each; each connection owns every {connections}th panel and sends "
+            "them one after the other"
         ),
         "quantiles": (
             f"per user from wrk's histogram; overall merged from each user's {QUANTILE_STEPS} quantiles weighted by "
-            "its requests"
+            "its requests; by panel (profile) exact, from each request's latency as the script timed it"
         ),
     }
     return json.loads(json.dumps(summary))

@@ -65,7 +65,9 @@ def bench_config() -> dict[str, Any]:
         # (it must stay below Prometheus' --query.max-concurrency, and samples x concurrency within its memory).
         "queryLimits": {"maxConcurrency": 9, "concurrentPerCredential": 8, "maxSamples": 1_000_000},
         "firewallSudo": False,
-        "demo": False,
+        # The demo trading system (its Redis, DuckDB, Instance Manager and Trade Engine): the dashboard
+        # scenario's panels draw real series, as a user's would.
+        "demo": True,
     }
 
 

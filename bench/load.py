@@ -460,7 +460,7 @@ class LoadBench:
             connections=2, duration_s=seconds, wrk_env=env,
         )  # fmt: skip
         log("dashboard control (direct):\n" + format_dashboard(summary))
-        return {k: summary[k] for k in ("overall", "goals", "method")}
+        return {k: summary[k] for k in ("overall", "profile", "goals", "method") if k in summary}
 
     def curl(self, target: Target, request: str, *extra: str) -> subprocess.CompletedProcess[str]:
         auth = (
