@@ -29,6 +29,10 @@ BASE_VIEW = [
     "--ro-bind", "/etc/ssl", "/etc/ssl",
     "--ro-bind", "/etc/alternatives", "/etc/alternatives",
     "--unshare-net",
+    # A pid namespace of its own: when the view ends (its parent gone, or bwrap killed), the kernel ends
+    # everything in it. Without it --die-with-parent SIGKILLs only the direct child: an NGINX master went,
+    # its workers stayed behind, orphaned, after the test that started them.
+    "--unshare-pid",
     "--die-with-parent",
 ]  # fmt: skip
 
