@@ -32,11 +32,11 @@ from components.prometheus.rules.recording import (
     REC_IM_CPU_RATIO,
     REC_IM_MEMORY_RATIO,
     REC_REDIS_MEMORY_RATIO,
+    REC_TRADE_LATENCY_P50,
     REC_TRADE_LATENCY_P99,
     REC_TRADE_SLIPPAGE_BPS,
     REC_TRADES_EXECUTED_RATE,
     REC_TRADES_FAILED_RATIO,
-    TRADE_LATENCY,
     TRADES_FAILED,
 )
 from components.prometheus.rules.thresholds import AlertThresholds
@@ -125,11 +125,10 @@ def trading(t: AlertThresholds) -> Dashboard:
         (
             Panel(
                 "Execution latency p50",
-                f"histogram_quantile(0.5, sum by (job, venue, le) "
-                f"(rate({TRADE_LATENCY}_bucket{_with(sel(te), venue)}[{w}])))",
+                f"{REC_TRADE_LATENCY_P50}{{{venue}}}",
                 SECONDS,
                 ("venue",),
-                f"Median time from order submission to the execution report, per venue, over {w}.",
+                f"Median time from order submission to the execution report, per venue, over {w} (recording rule).",
             ),
             Panel(
                 "Execution latency p99",
