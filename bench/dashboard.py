@@ -31,7 +31,6 @@ from components.dashboards.panels import dashboards
 RESULT_MARK = "DASHBOARD_RESULT"
 PANEL_MARK = "DASHBOARD_PANEL"
 USERS = 10
-PANELS_PER_DASHBOARD = 30
 REFRESH_SECONDS = 5
 DURATION_SECONDS = 120
 RANGE_SECONDS = 3600
@@ -151,7 +150,7 @@ end
 
 function request()
     sent_panel = next_panel
-    local t = math.floor(os.time())
+    local t = os.time()
     sent_us = now_us()
     return wrk.format(nil, paths[sent_panel] .. "&start=" .. (t - {RANGE_SECONDS}) .. "&end=" .. t)
 end
@@ -240,9 +239,11 @@ def parse_dashboard(stdout: str) -> UserResult:
     raise ValueError(f"no {RESULT_MARK} line in wrk's output:\n{stdout[-2000:]}")
 
 
-def _quantile(quantiles: Sequence[float], fraction: float) -> float:
-    index = min(len(quantiles) - 1, max(0, round(fraction * len(quantiles)) - 1))
-    return quantiles[index]
+def _quantile(ordered: Sequence[float], fraction: float) -> float:
+    """The nearest-rank quantile of sorted values (0 for none): wrk's per-user steps or raw latencies."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def _merged_quantile(users: Sequence[UserResult], fraction: float) -> float:
@@ -264,13 +265,6 @@ def _merged_quantile(users: Sequence[UserResult], fraction: float) -> float:
     return points[-1][0]
 
 
-def _nearest_rank(ordered: Sequence[float], fraction: float) -> float:
-    """The nearest-rank quantile of sorted values (0 for none)."""
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
-
-
 def panel_profile(users: Sequence[UserResult], panels: Sequence[str]) -> dict[str, Any]:
     """Where the spread comes from, from every request the dashboard users timed by panel.
 
@@ -283,24 +277,23 @@ def panel_profile(users: Sequence[UserResult], panels: Sequence[str]) -> dict[st
         for index, values in user.panel_latencies_us.items():
             merged.setdefault(index, []).extend(values)
     rows: dict[str, Any] = {}
-    medians: dict[int, float] = {}
     floor: list[float] = []
     ratios: list[float] = []
     for index in sorted(merged):
         values = sorted(merged[index])
-        medians[index] = _nearest_rank(values, 0.5)
+        median = _quantile(values, 0.5)
         name = panels[index] if 0 <= index < len(panels) else f"#{index}"
         rows[name] = {
             "requests": len(values),
-            "p50_ms": round(medians[index] / 1000, 3),
-            "p99_ms": round(_nearest_rank(values, 0.99) / 1000, 3),
+            "p50_ms": round(median / 1000, 3),
+            "p99_ms": round(_quantile(values, 0.99) / 1000, 3),
             "max_ms": round(values[-1] / 1000, 3),
         }
-        floor += [medians[index]] * len(values)
-        ratios += [v / medians[index] for v in values] if medians[index] > 0 else []
+        floor += [median] * len(values)
+        ratios += [v / median for v in values] if median > 0 else []
     floor.sort()
     ratios.sort()
-    floor_p50, floor_p99 = _nearest_rank(floor, 0.5), _nearest_rank(floor, 0.99)
+    floor_p50, floor_p99 = _quantile(floor, 0.5), _quantile(floor, 0.99)
     return {
         "panels": rows,
         "panels_with_p99_within_2x_p50": sum(1 for r in rows.values() if r["p99_ms"] <= 2 * r["p50_ms"]),
@@ -309,7 +302,7 @@ def panel_profile(users: Sequence[UserResult], panels: Sequence[str]) -> dict[st
             "p99_ms": round(floor_p99 / 1000, 3),
             "p99_over_p50": round(floor_p99 / floor_p50, 2) if floor_p50 else None,
         },
-        "jitter_p99": round(_nearest_rank(ratios, 0.99), 2) if ratios else None,
+        "jitter_p99": round(_quantile(ratios, 0.99), 2) if ratios else None,
     }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.stack import wait_until
 from tools.container_view import view_command
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bwrap (make deps installs it)")
@@ -49,10 +50,7 @@ def start_and_end_view(argv: list[str], marker: str) -> list[int]:
     """Start the view (a shell that starts a background sleep), end it as a test's cleanup does, and
     return the processes of the marker still alive 5 s later."""
     view = subprocess.Popen(argv)  # nosec B603 - bwrap with our own arguments
-    deadline = time.monotonic() + 10
-    while not sleeps_of(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert sleeps_of(marker), "the view never started its background process"
+    wait_until(lambda: sleeps_of(marker), timeout=10, interval=0.1, what="the view's background process")
     view.terminate()
     view.wait(timeout=10)
     deadline = time.monotonic() + 5
