@@ -103,6 +103,7 @@ def live(dev_stack: RecordedStack, tmp_path_factory: pytest.TempPathFactory) -> 
         ),
         ("server-to-server post", [*auth, "-d", "query=sum(up)", f"{URL}/api/v1/query"]),
         ("get query", [*auth, f"{URL}/api/v1/query?query=up%3D%3D1&password=in-the-url&time=5"]),
+        *checked_query_requests(dev_stack, auth),
         ("long path", [*auth, f"{URL}/api/v1/{'a' * 3000}"]),
         ("long user", ["-H", f"Authorization: Basic {b64('u' * 100 + ':x')}", f"{URL}/-/ready"]),
         ("anonymous", [f"{URL}/-/healthy"] * (ANONYMOUS_BURST + 10)),  # one connection, one after the other
@@ -111,6 +112,36 @@ def live(dev_stack: RecordedStack, tmp_path_factory: pytest.TempPathFactory) -> 
     statuses, entries = run_proxy(dev_stack, tmp_path_factory.mktemp("proxy"), requests)
     single = {name: found[0] for name, found in statuses.items() if name != "anonymous"}
     return {**single, "anonymous": statuses["anonymous"]}, entries, password
+
+
+def checked_query_requests(stack: RecordedStack, auth: list[str]) -> list[tuple[str, list[str]]]:
+    """A query each way in: the location that checks the request's shape authenticates it, the named
+    location it is passed to only proxies, with the user and role found before (time=N tells them apart)."""
+    guest = ["-H", f"Authorization: Basic {b64('guest:' + stack.exports['passwords']['guest'])}"]
+    wrong = ["-H", f"Authorization: Basic {b64('read-only:wrong-password-2')}"]
+    return [
+        (f"checked query {who}", [*creds, f"{URL}/api/v1/query_range?query=up&start=0&end=60&step=15&time={n}"])
+        for n, (who, creds) in enumerate(
+            (("read-only", auth), ("no-access", guest), ("wrong password", wrong), ("anonymous", []))
+        )
+    ]
+
+
+def test_a_checked_query_keeps_the_user_and_role_of_its_one_authentication(live: tuple[dict, list, str]) -> None:
+    statuses, entries, _ = live
+    checked = {name.removeprefix("checked query "): status for name, status in statuses.items() if "checked" in name}
+    assert checked == {"read-only": "502", "no-access": "403", "wrong password": "401", "anonymous": "401"}
+    audited = {
+        e["query"].rpartition("time=")[2]: (e["user"], e["role"], e["decision"])
+        for e in entries
+        if e["path"] == "/api/v1/query_range" and e["method"] == "GET"
+    }
+    assert audited == {
+        "0": ("read-only", "read-only", "allowed"),
+        "1": ("guest", "no-access", "denied"),
+        "2": ("", "", "unauthenticated"),
+        "3": ("", "", "unauthenticated"),
+    }
 
 
 def shape_requests(auth: list[str]) -> list[tuple[str, list[str]]]:
